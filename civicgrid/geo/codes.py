@@ -111,9 +111,7 @@ def parse(
     if code.sequence == "00":
         raise InvalidGridCode(text, _("The grid sequence (digits 13–14) cannot be 00."))
     if known_township is not None and not known_township(code.township_code):
-        raise InvalidGridCode(
-            text, _("Unknown township %(code)s.") % {"code": code.township_code}
-        )
+        raise InvalidGridCode(text, _("Unknown township %(code)s.") % {"code": code.township_code})
     if known_village is not None and not known_village(code.village_code):
         raise InvalidGridCode(text, _("Unknown village %(code)s.") % {"code": code.village_code})
     return code

@@ -1,0 +1,3 @@
+from civicgrid.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""The ``civicgrid`` command: Django's management commands plus our own.
+
+Our commands are spelled with hyphens on the command line (``check-coverage``) and
+implemented as Django commands with underscores (``check_coverage``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Listed in ``civicgrid --help``, one line each; everything else Django offers still works.
+COMMANDS = {
+    "demo": "Create (once) and serve a generated demo township on SQLite.",
+    "serve": "Serve the platform with the production WSGI server (granian).",
+    "migrate": "Create or update the database tables.",
+    "createsuperuser": "Create a system administrator account.",
+    "token": "Create, list or revoke API tokens (token create USERNAME).",
+    "import-boundaries": "Load villages and grids from GeoJSON, all or nothing.",
+    "check-coverage": "Check grids for gaps, overlaps, crossings, pieces, split compounds.",
+    "divide": "Divide villages into grids of 300-500 households (file in, file out).",
+    "renumber": "Renumber the grids of a village west to east, north to south.",
+    "check": "Check the configuration (--deploy for production settings).",
+    "makemigrations": "For developers: write migrations for model changes.",
+    "shell": "A Python shell with the platform loaded.",
+}
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        "usage: civicgrid COMMAND [options]   (civicgrid COMMAND --help for each)",
+        "",
+        "commands:",
+        *(f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()),
+        "",
+        "Every other Django management command is available too (civicgrid help --commands).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings")
+    if len(argv) < 2 or argv[1] in {"-h", "--help"}:
+        print(_usage())
+        return
+    if "-" in argv[1] and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
+    argv[0] = "civicgrid"
+
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from civicgrid.core.management.commands.serve import parse_addr, serve
+from civicgrid.geo.geojson import Feature, collection, feature
+from civicgrid.geo.models import Township
+from civicgrid.geo.services import boundaries_import
+from civicgrid.geo.synthetic import SyntheticTownship, generate_township
+from civicgrid.people.models import User
+
+ACCOUNTS_FILE = "demo-accounts.json"
+
+
+def write_demo_files(town: SyntheticTownship, folder: Path) -> None:
+    """The generated township as GeoJSON, for check-coverage, divide and import-boundaries."""
+    folder.mkdir(parents=True, exist_ok=True)
+    layers = {
+        "villages": [
+            feature(v.boundary, {"code": v.code, "village": v.code, "name": v.name})
+            for v in town.villages
+        ],
+        "grids": [
+            feature(g.polygon, {"village": g.village, "households": g.households,
+                                "units": list(g.blocks)})
+            for g in town.grids
+        ],
+        "blocks": [
+            feature(b.polygon, {"id": b.id, "village": b.village, "households": b.households})
+            for b in town.blocks
+        ],
+        "lines": [feature(town.river, {"kind": "river"})]
+        + [feature(r, {"kind": "road"}) for r in town.roads],
+        "houses": [
+            feature(h.point, {"id": h.id, "households": h.households, "block": h.block})
+            for h in town.houses
+        ],
+    }  # fmt: skip
+    for name, features in layers.items():
+        (folder / f"{name}.geojson").write_text(
+            json.dumps(collection(features), ensure_ascii=False)
+        )
+
+
+@transaction.atomic
+def create_demo(seed: int) -> list[dict[str, Any]]:
+    town = generate_township(seed)
+    villages = [
+        Feature(i + 1, {"code": v.code, "name": v.name}, v.boundary)
+        for i, v in enumerate(town.villages)
+    ]
+    grids = [
+        Feature(i + 1, {"village": g.village, "households": g.households}, g.polygon)
+        for i, g in enumerate(town.grids)
+    ]
+    boundaries_import(
+        township_code=town.division_code + town.township_code,
+        township_name=town.name,
+        villages=villages,
+        grids=grids,
+        note="demo",
+    )
+    write_demo_files(town, settings.DATA_DIR / "demo")
+    accounts = [{"username": "admin", "role": "system_admin", "superuser": True}]
+    for account in accounts:
+        password = secrets.token_urlsafe(9)
+        User.objects.create_user(
+            username=account["username"],
+            password=password,
+            is_staff=bool(account.get("superuser")),
+            is_superuser=bool(account.get("superuser")),
+        )
+        account["password"] = password
+    return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts]
+
+
+class Command(BaseCommand):
+    help = "Create (once) and serve a generated demo township on SQLite."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="HOST:PORT to serve on")
+        parser.add_argument("--no-serve", action="store_true", help="create the demo and stop")
+        parser.add_argument("--seed", type=int, default=0, help="generator seed (first run only)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = parse_addr(options["addr"])
+        data_dir: Path = settings.DATA_DIR
+        self.stdout.write(f"Data directory: {data_dir}  (set CIVICGRID_DATA_DIR to change)")
+        call_command("migrate", interactive=False, verbosity=0)
+        accounts_path = data_dir / ACCOUNTS_FILE
+        if Township.objects.exists() and accounts_path.exists():
+            accounts = json.loads(accounts_path.read_text())
+            self.stdout.write("Demo township already created; reusing it.")
+        else:
+            self.stdout.write("Generating the demo township…")
+            accounts = create_demo(options["seed"])
+            accounts_path.write_text(json.dumps(accounts, ensure_ascii=False, indent=2))
+            accounts_path.chmod(0o600)
+        town = Township.objects.first()
+        if town is not None:
+            grids = sum(d.grids.count() for d in town.divisions.filter(status="active"))
+            self.stdout.write(
+                f"Township: {town} with {town.villages.count()} villages, {grids} grids"
+            )
+        self.stdout.write(f"Accounts (also in {accounts_path}):")
+        for a in accounts:
+            self.stdout.write(f"  {a['username']:<12} {a['password']:<16} {a['role']}")
+        if options["no_serve"]:
+            return
+        self.stdout.write(f"Open http://{host}:{port}/  (API docs at /api/v1/docs)")
+        serve(host, port)

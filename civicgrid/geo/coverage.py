@@ -1,0 +1,209 @@
+"""Coverage rules of the manual, checked in one pass.
+
+Grids of a village must cover it with no gap and no overlap, never cross it, each be one
+connected polygon, and never split a declared compound. A detached piece that touches no
+other grid at all (an islet in a lake or the sea) cannot be joined to any neighbour, so it
+is accepted as part of its grid; a detached piece that borders other grids (an exclave) is
+a violation. Areas are measured in m² in an
+equal-area projection centred on the data; anything at or below ``tolerance_m2`` is
+treated as digitising noise. Every violation carries its geometry (lon/lat), the grids
+involved and its area, so a map can show exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from civicgrid.geo.crs import equal_area_transformer
+
+# Neighbours closer than this count as touching: published boundaries are rounded to
+# about 0.1 m (6 decimals of a degree).
+_TOUCH_M = 0.5
+
+
+class Kind(StrEnum):
+    GAP = "gap"
+    OVERLAP = "overlap"
+    CROSSING = "crossing"
+    PIECES = "pieces"
+    COMPOUND = "compound"
+
+
+@dataclass(frozen=True)
+class GridShape:
+    name: str
+    village: str
+    geometry: BaseGeometry
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: Kind
+    message: str
+    village: str | None
+    grids: tuple[str, ...]
+    area_m2: float
+    geometry: BaseGeometry = field(repr=False)
+
+
+def _polygons(geometry: BaseGeometry) -> list[Polygon]:
+    if geometry.is_empty:
+        return []
+    if isinstance(geometry, Polygon):
+        return [geometry]
+    if isinstance(geometry, MultiPolygon):
+        return list(geometry.geoms)
+    return [g for part in getattr(geometry, "geoms", []) for g in _polygons(part)]
+
+
+def _borders_other(tree: shapely.STRtree, part: Polygon, own: int) -> bool:
+    near = tree.query(part, predicate="dwithin", distance=_TOUCH_M)
+    return any(int(j) != own for j in near)
+
+
+def check_coverage(
+    grids: Sequence[GridShape],
+    villages: dict[str, BaseGeometry],
+    *,
+    compounds: Sequence[tuple[str, BaseGeometry]] = (),
+    tolerance_m2: float = 1.0,
+) -> list[Violation]:
+    """Every violation of the coverage rules, in a stable order (kind, village, grids)."""
+    everything = [g.geometry for g in grids] + list(villages.values())
+    if not everything:
+        return []
+    minx, miny, maxx, maxy = shapely.total_bounds(np.array(everything, dtype=object))
+    transformer = equal_area_transformer((minx + maxx) / 2, (miny + maxy) / 2)
+
+    def forward(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
+
+    def inverse(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1], direction="INVERSE")
+        return np.column_stack([x, y])
+
+    def to_plane(geometries: list[BaseGeometry]) -> list[BaseGeometry]:
+        return list(shapely.transform(np.array(geometries, dtype=object), forward))
+
+    def lonlat(geometry: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(geometry, inverse)
+
+    planar = to_plane([g.geometry for g in grids])
+    village_names = list(villages)
+    village_planar = dict(zip(village_names, to_plane(list(villages.values())), strict=True))
+    found: list[Violation] = []
+
+    by_village: dict[str, list[int]] = defaultdict(list)
+    for i, grid in enumerate(grids):
+        by_village[grid.village].append(i)
+
+    tree = shapely.STRtree(np.array(planar, dtype=object))
+    for i, grid in enumerate(grids):
+        village = village_planar.get(grid.village)
+        if village is None:
+            found.append(
+                Violation(
+                    Kind.CROSSING,
+                    f"grid {grid.name} names village {grid.village}, which does not exist",
+                    grid.village,
+                    (grid.name,),
+                    planar[i].area,
+                    grid.geometry,
+                )
+            )
+            continue
+        outside = planar[i].difference(village)
+        if outside.area > tolerance_m2:
+            found.append(
+                Violation(
+                    Kind.CROSSING,
+                    f"grid {grid.name} extends {outside.area:.1f} m² outside village "
+                    f"{grid.village}",
+                    grid.village,
+                    (grid.name,),
+                    outside.area,
+                    lonlat(outside),
+                )
+            )
+        parts = sorted(
+            (p for p in _polygons(planar[i]) if p.area > tolerance_m2),
+            key=lambda p: -p.area,
+        )
+        exclaves = [p for p in parts[1:] if _borders_other(tree, p, i)]
+        if exclaves:
+            stray = shapely.union_all(exclaves)
+            found.append(
+                Violation(
+                    Kind.PIECES,
+                    f"grid {grid.name} is in {len(parts)} separate pieces",
+                    grid.village,
+                    (grid.name,),
+                    stray.area,
+                    lonlat(stray),
+                )
+            )
+
+    for name in village_names:
+        members = by_village.get(name, [])
+        covered = shapely.union_all([planar[i] for i in members]) if members else Polygon()
+        for hole in _polygons(village_planar[name].difference(covered)):
+            if hole.area > tolerance_m2:
+                found.append(
+                    Violation(
+                        Kind.GAP,
+                        f"{hole.area:.1f} m² of village {name} is covered by no grid",
+                        name,
+                        (),
+                        hole.area,
+                        lonlat(hole),
+                    )
+                )
+
+    left, right = tree.query(np.array(planar, dtype=object), predicate="intersects")
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i >= j:
+            continue
+        shared = planar[i].intersection(planar[j])
+        if shared.area > tolerance_m2:
+            a, b = grids[i], grids[j]
+            found.append(
+                Violation(
+                    Kind.OVERLAP,
+                    f"grids {a.name} and {b.name} overlap by {shared.area:.1f} m²",
+                    a.village if a.village == b.village else None,
+                    (a.name, b.name),
+                    shared.area,
+                    lonlat(shared),
+                )
+            )
+
+    for compound_name, compound in compounds:
+        planar_compound = to_plane([compound])[0]
+        hits = tree.query(planar_compound, predicate="intersects")
+        holders = sorted(
+            int(i) for i in hits if planar[i].intersection(planar_compound).area > tolerance_m2
+        )
+        if len(holders) > 1:
+            names = tuple(grids[i].name for i in holders)
+            found.append(
+                Violation(
+                    Kind.COMPOUND,
+                    f"compound {compound_name} is split between grids {', '.join(names)}",
+                    grids[holders[0]].village,
+                    names,
+                    planar_compound.area,
+                    compound,
+                )
+            )
+
+    order = list(Kind)
+    found.sort(key=lambda v: (order.index(v.kind), v.village or "", v.grids, -v.area_m2))
+    return found

@@ -1,0 +1,173 @@
+"""Townships, villages, grids and the division versions that keep grid history.
+
+Boundaries are stored as GeoJSON geometry objects (RFC 7946, lon/lat WGS 84) so the
+platform needs no GDAL; bounding boxes sit in plain indexed columns for coarse filtering,
+and exact geometry work happens in Shapely.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from civicgrid.core.models import TimeStampedModel
+
+
+class BoundaryMixin(models.Model):
+    boundary = models.JSONField(_("boundary"), help_text=_("GeoJSON geometry, lon/lat WGS 84."))
+    min_lon = models.FloatField(_("west"), default=0)
+    min_lat = models.FloatField(_("south"), default=0)
+    max_lon = models.FloatField(_("east"), default=0)
+    max_lat = models.FloatField(_("north"), default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def geometry(self) -> BaseGeometry:
+        return shape(self.boundary)
+
+    def set_boundary(self, geometry: BaseGeometry) -> None:
+        from shapely.geometry import mapping
+
+        self.boundary = _plain(mapping(geometry))
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = geometry.bounds
+
+
+def _plain(value: Any) -> Any:
+    """Shapely's mapping() uses tuples; JSON columns round-trip lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Township(BoundaryMixin, TimeStampedModel):
+    division_code = models.CharField(
+        _("administrative division code"), max_length=6, help_text=_("6 digits, GB/T 2260.")
+    )
+    code = models.CharField(_("township code"), max_length=3)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("township")
+        verbose_name_plural = _("townships")
+        constraints = [
+            models.UniqueConstraint(fields=["division_code", "code"], name="township_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.full_code})"
+
+    @property
+    def full_code(self) -> str:
+        return self.division_code + self.code
+
+
+class Village(BoundaryMixin, TimeStampedModel):
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="villages", verbose_name=_("township")
+    )
+    code = models.CharField(_("village code"), max_length=3)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("village")
+        verbose_name_plural = _("villages")
+        ordering = ["township", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "code"], name="village_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def full_code(self) -> str:
+        return self.township.full_code + self.code
+
+
+class DivisionVersion(TimeStampedModel):
+    """One drawing of a township's grids. Re-drawing adds a version; old ones stay."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ACTIVE = "active", _("active")
+        RETIRED = "retired", _("retired")
+
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="divisions", verbose_name=_("township")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("division version")
+        verbose_name_plural = _("division versions")
+        ordering = ["township", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "number"], name="division_number_unique"),
+            models.UniqueConstraint(
+                fields=["township"], condition=Q(status="active"), name="one_active_division"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.township.name} v{self.number} ({self.get_status_display()})"
+
+
+class Grid(BoundaryMixin, TimeStampedModel):
+    division = models.ForeignKey(
+        DivisionVersion, on_delete=models.PROTECT, related_name="grids", verbose_name=_("division")
+    )
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="grids", verbose_name=_("village")
+    )
+    sequence = models.PositiveSmallIntegerField(_("sequence"))
+    code = models.CharField(_("grid code"), max_length=24, db_index=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    households = models.PositiveIntegerField(_("households"), default=0)
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["division", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "code"], name="grid_code_unique"),
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1, sequence__lte=99), name="grid_sequence_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class GridCodeChange(models.Model):
+    """A renumbering: the old code stays findable."""
+
+    grid = models.ForeignKey(
+        Grid, on_delete=models.PROTECT, related_name="code_changes", verbose_name=_("grid")
+    )
+    old_code = models.CharField(_("old code"), max_length=14, db_index=True)
+    new_code = models.CharField(_("new code"), max_length=14)
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        "people.User", null=True, on_delete=models.SET_NULL, verbose_name=_("changed by")
+    )
+
+    class Meta:
+        verbose_name = _("grid code change")
+        verbose_name_plural = _("grid code changes")
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.old_code} → {self.new_code}"

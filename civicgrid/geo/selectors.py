@@ -1,0 +1,83 @@
+"""Reads of the geography, and the cached point → grid index."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, QuerySet
+
+from civicgrid.geo.crs import Crs, to_wgs84
+from civicgrid.geo.locator import GridLocator
+from civicgrid.geo.models import DivisionVersion, Grid, Township, Village
+
+
+def townships() -> QuerySet[Township]:
+    return Township.objects.order_by("division_code", "code")
+
+
+def villages(*, township: Township | None = None) -> QuerySet[Village]:
+    qs = Village.objects.select_related("township").order_by("township_id", "code")
+    return qs if township is None else qs.filter(township=township)
+
+
+def active_grids(*, village: Village | None = None) -> QuerySet[Grid]:
+    qs = Grid.objects.select_related("village", "village__township", "division").filter(
+        division__status=DivisionVersion.Status.ACTIVE
+    )
+    return qs if village is None else qs.filter(village=village)
+
+
+def grid_by_code(code: str) -> Grid | None:
+    """The active grid with this code, else the newest grid that ever carried it."""
+    found = active_grids().filter(code=code).first()
+    if found is not None:
+        return found
+    return (
+        Grid.objects.select_related("village", "village__township", "division")
+        .filter(code=code)
+        .order_by("-division__number")
+        .first()
+    )
+
+
+@dataclass
+class _CachedLocator:
+    stamp: tuple[object, ...]
+    locator: GridLocator[int]
+
+
+_cache: _CachedLocator | None = None
+_lock = threading.Lock()
+
+
+def _grid_stamp() -> tuple[object, ...]:
+    """Changes whenever an active grid is added, removed, redrawn or a division switches."""
+    row = active_grids().aggregate(n=Count("id"), changed=Max("updated_at"), top=Max("id"))
+    return (row["n"], row["changed"], row["top"])
+
+
+def grid_locator() -> GridLocator[int]:
+    """The spatial index over all active grids, rebuilt when they change."""
+    global _cache
+    stamp = _grid_stamp()
+    cached = _cache
+    if cached is not None and cached.stamp == stamp:
+        return cached.locator
+    with _lock:
+        if _cache is None or _cache.stamp != stamp:
+            rows = list(
+                Grid.objects.filter(division__status=DivisionVersion.Status.ACTIVE).only(
+                    "id", "boundary"
+                )
+            )
+            _cache = _CachedLocator(
+                stamp, GridLocator([g.id for g in rows], [g.geometry for g in rows])
+            )
+        return _cache.locator
+
+
+def grid_at(lon: float, lat: float, crs: Crs | str = Crs.WGS84) -> Grid | None:
+    wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
+    grid_id = grid_locator().locate(wgs_lon, wgs_lat)
+    return None if grid_id is None else active_grids().get(pk=grid_id)
