@@ -24,9 +24,9 @@ from shapely.geometry.base import BaseGeometry
 
 from civicgrid.geo.crs import equal_area_transformer
 
-# Neighbours closer than this count as touching: published boundaries are rounded to
-# about 0.1 m (6 decimals of a degree).
-_TOUCH_M = 0.5
+# Neighbours closer than this (about 0.5 m) count as touching: published boundaries are
+# rounded to 6 decimals of a degree, about 0.1 m.
+_TOUCH_DEGREES = 5e-6
 
 
 class Kind(StrEnum):
@@ -65,7 +65,7 @@ def _polygons(geometry: BaseGeometry) -> list[Polygon]:
 
 
 def _borders_other(tree: shapely.STRtree, part: Polygon, own: int) -> bool:
-    near = tree.query(part, predicate="dwithin", distance=_TOUCH_M)
+    near = tree.query(part, predicate="dwithin", distance=_TOUCH_DEGREES)
     return any(int(j) != own for j in near)
 
 
@@ -86,28 +86,20 @@ def check_coverage(
     def forward(coords: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
 
-    def inverse(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1], direction="INVERSE")
-        return np.column_stack([x, y])
+    def m2(geometry: BaseGeometry) -> float:
+        # Set operations run on the lon/lat input, where shared edges share vertices
+        # exactly; only the results are projected, to be measured.
+        return float(shapely.transform(geometry, forward).area) if not geometry.is_empty else 0.0
 
-    def to_plane(geometries: list[BaseGeometry]) -> list[BaseGeometry]:
-        return list(shapely.transform(np.array(geometries, dtype=object), forward))
-
-    def lonlat(geometry: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(geometry, inverse)
-
-    planar = to_plane([g.geometry for g in grids])
-    village_names = list(villages)
-    village_planar = dict(zip(village_names, to_plane(list(villages.values())), strict=True))
+    shapes = [g.geometry for g in grids]
     found: list[Violation] = []
-
     by_village: dict[str, list[int]] = defaultdict(list)
     for i, grid in enumerate(grids):
         by_village[grid.village].append(i)
+    tree = shapely.STRtree(np.array(shapes, dtype=object))
 
-    tree = shapely.STRtree(np.array(planar, dtype=object))
     for i, grid in enumerate(grids):
-        village = village_planar.get(grid.village)
+        village = villages.get(grid.village)
         if village is None:
             found.append(
                 Violation(
@@ -115,29 +107,28 @@ def check_coverage(
                     f"grid {grid.name} names village {grid.village}, which does not exist",
                     grid.village,
                     (grid.name,),
-                    planar[i].area,
+                    m2(grid.geometry),
                     grid.geometry,
                 )
             )
             continue
-        outside = planar[i].difference(village)
-        if outside.area > tolerance_m2:
+        outside = grid.geometry.difference(village)
+        outside_m2 = m2(outside)
+        if outside_m2 > tolerance_m2:
             found.append(
                 Violation(
                     Kind.CROSSING,
-                    f"grid {grid.name} extends {outside.area:.1f} m² outside village "
-                    f"{grid.village}",
+                    f"grid {grid.name} extends {outside_m2:.1f} m² outside village {grid.village}",
                     grid.village,
                     (grid.name,),
-                    outside.area,
-                    lonlat(outside),
+                    outside_m2,
+                    outside,
                 )
             )
-        parts = sorted(
-            (p for p in _polygons(planar[i]) if p.area > tolerance_m2),
-            key=lambda p: -p.area,
-        )
-        exclaves = [p for p in parts[1:] if _borders_other(tree, p, i)]
+        parts = sorted(((m2(p), p) for p in _polygons(grid.geometry)), key=lambda pair: -pair[0])
+        exclaves = [
+            p for area, p in parts[1:] if area > tolerance_m2 and _borders_other(tree, p, i)
+        ]
         if exclaves:
             stray = shapely.union_all(exclaves)
             found.append(
@@ -146,50 +137,51 @@ def check_coverage(
                     f"grid {grid.name} is in {len(parts)} separate pieces",
                     grid.village,
                     (grid.name,),
-                    stray.area,
-                    lonlat(stray),
+                    m2(stray),
+                    stray,
                 )
             )
 
-    for name in village_names:
+    for name, village in villages.items():
         members = by_village.get(name, [])
-        covered = shapely.union_all([planar[i] for i in members]) if members else Polygon()
-        for hole in _polygons(village_planar[name].difference(covered)):
-            if hole.area > tolerance_m2:
+        covered = shapely.union_all([shapes[i] for i in members]) if members else Polygon()
+        for hole in _polygons(village.difference(covered)):
+            hole_m2 = m2(hole)
+            if hole_m2 > tolerance_m2:
                 found.append(
                     Violation(
                         Kind.GAP,
-                        f"{hole.area:.1f} m² of village {name} is covered by no grid",
+                        f"{hole_m2:.1f} m² of village {name} is covered by no grid",
                         name,
                         (),
-                        hole.area,
-                        lonlat(hole),
+                        hole_m2,
+                        hole,
                     )
                 )
 
-    left, right = tree.query(np.array(planar, dtype=object), predicate="intersects")
+    left, right = tree.query(np.array(shapes, dtype=object), predicate="intersects")
     for i, j in zip(left.tolist(), right.tolist(), strict=True):
         if i >= j:
             continue
-        shared = planar[i].intersection(planar[j])
-        if shared.area > tolerance_m2:
+        shared = shapes[i].intersection(shapes[j])
+        shared_m2 = m2(shared)
+        if shared_m2 > tolerance_m2:
             a, b = grids[i], grids[j]
             found.append(
                 Violation(
                     Kind.OVERLAP,
-                    f"grids {a.name} and {b.name} overlap by {shared.area:.1f} m²",
+                    f"grids {a.name} and {b.name} overlap by {shared_m2:.1f} m²",
                     a.village if a.village == b.village else None,
                     (a.name, b.name),
-                    shared.area,
-                    lonlat(shared),
+                    shared_m2,
+                    shared,
                 )
             )
 
     for compound_name, compound in compounds:
-        planar_compound = to_plane([compound])[0]
-        hits = tree.query(planar_compound, predicate="intersects")
+        hits = tree.query(compound, predicate="intersects")
         holders = sorted(
-            int(i) for i in hits if planar[i].intersection(planar_compound).area > tolerance_m2
+            int(i) for i in hits if m2(shapes[int(i)].intersection(compound)) > tolerance_m2
         )
         if len(holders) > 1:
             names = tuple(grids[i].name for i in holders)
@@ -199,7 +191,7 @@ def check_coverage(
                     f"compound {compound_name} is split between grids {', '.join(names)}",
                     grids[holders[0]].village,
                     names,
-                    planar_compound.area,
+                    m2(compound),
                     compound,
                 )
             )
