@@ -1,0 +1,28 @@
+"""Grid division: whole, contiguous, compact grids of min-max households per village."""
+
+from civicgrid.geo.division.engine import divide_village, validate_units
+from civicgrid.geo.division.model import (
+    DEFAULT_MAX_HOUSEHOLDS,
+    DEFAULT_MIN_HOUSEHOLDS,
+    OVERSIZE_NOTE,
+    Compound,
+    DivisionInputError,
+    Grid,
+    Unit,
+    VillageDivision,
+    VillageReport,
+)
+
+__all__ = [
+    "DEFAULT_MAX_HOUSEHOLDS",
+    "DEFAULT_MIN_HOUSEHOLDS",
+    "OVERSIZE_NOTE",
+    "Compound",
+    "DivisionInputError",
+    "Grid",
+    "Unit",
+    "VillageDivision",
+    "VillageReport",
+    "divide_village",
+    "validate_units",
+]

@@ -1,0 +1,296 @@
+"""Divide one village: validate, build the graph, cut, repair, polish, number, report."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import shapely
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry.base import BaseGeometry
+
+from civicgrid.geo.division.graph import (
+    UnitGraph,
+    build_graph,
+    local_equal_area,
+    project,
+    shared_boundaries,
+)
+from civicgrid.geo.division.model import (
+    DEFAULT_MAX_HOUSEHOLDS,
+    DEFAULT_MIN_HOUSEHOLDS,
+    OVERSIZE_NOTE,
+    Compound,
+    DivisionInputError,
+    Grid,
+    Unit,
+    VillageDivision,
+    VillageReport,
+)
+from civicgrid.geo.division.partition import Bounds, split_region
+from civicgrid.geo.division.refine import Assignment, polish, polsby_popper, repair
+from civicgrid.geo.numbering import sequence_numbers
+
+# Overlaps smaller than this are coordinate noise along a shared boundary, not real overlap.
+COMPOUND_MIN_OVERLAP_M2 = 0.5
+MAX_SEQUENCE = 99
+_LISTED = 5
+
+
+def validate_units(units: Sequence[Unit]) -> None:
+    seen: set[Hashable] = set()
+    for index, unit in enumerate(units):
+        subject = f"unit {unit.id!r}" if unit.id is not None else f"unit #{index}"
+        if unit.id is None:
+            raise DivisionInputError(subject, "has no id")
+        if unit.id in seen:
+            raise DivisionInputError(subject, "duplicate id")
+        seen.add(unit.id)
+        households = unit.households
+        if isinstance(households, bool) or not isinstance(households, int | np.integer):
+            raise DivisionInputError(subject, f"household count {households!r} is not an integer")
+        if households < 0:
+            raise DivisionInputError(subject, f"household count {households} is negative")
+        geometry = unit.geometry
+        if geometry is None or geometry.is_empty:
+            raise DivisionInputError(subject, "has no geometry")
+        if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            raise DivisionInputError(subject, f"geometry is a {geometry.geom_type}, not a polygon")
+        if not geometry.is_valid:
+            raise DivisionInputError(
+                subject, f"invalid geometry: {shapely.is_valid_reason(geometry)}"
+            )
+
+
+def _listed(ids: Sequence[Hashable]) -> str:
+    shown = ", ".join(repr(i) for i in ids[:_LISTED])
+    return shown + (f" and {len(ids) - _LISTED} more" if len(ids) > _LISTED else "")
+
+
+def _compound_groups(
+    projected: np.ndarray, compounds: Sequence[Compound], transformer_geoms: np.ndarray
+) -> tuple[np.ndarray, list[tuple[Compound, list[int]]]]:
+    """Group index per unit so that all units one compound overlaps share a group."""
+    n = len(projected)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    touched: list[tuple[Compound, list[int]]] = []
+    if compounds:
+        tree = shapely.STRtree(projected)
+        compound_index, unit_index = tree.query(transformer_geoms, predicate="intersects")
+        overlap = shapely.area(
+            shapely.intersection(transformer_geoms[compound_index], projected[unit_index])
+        )
+        real = overlap > COMPOUND_MIN_OVERLAP_M2
+        by_compound: dict[int, list[int]] = {}
+        for c, u in zip(compound_index[real].tolist(), unit_index[real].tolist(), strict=True):
+            by_compound.setdefault(c, []).append(u)
+        for c in sorted(by_compound):
+            members = sorted(by_compound[c])
+            touched.append((compounds[c], members))
+            for u in members[1:]:
+                a, b = root(members[0]), root(u)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    roots = np.asarray([root(i) for i in range(n)], dtype=np.int64)
+    # Renumber groups by their first unit so the node order follows the input order.
+    _, group_of = np.unique(roots, return_inverse=True)
+    return group_of.astype(np.int64), touched
+
+
+def _initial_grids(
+    graph: UnitGraph, bounds: Bounds, rng: np.random.Generator, assignment: Assignment
+) -> list[np.ndarray]:
+    """Fixed grids for oversize nodes, then each remaining connected piece split by count."""
+    oversize = np.flatnonzero(graph.households > bounds.high)
+    for node in oversize.tolist():
+        assignment.add_grid([node], fixed=True)
+    rest = np.flatnonzero(graph.households <= bounds.high)
+    pieces: list[np.ndarray] = []
+    if len(rest):
+        count, labels = connected_components(graph.matrix[rest][:, rest], directed=False)
+        for label in range(count):
+            piece = rest[labels == label]
+            pieces.append(piece)
+            total = int(graph.households[piece].sum())
+            k = bounds.grid_count(total)
+            for part in split_region(graph, piece, k, bounds, rng):
+                assignment.add_grid(part.tolist())
+    return pieces
+
+
+def divide_village(
+    units: Sequence[Unit],
+    compounds: Sequence[Compound] = (),
+    *,
+    min_households: int = DEFAULT_MIN_HOUSEHOLDS,
+    max_households: int = DEFAULT_MAX_HOUSEHOLDS,
+    seed: int = 0,
+    village: Hashable = None,
+) -> VillageDivision:
+    """Grids of whole, contiguous units within [min, max] households where the village allows.
+
+    Raises DivisionInputError for input that cannot be divided at all.
+    """
+    started = time.perf_counter()
+    if not 0 < min_households <= max_households:
+        raise DivisionInputError(
+            "bounds", f"need 0 < min <= max, got {min_households}-{max_households}"
+        )
+    if not units:
+        raise DivisionInputError(f"village {village!r}", "has no units")
+    validate_units(units)
+    bounds = Bounds(min_households, max_households)
+    rng = np.random.default_rng(seed)
+    geometries = [u.geometry for u in units]
+    transformer = local_equal_area(geometries)
+    projected = project(geometries, transformer)
+    projected_compounds = project([c.geometry for c in compounds], transformer)
+    households = np.asarray([int(u.households) for u in units], dtype=np.int64)
+    group_of, touched = _compound_groups(projected, compounds, projected_compounds)
+    pairs = shared_boundaries(projected)
+    graph = build_graph(households, projected, pairs, group_of)
+
+    assignment = Assignment(graph, bounds, rng)
+    pieces = _initial_grids(graph, bounds, rng, assignment)
+    repair(assignment)
+    polish(assignment)
+
+    units_of_node: list[list[int]] = [[] for _ in range(graph.size)]
+    for unit_index, node in enumerate(group_of.tolist()):
+        units_of_node[node].append(unit_index)
+    grids = _grids(assignment, units_of_node, units, geometries, projected)
+    problems = _problems(units, touched, group_of, graph, pieces, bounds, grids, village)
+    return VillageDivision(
+        village=village,
+        grids=grids,
+        report=_report(village, units, grids, bounds, problems, time.perf_counter() - started),
+    )
+
+
+def _grids(
+    assignment: Assignment,
+    units_of_node: list[list[int]],
+    units: Sequence[Unit],
+    geometries: Sequence[BaseGeometry],
+    projected: np.ndarray,
+) -> tuple[Grid, ...]:
+    unit_lists = []
+    for grid in sorted(assignment.members):
+        indices = sorted(u for node in assignment.members[grid] for u in units_of_node[node])
+        unit_lists.append((indices, grid in assignment.fixed))
+    outlines = [shapely.union_all([geometries[i] for i in idx]) for idx, _ in unit_lists]
+    measured = [shapely.union_all(projected[idx]) for idx, _ in unit_lists]
+    keys = [min(str(units[i].id) for i in idx) for idx, _ in unit_lists]
+    numbers = sequence_numbers(outlines, keys)
+    grids = [
+        Grid(
+            seq=numbers[g],
+            unit_ids=tuple(units[i].id for i in idx),
+            households=sum(int(units[i].households) for i in idx),
+            geometry=outlines[g],
+            polsby_popper=polsby_popper(measured[g].area, measured[g].length),
+            oversize=fixed,
+        )
+        for g, (idx, fixed) in enumerate(unit_lists)
+    ]
+    return tuple(sorted(grids, key=lambda grid: grid.seq))
+
+
+def _problems(
+    units: Sequence[Unit],
+    touched: list[tuple[Compound, list[int]]],
+    group_of: np.ndarray,
+    graph: UnitGraph,
+    pieces: list[np.ndarray],
+    bounds: Bounds,
+    grids: tuple[Grid, ...],
+    village: Hashable,
+) -> tuple[str, ...]:
+    problems: list[str] = []
+    total = sum(int(u.households) for u in units)
+    name = f"village {village!r}"
+    limits = f"{bounds.low}-{bounds.high}"
+    if total < bounds.low:
+        problems.append(
+            f"{name}: {total} households, fewer than the minimum {bounds.low}: one grid"
+        )
+    for compound, members in touched:
+        node = int(group_of[members[0]])
+        if len(members) > 1 and graph.households[node] > bounds.high:
+            problems.append(
+                f"compound {compound.id!r} joins units {_listed([units[i].id for i in members])}"
+                f" with {int(graph.households[node])} households, above the maximum"
+                f" {bounds.high}: {OVERSIZE_NOTE}"
+            )
+    for grid in grids:
+        if grid.oversize and len(grid.unit_ids) == 1:
+            problems.append(
+                f"unit {grid.unit_ids[0]!r}: {grid.households} households alone exceed the"
+                f" maximum {bounds.high}: {OVERSIZE_NOTE}"
+            )
+    if total >= bounds.low:
+        for piece in pieces:
+            piece_total = int(graph.households[piece].sum())
+            k = bounds.grid_count(piece_total)
+            if bounds.low * k <= piece_total <= bounds.high * k:
+                continue
+            ids = _listed([units[i].id for i in np.flatnonzero(np.isin(group_of, piece))])
+            where = (
+                ""
+                if len(pieces) == 1
+                else " (cut off from the rest by oversize units or no shared boundary)"
+            )
+            problems.append(
+                f"{name}: units {ids}{where} hold {piece_total} households, which no number of"
+                f" grids of {limits} can take: {k} grid(s) of {piece_total / k:.0f} on average"
+            )
+    explained = any("which no number" in p for p in problems) or total < bounds.low
+    if not explained:
+        for grid in grids:
+            if not grid.oversize and not grid.in_range(bounds.low, bounds.high):
+                problems.append(
+                    f"{name}: grid {grid.seq:02d} has {grid.households} households, outside"
+                    f" {limits}; no move or re-split with its neighbours brought it within"
+                    " bounds (a unit it depends on may be too large or badly connected)"
+                )
+    if len(grids) > MAX_SEQUENCE:
+        problems.append(
+            f"{name}: {len(grids)} grids, more than the {MAX_SEQUENCE} a 2-digit sequence holds"
+        )
+    return tuple(problems)
+
+
+def _report(
+    village: Hashable,
+    units: Sequence[Unit],
+    grids: tuple[Grid, ...],
+    bounds: Bounds,
+    problems: tuple[str, ...],
+    seconds: float,
+) -> VillageReport:
+    compactness = [g.polsby_popper for g in grids]
+    return VillageReport(
+        village=village,
+        households=sum(int(u.households) for u in units),
+        units=len(units),
+        grids=len(grids),
+        grids_in_range=sum(g.in_range(bounds.low, bounds.high) for g in grids),
+        grids_below_min=sum(g.households < bounds.low for g in grids),
+        grids_above_max=sum(g.households > bounds.high for g in grids),
+        oversize_unit_ids=tuple(
+            g.unit_ids[0] for g in grids if g.oversize and len(g.unit_ids) == 1
+        ),
+        polsby_popper_mean=float(np.mean(compactness)) if compactness else math.nan,
+        polsby_popper_min=float(np.min(compactness)) if compactness else math.nan,
+        seconds=seconds,
+        problems=problems,
+    )
