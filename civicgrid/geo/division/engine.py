@@ -255,18 +255,47 @@ def _problems(
             )
     explained = any("which no number" in p for p in problems) or total < bounds.low
     if not explained:
+        index_of = {unit.id: i for i, unit in enumerate(units)}
         for grid in grids:
             if not grid.oversize and not grid.in_range(bounds.low, bounds.high):
+                nodes = {int(group_of[index_of[u]]) for u in grid.unit_ids}
                 problems.append(
                     f"{name}: grid {grid.seq:02d} has {grid.households} households, outside"
-                    f" {limits}; no move or re-split with its neighbours brought it within"
-                    " bounds (a unit it depends on may be too large or badly connected)"
+                    f" {limits}: {_why_stuck(graph, sorted(nodes), bounds, units, group_of)}"
                 )
     if len(grids) > MAX_SEQUENCE:
         problems.append(
             f"{name}: {len(grids)} grids, more than the {MAX_SEQUENCE} a 2-digit sequence holds"
         )
     return tuple(problems)
+
+
+def _why_stuck(
+    graph: UnitGraph,
+    nodes: list[int],
+    bounds: Bounds,
+    units: Sequence[Unit],
+    group_of: np.ndarray,
+) -> str:
+    """Name a unit that no grid within bounds can hold, when there is one."""
+    for node in nodes:
+        own = int(graph.households[node])
+        partners = [
+            int(graph.households[m])
+            for m in graph.neighbours[node]
+            if graph.households[m] <= bounds.high
+        ]
+        if own < bounds.low and all(own + p > bounds.high for p in partners):
+            unit_ids = [units[i].id for i in np.flatnonzero(group_of == node)]
+            smallest = f" (smallest neighbour {min(partners)})" if partners else ""
+            return (
+                f"unit {_listed(unit_ids)} has {own} households, and every neighbour that is"
+                f" not oversize would take it above {bounds.high}{smallest}"
+            )
+    return (
+        "no move or re-split with its neighbours brought it within bounds; the search is"
+        " heuristic, so a division within bounds may still exist"
+    )
 
 
 def _report(

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import shapely
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from civicgrid.geo.division import (
+    Compound,
+    DivisionInputError,
+    Unit,
+    VillageDivision,
+    divide_village,
+)
+from civicgrid.geo.geojson import Feature, FeatureError, collection, feature, read_features
+
+
+class Command(BaseCommand):
+    help = (
+        "Divide each village of a units file into grids of whole, contiguous units within "
+        "--min and --max households; write the grids as GeoJSON and a JSON report. Needs no "
+        "database."
+    )
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("units", help="GeoJSON FeatureCollection of unit polygons")
+        parser.add_argument("--count-field", required=True, help="property with households")
+        parser.add_argument("--village-field", required=True, help="property naming the village")
+        parser.add_argument("--id-field", default="id", help="property with the unit id")
+        parser.add_argument("--compounds", help="GeoJSON of compounds that must stay whole")
+        parser.add_argument("--min", type=int, default=300, dest="min_households")
+        parser.add_argument("--max", type=int, default=500, dest="max_households")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--out", required=True, help="GeoJSON file to write the grids to")
+        parser.add_argument("--report", help="JSON file to write the report to")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+        if not 0 < options["min_households"] <= options["max_households"]:
+            raise CommandError(_("--min must be positive and not above --max"))
+        villages = _read_units(
+            options["units"], options["count_field"], options["village_field"], options["id_field"]
+        )
+        compounds = _read_compounds(options["compounds"]) if options["compounds"] else []
+        divisions: list[VillageDivision] = []
+        for village in sorted(villages, key=str):
+            units = villages[village]
+            west, south, east, north = shapely.total_bounds([u.geometry for u in units])
+            nearby = [
+                c for c in compounds if c.geometry.intersects(shapely.box(west, south, east, north))
+            ]
+            try:
+                divisions.append(
+                    divide_village(
+                        units,
+                        nearby,
+                        min_households=options["min_households"],
+                        max_households=options["max_households"],
+                        seed=options["seed"],
+                        village=village,
+                    )
+                )
+            except DivisionInputError as exc:
+                raise CommandError(f"village {village!r}: {exc}") from None
+        grids = [
+            feature(
+                grid.geometry,
+                {
+                    "village": division.village,
+                    "seq": f"{grid.seq:02d}",
+                    "households": grid.households,
+                    "units": list(grid.unit_ids),
+                },
+            )
+            for division in divisions
+            for grid in division.grids
+        ]
+        report = _report(divisions, time.perf_counter() - started)
+        _write_json(Path(options["out"]), collection(grids))
+        if options["report"]:
+            _write_json(Path(options["report"]), report)
+        totals = report["totals"]
+        self.stdout.write(
+            f"{totals['grids']} grids in {len(divisions)} villages: "
+            f"{totals['grids_in_range']} within {options['min_households']}-"
+            f"{options['max_households']}, {totals['grids_below_min']} below, "
+            f"{totals['grids_above_max']} above ({totals['oversize_units']} oversize units)"
+        )
+        for division in divisions:
+            for problem in division.report.problems:
+                self.stderr.write(problem)
+
+
+def _read_units(
+    path: str, count_field: str, village_field: str, id_field: str
+) -> dict[Any, list[Unit]]:
+    try:
+        features = read_features(path, required=[count_field, village_field], id_field=id_field)
+    except FeatureError as exc:
+        raise CommandError("\n".join(exc.problems)) from None
+    problems: list[str] = []
+    seen: dict[Any, int] = {}
+    villages: dict[Any, list[Unit]] = defaultdict(list)
+    for item in features:
+        label = item.label(id_field)
+        unit_id = item.properties.get(id_field)
+        count = _household_count(item.properties.get(count_field))
+        if unit_id is None or unit_id == "":
+            problems.append(f"{label}: missing property {id_field}")
+        elif unit_id in seen:
+            problems.append(f"{label}: duplicate {id_field} (also feature {seen[unit_id]})")
+        else:
+            seen[unit_id] = item.position
+        if count is None:
+            problems.append(
+                f"{label}: {count_field} must be a whole number of households,"
+                f" got {item.properties.get(count_field)!r}"
+            )
+        elif count < 0:
+            problems.append(f"{label}: {count_field} is negative ({count})")
+        if not problems:
+            villages[item.properties[village_field]].append(
+                Unit(id=unit_id, geometry=item.geometry, households=count or 0)
+            )
+    if problems:
+        raise CommandError("\n".join(problems))
+    return villages
+
+
+def _household_count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _read_compounds(path: str) -> list[Compound]:
+    try:
+        features: list[Feature] = read_features(path)
+    except FeatureError as exc:
+        raise CommandError("\n".join(exc.problems)) from None
+    return [
+        Compound(
+            id=f.properties.get("id") or f.properties.get("name") or f"#{f.position}",
+            geometry=f.geometry,
+        )
+        for f in features
+    ]
+
+
+def _report(divisions: list[VillageDivision], seconds: float) -> dict[str, Any]:
+    villages: dict[str, Any] = {}
+    for division in divisions:
+        r = division.report
+        villages[str(r.village)] = {
+            "households": r.households,
+            "units": r.units,
+            "grids": r.grids,
+            "grids_in_range": r.grids_in_range,
+            "grids_below_min": r.grids_below_min,
+            "grids_above_max": r.grids_above_max,
+            "oversize_units": len(r.oversize_unit_ids),
+            "oversize_unit_ids": list(r.oversize_unit_ids),
+            "polsby_popper_mean": round(r.polsby_popper_mean, 4),
+            "polsby_popper_min": round(r.polsby_popper_min, 4),
+            "seconds": round(r.seconds, 3),
+            "problems": list(r.problems),
+        }
+    grids = [g for d in divisions for g in d.grids]
+    compactness = [g.polsby_popper for g in grids]
+    totals = {
+        key: sum(v[key] for v in villages.values())
+        for key in (
+            "households",
+            "units",
+            "grids",
+            "grids_in_range",
+            "grids_below_min",
+            "grids_above_max",
+            "oversize_units",
+        )
+    }
+    totals["oversize_unit_ids"] = [i for v in villages.values() for i in v["oversize_unit_ids"]]
+    totals["polsby_popper_mean"] = (
+        round(sum(compactness) / len(compactness), 4) if compactness else None
+    )
+    totals["polsby_popper_min"] = round(min(compactness), 4) if compactness else None
+    totals["seconds"] = round(seconds, 3)
+    totals["problems"] = sum(len(v["problems"]) for v in villages.values())
+    return {"villages": villages, "totals": totals}
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write beside the target and rename, so a failure never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(document, out, ensure_ascii=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
