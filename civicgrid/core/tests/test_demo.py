@@ -1,0 +1,69 @@
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from civicgrid.geo.coverage import GridShape, check_coverage
+from civicgrid.geo.models import Grid, Village
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    call_command("demo", no_serve=True)
+    return tmp_path
+
+
+def test_demo_creates_a_covered_township_of_about_20000_households(demo):
+    grids = list(Grid.objects.filter(division__status="active").select_related("village"))
+    villages = {v.code: v.geometry for v in Village.objects.all()}
+    assert 5 <= len(villages) <= 8
+    total = sum(g.households for g in grids)
+    assert 17_000 <= total <= 23_000
+    shapes = [GridShape(g.code, g.village.code, g.geometry) for g in grids]
+    assert check_coverage(shapes, villages) == []
+    assert all(len(g.code) == 14 for g in grids)
+
+
+def test_demo_writes_accounts_that_can_log_in(demo):
+    accounts = json.loads((demo / "demo-accounts.json").read_text())
+    admin = next(a for a in accounts if a["role"] == "system_admin")
+    client = Client()
+    assert client.login(username=admin["username"], password=admin["password"])
+    assert client.get("/api/v1/geo/locate", {"lon": 113.752, "lat": 23.021}).status_code in {
+        200,
+        404,
+    }
+
+
+def test_demo_runs_once_and_is_reused(demo):
+    before = Grid.objects.count()
+    call_command("demo", no_serve=True)
+    assert Grid.objects.count() == before
+
+
+def test_token_command_prints_a_working_token(demo, capsys):
+    capsys.readouterr()
+    call_command("token", "create", "admin")
+    raw = capsys.readouterr().out.strip()
+    client = Client(headers={"authorization": f"Bearer {raw}"})
+    response = client.get("/api/v1/geo/grids")
+    assert response.status_code == 200
+    assert len(response.json()["features"]) == Grid.objects.count()
+
+
+def test_home_and_map_pages_in_both_languages(demo):
+    accounts = json.loads((demo / "demo-accounts.json").read_text())
+    client = Client()
+    zh = client.get("/", headers={"accept-language": "zh-hans"})
+    assert "网格化服务管理" in zh.content.decode()
+    en = client.get("/", headers={"accept-language": "en"})
+    assert "Grid-based service management" in en.content.decode()
+    assert client.get("/map/").status_code == 302  # login first
+    client.login(username=accounts[0]["username"], password=accounts[0]["password"])
+    page = client.get("/map/", headers={"accept-language": "en"})
+    assert page.status_code == 200
+    assert "leaflet" in page.content.decode()
