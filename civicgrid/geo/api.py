@@ -60,8 +60,13 @@ def locate(
 
 @router.get("/codes/{code}", response=CodeCheckOut, summary="Validate and explain a grid code")
 def code_check(request: HttpRequest, code: str) -> dict[str, str]:
+    """Refuses codes of townships and villages that are not in the platform."""
     try:
-        parsed = codes.parse(code)
+        parsed = codes.parse(
+            code,
+            known_township=selectors.township_code_exists,
+            known_village=selectors.village_code_exists,
+        )
     except codes.InvalidGridCode as exc:
         raise ValidationFailed(exc.reason, field="code") from None
     return {

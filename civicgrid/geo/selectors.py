@@ -21,6 +21,16 @@ def villages(*, township: Township | None = None) -> QuerySet[Village]:
     return qs if township is None else qs.filter(township=township)
 
 
+def township_code_exists(code9: str) -> bool:
+    return Township.objects.filter(division_code=code9[:6], code=code9[6:9]).exists()
+
+
+def village_code_exists(code12: str) -> bool:
+    return Village.objects.filter(
+        township__division_code=code12[:6], township__code=code12[6:9], code=code12[9:12]
+    ).exists()
+
+
 def active_grids(*, village: Village | None = None) -> QuerySet[Grid]:
     qs = Grid.objects.select_related("village", "village__township", "division").filter(
         division__status=DivisionVersion.Status.ACTIVE

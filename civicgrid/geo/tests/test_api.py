@@ -121,3 +121,16 @@ def test_openapi_and_docs_are_served():
     assert schema.status_code == 200
     assert "/api/v1/geo/locate" in schema.json()["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_code_check_explains_unknown_villages(township, api_client):
+    ok = api_client.get("/api/v1/geo/codes/441900 123 001 05")
+    assert ok.status_code == 200
+    assert ok.json()["village"] == "441900123001"
+    unknown = api_client.get("/api/v1/geo/codes/44190012300905", headers={"accept-language": "en"})
+    assert unknown.status_code == 422
+    assert unknown.json() == {
+        "error": "validation",
+        "message": "Unknown village 441900123009.",
+        "field": "code",
+    }
