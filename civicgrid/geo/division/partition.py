@@ -20,6 +20,7 @@ from civicgrid.geo.division.graph import UnitGraph
 SWEEP_ANGLES_SMALL = 8
 SWEEP_ANGLES_LARGE = 4
 SPANNING_TREES = 3
+SWEEPS_CONNECTED = 8
 # A deviation of one whole grid's share of households costs as much as a disc turning into a
 # shape twice as spread out: compact cuts win unless they push later splits off balance.
 BALANCE_WEIGHT = 2.0
@@ -154,24 +155,38 @@ class _Splitter:
         long_axis = 0.5 * math.atan2(2.0 * cov_xy, cov_xx - cov_yy)
         n_angles = SWEEP_ANGLES_SMALL if len(nodes) < 400 else SWEEP_ANGLES_LARGE
         households = graph.households[nodes]
-        cuts: list[_Cut] = []
+        # Moments about the region's centre keep the prefix sums numerically tame.
+        dx, dy = x - cx, y - cy
+        moment = graph.self_inertia[nodes] + area * (dx * dx + dy * dy)
+        share = total / k
+        raw: list[tuple[int, float, int, np.ndarray, int]] = []
         for k_first in sorted({k // 2, k - k // 2}):
-            k_second = k - k_first
-            low, high = self.bounds.window(total, k_first, k_second)
-            target = total * k_first / k
+            low, high = self.bounds.window(total, k_first, k - k_first)
             for step in range(n_angles):
                 angle = long_axis + math.pi * step / n_angles
-                along = x * math.cos(angle) + y * math.sin(angle)
-                order = np.argsort(along, kind="stable")
-                cumulative = np.cumsum(households[order])
-                for aim in _aims(target, low, high):
-                    at = _prefix_length(cumulative, aim)
-                    first, second = _connect_sides(graph, nodes[order[:at]], nodes[order[at:]])
-                    if len(first) and len(second):
-                        cut = self._judge(first, second, k_first, k_second, total)
-                        cuts.append(cut)
-                        if cut.miss == 0:
-                            break
+                order = np.argsort(dx * math.cos(angle) + dy * math.sin(angle), kind="stable")
+                prefix = _prefix_costs(
+                    households[order], area[order], dx[order], dy[order], moment[order]
+                )
+                held, cost = prefix
+                miss = np.maximum(0, np.maximum(low - held, held - high))
+                score = cost + BALANCE_WEIGHT * np.abs(held - share * k_first) / share
+                for at in np.lexsort((score, miss))[:2].tolist():
+                    raw.append((int(miss[at]), float(score[at]), k_first, order, at + 1))
+        # Connectivity is the expensive check: make sides connected best-first and stop at
+        # the first sweep that needed no fixing, since no later one can beat it.
+        cuts: list[_Cut] = []
+        for _, _, k_first, order, at in sorted(raw, key=lambda c: (c[0], c[1]))[
+            :SWEEPS_CONNECTED
+        ]:
+            first, second = nodes[order[:at]], nodes[order[at:]]
+            fixed_first, fixed_second = _connect_sides(graph, first, second)
+            if not len(fixed_first) or not len(fixed_second):
+                continue
+            cut = self._judge(fixed_first, fixed_second, k_first, k - k_first, total)
+            cuts.append(cut)
+            if len(fixed_first) == len(first) and cut.miss == 0:
+                break
         return cuts
 
     def _tree_cuts(self, nodes: np.ndarray, k: int, total: int) -> list[_Cut]:
@@ -224,6 +239,22 @@ def _prefix_length(cumulative: np.ndarray, aim: float) -> int:
     longer = float(cumulative[i]) if i < len(cumulative) else math.inf
     length = i if abs(shorter - aim) <= abs(longer - aim) else i + 1
     return min(max(length, 1), len(cumulative) - 1)
+
+
+def _prefix_costs(
+    households: np.ndarray, area: np.ndarray, dx: np.ndarray, dy: np.ndarray, moment: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Households of each proper prefix of a sweep and the compactness cost of both sides."""
+    held = np.cumsum(households)[:-1]
+    sums = [np.cumsum(v) for v in (area, area * dx, area * dy, moment)]
+    first = [s[:-1] for s in sums]
+    second = [s[-1] - f for s, f in zip(sums, first, strict=True)]
+    cost = np.zeros(len(held))
+    for a, ax, ay, m in (first, second):
+        safe = np.where(a > 0, a, 1.0)
+        inertia = m - (ax * ax + ay * ay) / safe
+        cost += np.where(a > 0, inertia / (safe * safe / (2.0 * math.pi)), 1.0)
+    return held, cost
 
 
 def _aims(target: float, low: int, high: int) -> list[float]:
