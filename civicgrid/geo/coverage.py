@@ -19,6 +19,7 @@ from enum import StrEnum
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -104,7 +105,8 @@ def check_coverage(
             found.append(
                 Violation(
                     Kind.CROSSING,
-                    f"grid {grid.name} names village {grid.village}, which does not exist",
+                    _("grid %(grid)s names village %(village)s, which does not exist")
+                    % {"grid": grid.name, "village": grid.village},
                     grid.village,
                     (grid.name,),
                     m2(grid.geometry),
@@ -118,7 +120,8 @@ def check_coverage(
             found.append(
                 Violation(
                     Kind.CROSSING,
-                    f"grid {grid.name} extends {outside_m2:.1f} m² outside village {grid.village}",
+                    _("grid %(grid)s extends %(area).1f m² outside village %(village)s")
+                    % {"grid": grid.name, "area": outside_m2, "village": grid.village},
                     grid.village,
                     (grid.name,),
                     outside_m2,
@@ -134,7 +137,8 @@ def check_coverage(
             found.append(
                 Violation(
                     Kind.PIECES,
-                    f"grid {grid.name} is in {len(parts)} separate pieces",
+                    _("grid %(grid)s is in %(n)d separate pieces")
+                    % {"grid": grid.name, "n": len(parts)},
                     grid.village,
                     (grid.name,),
                     m2(stray),
@@ -151,7 +155,8 @@ def check_coverage(
                 found.append(
                     Violation(
                         Kind.GAP,
-                        f"{hole_m2:.1f} m² of village {name} is covered by no grid",
+                        _("%(area).1f m² of village %(village)s is covered by no grid")
+                        % {"area": hole_m2, "village": name},
                         name,
                         (),
                         hole_m2,
@@ -170,7 +175,8 @@ def check_coverage(
             found.append(
                 Violation(
                     Kind.OVERLAP,
-                    f"grids {a.name} and {b.name} overlap by {shared_m2:.1f} m²",
+                    _("grids %(a)s and %(b)s overlap by %(area).1f m²")
+                    % {"a": a.name, "b": b.name, "area": shared_m2},
                     a.village if a.village == b.village else None,
                     (a.name, b.name),
                     shared_m2,
@@ -188,7 +194,8 @@ def check_coverage(
             found.append(
                 Violation(
                     Kind.COMPOUND,
-                    f"compound {compound_name} is split between grids {', '.join(names)}",
+                    _("compound %(compound)s is split between grids %(grids)s")
+                    % {"compound": compound_name, "grids": ", ".join(names)},
                     grids[holders[0]].village,
                     names,
                     m2(compound),
