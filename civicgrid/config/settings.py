@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "civicgrid.geo",
     "civicgrid.people",
     "civicgrid.web",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "civicgrid.config.urls"
@@ -108,6 +110,18 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request, not the login
+AUTHENTICATION_BACKENDS = [
+    "civicgrid.people.backends.LoginThrottleBackend",  # django-axes, must come first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock a (username, address) pair, never a username alone: nobody can lock a colleague out
+# of their own address. The lock lifts by itself after the cool-off.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env.integer("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "people/locked_out.html"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = env.text("LANGUAGE_CODE") or "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
