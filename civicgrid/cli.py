@@ -16,6 +16,7 @@ COMMANDS = {
     "migrate": "Create or update the database tables.",
     "createsuperuser": "Create a system administrator account.",
     "token": "Create, list or revoke API tokens (token create USERNAME).",
+    "roster-check": "Check grid teams (size, leader, deputy, certification); exit 1 on warnings.",
     "import-boundaries": "Load villages and grids from GeoJSON, all or nothing.",
     "check-coverage": "Check grids for gaps, overlaps, crossings, pieces, split compounds.",
     "divide": "Divide villages into grids of 300-500 households (file in, file out).",

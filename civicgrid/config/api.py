@@ -79,5 +79,9 @@ def _mount_routers() -> None:
 
     api.add_router("/geo", geo_router)
 
+    from civicgrid.people.api import router as people_router
+
+    api.add_router("/people", people_router)
+
 
 _mount_routers()

@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("people/", include("civicgrid.people.urls")),
     path("", include("civicgrid.web.urls")),
 ]

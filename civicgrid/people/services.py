@@ -1,12 +1,36 @@
+"""Every write of the people app: staff, roles, departments, certification, grid teams."""
+
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from civicgrid.people.models import ApiToken, User
+from civicgrid.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from civicgrid.geo.models import DivisionVersion, Grid, Township, Village
+from civicgrid.people import scopes
+from civicgrid.people.certification import Gap, certification_gaps, has_field_rights
+from civicgrid.people.models import (
+    ApiToken,
+    Department,
+    EmploymentSource,
+    Examination,
+    GridAssignment,
+    ManagementArea,
+    Position,
+    Role,
+    RoleGrant,
+    Training,
+    User,
+    WorkPermit,
+)
 
 TOKEN_PREFIX = "cg_"
 
@@ -43,3 +67,319 @@ def api_token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# Which roles may hold each position on a grid team.
+POSITION_ROLES: dict[str, tuple[str, ...]] = {
+    Position.ADMINISTRATOR: (Role.GRID_ADMINISTRATOR, Role.DEPUTY_GRID_LEADER),
+    Position.DEPUTY: (Role.DEPUTY_GRID_LEADER,),
+    Position.LEADER: (Role.GRID_LEADER,),
+}
+
+
+def _require_manager(actor: User) -> None:
+    if not scopes.is_platform_admin(actor) and not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied(_("Only supervisors and system administrators manage staff."))
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    username: str,
+    full_name: str,
+    roles: Iterable[str] = (),
+    phone: str = "",
+    password: str | None = None,
+    employment_source: str = "",
+    township: Township | None = None,
+    village: Village | None = None,
+    department: Department | None = None,
+    actor: User | None,
+) -> User:
+    """A staff account with its roles. ``actor=None`` only for commands and the demo."""
+    if actor is not None:
+        _require_manager(actor)
+    if User.objects.filter(username=username).exists():
+        raise Conflict(_("The username %(name)s is taken.") % {"name": username}, field="username")
+    if employment_source and employment_source not in EmploymentSource.values:
+        raise ValidationFailed(_("Unknown employment source."), field="employment_source")
+    user = User(
+        username=username,
+        full_name=full_name,
+        phone=phone,
+        employment_source=employment_source,
+        township=township or (village.township if village else None),
+        village=village,
+        department=department,
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save()
+    for role in roles:
+        role_grant(user=user, role=role, actor=actor)
+    return user
+
+
+@transaction.atomic
+def role_grant(*, user: User, role: str, actor: User | None) -> RoleGrant:
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role %(role)s.") % {"role": role}, field="role")
+    grant, _created = RoleGrant.objects.get_or_create(
+        user=user, role=role, defaults={"granted_by": actor}
+    )
+    user.__dict__.pop("_role_codes", None)
+    return grant
+
+
+def role_revoke(*, user: User, role: str, actor: User) -> None:
+    _require_manager(actor)
+    RoleGrant.objects.filter(user=user, role=role).delete()
+    user.__dict__.pop("_role_codes", None)
+
+
+@transaction.atomic
+def department_create(
+    *, township: Township, code: str, name: str, areas: Iterable[str], actor: User | None
+) -> Department:
+    if actor is not None:
+        _require_manager(actor)
+    area_list = list(dict.fromkeys(areas))
+    unknown = [a for a in area_list if a not in ManagementArea.values]
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown management areas: %(areas)s.") % {"areas": ", ".join(unknown)},
+            field="areas",
+        )
+    if Department.objects.filter(township=township, code=code).exists():
+        raise Conflict(
+            _("A department already has the code %(code)s.") % {"code": code}, field="code"
+        )
+    return Department.objects.create(township=township, code=code, name=name, areas=area_list)
+
+
+@transaction.atomic
+def training_record(
+    *,
+    user: User,
+    course: str,
+    completed_on: dt.date,
+    hours: int = 0,
+    passed: bool = True,
+    actor: User | None,
+) -> Training:
+    if actor is not None:
+        _require_manager(actor)
+    return Training.objects.create(
+        user=user, course=course, completed_on=completed_on, hours=hours, passed=passed
+    )
+
+
+@transaction.atomic
+def examination_record(
+    *,
+    user: User,
+    taken_on: dt.date,
+    score: Decimal | int | float,
+    pass_mark: Decimal | int | float = 60,
+    actor: User | None,
+) -> Examination:
+    if actor is not None:
+        _require_manager(actor)
+    score_d, mark_d = Decimal(str(score)), Decimal(str(pass_mark))
+    if not (0 <= score_d <= 1000):
+        raise ValidationFailed(_("The score must be between 0 and 1000."), field="score")
+    if not (0 <= mark_d <= 1000):
+        raise ValidationFailed(_("The pass mark must be between 0 and 1000."), field="pass_mark")
+    exam = Examination.objects.create(user=user, taken_on=taken_on, score=score_d, pass_mark=mark_d)
+    exam.refresh_from_db(fields=["passed"])
+    return exam
+
+
+@transaction.atomic
+def work_permit_issue(
+    *, user: User, number: str, issued_on: dt.date, expires_on: dt.date, actor: User | None
+) -> WorkPermit:
+    """Issue (or renew with a new number) a work permit; only a certified person gets one."""
+    if actor is not None:
+        _require_manager(actor)
+    if expires_on <= issued_on:
+        raise ValidationFailed(_("A permit must expire after it is issued."), field="expires_on")
+    if WorkPermit.objects.filter(number=number).exists():
+        raise Conflict(_("Permit number %(n)s is already used.") % {"n": number}, field="number")
+    missing = [
+        gap.label
+        for gap in certification_gaps(user, on=issued_on)
+        if gap in (Gap.TRAINING, Gap.EXAMINATION)
+    ]
+    if missing:
+        raise ValidationFailed(
+            _("No permit before training and examination: %(gaps)s.")
+            % {"gaps": ", ".join(str(m) for m in missing)},
+            field="user",
+        )
+    return WorkPermit.objects.create(
+        user=user, number=number, issued_on=issued_on, expires_on=expires_on
+    )
+
+
+def work_permit_revoke(*, permit: WorkPermit, on: dt.date | None = None, actor: User) -> None:
+    _require_manager(actor)
+    WorkPermit.objects.filter(pk=permit.pk, revoked_on__isnull=True).update(
+        revoked_on=on or timezone.localdate()
+    )
+
+
+@transaction.atomic
+def grid_assignment_create(
+    *,
+    user: User,
+    grid: Grid,
+    position: str,
+    starts_on: dt.date | None = None,
+    actor: User | None,
+) -> GridAssignment:
+    """Place ``user`` on ``grid``. Certification is a hard rule; team size is only warned.
+
+    ``actor=None`` is for the demo and commands run by an operator.
+    """
+    day = starts_on or timezone.localdate()
+    if actor is not None:
+        if not scopes.can_view_grid(actor, grid):
+            raise NotFound(_("No such grid."), field="grid")
+        if not scopes.can_manage_team(actor, grid):
+            raise PermissionDenied(_("You may not change this grid's team."))
+    if position not in POSITION_ROLES:
+        raise ValidationFailed(_("Unknown position."), field="position")
+    if grid.division.status != DivisionVersion.Status.ACTIVE:
+        raise ValidationFailed(_("Staff can only be placed on an active grid."), field="grid")
+    if not user.is_active:
+        raise ValidationFailed(_("This account is disabled."), field="user")
+    if not user.has_role(*POSITION_ROLES[position]):
+        raise ValidationFailed(
+            _("%(user)s does not hold a role for the position %(position)s.")
+            % {"user": user, "position": Position(position).label},
+            field="position",
+        )
+    if not has_field_rights(user, on=day):
+        gaps = certification_gaps(user, on=day)
+        raise ValidationFailed(
+            _("%(user)s is not certified for field work: %(gaps)s.")
+            % {"user": user, "gaps": ", ".join(str(gap.label) for gap in gaps)},
+            field="user",
+            code="not_certified",
+        )
+    try:
+        with transaction.atomic():
+            return GridAssignment.objects.create(
+                user=user, grid=grid, position=position, starts_on=day, created_by=actor
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("%(user)s is already on this grid's team.") % {"user": user}, field="user"
+        ) from None
+
+
+@transaction.atomic
+def grid_assignment_end(
+    *, assignment: GridAssignment, ends_on: dt.date | None = None, actor: User | None
+) -> GridAssignment:
+    day = ends_on or timezone.localdate()
+    if actor is not None:
+        if not scopes.can_view_grid(actor, assignment.grid):
+            raise NotFound(_("No such assignment."))
+        if not scopes.can_manage_team(actor, assignment.grid):
+            raise PermissionDenied(_("You may not change this grid's team."))
+    if day < assignment.starts_on:
+        raise ValidationFailed(_("An assignment cannot end before it starts."), field="ends_on")
+    # Compare-and-swap: two officers ending the same assignment get one success.
+    updated = GridAssignment.objects.filter(pk=assignment.pk, ends_on__isnull=True).update(
+        ends_on=day
+    )
+    if not updated:
+        raise Conflict(_("This assignment has already ended."))
+    assignment.refresh_from_db()
+    return assignment
+
+
+DEMO_DEPARTMENTS: list[tuple[str, str, list[str]]] = [
+    ("URBAN", "城市管理局", [ManagementArea.URBAN_MANAGEMENT, ManagementArea.ENVIRONMENT]),
+    ("FIRE", "消防救援所", [ManagementArea.FIRE_SAFETY, ManagementArea.WORK_SAFETY]),
+    ("MARKET", "市场监督管理所", [ManagementArea.FOOD_DRUG_MARKET]),
+    ("CIVIL", "民政办", [ManagementArea.CIVIL_AFFAIRS, ManagementArea.POPULATION]),
+]
+
+
+def demo_staff_create(
+    *, township: Township, password: Callable[[], str], on: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """One certified account per role for the demo; returns the demo-accounts.json rows."""
+    day = on or timezone.localdate()
+    departments = [
+        department_create(township=township, code=code, name=name, areas=areas, actor=None)
+        for code, name, areas in DEMO_DEPARTMENTS
+    ]
+    grid = (
+        Grid.objects.select_related("village", "division")
+        .filter(village__township=township, division__status=DivisionVersion.Status.ACTIVE)
+        .order_by("code")
+        .first()
+    )
+    if grid is None:
+        raise NotFound(_("The township has no active grid."))
+    people: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("gridadmin", "李网格", Role.GRID_ADMINISTRATOR, {}),
+        ("gridleader", "王组长", Role.GRID_LEADER, {}),
+        ("deputy", "赵副组", Role.DEPUTY_GRID_LEADER, {}),
+        ("village", "陈村干", Role.VILLAGE_OFFICER, {"village": grid.village}),
+        ("dispatcher", "周调度", Role.DISPATCHER, {"township": township}),
+        ("department", "吴城管", Role.DEPARTMENT_OFFICER, {"department": departments[0]}),
+        ("assessor", "郑信访", Role.ASSESSOR, {"township": township}),
+        ("supervisor", "孙督查", Role.SUPERVISOR, {"township": township}),
+    ]
+    positions = {
+        Role.GRID_ADMINISTRATOR: Position.ADMINISTRATOR,
+        Role.GRID_LEADER: Position.LEADER,
+        Role.DEPUTY_GRID_LEADER: Position.DEPUTY,
+    }
+    accounts: list[dict[str, Any]] = []
+    for index, (username, name, role, places) in enumerate(people, start=1):
+        secret = password()
+        user = staff_create(
+            username=username,
+            full_name=name,
+            phone=f"1380000{index:04d}",
+            roles=[role],
+            password=secret,
+            employment_source=EmploymentSource.RECRUITED,
+            actor=None,
+            **places,
+        )
+        account: dict[str, Any] = {"username": username, "password": secret, "role": role}
+        if role in positions:
+            _certify(user, index=index, on=day)
+            user.uniform_issued_on = user.id_card_issued_on = day
+            user.save(update_fields=["uniform_issued_on", "id_card_issued_on"])
+            grid_assignment_create(
+                user=user, grid=grid, position=positions[role], starts_on=day, actor=None
+            )
+            account["grid"] = grid.code
+        elif "village" in places:
+            account["village"] = grid.village.full_code
+        elif "department" in places:
+            account["department"] = departments[0].code
+        accounts.append(account)
+    return accounts
+
+
+def _certify(user: User, *, index: int, on: dt.date) -> None:
+    training_record(user=user, course="网格员岗前培训", completed_on=on, hours=40, actor=None)
+    examination_record(user=user, taken_on=on, score=85, pass_mark=60, actor=None)
+    work_permit_issue(
+        user=user,
+        number=f"DEMO-{on:%Y}-{index:04d}",
+        issued_on=on,
+        expires_on=on + dt.timedelta(days=730),
+        actor=None,
+    )

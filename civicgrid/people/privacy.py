@@ -1,0 +1,143 @@
+"""Personal data: which fields are personal, how they are masked, and the logged reveal.
+
+Every app registers its personal fields here (``PERSONAL_FIELDS``), so one table answers
+"what does the platform hold about people". Lists and pages show ``masked_values``; the
+unmasked values come only from ``personal_data_read``, which writes one ``AccessLog`` row
+per read (never the values) in the same transaction as the read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from typing import Any
+
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from civicgrid.core.errors import ValidationFailed
+from civicgrid.people.models import AccessLog, User
+
+
+class Kind(StrEnum):
+    NAME = "name"
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+    HEALTH = "health"
+    HOME_LOCATION = "home_location"
+    BIRTH_DATE = "birth_date"
+
+
+class Channel(StrEnum):
+    DETAIL = "detail"
+    LIST = "list"
+    EXPORT = "export"
+    REVEAL = "reveal"
+
+
+# model label → field → kind. Other apps add their models with ``register_personal_fields``.
+PERSONAL_FIELDS: dict[str, dict[str, Kind]] = {
+    "people.User": {"full_name": Kind.NAME, "phone": Kind.PHONE},
+}
+
+
+def register_personal_fields(model_label: str, fields: dict[str, Kind]) -> None:
+    PERSONAL_FIELDS.setdefault(model_label, {}).update(fields)
+
+
+def personal_fields(model: type[models.Model] | models.Model) -> dict[str, Kind]:
+    return PERSONAL_FIELDS.get(model._meta.label, {})
+
+
+def mask_phone(value: str) -> str:
+    """13812341234 → 138****1234; shorter numbers keep only their last two digits."""
+    digits = value.strip()
+    if len(digits) >= 11:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * max(0, len(digits) - 2) + digits[-2:]
+
+
+def mask_name(value: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧***, Alice Smith → A**********: keep the first character."""
+    name = value.strip()
+    if not name:
+        return ""
+    return name[0] + "*" * (len(name) - 1 if len(name) > 1 else 1)
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the region (first 6) and the last 4 characters of a resident ID number."""
+    text = value.strip()
+    if len(text) <= 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def mask_hidden(value: Any) -> str:
+    return "***" if value not in (None, "") else ""
+
+
+MASKS: dict[Kind, Callable[[str], str]] = {
+    Kind.NAME: mask_name,
+    Kind.PHONE: mask_phone,
+    Kind.ID_NUMBER: mask_id_number,
+    Kind.HEALTH: mask_hidden,
+    Kind.HOME_LOCATION: mask_hidden,
+    Kind.BIRTH_DATE: mask_hidden,
+}
+
+
+def mask(kind: Kind, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return MASKS[kind](str(value))
+
+
+def masked_values(obj: models.Model) -> dict[str, str]:
+    """The personal fields of ``obj``, masked. Reading these is not logged."""
+    return {name: mask(kind, getattr(obj, name)) for name, kind in personal_fields(obj).items()}
+
+
+def _checked_fields(model: type[models.Model], fields: Iterable[str] | None) -> list[str]:
+    known = personal_fields(model)
+    chosen = list(known) if fields is None else list(dict.fromkeys(fields))
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        raise ValidationFailed(
+            _("Not a personal field: %(names)s.") % {"names": ", ".join(unknown)}, field="fields"
+        )
+    if not chosen:
+        raise ValidationFailed(_("Name at least one field."), field="fields")
+    return chosen
+
+
+@transaction.atomic
+def personal_data_read(
+    *,
+    actor: User,
+    records: Sequence[models.Model],
+    purpose: str,
+    channel: Channel,
+    fields: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The unmasked personal fields of ``records``; writes exactly one access-log row.
+
+    The caller has already checked scope and role; this function makes sure no unmasked
+    value leaves without its log row, and that the row never holds a value.
+    """
+    purpose = purpose.strip()
+    if not purpose:
+        raise ValidationFailed(_("State the purpose of this read."), field="purpose")
+    if not records:
+        return []
+    model = type(records[0])
+    chosen = _checked_fields(model, fields)
+    AccessLog.objects.create(
+        actor=actor,
+        model=model._meta.label,
+        record_ids=[record.pk for record in records],
+        fields=chosen,
+        purpose=purpose[:200],
+        channel=str(channel),
+    )
+    return [{name: getattr(record, name) for name in chosen} for record in records]
