@@ -107,6 +107,8 @@ class DivisionVersion(TimeStampedModel):
     number = models.PositiveIntegerField(_("number"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    report = models.JSONField(_("report"), default=dict, blank=True)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
 
     class Meta:
@@ -135,6 +137,9 @@ class Grid(BoundaryMixin, TimeStampedModel):
     code = models.CharField(_("grid code"), max_length=24, db_index=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
     households = models.PositiveIntegerField(_("households"), default=0)
+    units = models.JSONField(
+        _("units"), default=list, blank=True, help_text=_("Keys of the division units.")
+    )
 
     class Meta:
         verbose_name = _("grid")
@@ -149,6 +154,27 @@ class Grid(BoundaryMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return self.code
+
+
+class DivisionUnit(BoundaryMixin, models.Model):
+    """A block, census area or courtyard with a household count: what grids are built from."""
+
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="units", verbose_name=_("village")
+    )
+    key = models.CharField(_("key"), max_length=40)
+    households = models.PositiveIntegerField(_("households"), default=0)
+
+    class Meta:
+        verbose_name = _("division unit")
+        verbose_name_plural = _("division units")
+        ordering = ["village", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["village", "key"], name="division_unit_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class GridCodeChange(models.Model):

@@ -10,11 +10,27 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from shapely.geometry.base import BaseGeometry
 
-from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.errors import Conflict, NotFound, ValidationFailed
 from civicgrid.geo import codes
+from civicgrid.geo.coverage import GridShape, Violation, check_coverage
+from civicgrid.geo.division import (
+    DEFAULT_MAX_HOUSEHOLDS,
+    DEFAULT_MIN_HOUSEHOLDS,
+    Unit,
+    VillageReport,
+    divide_village,
+)
 from civicgrid.geo.geojson import Feature
-from civicgrid.geo.models import DivisionVersion, Grid, GridCodeChange, Township, Village
+from civicgrid.geo.models import (
+    DivisionUnit,
+    DivisionVersion,
+    Grid,
+    GridCodeChange,
+    Township,
+    Village,
+)
 from civicgrid.geo.numbering import sequence_numbers
 from civicgrid.people.models import User
 
@@ -184,6 +200,7 @@ def boundaries_import(
             assigned = {}
         for i, (f, households, seq) in enumerate(rows):
             sequence = seq if seq is not None else assigned[i]
+            units = f.properties.get("units")
             grid = Grid(
                 division=division,
                 village=village_objs[vcode],
@@ -191,6 +208,7 @@ def boundaries_import(
                 code=codes.compose(code9[:6], code9[6:], vcode, sequence).compact,
                 name=str(f.properties.get("name") or ""),
                 households=households,
+                units=[str(u) for u in units] if isinstance(units, list) else [],
             )
             grid.set_boundary(f.geometry)
             new_grids.append(grid)
@@ -238,3 +256,230 @@ def village_renumber(*, village: Village, actor: User | None = None) -> list[Gri
             GridCodeChange(grid=grid, old_code=old, new_code=grid.code, changed_by=actor)
         )
     return GridCodeChange.objects.bulk_create(changes)
+
+
+# --- Division drafts: divide, review, adjust, activate -------------------------------
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    moved: bool
+    problems: list[str]  # hard rules the move would break; nothing changed
+    warnings: list[str]  # soft targets missed after the move (households out of range)
+    grids: list[Grid]
+
+
+def units_replace(
+    *, village: Village, units: list[tuple[str, BaseGeometry, int]]
+) -> list[DivisionUnit]:
+    """Set the units (key, polygon, households) a village is divided from."""
+    DivisionUnit.objects.filter(village=village).delete()
+    rows = []
+    for key, geometry, households in units:
+        unit = DivisionUnit(village=village, key=key, households=households)
+        unit.set_boundary(geometry)
+        rows.append(unit)
+    return DivisionUnit.objects.bulk_create(rows)
+
+
+def _village_report(report: VillageReport) -> dict[str, object]:
+    return {
+        "households": report.households,
+        "units": report.units,
+        "grids": report.grids,
+        "grids_in_range": report.grids_in_range,
+        "grids_below_min": report.grids_below_min,
+        "grids_above_max": report.grids_above_max,
+        "oversize_units": [str(u) for u in report.oversize_unit_ids],
+        "polsby_popper_mean": round(report.polsby_popper_mean, 4),
+        "polsby_popper_min": round(report.polsby_popper_min, 4),
+        "seconds": round(report.seconds, 3),
+        "problems": list(report.problems),
+    }
+
+
+@transaction.atomic
+def division_draft_create(
+    *,
+    township: Township,
+    village_codes: list[str] | None = None,
+    seed: int = 0,
+    min_households: int = DEFAULT_MIN_HOUSEHOLDS,
+    max_households: int = DEFAULT_MAX_HOUSEHOLDS,
+    note: str = "",
+    actor: User | None = None,
+) -> DivisionVersion:
+    """Divide some villages (all when ``village_codes`` is None) into a draft version.
+
+    Villages not divided keep the grids of the active version, copied into the draft, so a
+    draft is always a whole township that can be checked and activated as one.
+    """
+    if not 0 < min_households <= max_households:
+        raise ValidationFailed(
+            _("The minimum must be above 0 and not above the maximum."), field="min_households"
+        )
+    all_villages = {v.code: v for v in township.villages.all()}
+    chosen = set(all_villages) if village_codes is None else set(village_codes)
+    unknown = sorted(chosen - set(all_villages))
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown village %(codes)s.") % {"codes": ", ".join(unknown)}, field="villages"
+        )
+    units_by_village: dict[int, list[DivisionUnit]] = defaultdict(list)
+    for unit in DivisionUnit.objects.filter(village__township=township):
+        units_by_village[unit.village_id].append(unit)
+    without_units = sorted(c for c in chosen if not units_by_village[all_villages[c].pk])
+    if without_units:
+        raise ValidationFailed(
+            _("Village %(codes)s has no division units to divide.")
+            % {"codes": ", ".join(without_units)},
+            field="villages",
+        )
+
+    number = (township.divisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    draft = DivisionVersion.objects.create(
+        township=township,
+        number=number,
+        note=note or _("draft division"),
+        parameters={"seed": seed, "min": min_households, "max": max_households},
+    )
+    active = DivisionVersion.objects.filter(
+        township=township, status=DivisionVersion.Status.ACTIVE
+    ).first()
+    villages_report: dict[str, object] = {}
+    new_grids: list[Grid] = []
+    for code, village in sorted(all_villages.items()):
+        if code not in chosen:
+            if active is not None:
+                for old in active.grids.filter(village=village):
+                    copy = Grid(
+                        division=draft,
+                        village=village,
+                        sequence=old.sequence,
+                        code=old.code,
+                        name=old.name,
+                        households=old.households,
+                        units=old.units,
+                    )
+                    copy.set_boundary(old.geometry)
+                    new_grids.append(copy)
+            continue
+        units = units_by_village[village.pk]
+        result = divide_village(
+            [Unit(u.key, u.geometry, u.households) for u in units],
+            min_households=min_households,
+            max_households=max_households,
+            seed=seed,
+            village=code,
+        )
+        villages_report[code] = _village_report(result.report)
+        for g in result.grids:
+            grid = Grid(
+                division=draft,
+                village=village,
+                sequence=g.seq,
+                code=codes.compose(township.division_code, township.code, code, g.seq).compact,
+                households=g.households,
+                units=sorted(str(u) for u in g.unit_ids),
+            )
+            grid.set_boundary(g.geometry)
+            new_grids.append(grid)
+    Grid.objects.bulk_create(new_grids)
+    draft.report = {"villages": villages_report}
+    draft.save(update_fields=["report", "updated_at"])
+    return draft
+
+
+def _require_draft(division: DivisionVersion) -> None:
+    if division.status != DivisionVersion.Status.DRAFT:
+        raise Conflict(
+            _("Division v%(n)d is %(status)s; only a draft can be changed.")
+            % {"n": division.number, "status": division.get_status_display()},
+            field="division",
+        )
+
+
+@transaction.atomic
+def draft_unit_move(
+    *, division: DivisionVersion, unit_key: str, to_grid_code: str, actor: User | None = None
+) -> MoveResult:
+    """Move one unit to a neighbouring grid of the same village, if the hard rules allow."""
+    division = DivisionVersion.objects.select_for_update().get(pk=division.pk)
+    _require_draft(division)
+    grids = list(division.grids.select_related("village"))
+    source = next((g for g in grids if unit_key in g.units), None)
+    target = next((g for g in grids if g.code == to_grid_code), None)
+    if source is None:
+        raise NotFound(
+            _("No grid of this draft holds unit %(unit)s.") % {"unit": unit_key}, field="unit"
+        )
+    if target is None:
+        raise NotFound(
+            _("This draft has no grid %(code)s.") % {"code": to_grid_code}, field="to_grid"
+        )
+    problems: list[str] = []
+    if target.pk == source.pk:
+        problems.append(_("The unit is already in grid %(code)s.") % {"code": target.code})
+    if target.village_id != source.village_id:
+        problems.append(
+            _("Grids never cross a village: %(code)s is in another village.")
+            % {"code": target.code}
+        )
+    units = {
+        u.key: u for u in DivisionUnit.objects.filter(village=source.village, key__in=source.units)
+    }
+    unit = units[unit_key]
+    if not problems and unit.geometry.intersection(target.geometry).length <= 0:
+        problems.append(
+            _("Unit %(unit)s does not share a boundary with grid %(code)s.")
+            % {"unit": unit_key, "code": target.code}
+        )
+    remaining = [units[k].geometry for k in source.units if k != unit_key]
+    if not remaining:
+        problems.append(_("Grid %(code)s would be left empty.") % {"code": source.code})
+    elif not problems and shapely.union_all(remaining).geom_type != "Polygon":
+        problems.append(_("Grid %(code)s would fall into separate pieces.") % {"code": source.code})
+    if problems:
+        return MoveResult(False, problems, [], [source, target])
+
+    bounds = division.parameters or {}
+    low = int(bounds.get("min", DEFAULT_MIN_HOUSEHOLDS))
+    high = int(bounds.get("max", DEFAULT_MAX_HOUSEHOLDS))
+    source.units = [k for k in source.units if k != unit_key]
+    source.households -= unit.households
+    source.set_boundary(shapely.union_all(remaining))
+    target.units = sorted([*target.units, unit_key])
+    target.households += unit.households
+    target.set_boundary(shapely.union_all([target.geometry, unit.geometry]))
+    for grid in (source, target):
+        grid.save(update_fields=["units", "households", "boundary", "min_lon", "min_lat",
+                                 "max_lon", "max_lat", "updated_at"])  # fmt: skip
+    warnings = [
+        _("Grid %(code)s now has %(n)d households, outside %(low)d–%(high)d.")
+        % {"code": g.code, "n": g.households, "low": low, "high": high}
+        for g in (source, target)
+        if not low <= g.households <= high
+    ]
+    return MoveResult(True, [], warnings, [source, target])
+
+
+def division_problems(division: DivisionVersion) -> list[Violation]:
+    """Coverage violations of a division against its villages (empty means it may go live)."""
+    grids = list(division.grids.select_related("village"))
+    villages = {v.code: v.geometry for v in division.township.villages.all()}
+    return check_coverage([GridShape(g.code, g.village.code, g.geometry) for g in grids], villages)
+
+
+@transaction.atomic
+def division_draft_activate(*, division: DivisionVersion, actor: User | None = None) -> None:
+    """Activate a reviewed draft; refused while it breaks a coverage rule."""
+    division = DivisionVersion.objects.select_for_update().get(pk=division.pk)
+    _require_draft(division)
+    problems = division_problems(division)
+    if problems:
+        raise ValidationFailed(
+            _("The draft breaks %(n)d coverage rule(s), e.g. %(first)s")
+            % {"n": len(problems), "first": problems[0].message},
+            field="division",
+        )
+    division_activate(division=division, actor=actor)

@@ -8,8 +8,7 @@ like a real township's while describing no real place.
 from __future__ import annotations
 
 import math
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -50,14 +49,6 @@ class SyntheticBlock:
     households: int
 
 
-@dataclass(frozen=True)
-class SyntheticGrid:
-    village: str
-    blocks: tuple[str, ...]
-    polygon: BaseGeometry
-    households: int
-
-
 @dataclass
 class SyntheticTownship:
     seed: int
@@ -70,7 +61,6 @@ class SyntheticTownship:
     villages: list[SyntheticVillage]
     blocks: list[SyntheticBlock]
     houses: list[SyntheticHouse]
-    grids: list[SyntheticGrid] = field(default_factory=list)
 
     @property
     def households(self) -> int:
@@ -141,7 +131,13 @@ def generate_township(seed: int = 0) -> SyntheticTownship:
     outline, river, roads, village_shapes = _metric(seed)
     lines = [outline.exterior, river, *roads, *(v.exterior for v in village_shapes)]
     noded = unary_union([line.intersection(outline.buffer(1.0)) for line in lines])
-    pieces = [p for p in polygonize(noded) if outline.contains(p.representative_point())]
+    # Slivers under a square metre are noise from noding curved lines; rounding to 7
+    # decimals (about a centimetre) would collapse them into invalid rings.
+    pieces = [
+        p
+        for p in polygonize(noded)
+        if p.area > 1.0 and outline.contains(p.representative_point())
+    ]
 
     village_tree = shapely.STRtree(village_shapes)
     metric_blocks: list[tuple[str, Polygon]] = []
@@ -207,7 +203,6 @@ def generate_township(seed: int = 0) -> SyntheticTownship:
         blocks=blocks,
         houses=houses,
     )
-    township.grids = simple_division(township.blocks)
     return township
 
 
@@ -224,72 +219,3 @@ def _project(geometry: BaseGeometry, to_lonlat) -> BaseGeometry:  # type: ignore
         return np.column_stack([np.round(lon, 7), np.round(lat, 7)])
 
     return shapely.transform(geometry, apply)
-
-
-def simple_division(
-    blocks: list[SyntheticBlock], *, target: int = 400, cap: int = 500
-) -> list[SyntheticGrid]:
-    """Grow grids block by block from the north-west, breadth first along shared edges.
-
-    Good enough for a demo: grids are contiguous and whole-block; a leftover below 300 is
-    merged into a neighbour. The division engine does this properly.
-    """
-    grids: list[SyntheticGrid] = []
-    by_village: dict[str, list[SyntheticBlock]] = {}
-    for block in blocks:
-        by_village.setdefault(block.village, []).append(block)
-    for village, members in sorted(by_village.items()):
-        polys = [b.polygon for b in members]
-        tree = shapely.STRtree(polys)
-        neighbours: list[list[int]] = [[] for _ in members]
-        for i, poly in enumerate(polys):
-            for j in tree.query(poly, predicate="intersects"):
-                j = int(j)
-                if j != i and poly.intersection(polys[j]).length > 0:
-                    neighbours[i].append(j)
-        owner = [-1] * len(members)
-        regions: list[list[int]] = []
-        order = sorted(
-            range(len(members)), key=lambda i: (-polys[i].centroid.y, polys[i].centroid.x)
-        )
-        for start in order:
-            if owner[start] != -1:
-                continue
-            region, total = [start], members[start].households
-            owner[start] = len(regions)
-            queue = deque(neighbours[start])
-            while queue and total < target:
-                j = queue.popleft()
-                if owner[j] != -1 or total + members[j].households > cap:
-                    continue
-                owner[j] = len(regions)
-                region.append(j)
-                total += members[j].households
-                queue.extend(neighbours[j])
-            regions.append(region)
-        totals = [sum(members[i].households for i in r) for r in regions]
-        # Fold small leftovers into the smallest bordering region.
-        for r in sorted(range(len(regions)), key=lambda r: totals[r]):
-            if totals[r] >= 300 or not regions[r]:
-                continue
-            bordering = {owner[j] for i in regions[r] for j in neighbours[i]} - {r}
-            bordering = {b for b in bordering if regions[b]}
-            if not bordering:
-                continue
-            into = min(bordering, key=lambda b: (totals[b], b))
-            for i in regions[r]:
-                owner[i] = into
-            regions[into].extend(regions[r])
-            totals[into] += totals[r]
-            regions[r], totals[r] = [], 0
-        for region in regions:
-            if region:
-                grids.append(
-                    SyntheticGrid(
-                        village,
-                        tuple(members[i].id for i in sorted(region)),
-                        shapely.union_all([polys[i] for i in region]),
-                        sum(members[i].households for i in region),
-                    )
-                )
-    return grids

@@ -11,16 +11,18 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from civicgrid.core.management.commands.serve import parse_addr, serve
+from civicgrid.geo.division import Unit, divide_village
 from civicgrid.geo.geojson import Feature, collection, feature
 from civicgrid.geo.models import Township
-from civicgrid.geo.services import boundaries_import
+from civicgrid.geo.services import boundaries_import, units_replace
 from civicgrid.geo.synthetic import SyntheticTownship, generate_township
-from civicgrid.people.models import User
+from civicgrid.people.models import Role, User
+from civicgrid.people.services import demo_staff_create, role_grant
 
 ACCOUNTS_FILE = "demo-accounts.json"
 
 
-def write_demo_files(town: SyntheticTownship, folder: Path) -> None:
+def write_demo_files(town: SyntheticTownship, grids: list[Feature], folder: Path) -> None:
     """The generated township as GeoJSON, for check-coverage, divide and import-boundaries."""
     folder.mkdir(parents=True, exist_ok=True)
     layers = {
@@ -28,11 +30,7 @@ def write_demo_files(town: SyntheticTownship, folder: Path) -> None:
             feature(v.boundary, {"code": v.code, "village": v.code, "name": v.name})
             for v in town.villages
         ],
-        "grids": [
-            feature(g.polygon, {"village": g.village, "households": g.households,
-                                "units": list(g.blocks)})
-            for g in town.grids
-        ],
+        "grids": [feature(g.geometry, g.properties) for g in grids],
         "blocks": [
             feature(b.polygon, {"id": b.id, "village": b.village, "households": b.households})
             for b in town.blocks
@@ -43,11 +41,30 @@ def write_demo_files(town: SyntheticTownship, folder: Path) -> None:
             feature(h.point, {"id": h.id, "households": h.households, "block": h.block})
             for h in town.houses
         ],
-    }  # fmt: skip
+    }
     for name, features in layers.items():
         (folder / f"{name}.geojson").write_text(
             json.dumps(collection(features), ensure_ascii=False)
         )
+
+
+def divide_demo(town: SyntheticTownship, seed: int) -> list[Feature]:
+    """Grids for every village from its blocks, by the division engine."""
+    features: list[Feature] = []
+    for village in town.villages:
+        blocks = [b for b in town.blocks if b.village == village.code]
+        result = divide_village(
+            [Unit(b.id, b.polygon, b.households) for b in blocks], seed=seed, village=village.code
+        )
+        for g in result.grids:
+            properties = {
+                "village": village.code,
+                "seq": g.seq,
+                "households": g.households,
+                "units": [str(u) for u in g.unit_ids],
+            }
+            features.append(Feature(len(features) + 1, properties, g.geometry))
+    return features
 
 
 @transaction.atomic
@@ -57,18 +74,22 @@ def create_demo(seed: int) -> list[dict[str, Any]]:
         Feature(i + 1, {"code": v.code, "name": v.name}, v.boundary)
         for i, v in enumerate(town.villages)
     ]
-    grids = [
-        Feature(i + 1, {"village": g.village, "households": g.households}, g.polygon)
-        for i, g in enumerate(town.grids)
-    ]
-    boundaries_import(
+    grids = divide_demo(town, seed)
+    imported = boundaries_import(
         township_code=town.division_code + town.township_code,
         township_name=town.name,
         villages=villages,
         grids=grids,
         note="demo",
     )
-    write_demo_files(town, settings.DATA_DIR / "demo")
+    for village in imported.township.villages.all():
+        units_replace(
+            village=village,
+            units=[
+                (b.id, b.polygon, b.households) for b in town.blocks if b.village == village.code
+            ],
+        )
+    write_demo_files(town, grids, settings.DATA_DIR / "demo")
     accounts = [{"username": "admin", "role": "system_admin", "superuser": True}]
     for account in accounts:
         password = secrets.token_urlsafe(9)
@@ -79,7 +100,9 @@ def create_demo(seed: int) -> list[dict[str, Any]]:
             is_superuser=bool(account.get("superuser")),
         )
         account["password"] = password
-    return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts]
+    role_grant(user=User.objects.get(username="admin"), role=Role.SYSTEM_ADMINISTRATOR, actor=None)
+    staff = demo_staff_create(township=imported.township, password=lambda: secrets.token_urlsafe(9))
+    return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts] + staff
 
 
 class Command(BaseCommand):
