@@ -4,15 +4,23 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from pydantic import Field
 
-from civicgrid.core.errors import NotFound, ValidationFailed
-from civicgrid.geo import codes, selectors
+from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.geo import codes, selectors, services
 from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.geo.geojson import collection
-from civicgrid.geo.models import Grid, Township, Village
-from civicgrid.geo.schemas import CodeCheckOut, FeatureCollection, LocateOut
+from civicgrid.geo.models import DivisionUnit, DivisionVersion, Grid, Township, Village
+from civicgrid.geo.schemas import (
+    CodeCheckOut,
+    DivisionOut,
+    DraftIn,
+    FeatureCollection,
+    LocateOut,
+    MoveIn,
+    MoveOut,
+)
 
 router = Router(tags=["geography"])
 
@@ -122,3 +130,125 @@ def grid_detail(request: HttpRequest, code: str) -> FeatureCollection:
     if grid is None:
         raise NotFound(_("No grid has the code %(code)s.") % {"code": compact}, field="code")
     return {"type": "Feature", "properties": _grid_properties(grid), "geometry": grid.boundary}
+
+
+# --- Division drafts -----------------------------------------------------------------
+
+
+def _require_division_rights(request: HttpRequest) -> None:
+    if not request.user.has_perm("geo.change_divisionversion"):
+        raise PermissionDenied(_("Only township administrators may change grid divisions."))
+
+
+def _division(division_id: int) -> DivisionVersion:
+    division = DivisionVersion.objects.select_related("township").filter(pk=division_id).first()
+    if division is None:
+        raise NotFound(_("No division %(id)s.") % {"id": division_id}, field="division")
+    return division
+
+
+def _division_out(division: DivisionVersion) -> dict[str, Any]:
+    return {
+        "id": division.pk,
+        "number": division.number,
+        "status": division.status,
+        "note": division.note,
+        "grids": division.grids.count(),
+        "parameters": division.parameters,
+        "report": division.report,
+    }
+
+
+def _draft_grid_properties(grid: Grid, low: int, high: int) -> dict[str, Any]:
+    return {
+        **_grid_properties(grid),
+        "units": grid.units,
+        "in_range": low <= grid.households <= high,
+    }
+
+
+@router.get("/divisions", response=list[DivisionOut], summary="Division versions")
+def division_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_division_out(d) for d in DivisionVersion.objects.select_related("township")]
+
+
+@router.post("/divisions", response={201: DivisionOut}, summary="Divide into a draft")
+def division_draft(request: HttpRequest, payload: DraftIn) -> Status:
+    """Run the division engine on some villages (all when `villages` is null)."""
+    _require_division_rights(request)
+    township = selectors.townships().first()
+    if township is None:
+        raise NotFound(_("No township has been loaded."))
+    draft = services.division_draft_create(
+        township=township,
+        village_codes=payload.villages,
+        seed=payload.seed,
+        min_households=payload.min_households,
+        max_households=payload.max_households,
+        note=payload.note,
+        actor=request.user,
+    )
+    return Status(201, _division_out(draft))
+
+
+@router.get("/divisions/{division_id}/grids", response=FeatureCollection)
+def division_grids(request: HttpRequest, division_id: int) -> FeatureCollection:
+    division = _division(division_id)
+    low = int(division.parameters.get("min", 300))
+    high = int(division.parameters.get("max", 500))
+    return collection(
+        [
+            {
+                "type": "Feature",
+                "properties": _draft_grid_properties(g, low, high),
+                "geometry": g.boundary,
+            }
+            for g in division.grids.select_related("village", "division")
+        ]
+    )
+
+
+@router.get("/divisions/{division_id}/units", response=FeatureCollection)
+def division_units(request: HttpRequest, division_id: int) -> FeatureCollection:
+    division = _division(division_id)
+    owner = {key: g.code for g in division.grids.all() for key in g.units}
+    return collection(
+        [
+            {
+                "type": "Feature",
+                "properties": {
+                    "key": u.key,
+                    "households": u.households,
+                    "grid": owner.get(u.key),
+                },
+                "geometry": u.boundary,
+            }
+            for u in DivisionUnit.objects.filter(village__township=division.township)
+        ]
+    )
+
+
+@router.post("/divisions/{division_id}/moves", response=MoveOut, summary="Move a unit")
+def division_move(request: HttpRequest, division_id: int, payload: MoveIn) -> dict[str, Any]:
+    _require_division_rights(request)
+    division = _division(division_id)
+    result = services.draft_unit_move(
+        division=division, unit_key=payload.unit, to_grid_code=payload.to_grid, actor=request.user
+    )
+    low = int(division.parameters.get("min", 300))
+    high = int(division.parameters.get("max", 500))
+    return {
+        "moved": result.moved,
+        "problems": result.problems,
+        "warnings": result.warnings,
+        "grids": [_draft_grid_properties(g, low, high) for g in result.grids],
+    }
+
+
+@router.post("/divisions/{division_id}/activate", response=DivisionOut)
+def division_activate(request: HttpRequest, division_id: int) -> dict[str, Any]:
+    _require_division_rights(request)
+    division = _division(division_id)
+    services.division_draft_activate(division=division, actor=request.user)
+    division.refresh_from_db()
+    return _division_out(division)

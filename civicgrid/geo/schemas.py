@@ -29,3 +29,33 @@ class CodeCheckOut(Schema):
 
 
 FeatureCollection = dict[str, Any]
+
+
+class DivisionOut(Schema):
+    id: int
+    number: int
+    status: str
+    note: str
+    grids: int
+    parameters: dict[str, Any]
+    report: dict[str, Any]
+
+
+class DraftIn(Schema):
+    villages: list[str] | None = None
+    seed: int = 0
+    min_households: int = 300
+    max_households: int = 500
+    note: str = ""
+
+
+class MoveIn(Schema):
+    unit: str
+    to_grid: str
+
+
+class MoveOut(Schema):
+    moved: bool
+    problems: list[str]
+    warnings: list[str]
+    grids: list[dict[str, Any]]
