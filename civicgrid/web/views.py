@@ -1,9 +1,14 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
-from civicgrid.geo import selectors
+from civicgrid.core.errors import DomainError
+from civicgrid.geo import selectors, services
+from civicgrid.geo.models import DivisionVersion
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -23,3 +28,61 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def township_map(request: HttpRequest) -> HttpResponse:
     return render(request, "web/map.html")
+
+
+def _division_rights(request: HttpRequest) -> None:
+    if not request.user.has_perm("geo.change_divisionversion"):
+        raise PermissionDenied
+
+
+@login_required
+def division_list(request: HttpRequest) -> HttpResponse:
+    _division_rights(request)
+    township = selectors.townships().first()
+    if request.method == "POST" and township is not None:
+        codes = request.POST.getlist("villages") or None
+        try:
+            draft = services.division_draft_create(
+                township=township,
+                village_codes=codes,
+                seed=int(request.POST.get("seed") or 0),
+                min_households=int(request.POST.get("min_households") or 300),
+                max_households=int(request.POST.get("max_households") or 500),
+                note=request.POST.get("note", "")[:200],
+                actor=request.user,
+            )
+        except (ValueError, DomainError) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+        else:
+            return redirect("division_review", division_id=draft.pk)
+    return render(
+        request,
+        "web/division_list.html",
+        {
+            "divisions": DivisionVersion.objects.annotate(grid_count=Count("grids")),
+            "villages": selectors.villages(township=township) if township else [],
+        },
+    )
+
+
+@login_required
+def division_review(request: HttpRequest, division_id: int) -> HttpResponse:
+    _division_rights(request)
+    division = get_object_or_404(DivisionVersion, pk=division_id)
+    if request.method == "POST":
+        try:
+            services.division_draft_activate(division=division, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Division v%(n)d is now active.") % {"n": division.number})
+        return redirect("division_review", division_id=division.pk)
+    report = [
+        {"village": code, **values}
+        for code, values in sorted((division.report.get("villages") or {}).items())
+    ]
+    return render(
+        request,
+        "web/division_review.html",
+        {"division": division, "report": report, "problems": services.division_problems(division)},
+    )

@@ -1,0 +1,45 @@
+import pytest
+from django.test import Client
+
+from civicgrid.geo.models import DivisionVersion
+from civicgrid.geo.tests.test_divisions import lattice_township  # noqa: F401  (fixture)
+from civicgrid.people.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_page_client():
+    user = User.objects.create_superuser("root", password="a-long-test-password")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_draft_made_from_the_page_is_reviewed_and_activated(
+    lattice_township,  # noqa: F811
+    admin_page_client,
+):
+    listing = admin_page_client.get("/divisions/", headers={"accept-language": "zh-hans"})
+    assert "网格划分" in listing.content.decode()
+    response = admin_page_client.post(
+        "/divisions/", {"villages": ["001"], "min_households": 300, "max_households": 500}
+    )
+    draft = DivisionVersion.objects.get(status="draft")
+    assert response.status_code == 302 and response["Location"] == f"/divisions/{draft.pk}/"
+    review = admin_page_client.get(response["Location"], headers={"accept-language": "en"})
+    page = review.content.decode()
+    assert "No gaps, overlaps, crossings or split grids." in page
+    assert 'id="activate"' in page and "disabled" not in page.split('id="activate"')[1][:20]
+    activated = admin_page_client.post(
+        response["Location"], follow=True, headers={"accept-language": "en"}
+    )
+    assert "is now active" in activated.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "active"
+
+
+def test_division_pages_are_refused_to_staff_without_the_right(lattice_township, staff_user):  # noqa: F811
+    client = Client()
+    client.force_login(staff_user)
+    assert client.get("/divisions/").status_code == 403
