@@ -35,6 +35,7 @@
       gridLayer = L.geoJSON(data[0], {
         style: function (f) {
           return { color: "#12406b", weight: 2, fillOpacity: 0.25,
+                   className: "grid grid-" + f.properties.code,
                    fillColor: f.properties.in_range ? "#3a9b5b" : "#c0392b" };
         },
         onEachFeature: function (f, layer) {
@@ -45,7 +46,10 @@
         }
       }).addTo(map);
       unitLayer = L.geoJSON(data[1], {
-        style: { color: "#555", weight: 0.5, fill: true, fillOpacity: 0 },
+        style: function (f) {
+          return { color: "#555", weight: 0.5, fill: true, fillOpacity: 0,
+                   className: "unit unit-" + f.properties.key };
+        },
         interactive: editable,
         onEachFeature: function (f, layer) {
           layer.on("click", function (e) {

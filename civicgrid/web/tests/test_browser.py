@@ -1,0 +1,102 @@
+"""Real pages in Debian's Chromium, driven by Playwright."""
+
+import os
+import shutil
+
+import pytest
+import shapely
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from civicgrid.geo.models import DivisionUnit, DivisionVersion, Grid
+from civicgrid.geo.services import division_draft_create
+from civicgrid.geo.tests.test_divisions import lattice_township  # noqa: F401  (fixture)
+from civicgrid.people.models import User
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests
+    # make themselves are ordinary blocking calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def log_in(browser: Browser, live_server, username: str, language: str = "en") -> Page:
+    context = browser.new_context(locale=language, extra_http_headers={"Accept-Language": language})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def a_legal_move(draft: DivisionVersion) -> tuple[str, Grid, Grid]:
+    """A unit on the edge of one grid whose move to a neighbour keeps both grids whole."""
+    shapes = {u.key: u.geometry for u in DivisionUnit.objects.all()}
+    grids = list(Grid.objects.filter(division=draft).order_by("sequence"))
+    for source in grids:
+        for key in source.units:
+            rest = [shapes[k] for k in source.units if k != key]
+            if not rest or shapely.union_all(rest).geom_type != "Polygon":
+                continue
+            for target in grids:
+                if target.pk != source.pk and shapes[key].intersection(target.geometry).length:
+                    return key, source, target
+    raise AssertionError("the lattice always has a legal move")
+
+
+def centre(page: Page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_a_unit_on_the_map_updates_the_draft(browser, live_server, lattice_township):  # noqa: F811
+    User.objects.create_superuser("root", password=PASSWORD)
+    draft = division_draft_create(township=lattice_township)
+    key, source, target = a_legal_move(draft)
+    before_source, before_target = source.households, target.households
+    page = log_in(browser, live_server, "root")
+    page.goto(f"{live_server.url}/divisions/{draft.pk}/")
+    expect(page.locator("#move-status")).to_have_text("Click a unit to move it.")
+    expect(page.locator(f"path.unit-{key}")).to_be_attached()
+
+    page.mouse.click(*centre(page, f"path.unit-{key}"))
+    expect(page.locator("#move-status")).to_contain_text(key)
+    # Units now lie under the grids: a click on any unit of the target lands on the target.
+    page.mouse.click(*centre(page, f"path.unit-{target.units[0]}"))
+    expect(page.locator("#move-status")).to_have_text("Click a unit to move it.")
+
+    source.refresh_from_db()
+    target.refresh_from_db()
+    assert key in target.units and key not in source.units
+    assert target.households == before_target + 60
+    assert source.households == before_source - 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_division_page_speaks_chinese_and_activates(browser, live_server, lattice_township):  # noqa: F811
+    User.objects.create_superuser("root", password=PASSWORD)
+    draft = division_draft_create(township=lattice_township)
+    page = log_in(browser, live_server, "root", language="zh-CN")
+    page.goto(f"{live_server.url}/divisions/{draft.pk}/")
+    expect(page.locator("h1")).to_contain_text("网格划分")
+    expect(page.locator("#activate")).to_be_enabled()
+    page.click("#activate")
+    expect(page.locator(".messages .success")).to_contain_text("已启用")
+    draft.refresh_from_db()
+    assert draft.status == DivisionVersion.Status.ACTIVE
