@@ -128,7 +128,9 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.full_name or self.username
+        # The username, never the name: __str__ ends up in admin pages, messages and logs,
+        # where an unlogged personal name must not appear.
+        return self.username
 
     @property
     def role_codes(self) -> frozenset[str]:

@@ -25,9 +25,7 @@ RELATIONS = {"own", "other", "none"}
 
 def _request(client: Client, world: World, endpoint: str, action: str) -> HttpResponse:
     kind, template = endpoint.split(":", 1)
-    path = template.format(
-        grid=world.grid.code, member=world.member.pk, assignment=world.leaver.pk
-    )
+    path = template.format(grid=world.grid.code, member=world.member.pk, assignment=world.leaver.pk)
     url = ("/api/v1" if kind == "api" else "") + path
     body: dict[str, Any] | None = {
         "assign": {"username": world.candidate.username, "position": "administrator"},

@@ -17,6 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--township", help="9-digit township code (default: all)")
+        parser.add_argument("--grid", action="append", help="14-digit grid code (repeatable)")
         parser.add_argument("--on", type=dt.date.fromisoformat, help="date, YYYY-MM-DD")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             grids = grids.filter(
                 village__township__division_code=code[:6], village__township__code=code[6:]
             )
+        if options["grid"]:
+            grids = grids.filter(code__in=options["grid"])
         teams = selectors.grid_teams(grids, on=options["on"])
         warnings = [w for team in teams for w in team.warnings]
         for warning in warnings:
