@@ -21,6 +21,8 @@ COMMANDS = {
     "check-coverage": "Check grids for gaps, overlaps, crossings, pieces, split compounds.",
     "divide": "Divide villages into grids of 300-500 households (file in, file out).",
     "renumber": "Renumber the grids of a village west to east, north to south.",
+    "import-registry": "Import houses, persons, legal persons or components (CSV/XLSX).",
+    "export-registry": "Export a registry to CSV or XLSX, in scope, masked, logged.",
     "check": "Check the configuration (--deploy for production settings).",
     "makemigrations": "For developers: write migrations for model changes.",
     "shell": "A Python shell with the platform loaded.",

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "civicgrid.core",
     "civicgrid.geo",
     "civicgrid.people",
+    "civicgrid.registry",
     "civicgrid.web",
     "axes",
 ]

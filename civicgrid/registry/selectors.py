@@ -1,0 +1,237 @@
+"""Reads of the registries, always through the caller's grid scope (people.scopes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from civicgrid.geo.models import Grid
+from civicgrid.people.models import Role, User
+from civicgrid.people.scopes import GRID_ROLES, grids_visible_to, is_platform_admin
+from civicgrid.registry import validators
+from civicgrid.registry.models import (
+    FLAG_TAGS,
+    House,
+    LegalPerson,
+    Licence,
+    Person,
+    RecordChange,
+    UrbanComponent,
+)
+
+# Grid staff and village officers keep the registries; township roles read them.
+WRITER_ROLES = (*GRID_ROLES, Role.VILLAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR)
+# Who may unmask residents' personal data, within their grids (logged each time).
+REVEAL_ROLES = (*GRID_ROLES, Role.VILLAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR)
+
+
+def senior_age() -> int:
+    return int(getattr(settings, "CIVICGRID_SENIOR_AGE", validators.DEFAULT_SENIOR_AGE))
+
+
+def can_write(user: User) -> bool:
+    return user.is_active and (is_platform_admin(user) or user.has_role(*WRITER_ROLES))
+
+
+def can_reveal(user: User) -> bool:
+    return user.is_active and (is_platform_admin(user) or user.has_role(*REVEAL_ROLES))
+
+
+def writable_grid_ids(user: User) -> set[int]:
+    if not can_write(user):
+        return set()
+    return set(grids_visible_to(user).values_list("pk", flat=True))
+
+
+def _in_grids(
+    qs: QuerySet[Any], user: User, path: str, grid: str | None, village: str | None
+) -> QuerySet[Any]:
+    qs = qs.filter(**{f"{path}__in": grids_visible_to(user)})
+    if grid:
+        qs = qs.filter(**{f"{path}__code": grid})
+    if village:
+        qs = qs.filter(**{f"{path}__village__code": village[-3:]})
+    return qs
+
+
+def houses_for(
+    user: User, *, q: str = "", grid: str | None = None, village: str | None = None
+) -> QuerySet[House]:
+    qs = _in_grids(
+        House.objects.select_related("grid", "grid__village"), user, "grid", grid, village
+    )
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(address__icontains=q))
+    return qs.order_by("code")
+
+
+def persons_for(
+    user: User,
+    *,
+    q: str = "",
+    grid: str | None = None,
+    village: str | None = None,
+    tag: str | None = None,
+    include_moved_out: bool = False,
+    today: dt.date | None = None,
+) -> QuerySet[Person]:
+    qs = _in_grids(
+        Person.objects.select_related("house", "house__grid", "employer"),
+        user,
+        "house__grid",
+        grid,
+        village,
+    )
+    if not include_moved_out:
+        qs = qs.filter(moved_out_on__isnull=True)
+    if q:
+        qs = qs.filter(Q(full_name__icontains=q) | Q(id_number=q.upper()) | Q(house__code=q))
+    if tag:
+        qs = qs.filter(tag_condition(tag, today=today or timezone.localdate()))
+    return qs.order_by("id")
+
+
+def tag_condition(tag: str, *, today: dt.date) -> Q:
+    if tag in FLAG_TAGS:
+        return Q(**{tag: True})
+    if tag == "pregnant":
+        return Q(pregnant_until__gte=today)
+    if tag == "child":
+        earliest, latest = validators.birth_date_range_for_age(
+            min_age=0, max_age=validators.CHILD_MAX_AGE, today=today
+        )
+        return Q(birth_date__gte=earliest, birth_date__lte=latest)
+    if tag == "senior":
+        _earliest, latest = validators.birth_date_range_for_age(
+            min_age=senior_age(), max_age=None, today=today
+        )
+        return Q(birth_date__lte=latest)
+    return Q(pk__in=[])
+
+
+def person_tags(person: Person, *, today: dt.date | None = None) -> list[str]:
+    day = today or timezone.localdate()
+    tags = validators.derived_tags(
+        birth_date=person.birth_date,
+        pregnant_until=person.pregnant_until,
+        today=day,
+        senior_age=senior_age(),
+    )
+    tags.update(name for name in FLAG_TAGS if getattr(person, name))
+    return sorted(tags)
+
+
+def legal_persons_for(
+    user: User,
+    *,
+    q: str = "",
+    grid: str | None = None,
+    village: str | None = None,
+    licence_state: str | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[LegalPerson]:
+    qs = _in_grids(
+        LegalPerson.objects.select_related("house", "house__grid").prefetch_related("licences"),
+        user,
+        "house__grid",
+        grid,
+        village,
+    )
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(credit_code=q.upper()))
+    if licence_state == "expired":
+        day = today or timezone.localdate()
+        qs = qs.filter(
+            Exists(Licence.objects.filter(legal_person=OuterRef("pk"), expires_on__lt=day))
+        )
+    elif licence_state == "missing":
+        ids = [lp.pk for lp in qs if any(p.problem == "missing" for p in licence_problems(lp))]
+        qs = qs.filter(pk__in=ids)
+    return qs.order_by("name")
+
+
+def licence_problems(
+    legal_person: LegalPerson, *, today: dt.date | None = None
+) -> list[validators.LicenceProblem]:
+    return validators.licence_problems(
+        required=validators.required_licences(
+            kind=legal_person.kind, industry=legal_person.industry
+        ),
+        held=[(lic.kind, lic.expires_on) for lic in legal_person.licences.all()],
+        today=today or timezone.localdate(),
+    )
+
+
+@dataclass
+class GridLicenceReport:
+    grid: Grid
+    rows: list[tuple[LegalPerson, list[validators.LicenceProblem]]] = field(default_factory=list)
+
+
+def licence_problems_by_grid(
+    user: User, *, grid: str | None = None, village: str | None = None
+) -> list[GridLicenceReport]:
+    """Expired or missing licences of open legal persons, grouped by grid."""
+    today = timezone.localdate()
+    reports: dict[int, GridLicenceReport] = defaultdict(lambda: GridLicenceReport(grid=None))  # type: ignore[arg-type]
+    for lp in legal_persons_for(user, grid=grid, village=village).filter(closed_on__isnull=True):
+        problems = licence_problems(lp, today=today)
+        if problems:
+            report = reports[lp.house.grid_id]
+            report.grid = lp.house.grid
+            report.rows.append((lp, problems))
+    return sorted(reports.values(), key=lambda r: r.grid.code)
+
+
+def components_for(
+    user: User,
+    *,
+    q: str = "",
+    grid: str | None = None,
+    village: str | None = None,
+    state: str | None = None,
+    category: str | None = None,
+) -> QuerySet[UrbanComponent]:
+    qs = _in_grids(
+        UrbanComponent.objects.select_related("grid", "owner_department", "maintenance_department"),
+        user,
+        "grid",
+        grid,
+        village,
+    )
+    if q:
+        qs = qs.filter(Q(identifier__icontains=q) | Q(name__icontains=q))
+    if state:
+        qs = qs.filter(state=state)
+    if category:
+        qs = qs.filter(category__startswith=category)
+    return qs.order_by("identifier")
+
+
+_LISTS = {
+    "houses": houses_for,
+    "persons": lambda user: persons_for(user, include_moved_out=True),
+    "legal-persons": legal_persons_for,
+    "components": components_for,
+}
+
+
+def records_for(kind: str, user: User) -> QuerySet[Any]:
+    return _LISTS[kind](user)
+
+
+def record_for(kind: str, user: User, pk: int) -> Any | None:
+    """One record in the user's scope, or ``None`` (callers answer 404)."""
+    return records_for(kind, user).filter(pk=pk).first()
+
+
+def history_for(obj: Any) -> QuerySet[RecordChange]:
+    return RecordChange.objects.select_related("actor").filter(
+        model=obj._meta.label, record_id=obj.pk
+    )

@@ -1,0 +1,335 @@
+"""Every write to the registries: checked, in one transaction, with its history row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.people.models import User
+from civicgrid.people.privacy import mask, personal_fields
+from civicgrid.registry import cleaning, selectors
+from civicgrid.registry.models import (
+    House,
+    LegalPerson,
+    Licence,
+    LicenceKind,
+    Person,
+    RecordChange,
+    UrbanComponent,
+)
+
+# Fields never shown in the history (technical or duplicated).
+_UNTRACKED = {"id", "created_at", "updated_at"}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
+    return value
+
+
+def _snapshot(obj: models.Model) -> dict[str, Any]:
+    return {
+        f.attname: _jsonable(getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if f.attname not in _UNTRACKED
+    }
+
+
+def _diff(obj: models.Model, before: dict[str, Any] | None) -> dict[str, list[Any]]:
+    """Field → [old, new], with personal fields masked so history reveals nothing."""
+    after = _snapshot(obj)
+    personal = personal_fields(obj)
+    changes: dict[str, list[Any]] = {}
+    for name, new in after.items():
+        old = None if before is None else before.get(name)
+        if before is not None and old == new:
+            continue
+        if before is None and new in (None, "", False):
+            continue
+        if name in personal:
+            kind = personal[name]
+            old = None if old is None else mask(kind, old)
+            new = mask(kind, new)
+        changes[name] = [old, new]
+    return changes
+
+
+def history_row(
+    obj: models.Model, *, action: str, actor: User | None, before: dict[str, Any] | None
+) -> RecordChange:
+    return RecordChange(
+        model=obj._meta.label,
+        record_id=obj.pk,
+        action=action,
+        actor=actor,
+        changes=_diff(obj, before),
+    )
+
+
+def _raise(cleaned: cleaning.Cleaned) -> None:
+    if cleaned.problems:
+        field, message = cleaned.problems[0]
+        raise ValidationFailed(message, field=field)
+
+
+def _check_grid(actor: User | None, grid_id: int | None, field: str) -> None:
+    """Writes land only in grids the actor may edit; ``None`` is the system (import, demo)."""
+    if actor is None or grid_id is None:
+        return
+    if grid_id not in selectors.writable_grid_ids(actor):
+        raise PermissionDenied(
+            _("This record would lie outside the grids you may edit."), field=field
+        )
+
+
+def _apply(obj: models.Model, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+def _current(kind: str, obj: models.Model) -> dict[str, Any]:
+    """The stored values in column terms, for cleaning an update."""
+    values = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+    if isinstance(obj, Person):
+        values["house"] = obj.house.code
+        values["employer"] = obj.employer.credit_code if obj.employer else ""
+    if isinstance(obj, LegalPerson):
+        values["house"] = obj.house.code
+    if isinstance(obj, UrbanComponent):
+        values["owner_department"] = obj.owner_department.code if obj.owner_department else ""
+        values["maintenance_department"] = (
+            obj.maintenance_department.code if obj.maintenance_department else ""
+        )
+    return values
+
+
+def _save_new(
+    model: type[models.Model], cleaned: cleaning.Cleaned, actor: User | None, field: str
+) -> Any:
+    _raise(cleaned)
+    _check_grid(actor, cleaned.grid_id, field)
+    values = dict(cleaned.values)
+    if model in (House, UrbanComponent):
+        values["grid_id"] = cleaned.grid_id
+    obj = model(**values)
+    obj.save()
+    history_row(obj, action=RecordChange.Action.CREATE, actor=actor, before=None).save()
+    return obj
+
+
+def _save_changes(
+    kind: str,
+    obj: models.Model,
+    cleaned: cleaning.Cleaned,
+    actor: User | None,
+    field: str,
+    action: str = RecordChange.Action.UPDATE,
+) -> Any:
+    _raise(cleaned)
+    _check_grid(actor, cleaned.grid_id, field)
+    before = _snapshot(obj)
+    _apply(obj, cleaned.values)
+    if isinstance(obj, House | UrbanComponent):
+        obj.grid_id = cleaned.grid_id
+    row = history_row(obj, action=action, actor=actor, before=before)
+    if row.changes:
+        obj.save()
+        row.save()
+    return obj
+
+
+# ---- houses -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def house_create(*, values: Mapping[str, Any], actor: User | None) -> House:
+    cleaned = cleaning.clean_house(values, lookups=cleaning.Lookups())
+    return _save_new(House, cleaned, actor, "lon")
+
+
+@transaction.atomic
+def house_update(*, house: House, values: Mapping[str, Any], actor: User | None) -> House:
+    house = House.objects.select_for_update().get(pk=house.pk)
+    current = _current("houses", house)
+    cleaned = cleaning.clean_house(values, lookups=cleaning.Lookups(), current=current)
+    return _save_changes("houses", house, cleaned, actor, "lon")
+
+
+# ---- persons ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_create(*, values: Mapping[str, Any], actor: User | None) -> Person:
+    cleaned = cleaning.clean_person(values, lookups=cleaning.Lookups())
+    return _save_new(Person, cleaned, actor, "house")
+
+
+@transaction.atomic
+def person_update(*, person: Person, values: Mapping[str, Any], actor: User | None) -> Person:
+    person = (
+        Person.objects.select_for_update().select_related("house", "employer").get(pk=person.pk)
+    )
+    cleaned = cleaning.clean_person(
+        values, lookups=cleaning.Lookups(), current=_current("persons", person)
+    )
+    return _save_changes("persons", person, cleaned, actor, "house")
+
+
+@transaction.atomic
+def person_move_out(
+    *, person: Person, moved_out_on: dt.date | None = None, actor: User | None
+) -> Person:
+    person = (
+        Person.objects.select_for_update().select_related("house", "employer").get(pk=person.pk)
+    )
+    if person.moved_out_on is not None:
+        raise ValidationFailed(_("This person has already moved out."), field="moved_out_on")
+    cleaned = cleaning.clean_person(
+        {"moved_out_on": moved_out_on or timezone.localdate()},
+        lookups=cleaning.Lookups(),
+        current=_current("persons", person),
+    )
+    return _save_changes(
+        "persons", person, cleaned, actor, "moved_out_on", action=RecordChange.Action.MOVE_OUT
+    )
+
+
+# ---- legal persons ------------------------------------------------------------------------
+
+
+def _licences_replace(legal_person: LegalPerson, licences: list[dict[str, Any]]) -> None:
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for entry in licences:
+        kind = str(entry.get("kind") or "")
+        number = str(entry.get("number") or "").strip()
+        if kind not in LicenceKind.values or not number:
+            raise ValidationFailed(
+                _("A licence needs a known kind and a number."), field="licences"
+            )
+        if (kind, number) in seen:
+            raise ValidationFailed(_("The same licence is listed twice."), field="licences")
+        seen.add((kind, number))
+        rows.append(
+            Licence(
+                legal_person=legal_person,
+                kind=kind,
+                number=number,
+                issuer=str(entry.get("issuer") or "")[:100],
+                issued_on=entry.get("issued_on"),
+                expires_on=entry.get("expires_on"),
+            )
+        )
+    taken = Licence.objects.exclude(legal_person=legal_person).filter(
+        number__in=[r.number for r in rows]
+    )
+    for other in taken:
+        if (other.kind, other.number) in seen:
+            raise ValidationFailed(
+                _("Licence %(number)s is registered to another holder.") % {"number": other.number},
+                field="licences",
+            )
+    legal_person.licences.all().delete()
+    Licence.objects.bulk_create(rows)
+
+
+def _licence_summary(legal_person: LegalPerson) -> list[str]:
+    return sorted(
+        f"{lic.kind}:{lic.number}:{lic.expires_on or ''}" for lic in legal_person.licences.all()
+    )
+
+
+@transaction.atomic
+def legal_person_create(*, values: Mapping[str, Any], actor: User | None) -> LegalPerson:
+    cleaned = cleaning.clean_legal_person(values, lookups=cleaning.Lookups())
+    _raise(cleaned)
+    _check_grid(actor, cleaned.grid_id, "house")
+    legal_person = LegalPerson.objects.create(**cleaned.values)
+    _licences_replace(legal_person, cleaned.extra.get("licences") or [])
+    row = history_row(legal_person, action=RecordChange.Action.CREATE, actor=actor, before=None)
+    if cleaned.extra.get("licences"):
+        row.changes["licences"] = [[], _licence_summary(legal_person)]
+    row.save()
+    return legal_person
+
+
+@transaction.atomic
+def legal_person_update(
+    *, legal_person: LegalPerson, values: Mapping[str, Any], actor: User | None
+) -> LegalPerson:
+    legal_person = (
+        LegalPerson.objects.select_for_update().select_related("house").get(pk=legal_person.pk)
+    )
+    cleaned = cleaning.clean_legal_person(
+        values, lookups=cleaning.Lookups(), current=_current("legal-persons", legal_person)
+    )
+    before_licences = _licence_summary(legal_person)
+    legal_person = _save_changes("legal-persons", legal_person, cleaned, actor, "house")
+    if "licences" in values:
+        _licences_replace(legal_person, cleaned.extra.get("licences") or [])
+        after = _licence_summary(legal_person)
+        if after != before_licences:
+            row = history_row(
+                legal_person,
+                action=RecordChange.Action.UPDATE,
+                actor=actor,
+                before=_snapshot(legal_person),
+            )
+            row.changes = {"licences": [before_licences, after]}
+            row.save()
+    return legal_person
+
+
+# ---- urban components ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def component_create(
+    *, values: Mapping[str, Any], actor: User | None, photo: Any = None
+) -> UrbanComponent:
+    cleaned = cleaning.clean_component(values, lookups=cleaning.Lookups())
+    component = _save_new(UrbanComponent, cleaned, actor, "lon")
+    if photo is not None:
+        component.photo.save(photo.name, photo, save=True)
+    return component
+
+
+@transaction.atomic
+def component_update(
+    *, component: UrbanComponent, values: Mapping[str, Any], actor: User | None, photo: Any = None
+) -> UrbanComponent:
+    component = (
+        UrbanComponent.objects.select_for_update()
+        .select_related("owner_department", "maintenance_department")
+        .get(pk=component.pk)
+    )
+    cleaned = cleaning.clean_component(
+        values, lookups=cleaning.Lookups(), current=_current("components", component)
+    )
+    component = _save_changes("components", component, cleaned, actor, "lon")
+    if photo is not None:
+        before = _snapshot(component)
+        component.photo.save(photo.name, photo, save=True)
+        history_row(component, action=RecordChange.Action.UPDATE, actor=actor, before=before).save()
+    return component
+
+
+def record_for_update(kind: str, actor: User, pk: int) -> Any:
+    """A record the actor may edit, else 404 (outside scope) or 403 (read-only role)."""
+    obj = selectors.record_for(kind, actor, pk)
+    if not selectors.can_write(actor):
+        raise PermissionDenied(_("Your role may read this registry but not change it."))
+    if obj is None:
+        raise NotFound(_("No such record."))
+    return obj

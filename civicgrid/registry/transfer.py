@@ -1,0 +1,395 @@
+"""Import and export of the registries as CSV or XLSX.
+
+An import reads the whole file, checks every row (the same cleaning as a single write),
+and either writes all rows in one transaction or none, returning a report of every
+problem as (row, column, value, problem). Duplicates of a stored record or of an earlier
+row of the same file are problems too: they are shown, never written twice.
+
+An export goes through the caller's scope, masks personal fields unless the caller may
+reveal them and states a purpose, and writes one access-log row either way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.people.models import AccessLog, User
+from civicgrid.people.privacy import Channel, mask, personal_data_read, personal_fields
+from civicgrid.registry import cleaning, columns, selectors, services
+from civicgrid.registry.models import (
+    House,
+    LegalPerson,
+    Licence,
+    Person,
+    RecordChange,
+    UrbanComponent,
+)
+
+KINDS = tuple(columns.COLUMNS)
+MODELS: dict[str, type[models.Model]] = {
+    "houses": House,
+    "persons": Person,
+    "legal-persons": LegalPerson,
+    "components": UrbanComponent,
+}
+# The column whose value identifies a record: a repeat is a duplicate.
+NATURAL_KEYS = {
+    "houses": "code",
+    "persons": "id_number",
+    "legal-persons": "credit_code",
+    "components": "identifier",
+}
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int  # 1-based line of the file; the header is row 1
+    column: str
+    value: str
+    problem: str
+    duplicate: bool = False
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    dry_run: bool = False
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def duplicates(self) -> list[RowProblem]:
+        return [p for p in self.problems if p.duplicate]
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        shown = self.problems if limit is None else self.problems[:limit]
+        return [
+            f"{_('row')} {p.row}\t{p.column}\t{p.value!s}\t{p.problem}"
+            + (f"\t[{_('duplicate')}]" if p.duplicate else "")
+            for p in shown
+        ]
+
+
+def file_format(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in {".csv", ".xlsx"}:
+        return suffix[1:]
+    raise ValidationFailed(_("Use a .csv or .xlsx file."), field="file")
+
+
+def read_rows(stream: IO[bytes], name: str) -> Iterator[list[Any]]:
+    """The rows of the first sheet (XLSX) or of the file (CSV, UTF-8 with or without BOM)."""
+    if file_format(name) == "xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(stream, read_only=True, data_only=True)
+        try:
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                yield ["" if cell is None else cell for cell in row]
+        finally:
+            book.close()
+        return
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from csv.reader(text)
+    except UnicodeDecodeError:
+        raise ValidationFailed(_("The CSV file is not UTF-8 text."), field="file") from None
+    finally:
+        text.detach()
+
+
+def _normal(text: Any) -> str:
+    return " ".join(str(text or "").split()).lower()
+
+
+def _header_map(kind: str, header: list[Any]) -> tuple[dict[int, columns.Column], list[RowProblem]]:
+    by_name: dict[str, columns.Column] = {}
+    for column in columns.COLUMNS[kind]:
+        for alias in (column.name, column.zh, column.en, column.header):
+            by_name[_normal(alias)] = column
+    mapping: dict[int, columns.Column] = {}
+    problems: list[RowProblem] = []
+    for index, cell in enumerate(header):
+        if not _normal(cell):
+            continue
+        column = by_name.get(_normal(cell))
+        if column is None:
+            problems.append(RowProblem(1, str(cell), "", _("Unknown column.")))
+        elif not column.export_only:
+            mapping[index] = column
+    present = {c.name for c in mapping.values()}
+    for column in columns.COLUMNS[kind]:
+        if column.required and column.name not in present:
+            problems.append(RowProblem(1, column.header, "", _("Required column missing.")))
+    return mapping, problems
+
+
+@dataclass
+class _Checked:
+    row: int
+    cleaned: cleaning.Cleaned
+
+
+def registry_import(
+    *,
+    kind: str,
+    stream: IO[bytes],
+    name: str,
+    actor: User | None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Check every row, then write all of them or none. ``actor=None`` is the system."""
+    if kind not in KINDS:
+        raise ValidationFailed(_("Unknown registry %(kind)s.") % {"kind": kind}, field="kind")
+    if actor is not None and not selectors.can_write(actor):
+        raise PermissionDenied(_("Your role may read this registry but not change it."))
+    report = ImportReport(kind=kind, dry_run=dry_run)
+    rows = iter(read_rows(stream, name))
+    header = next(rows, None)
+    if header is None:
+        report.problems.append(RowProblem(1, "", "", _("The file is empty.")))
+        return report
+    mapping, report.problems = _header_map(kind, header)
+    if report.problems:
+        return report
+    by_field = {c.name: c for c in columns.COLUMNS[kind]}
+    raw_rows = [
+        (number, {column.name: row[i] if i < len(row) else "" for i, column in mapping.items()})
+        for number, row in enumerate(rows, start=2)
+        if any(str(cell).strip() for cell in row)
+    ]
+    report.rows = len(raw_rows)
+    lookups = cleaning.Lookups(preload=True)
+    key = NATURAL_KEYS[kind]
+    if kind == "persons":
+        # Stored numbers are upper case; resident and other documents share one lookup.
+        lookups.preload_persons(
+            (kind_, str(raw.get(key) or "").strip().upper())
+            for _n, raw in raw_rows
+            for kind_ in ("resident_id", "passport", "other")
+        )
+    if kind == "components":
+        lookups.preload_components(str(raw.get(key) or "").strip() for _n, raw in raw_rows)
+    writable = None if actor is None else selectors.writable_grid_ids(actor)
+    clean = cleaning.CLEANERS[kind]
+    seen: dict[Any, int] = {}
+    checked: list[_Checked] = []
+    for done, (number, raw) in enumerate(raw_rows, start=1):
+        cleaned = clean(raw, lookups=lookups)
+        for field_name, message in cleaned.problems:
+            column = by_field.get(field_name)
+            report.problems.append(
+                RowProblem(
+                    number,
+                    column.header if column else field_name,
+                    str(raw.get(field_name, "")),
+                    message,
+                    duplicate=field_name in cleaned.duplicate_of,
+                )
+            )
+        identity = _identity(kind, cleaned)
+        if identity is not None:
+            if identity in seen:
+                report.problems.append(
+                    RowProblem(
+                        number,
+                        by_field[key].header,
+                        str(raw.get(key, "")),
+                        _("Same as row %(row)d of this file.") % {"row": seen[identity]},
+                        duplicate=True,
+                    )
+                )
+            else:
+                seen[identity] = number
+        if writable is not None and cleaned.grid_id is not None and cleaned.grid_id not in writable:
+            report.problems.append(
+                RowProblem(number, "", "", _("This record would lie outside your grids."))
+            )
+        checked.append(_Checked(number, cleaned))
+        if progress is not None and (done % 5000 == 0 or done == len(raw_rows)):
+            progress(done, len(raw_rows))
+    if report.problems or dry_run:
+        return report
+    report.created = _write(kind, [c.cleaned for c in checked], actor)
+    return report
+
+
+def _identity(kind: str, cleaned: cleaning.Cleaned) -> Any:
+    values = cleaned.values
+    if kind == "persons":
+        number = values.get("id_number")
+        return (values.get("document_type"), number) if number else None
+    return values.get(NATURAL_KEYS[kind]) or None
+
+
+@transaction.atomic
+def _write(kind: str, rows: list[cleaning.Cleaned], actor: User | None) -> int:
+    model = MODELS[kind]
+    objects = []
+    for cleaned in rows:
+        values = dict(cleaned.values)
+        if kind in {"houses", "components"}:
+            values["grid_id"] = cleaned.grid_id
+        objects.append(model(**values))
+    model.objects.bulk_create(objects, batch_size=BATCH)
+    if kind == "legal-persons":
+        licences = [
+            Licence(legal_person=obj, **entry)
+            for obj, cleaned in zip(objects, rows, strict=True)
+            for entry in cleaned.extra.get("licences", [])
+        ]
+        Licence.objects.bulk_create(licences, batch_size=BATCH)
+    RecordChange.objects.bulk_create(
+        (
+            services.history_row(obj, action=RecordChange.Action.IMPORT, actor=actor, before=None)
+            for obj in objects
+        ),
+        batch_size=BATCH,
+    )
+    return len(objects)
+
+
+# ---- export -----------------------------------------------------------------------------
+
+
+def _cells(kind: str, obj: Any, values: dict[str, Any] | None) -> list[Any]:
+    """One record as the export's cells; ``values`` are the revealed personal fields."""
+    personal = personal_fields(obj)
+    cells: list[Any] = []
+    for column in columns.COLUMNS[kind]:
+        name = column.name
+        if name == "crs":
+            value: Any = "wgs84"
+        elif name == "grid":
+            value = obj.grid.code if hasattr(obj, "grid") else ""
+        elif name == "house":
+            value = obj.house.code
+        elif name == "employer":
+            value = obj.employer.credit_code if obj.employer_id else ""
+        elif name == "licences":
+            value = columns.format_licences(
+                [
+                    {
+                        "kind": x.kind,
+                        "number": x.number,
+                        "issuer": x.issuer,
+                        "expires_on": x.expires_on,
+                    }
+                    for x in obj.licences.all()
+                ]
+            )
+        elif name in {"owner_department", "maintenance_department"}:
+            department = getattr(obj, name)
+            value = department.code if department else ""
+        elif name in personal:
+            value = values[name] if values is not None else mask(personal[name], getattr(obj, name))
+        else:
+            value = getattr(obj, name)
+        if isinstance(value, bool):
+            value = 1 if value else 0
+        cells.append("" if value is None else value)
+    return cells
+
+
+def export_queryset(kind: str, actor: User) -> models.QuerySet[Any]:
+    qs = selectors.records_for(kind, actor)
+    if kind == "persons":
+        qs = qs.select_related("house", "employer")
+    if kind == "legal-persons":
+        qs = qs.select_related("house")
+    return qs
+
+
+def registry_export(
+    *,
+    kind: str,
+    actor: User,
+    out: IO[bytes],
+    fmt: str,
+    purpose: str = "",
+    unmasked: bool = False,
+) -> int:
+    """Write the registry in the actor's scope; one access-log row per export."""
+    if kind not in KINDS:
+        raise ValidationFailed(_("Unknown registry %(kind)s.") % {"kind": kind}, field="kind")
+    records = list(export_queryset(kind, actor))
+    revealed: list[dict[str, Any]] | None = None
+    model = MODELS[kind]
+    if unmasked and personal_fields(model):
+        if not selectors.can_reveal(actor):
+            raise PermissionDenied(_("Your role may not see these personal data unmasked."))
+        revealed = personal_data_read(
+            actor=actor, records=records, purpose=purpose, channel=Channel.EXPORT
+        )
+    else:
+        AccessLog.objects.create(
+            actor=actor,
+            model=model._meta.label,
+            record_ids=[r.pk for r in records],
+            fields=[],
+            purpose=(purpose or _("masked export"))[:200],
+            channel=str(Channel.EXPORT),
+        )
+    table = (
+        _cells(kind, obj, None if revealed is None else revealed[i])
+        for i, obj in enumerate(records)
+    )
+    write_table(out, fmt, [c.header for c in columns.COLUMNS[kind]], table, kind=kind)
+    return len(records)
+
+
+def write_table(
+    out: IO[bytes], fmt: str, header: list[str], rows: Iterable[list[Any]], *, kind: str
+) -> None:
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(kind)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        notes = book.create_sheet(_("Notes"))
+        notes.append([_("column"), _("accepted values")])
+        for column in columns.COLUMNS[kind]:
+            notes.append([column.header, _column_note(column)])
+        book.save(out)
+        return
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    text.flush()
+    text.detach()
+
+
+def _column_note(column: columns.Column) -> str:
+    if column.export_only:
+        return _("filled in on export; ignored on import")
+    return _("required") if column.required else ""
+
+
+def template(kind: str, fmt: str) -> bytes:
+    """An empty file with the Chinese / English headers of a registry."""
+    if kind not in KINDS:
+        raise ValidationFailed(_("Unknown registry %(kind)s.") % {"kind": kind}, field="kind")
+    buffer = io.BytesIO()
+    header = [c.header for c in columns.COLUMNS[kind] if not c.export_only]
+    write_table(buffer, fmt, header, [], kind=kind)
+    return buffer.getvalue()
