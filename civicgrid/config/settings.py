@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "civicgrid.core",
     "civicgrid.geo",
     "civicgrid.people",
+    "civicgrid.cases",
     "civicgrid.registry",
     "civicgrid.web",
     "axes",

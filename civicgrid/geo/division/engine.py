@@ -8,6 +8,7 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
@@ -70,7 +71,7 @@ def _listed(ids: Sequence[Hashable]) -> str:
 
 
 def _compound_groups(
-    projected: np.ndarray, compounds: Sequence[Compound], transformer_geoms: np.ndarray
+    projected: np.ndarray, compounds: Sequence[Compound], projected_compounds: np.ndarray
 ) -> tuple[np.ndarray, list[tuple[Compound, list[int]]]]:
     """Group index per unit so that all units one compound overlaps share a group."""
     n = len(projected)
@@ -85,9 +86,9 @@ def _compound_groups(
     touched: list[tuple[Compound, list[int]]] = []
     if compounds:
         tree = shapely.STRtree(projected)
-        compound_index, unit_index = tree.query(transformer_geoms, predicate="intersects")
+        compound_index, unit_index = tree.query(projected_compounds, predicate="intersects")
         overlap = shapely.area(
-            shapely.intersection(transformer_geoms[compound_index], projected[unit_index])
+            shapely.intersection(projected_compounds[compound_index], projected[unit_index])
         )
         real = overlap > COMPOUND_MIN_OVERLAP_M2
         by_compound: dict[int, list[int]] = {}
@@ -167,7 +168,7 @@ def divide_village(
     units_of_node: list[list[int]] = [[] for _ in range(graph.size)]
     for unit_index, node in enumerate(group_of.tolist()):
         units_of_node[node].append(unit_index)
-    grids = _grids(assignment, units_of_node, units, geometries, projected)
+    grids = _grids(assignment, units_of_node, units, geometries, transformer)
     problems = _problems(units, touched, group_of, graph, pieces, bounds, grids, village)
     return VillageDivision(
         village=village,
@@ -176,19 +177,28 @@ def divide_village(
     )
 
 
+def _outline(parts: Sequence[BaseGeometry]) -> BaseGeometry:
+    """The union of a grid's units: the fast coverage union when the units tile cleanly."""
+    merged = shapely.coverage_union_all(parts)
+    expected = sum(part.area for part in parts)
+    if merged.is_valid and math.isclose(merged.area, expected, rel_tol=1e-7):
+        return merged
+    return shapely.union_all(parts)
+
+
 def _grids(
     assignment: Assignment,
     units_of_node: list[list[int]],
     units: Sequence[Unit],
     geometries: Sequence[BaseGeometry],
-    projected: np.ndarray,
+    transformer: Transformer,
 ) -> tuple[Grid, ...]:
     unit_lists = []
     for grid in sorted(assignment.members):
         indices = sorted(u for node in assignment.members[grid] for u in units_of_node[node])
         unit_lists.append((indices, grid in assignment.fixed))
-    outlines = [shapely.union_all([geometries[i] for i in idx]) for idx, _ in unit_lists]
-    measured = [shapely.union_all(projected[idx]) for idx, _ in unit_lists]
+    outlines = [_outline([geometries[i] for i in idx]) for idx, _ in unit_lists]
+    measured = project(outlines, transformer)
     keys = [min(str(units[i].id) for i in idx) for idx, _ in unit_lists]
     numbers = sequence_numbers(outlines, keys)
     grids = [

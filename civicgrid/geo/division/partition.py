@@ -159,26 +159,30 @@ class _Splitter:
         dx, dy = x - cx, y - cy
         moment = graph.self_inertia[nodes] + area * (dx * dx + dy * dy)
         share = total / k
+        # All sweep directions at once: row a of ``orders`` is the sweep at angle a.
+        angles = long_axis + math.pi * np.arange(n_angles) / n_angles
+        along = np.outer(np.cos(angles), dx) + np.outer(np.sin(angles), dy)
+        orders = np.argsort(along, axis=1, kind="stable")
+        held, cost = _prefix_costs(
+            households[orders], area[orders], dx[orders], dy[orders], moment[orders]
+        )
         raw: list[tuple[int, float, int, np.ndarray, int]] = []
         for k_first in sorted({k // 2, k - k // 2}):
             low, high = self.bounds.window(total, k_first, k - k_first)
-            for step in range(n_angles):
-                angle = long_axis + math.pi * step / n_angles
-                order = np.argsort(dx * math.cos(angle) + dy * math.sin(angle), kind="stable")
-                prefix = _prefix_costs(
-                    households[order], area[order], dx[order], dy[order], moment[order]
-                )
-                held, cost = prefix
-                miss = np.maximum(0, np.maximum(low - held, held - high))
-                score = cost + BALANCE_WEIGHT * np.abs(held - share * k_first) / share
-                for at in np.lexsort((score, miss))[:2].tolist():
-                    raw.append((int(miss[at]), float(score[at]), k_first, order, at + 1))
+            miss = np.maximum(0, np.maximum(low - held, held - high))
+            score = cost + BALANCE_WEIGHT * np.abs(held - share * k_first) / share
+            # Missing households always outweigh shape: score stays far below 1e6.
+            key = miss * 1e6 + np.minimum(score, 1e5)
+            best = np.argsort(key, axis=1, kind="stable")[:, :2]
+            for row, ats in enumerate(best.tolist()):
+                for at in ats:
+                    raw.append(
+                        (int(miss[row, at]), float(score[row, at]), k_first, orders[row], at + 1)
+                    )
         # Connectivity is the expensive check: make sides connected best-first and stop at
         # the first sweep that needed no fixing, since no later one can beat it.
         cuts: list[_Cut] = []
-        for _, _, k_first, order, at in sorted(raw, key=lambda c: (c[0], c[1]))[
-            :SWEEPS_CONNECTED
-        ]:
+        for _, _, k_first, order, at in sorted(raw, key=lambda c: (c[0], c[1]))[:SWEEPS_CONNECTED]:
             first, second = nodes[order[:at]], nodes[order[at:]]
             fixed_first, fixed_second = _connect_sides(graph, first, second)
             if not len(fixed_first) or not len(fixed_second):
@@ -232,36 +236,20 @@ class _Splitter:
         return min(cuts, key=lambda c: (c.miss, c.cost))
 
 
-def _prefix_length(cumulative: np.ndarray, aim: float) -> int:
-    """How many nodes of the sweep to take so their households come closest to ``aim``."""
-    i = int(np.searchsorted(cumulative, aim))
-    shorter = float(cumulative[i - 1]) if i > 0 else 0.0
-    longer = float(cumulative[i]) if i < len(cumulative) else math.inf
-    length = i if abs(shorter - aim) <= abs(longer - aim) else i + 1
-    return min(max(length, 1), len(cumulative) - 1)
-
-
 def _prefix_costs(
     households: np.ndarray, area: np.ndarray, dx: np.ndarray, dy: np.ndarray, moment: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Households of each proper prefix of a sweep and the compactness cost of both sides."""
-    held = np.cumsum(households)[:-1]
-    sums = [np.cumsum(v) for v in (area, area * dx, area * dy, moment)]
-    first = [s[:-1] for s in sums]
-    second = [s[-1] - f for s, f in zip(sums, first, strict=True)]
-    cost = np.zeros(len(held))
+    """Households of each proper prefix of each sweep (rows), and both sides' compactness cost."""
+    held = np.cumsum(households, axis=-1)[..., :-1]
+    sums = [np.cumsum(v, axis=-1) for v in (area, area * dx, area * dy, moment)]
+    first = [s[..., :-1] for s in sums]
+    second = [s[..., -1:] - f for s, f in zip(sums, first, strict=True)]
+    cost = np.zeros(held.shape)
     for a, ax, ay, m in (first, second):
         safe = np.where(a > 0, a, 1.0)
         inertia = m - (ax * ax + ay * ay) / safe
         cost += np.where(a > 0, inertia / (safe * safe / (2.0 * math.pi)), 1.0)
     return held, cost
-
-
-def _aims(target: float, low: int, high: int) -> list[float]:
-    if low > high:
-        return [target]
-    span = high - low
-    return [target, target - span / 4.0, target + span / 4.0, low + span / 8.0, high - span / 8.0]
 
 
 def _subtree_mask(order: np.ndarray, parent: np.ndarray, top: int) -> np.ndarray:

@@ -314,6 +314,34 @@ def test_the_divide_command_writes_grids_and_a_report(tmp_path: Path) -> None:
         assert key in summary["totals"] and key in summary["villages"]["west"]
 
 
+def test_the_divide_command_keeps_compounds_whole(tmp_path: Path) -> None:
+    units = lattice_units(12, 12, seed=5)
+    school = box(116.3045, 39.9045, 116.3075, 39.9075)
+    source, compounds, out = tmp_path / "u.geojson", tmp_path / "c.geojson", tmp_path / "g.geojson"
+    _write_units(source, units, {u.id: "v" for u in units})
+    compounds.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {"id": "school"}, "geometry": mapping(school)}
+                ],
+            }
+        )
+    )
+    call_command(
+        "divide", str(source), "--count-field", "households", "--village-field", "parent_id",
+        "--compounds", str(compounds), "--out", str(out),
+    )  # fmt: skip
+    overlapping = {u.id for u in units if u.geometry.intersection(school).area > 1e-9}
+    holding = [
+        g
+        for g in json.loads(out.read_text())["features"]
+        if overlapping & set(g["properties"]["units"])
+    ]
+    assert len(holding) == 1 and overlapping <= set(holding[0]["properties"]["units"])
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

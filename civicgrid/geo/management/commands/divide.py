@@ -37,9 +37,23 @@ class Command(BaseCommand):
         parser.add_argument("--village-field", required=True, help="property naming the village")
         parser.add_argument("--id-field", default="id", help="property with the unit id")
         parser.add_argument("--compounds", help="GeoJSON of compounds that must stay whole")
-        parser.add_argument("--min", type=int, default=300, dest="min_households")
-        parser.add_argument("--max", type=int, default=500, dest="max_households")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--min",
+            type=int,
+            default=300,
+            dest="min_households",
+            metavar="MIN",
+            help="fewest households in a grid (default 300)",
+        )
+        parser.add_argument(
+            "--max",
+            type=int,
+            default=500,
+            dest="max_households",
+            metavar="MAX",
+            help="most households in a grid (default 500)",
+        )
+        parser.add_argument("--seed", type=int, default=0, help="same seed, same grids (default 0)")
         parser.add_argument("--out", required=True, help="GeoJSON file to write the grids to")
         parser.add_argument("--report", help="JSON file to write the report to")
 

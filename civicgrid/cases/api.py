@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Status
+from ninja.files import UploadedFile
+
+from civicgrid.cases import photos, selectors, services, workflow
+from civicgrid.cases.models import Case, CaseEvent
+from civicgrid.cases.schemas import (
+    ActionIn,
+    CaseCreatedOut,
+    CaseIn,
+    CaseOut,
+    CategoryOut,
+    DuplicateOut,
+    EventOut,
+    NotificationOut,
+    PhotoOut,
+    RevealIn,
+    RevealOut,
+)
+from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.people.models import Role, User
+from civicgrid.people.privacy import Channel, masked_values, personal_data_read
+
+router = Router(tags=["cases"])
+
+REVEAL_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR, Role.SYSTEM_ADMINISTRATOR)
+
+
+def _actor(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def case_out(case: Case) -> dict[str, Any]:
+    masked = masked_values(case)
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "state": case.state,
+        "state_label": str(workflow.STATE_LABELS[workflow.State(case.state)]),
+        "is_open": case.is_open,
+        "version": case.version,
+        "category": case.category.code,
+        "category_label": case.category.label,
+        "area": case.category.parent.code if case.category.parent else case.category.code,
+        "urgency": case.urgency,
+        "description": case.description,
+        "lon": case.lon,
+        "lat": case.lat,
+        "address": case.address,
+        "township": case.township.full_code,
+        "village": case.village.code if case.village else None,
+        "grid": case.grid.code if case.grid else None,
+        "department": case.department.code if case.department else None,
+        "reporter": case.reporter.username if case.reporter else None,
+        "reporter_kind": case.reporter_kind,
+        "reporter_name": masked.get("reporter_name", ""),
+        "reporter_phone": masked.get("reporter_phone", ""),
+        "reported_at": case.reported_at,
+        "deadline": case.deadline,
+        "overdue": case.is_overdue(),
+        "on_backlog": case.on_backlog,
+        "extension_days": case.extension_days,
+        "rework_count": case.rework_count,
+        "return_count": case.return_count,
+        "result": case.result,
+        "rating": case.rating,
+        "merged_into": case.merged_into.number if case.merged_into else None,
+        "closed_at": case.closed_at,
+        "actions": [
+            t.action.value
+            for t in workflow.actions_from(case.state)
+            if t.action != workflow.Action.MARK_OVERDUE
+        ],
+        "photos": [
+            {"id": a.pk, "kind": a.kind, "width": a.width, "height": a.height}
+            for a in case.attachments.all()
+        ],
+    }
+
+
+def _duplicates(case: Case) -> list[dict[str, Any]]:
+    return [
+        {"id": c.pk, "number": c.number, "state": c.state, "distance_m": round(d, 1)}
+        for c, d in selectors.duplicate_candidates(case)
+    ]
+
+
+@router.post("", response={201: CaseCreatedOut}, summary="Report a case")
+def case_create(request: HttpRequest, payload: CaseIn) -> Status[Any]:
+    actor = _actor(request)
+    body = payload.dict()
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        case, _created = services.case_report_once(actor=actor, key=key, body=body, **body)
+    else:
+        case = services.case_report(actor=actor, **body).case
+    case = selectors.case_for(actor, case.pk)
+    return Status(201, {**case_out(case), "duplicates": _duplicates(case)})
+
+
+@router.get("", response=list[CaseOut], summary="Cases in my scope")
+def case_list(
+    request: HttpRequest,
+    status: str | None = None,
+    category: str | None = None,
+    grid: str | None = None,
+    village: str | None = None,
+    department: str | None = None,
+    overdue: bool | None = None,
+    reported_from: dt.date | None = Query(None, alias="from"),  # noqa: B008
+    reported_to: dt.date | None = Query(None, alias="to"),  # noqa: B008
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    filters = selectors.CaseFilters(
+        status, category, grid, village, department, overdue, reported_from, reported_to
+    )
+    cases = selectors.case_list(_actor(request), filters).prefetch_related("attachments")
+    return [case_out(c) for c in cases[offset : offset + limit]]
+
+
+@router.get("/categories", response=list[CategoryOut], summary="The case taxonomy")
+def category_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": c.code,
+            "name": c.label,
+            "area": c.parent.code if c.parent else None,
+            "department_code": c.department_code,
+            "verifier": c.verifier,
+            "urban_kind": c.urban_kind,
+            "urban_code": c.urban_code,
+            "limits": c.limits,
+        }
+        for c in selectors.categories()
+    ]
+
+
+@router.get("/inbox", response=list[NotificationOut], summary="My notifications")
+def inbox(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
+    return [
+        {"id": n.pk, "kind": n.kind, "case": n.case.number, "case_id": n.case_id,
+         "created_at": n.created_at, "read": n.read_at is not None}
+        for n in selectors.inbox(_actor(request), unread_only=unread)[:200]
+    ]  # fmt: skip
+
+
+@router.post("/inbox/{pk}/read", response={204: None}, summary="Mark a notification read")
+def inbox_read(request: HttpRequest, pk: int) -> Status[None]:
+    selectors.inbox(_actor(request)).filter(pk=pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return Status(204, None)
+
+
+@router.get("/{ref}", response=CaseOut, summary="One case")
+def case_detail(request: HttpRequest, ref: str) -> dict[str, Any]:
+    return case_out(selectors.case_for(_actor(request), ref))
+
+
+@router.get("/{ref}/events", response=list[EventOut], summary="The case's ledger")
+def case_events(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
+    case = selectors.case_for(_actor(request), ref)
+    return [_event_out(e) for e in selectors.case_events(case)]
+
+
+def _event_out(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at,
+        "actor": event.actor.username if event.actor else None,
+        "role": event.role,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "note": event.note,
+        "payload": event.payload,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+@router.get("/{ref}/duplicates", response=list[DuplicateOut], summary="Possible duplicates")
+def case_duplicates(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
+    return _duplicates(selectors.case_for(_actor(request), ref))
+
+
+@router.post("/{ref}/actions/{action}", response=CaseOut, summary="Take a workflow action")
+def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) -> dict[str, Any]:
+    actor = _actor(request)
+    case = selectors.case_for(actor, ref)
+    params = payload.dict(exclude={"version", "acting_as"}, exclude_none=True)
+    services.case_transition(
+        case=case, action=action, actor=actor, version=payload.version,
+        acting_as=payload.acting_as, **params,
+    )  # fmt: skip
+    return case_out(selectors.case_for(actor, case.pk))
+
+
+@router.post("/{ref}/reporter/reveal", response=RevealOut, summary="Reporter contact (logged)")
+def reporter_reveal(request: HttpRequest, ref: str, payload: RevealIn) -> dict[str, Any]:
+    actor = _actor(request)
+    case = selectors.case_for(actor, ref)
+    if not actor.has_role(*REVEAL_ROLES) and case.reporter_id != actor.pk:
+        raise PermissionDenied(_("Your role may not see the reporter's contact details."))
+    [values] = personal_data_read(
+        actor=actor, records=[case], purpose=payload.purpose, channel=Channel.REVEAL
+    )
+    return values
+
+
+@router.post("/{ref}/photos", response={201: PhotoOut}, summary="Upload a before/after photo")
+def photo_upload(
+    request: HttpRequest,
+    ref: str,
+    kind: Form[str],
+    file: File[UploadedFile],
+) -> Status[Any]:
+    actor = _actor(request)
+    case = selectors.case_for(actor, ref)
+    if not case.is_open:
+        raise ValidationFailed(_("Photos are added only to open cases."), field="file")
+    limit = photos.max_upload_bytes()
+    if file.size is not None and file.size > limit:
+        raise ValidationFailed(
+            _("The photo is larger than %(mb)s MB.") % {"mb": limit // 1_048_576}, field="file"
+        )
+    attachment = photos.attachment_add(case=case, kind=kind, data=file.read(), actor=actor)
+    return Status(201, attachment)
+
+
+@router.get("/{ref}/photos/{pk}/{variant}", summary="A photo: original, public or thumbnail")
+def photo_file(request: HttpRequest, ref: str, pk: int, variant: str) -> FileResponse:
+    case = selectors.case_for(_actor(request), ref)
+    attachment = case.attachments.filter(pk=pk).first()
+    if attachment is None or variant not in ("original", "public", "thumbnail"):
+        raise NotFound(_("No such photo."))
+    stored = getattr(attachment, variant)
+    content_type = "image/jpeg" if variant == "thumbnail" else attachment.content_type
+    return FileResponse(stored.open("rb"), content_type=content_type)

@@ -1,0 +1,175 @@
+"""Reads of cases, always through the caller's scope.
+
+Dispatchers, supervisors and assessors see their township, grid staff the grids they
+serve, a village officer the village, a department only the cases dispatched to it (now
+or before: a case returned by the department stays visible to it). Objects outside scope
+answer 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.cases.models import Case, CaseEvent, Category, Notification
+from civicgrid.cases.workflow import OPEN_STATES
+from civicgrid.core.errors import NotFound
+from civicgrid.people.models import Role, User
+from civicgrid.people.scopes import current_assignments, is_platform_admin
+
+TOWNSHIP_CASE_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR)
+GRID_CASE_ROLES = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
+
+
+def _case_condition(user: User) -> Q | None:
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if is_platform_admin(user):
+        return None
+    condition = Q(pk__in=[])
+    if user.has_role(*TOWNSHIP_CASE_ROLES) and user.township_id is not None:
+        condition |= Q(township_id=user.township_id)
+    if user.has_role(Role.VILLAGE_OFFICER) and user.village_id is not None:
+        condition |= Q(village_id=user.village_id)
+    if user.has_role(*GRID_CASE_ROLES):
+        served = current_assignments().filter(user=user).values("grid_id")
+        condition |= Q(grid_id__in=served) | Q(reporter=user)
+    if user.has_role(Role.DEPARTMENT_OFFICER) and user.department_id is not None:
+        sent = CaseEvent.objects.filter(
+            action="dispatch", payload__department=user.department.code
+        ).values("case_id")
+        condition |= Q(department_id=user.department_id) | Q(
+            pk__in=sent, township_id=user.department.township_id
+        )
+    return condition
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    cases = Case.objects.select_related(
+        "category", "category__parent", "grid", "village", "department", "township", "merged_into"
+    )
+    condition = _case_condition(user)
+    return cases if condition is None else cases.filter(condition)
+
+
+def case_for(user: User, ref: int | str) -> Case:
+    cases = cases_visible_to(user)
+    text = str(ref)
+    found = cases.filter(pk=int(text)).first() if text.isdigit() else None
+    if found is None:
+        found = cases.filter(number=text).first()
+    if found is None:
+        raise NotFound(_("No such case."))
+    return found
+
+
+@dataclass
+class CaseFilters:
+    status: str | None = None
+    category: str | None = None
+    grid: str | None = None
+    village: str | None = None
+    department: str | None = None
+    overdue: bool | None = None
+    reported_from: dt.date | None = None
+    reported_to: dt.date | None = None
+
+
+def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
+    cases = cases_visible_to(user)
+    if filters.status == "open":
+        cases = cases.filter(state__in=list(OPEN_STATES))
+    elif filters.status == "closed":
+        cases = cases.exclude(state__in=list(OPEN_STATES))
+    elif filters.status:
+        cases = cases.filter(state__in=filters.status.split(","))
+    if filters.category:
+        cases = cases.filter(Q(category__code=filters.category)
+                             | Q(category__parent__code=filters.category))  # fmt: skip
+    if filters.grid:
+        cases = cases.filter(grid__code=filters.grid)
+    if filters.village:
+        code = filters.village
+        cases = cases.filter(village__code=code[-3:])
+        if len(code) == 12:
+            cases = cases.filter(township__division_code=code[:6], township__code=code[6:9])
+    if filters.department:
+        cases = cases.filter(department__code=filters.department)
+    if filters.overdue is not None:
+        now = timezone.now()
+        late = Q(state__in=list(OPEN_STATES), deadline__lt=now)
+        cases = cases.filter(late) if filters.overdue else cases.exclude(late)
+    tz = timezone.get_default_timezone()
+    if filters.reported_from:
+        start = dt.datetime.combine(filters.reported_from, dt.time.min, tzinfo=tz)
+        cases = cases.filter(reported_at__gte=start)
+    if filters.reported_to:
+        end = dt.datetime.combine(
+            filters.reported_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+        )
+        cases = cases.filter(reported_at__lt=end)
+    return cases
+
+
+def case_events(case: Case) -> QuerySet[CaseEvent]:
+    return CaseEvent.objects.filter(case=case).select_related("actor").order_by("seq")
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").filter(active=True).order_by("code")
+
+
+def inbox(user: User, *, unread_only: bool = False) -> QuerySet[Notification]:
+    rows = Notification.objects.filter(user=user).select_related("case", "event")
+    return rows.filter(read_at__isnull=True) if unread_only else rows
+
+
+# ---------------------------------------------------------------------------- duplicates
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def duplicate_settings() -> tuple[float, float]:
+    radius = float(getattr(settings, "CIVICGRID_DUPLICATE_RADIUS_M", 50))
+    hours = float(getattr(settings, "CIVICGRID_DUPLICATE_HOURS", 72))
+    return radius, hours
+
+
+def duplicate_candidates(
+    case: Case, *, radius_m: float | None = None, hours: float | None = None
+) -> list[tuple[Case, float]]:
+    """Open cases of the same category near ``case`` in place and time, nearest first."""
+    default_radius, default_hours = duplicate_settings()
+    radius = default_radius if radius_m is None else radius_m
+    window = dt.timedelta(hours=default_hours if hours is None else hours)
+    # A bounding box in degrees narrows the rows; the exact distance decides.
+    dlat = radius / 111_320
+    dlon = radius / (111_320 * max(math.cos(math.radians(case.lat)), 0.01))
+    rows = (
+        Case.objects.filter(
+            township_id=case.township_id,
+            category_id=case.category_id,
+            state__in=list(OPEN_STATES),
+            lon__range=(case.lon - dlon, case.lon + dlon),
+            lat__range=(case.lat - dlat, case.lat + dlat),
+            reported_at__range=(case.reported_at - window, case.reported_at + window),
+        )
+        .exclude(pk=case.pk)
+        .select_related("category")
+    )
+    found = [(c, distance_m(case.lon, case.lat, c.lon, c.lat)) for c in rows]
+    return sorted([(c, d) for c, d in found if d <= radius], key=lambda pair: pair[1])

@@ -1,0 +1,65 @@
+"""The default taxonomy: 14 areas, sub-categories with departments, limits and codes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from civicgrid.cases import services
+from civicgrid.cases.models import Category
+from civicgrid.cases.taxonomy import AREAS, STEPS, SUBS, URGENCIES, translations
+from civicgrid.cases.workcalendar import TimeLimit
+
+
+def test_fourteen_areas_each_with_sub_categories() -> None:
+    assert len(AREAS) == 14
+    for area in AREAS:
+        assert [s for s in SUBS if s.code.startswith(area.code)], area.name
+
+
+def test_every_sub_category_has_limits_for_every_step_and_urgency(db: None) -> None:
+    services.taxonomy_seed()
+    for category in Category.objects.filter(parent__isnull=False):
+        for urgency in URGENCIES:
+            for step in STEPS:
+                assert services.step_limit(category, urgency, step).amount > 0
+        category.full_clean()
+
+
+def test_urban_codes_are_two_plus_two_digits() -> None:
+    urban = [s for s in SUBS if s.urban]
+    assert len(urban) >= 15
+    assert all(re.fullmatch(r"[CE]\d{4}", s.urban) for s in urban)
+
+
+def test_named_limits_from_the_issue() -> None:
+    by_code = {s.code: s for s in SUBS}
+    assert by_code["0702"].dispose[0] == "4h"  # exposed garbage
+    assert [by_code[c].dispose[0] for c in ("1201", "1202", "1203")] == ["4h", "7d", "20d"]
+    assert TimeLimit.parse(by_code["1203"].dispose[0]) == TimeLimit(20, "d")
+
+
+def test_disputes_and_petitions_go_to_the_assessor() -> None:
+    assert {s.verifier for s in SUBS if s.code in ("1301", "1305")} == {"assessor"}
+
+
+def test_seeding_is_idempotent_and_keeps_edits(db: None) -> None:
+    services.taxonomy_seed()
+    Category.objects.filter(code="0702").update(department_code="ENV")
+    created, total = services.taxonomy_seed()
+    assert created == 0 and total == len(AREAS) + len(SUBS)
+    assert Category.objects.get(code="0702").department_code == "ENV"
+
+
+def test_bad_limits_are_refused_in_the_admin_form(db: None) -> None:
+    services.taxonomy_seed()
+    category = Category.objects.get(code="0702")
+    category.limits = {"normal": {"dispose": "soon"}}
+    with pytest.raises(ValidationError):
+        category.full_clean()
+
+
+def test_every_name_has_a_chinese_translation() -> None:
+    assert len(translations()) == len(AREAS) + len(SUBS)
