@@ -12,6 +12,7 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
+from civicgrid.geo.division.forced import DeadEnd, forced_groups
 from civicgrid.geo.division.graph import (
     UnitGraph,
     build_graph,
@@ -37,6 +38,8 @@ from civicgrid.geo.numbering import sequence_numbers
 # Overlaps smaller than this are coordinate noise along a shared boundary, not real overlap.
 COMPOUND_MIN_OVERLAP_M2 = 0.5
 MAX_SEQUENCE = 99
+ATTEMPTS = 3
+FORCED_ROUNDS = 4
 _LISTED = 5
 
 
@@ -107,9 +110,59 @@ def _compound_groups(
     return group_of.astype(np.int64), touched
 
 
-def _initial_grids(
-    graph: UnitGraph, bounds: Bounds, rng: np.random.Generator, assignment: Assignment
-) -> list[np.ndarray]:
+def _stuck_nodes(graph: UnitGraph, bounds: Bounds, dead_ends: list[DeadEnd]) -> set[int]:
+    """Nodes no grid within bounds can hold: dead ends, and small nodes whose every
+    neighbour that is not oversize would push them over the maximum."""
+    stuck = {n for d in dead_ends for n in (d.hub, *d.branch_nodes)}
+    households = graph.households.tolist()
+    for node, own in enumerate(households):
+        if own >= bounds.low:
+            continue
+        partners = [households[m] for m in graph.neighbours[node] if households[m] <= bounds.high]
+        if all(own + p > bounds.high for p in partners):
+            stuck.add(node)
+    return stuck
+
+
+def _best_attempt(
+    graph: UnitGraph, bounds: Bounds, seed: int, stuck: set[int]
+) -> tuple[Assignment, list[np.ndarray]]:
+    """Cut, repair and polish; when grids stay out of range that need not, retry with the
+    sweeps turned and keep the attempt that misses the bounds least, then the most compact."""
+    best: tuple[tuple[int, float], Assignment, list[np.ndarray]] | None = None
+    for attempt in range(ATTEMPTS):
+        rng = np.random.default_rng([seed, attempt])
+        assignment = Assignment(graph, bounds, rng, turn=attempt * math.pi / 20.0)
+        pieces = _initial_grids(graph, bounds, assignment)
+        repair(assignment)
+        polish(assignment)
+        avoidable = _avoidable_miss(assignment, pieces, stuck)
+        score = (avoidable, -assignment.summed_compactness() / max(len(assignment.members), 1))
+        if best is None or score < best[0]:
+            best = (score, assignment, pieces)
+        if avoidable == 0:
+            break
+    assert best is not None
+    return best[1], best[2]
+
+
+def _avoidable_miss(assignment: Assignment, pieces: list[np.ndarray], stuck: set[int]) -> int:
+    """Households outside the bounds in grids of pieces that some number of grids fits."""
+    bounds = assignment.bounds
+    feasible_nodes: set[int] = set()
+    for piece in pieces:
+        total = int(assignment.graph.households[piece].sum())
+        k = bounds.grid_count(total)
+        if bounds.low * k <= total <= bounds.high * k:
+            feasible_nodes.update(piece.tolist())
+    return sum(
+        assignment.miss(assignment.households[g])
+        for g in assignment.out_of_range()
+        if next(iter(assignment.members[g])) in feasible_nodes and not assignment.members[g] & stuck
+    )
+
+
+def _initial_grids(graph: UnitGraph, bounds: Bounds, assignment: Assignment) -> list[np.ndarray]:
     """Fixed grids for oversize nodes, then each remaining connected piece split by count."""
     oversize = np.flatnonzero(graph.households > bounds.high)
     for node in oversize.tolist():
@@ -123,7 +176,7 @@ def _initial_grids(
             pieces.append(piece)
             total = int(graph.households[piece].sum())
             k = bounds.grid_count(total)
-            for part in split_region(graph, piece, k, bounds, rng):
+            for part in split_region(graph, piece, k, bounds, assignment.rng, turn=assignment.turn):
                 assignment.add_grid(part.tolist())
     return pieces
 
@@ -150,7 +203,6 @@ def divide_village(
         raise DivisionInputError(f"village {village!r}", "has no units")
     validate_units(units)
     bounds = Bounds(min_households, max_households)
-    rng = np.random.default_rng(seed)
     geometries = [u.geometry for u in units]
     transformer = local_equal_area(geometries)
     projected = project(geometries, transformer)
@@ -159,17 +211,26 @@ def divide_village(
     group_of, touched = _compound_groups(projected, compounds, projected_compounds)
     pairs = shared_boundaries(projected)
     graph = build_graph(households, projected, pairs, group_of)
+    dead_ends: list[DeadEnd] = []
+    for _ in range(FORCED_ROUNDS):
+        merged, dead_ends = forced_groups(graph, bounds)
+        if merged is None:
+            break
+        group_of = merged[group_of]
+        graph = build_graph(households, projected, pairs, group_of)
+    else:
+        dead_ends = forced_groups(graph, bounds)[1]  # named on the final graph
+    stuck = _stuck_nodes(graph, bounds, dead_ends)
 
-    assignment = Assignment(graph, bounds, rng)
-    pieces = _initial_grids(graph, bounds, rng, assignment)
-    repair(assignment)
-    polish(assignment)
+    assignment, pieces = _best_attempt(graph, bounds, seed, stuck)
 
     units_of_node: list[list[int]] = [[] for _ in range(graph.size)]
     for unit_index, node in enumerate(group_of.tolist()):
         units_of_node[node].append(unit_index)
     grids = _grids(assignment, units_of_node, units, geometries, transformer)
-    problems = _problems(units, touched, group_of, graph, pieces, bounds, grids, village)
+    problems = _problems(
+        units, touched, group_of, graph, pieces, bounds, grids, village, dead_ends, stuck
+    )
     return VillageDivision(
         village=village,
         grids=grids,
@@ -224,6 +285,8 @@ def _problems(
     bounds: Bounds,
     grids: tuple[Grid, ...],
     village: Hashable,
+    dead_ends: list[DeadEnd],
+    stuck: set[int],
 ) -> tuple[str, ...]:
     problems: list[str] = []
     total = sum(int(u.households) for u in units)
@@ -271,7 +334,7 @@ def _problems(
                 nodes = {int(group_of[index_of[u]]) for u in grid.unit_ids}
                 problems.append(
                     f"{name}: grid {grid.seq:02d} has {grid.households} households, outside"
-                    f" {limits}: {_why_stuck(graph, sorted(nodes), bounds, units, group_of)}"
+                    f" {limits}: {_why_stuck(graph, nodes, bounds, units, group_of, dead_ends)}"
                 )
     if len(grids) > MAX_SEQUENCE:
         problems.append(
@@ -282,13 +345,26 @@ def _problems(
 
 def _why_stuck(
     graph: UnitGraph,
-    nodes: list[int],
+    nodes: set[int],
     bounds: Bounds,
     units: Sequence[Unit],
     group_of: np.ndarray,
+    dead_ends: list[DeadEnd],
 ) -> str:
-    """Name a unit that no grid within bounds can hold, when there is one."""
-    for node in nodes:
+    """Name the units that no grid within bounds can hold, when the graph shows them."""
+
+    def unit_ids(node_ids: Sequence[int]) -> str:
+        return _listed([units[i].id for i in np.flatnonzero(np.isin(group_of, node_ids))])
+
+    for dead_end in dead_ends:
+        if nodes & {dead_end.hub, *dead_end.branch_nodes}:
+            return (
+                f"units {unit_ids([dead_end.hub])} are the only way into units"
+                f" {unit_ids(dead_end.branch_nodes)}, and each part cut off this way holds"
+                f" fewer than {bounds.low} households; together they hold"
+                f" {dead_end.households}, above {bounds.high}"
+            )
+    for node in sorted(nodes):
         own = int(graph.households[node])
         partners = [
             int(graph.households[m])
@@ -296,11 +372,10 @@ def _why_stuck(
             if graph.households[m] <= bounds.high
         ]
         if own < bounds.low and all(own + p > bounds.high for p in partners):
-            unit_ids = [units[i].id for i in np.flatnonzero(group_of == node)]
             smallest = f" (smallest neighbour {min(partners)})" if partners else ""
             return (
-                f"unit {_listed(unit_ids)} has {own} households, and every neighbour that is"
-                f" not oversize would take it above {bounds.high}{smallest}"
+                f"units {unit_ids([node])} hold {own} households, and every neighbour that is"
+                f" not oversize would take them above {bounds.high}{smallest}"
             )
     return (
         "no move or re-split with its neighbours brought it within bounds; the search is"

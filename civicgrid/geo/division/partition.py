@@ -124,10 +124,13 @@ def _connect_sides(
 
 
 class _Splitter:
-    def __init__(self, graph: UnitGraph, bounds: Bounds, rng: np.random.Generator) -> None:
+    def __init__(
+        self, graph: UnitGraph, bounds: Bounds, rng: np.random.Generator, turn: float
+    ) -> None:
         self.graph = graph
         self.bounds = bounds
         self.rng = rng
+        self.turn = turn
 
     def _judge(
         self, first: np.ndarray, second: np.ndarray, k_first: int, k_second: int, total: int
@@ -160,7 +163,7 @@ class _Splitter:
         moment = graph.self_inertia[nodes] + area * (dx * dx + dy * dy)
         share = total / k
         # All sweep directions at once: row a of ``orders`` is the sweep at angle a.
-        angles = long_axis + math.pi * np.arange(n_angles) / n_angles
+        angles = long_axis + self.turn + math.pi * np.arange(n_angles) / n_angles
         along = np.outer(np.cos(angles), dx) + np.outer(np.sin(angles), dy)
         orders = np.argsort(along, axis=1, kind="stable")
         held, cost = _prefix_costs(
@@ -266,10 +269,16 @@ def _subtree_mask(order: np.ndarray, parent: np.ndarray, top: int) -> np.ndarray
 
 
 def split_region(
-    graph: UnitGraph, nodes: np.ndarray, k: int, bounds: Bounds, rng: np.random.Generator
+    graph: UnitGraph,
+    nodes: np.ndarray,
+    k: int,
+    bounds: Bounds,
+    rng: np.random.Generator,
+    *,
+    turn: float = 0.0,
 ) -> list[np.ndarray]:
     """Split connected ``nodes`` into ``k`` connected parts, as close to the bounds as found."""
-    splitter = _Splitter(graph, bounds, rng)
+    splitter = _Splitter(graph, bounds, rng, turn)
     done: list[np.ndarray] = []
     pending = [(nodes, k)]
     while pending:

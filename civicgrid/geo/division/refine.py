@@ -30,10 +30,13 @@ def polsby_popper(area: float, perimeter: float) -> float:
 class Assignment:
     """Which grid each node belongs to, with running totals per grid."""
 
-    def __init__(self, graph: UnitGraph, bounds: Bounds, rng: np.random.Generator) -> None:
+    def __init__(
+        self, graph: UnitGraph, bounds: Bounds, rng: np.random.Generator, turn: float = 0.0
+    ) -> None:
         self.graph = graph
         self.bounds = bounds
         self.rng = rng
+        self.turn = turn  # rotation of the sweep directions, varied between attempts
         self.grid_of: list[int] = [-1] * graph.size
         self.members: dict[int, set[int]] = {}
         self.households: dict[int, int] = {}
@@ -135,6 +138,9 @@ class Assignment:
         )
         return after - before
 
+    def summed_compactness(self) -> float:
+        return sum(polsby_popper(self.area[g], self.perimeter[g]) for g in self.members)
+
     def out_of_range(self) -> list[int]:
         return sorted(
             g
@@ -226,7 +232,9 @@ def _heuristic_splits(assignment: Assignment, nodes: np.ndarray) -> list[list[li
     return [
         [
             p.tolist()
-            for p in split_region(assignment.graph, nodes, k, assignment.bounds, assignment.rng)
+            for p in split_region(
+                assignment.graph, nodes, k, assignment.bounds, assignment.rng, turn=assignment.turn
+            )
         ]
         for _ in range(RESPLIT_TRIES)
     ]

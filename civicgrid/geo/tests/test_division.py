@@ -178,14 +178,22 @@ def test_a_village_no_division_can_fit_is_explained() -> None:
 
 
 def test_a_unit_no_grid_within_bounds_can_hold_is_named() -> None:
-    units = [
-        Unit("a", _square(0, 0), 290),
-        Unit("b", _square(1, 0), 290),
-        Unit("c", _square(2, 0), 290),
-    ]
+    # A ring of four: no dead ends, but any two together exceed the maximum.
+    units = [Unit(f"u{x}{y}", _square(x, y), 290) for x in range(2) for y in range(2)]
     division = divide_village(units, village="v")
     assert_hard_rules(units, division)
-    assert any("would take it above 500" in p for p in division.report.problems)
+    assert any("would take them above 500" in p for p in division.report.problems)
+
+
+def test_small_dead_ends_that_overflow_their_only_link_are_explained() -> None:
+    # A and B hang on H alone; neither can reach the minimum without H, and all three
+    # together exceed the maximum, so no division of this village fits the bounds.
+    layout = {"A": (0, 2, 284), "H": (1, 2, 208), "B": (2, 2, 43), "C": (1, 1, 200)}
+    layout |= {"D": (0, 0, 150), "E": (1, 0, 150), "F": (0, -1, 150), "G": (1, -1, 150)}
+    units = [Unit(uid, _square(x, y), h) for uid, (x, y, h) in layout.items()]
+    division = divide_village(units, village="v")
+    assert_hard_rules(units, division)
+    assert any("'H' are the only way into units" in p for p in division.report.problems)
 
 
 @pytest.mark.parametrize(
