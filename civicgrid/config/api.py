@@ -82,6 +82,7 @@ def _mount_routers() -> None:
     from civicgrid.people.api import router as people_router
 
     api.add_router("/people", people_router)
+    api.add_router("/registry", "civicgrid.registry.api.router")
     api.add_router("/cases", "civicgrid.cases.api.router")
 
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("people/", include("civicgrid.people.urls")),
+    path("registry/", include("civicgrid.registry.urls")),
     path("", include("civicgrid.web.urls")),
 ]

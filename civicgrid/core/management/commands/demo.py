@@ -18,6 +18,7 @@ from civicgrid.geo.services import boundaries_import, units_replace
 from civicgrid.geo.synthetic import SyntheticTownship, generate_township
 from civicgrid.people.models import Role, User
 from civicgrid.people.services import demo_staff_create, role_grant
+from civicgrid.registry.services import demo_registries_fill
 
 ACCOUNTS_FILE = "demo-accounts.json"
 
@@ -102,6 +103,7 @@ def create_demo(seed: int) -> list[dict[str, Any]]:
         account["password"] = password
     role_grant(user=User.objects.get(username="admin"), role=Role.SYSTEM_ADMINISTRATOR, actor=None)
     staff = demo_staff_create(township=imported.township, password=lambda: secrets.token_urlsafe(9))
+    demo_registries_fill(town=town, seed=seed)
     return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts] + staff
 
 

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from civicgrid.people.models import AccessLog
+from civicgrid.registry import services
+from civicgrid.registry.models import House
+from civicgrid.registry.tests.conftest import resident_id
+
+
+def logged_in(user, language: str = "en") -> Client:
+    client = Client(headers={"accept-language": language})
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def person(cast, house):
+    return services.person_create(
+        values={
+            "full_name": "赵六",
+            "id_number": resident_id(dt.date(1950, 3, 4)),
+            "phone": "13912345678",
+            "house": "H001",
+        },
+        actor=None,
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("kind", ["houses", "persons", "legal-persons", "components"])
+def test_list_pages_render_masked_in_both_languages(cast, person, kind, language):
+    response = logged_in(cast.admin, language).get(f"/registry/{kind}/")
+    assert response.status_code == 200
+    assert "赵六" not in response.content.decode()
+
+
+def test_person_list_filters_by_tag(cast, person):
+    page = logged_in(cast.admin).get("/registry/persons/?tag=senior").content.decode()
+    assert "赵*" in page
+    page = logged_in(cast.admin).get("/registry/persons/?tag=child").content.decode()
+    assert "赵*" not in page
+
+
+def test_detail_outside_scope_is_404_and_reveal_is_logged(cast, person, far_house):
+    client = logged_in(cast.admin)
+    assert client.get(f"/registry/houses/{far_house.pk}/").status_code == 404
+    page = client.get(f"/registry/persons/{person.pk}/").content.decode()
+    assert "赵*" in page and "赵六" not in page
+    page = client.post(f"/registry/persons/{person.pk}/", {"purpose": "走访"}).content.decode()
+    assert "赵六" in page
+    assert AccessLog.objects.get().channel == "reveal"
+
+
+def test_field_form_creates_a_house_in_own_grid(cast):
+    response = logged_in(cast.admin).post(
+        "/registry/houses/new/",
+        {
+            "code": "F1",
+            "address": "路1号",
+            "lon": "113.005",
+            "lat": "23.01",
+            "crs": "wgs84",
+            "floors": "2",
+        },
+    )
+    assert response.status_code == 302
+    assert House.objects.get().grid == cast.grid
+
+
+def test_field_form_shows_problems_without_saving(cast):
+    page = (
+        logged_in(cast.admin)
+        .post(
+            "/registry/houses/new/",
+            {"code": "F1", "address": "路1号", "lon": "113.015", "lat": "23.01", "floors": "2"},
+        )
+        .content.decode()
+    )
+    assert "outside the grids you may edit" in page and not House.objects.exists()
+
+
+def test_field_form_is_not_for_read_only_roles(cast):
+    assert logged_in(cast.dispatcher).get("/registry/houses/new/").status_code == 404
+
+
+def test_import_page_reports_rows(cast):
+    upload = SimpleUploadedFile("h.csv", b"code,address,lon,lat\nH1,a,113.005,23.01\n")
+    page = (
+        logged_in(cast.admin)
+        .post("/registry/import/", {"kind": "houses", "file": upload})
+        .content.decode()
+    )
+    assert "1 records imported" in page and House.objects.count() == 1
+
+
+def test_licence_page_and_downloads(cast, house):
+    client = logged_in(cast.admin)
+    assert client.get("/registry/licences/").status_code == 200
+    assert client.get("/registry/persons/template.xlsx").status_code == 200
+    response = client.get("/registry/houses/export.csv")
+    assert response.status_code == 200 and "王*" in response.content.decode("utf-8-sig")
+    assert AccessLog.objects.get().channel == "export"

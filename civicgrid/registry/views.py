@@ -1,0 +1,312 @@
+"""Back-office and field pages of the registries: thin, scoped, masked, logged reveals."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, cast
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civicgrid.core.errors import DomainError
+from civicgrid.people.models import User
+from civicgrid.people.privacy import Channel, personal_data_read
+from civicgrid.people.scopes import grids_visible_to
+from civicgrid.registry import columns, selectors, services, transfer
+from civicgrid.registry.models import TAG_LABELS, ComponentState
+from civicgrid.registry.present import record_grid, record_values
+
+TITLES = {
+    "houses": gettext_lazy("Houses"),
+    "persons": gettext_lazy("Actual population"),
+    "legal-persons": gettext_lazy("Legal persons"),
+    "components": gettext_lazy("Urban components"),
+}
+CREATE = {
+    "houses": services.house_create,
+    "persons": services.person_create,
+    "legal-persons": services.legal_person_create,
+    "components": services.component_create,
+}
+
+
+def _actor(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _kind(kind: str) -> str:
+    if kind not in transfer.KINDS:
+        raise Http404
+    return kind
+
+
+def _label(column: columns.Column) -> str:
+    return column.zh if (get_language() or "").startswith("zh") else column.en
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    counts = [(k, TITLES[k], selectors.records_for(k, actor).count()) for k in transfer.KINDS]
+    return render(
+        request, "registry/index.html", {"counts": counts, "can_write": selectors.can_write(actor)}
+    )
+
+
+def _filtered(kind: str, actor: User, params: Any) -> Any:
+    common = {
+        "q": params.get("q", "").strip(),
+        "grid": params.get("grid") or None,
+        "village": params.get("village") or None,
+    }
+    if kind == "houses":
+        return selectors.houses_for(actor, **common)
+    if kind == "persons":
+        return selectors.persons_for(
+            actor,
+            tag=params.get("tag") or None,
+            include_moved_out=bool(params.get("moved_out")),
+            **common,
+        )
+    if kind == "legal-persons":
+        return selectors.legal_persons_for(
+            actor, licence_state=params.get("licences") or None, **common
+        )
+    return selectors.components_for(
+        actor, state=params.get("state") or None, category=params.get("category") or None, **common
+    )
+
+
+@login_required
+def record_list(request: HttpRequest, kind: str) -> HttpResponse:
+    kind = _kind(kind)
+    actor = _actor(request)
+    page = Paginator(_filtered(kind, actor, request.GET), 50).get_page(request.GET.get("page"))
+    shown = [c for c in columns.COLUMNS[kind] if c.name not in {"crs", "licences"}][:7]
+    rows = [
+        {
+            "id": obj.pk,
+            "grid": record_grid(obj),
+            "cells": [record_values(kind, obj).get(c.name, "") for c in shown],
+        }
+        for obj in page.object_list
+    ]
+    grids = grids_visible_to(actor).order_by("code")
+    return render(
+        request,
+        "registry/list.html",
+        {
+            "kind": kind,
+            "title": TITLES[kind],
+            "page": page,
+            "rows": rows,
+            "headers": [_label(c) for c in shown],
+            "grids": grids,
+            "villages": sorted({(g.village.code, g.village.name) for g in grids}),
+            "tags": list(TAG_LABELS.items()),
+            "states": ComponentState.choices,
+            "params": request.GET,
+            "can_write": selectors.can_write(actor),
+        },
+    )
+
+
+@login_required
+def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    kind = _kind(kind)
+    actor = _actor(request)
+    obj = selectors.record_for(kind, actor, pk)
+    if obj is None:
+        raise Http404
+    revealed = None
+    error = ""
+    if request.method == "POST":
+        if not selectors.can_reveal(actor):
+            raise Http404
+        try:
+            [revealed] = personal_data_read(
+                actor=actor,
+                records=[obj],
+                purpose=request.POST.get("purpose", ""),
+                channel=Channel.REVEAL,
+            )
+        except DomainError as exc:
+            error = str(exc.message)
+    values = record_values(kind, obj, revealed)
+    labels = {c.name: _label(c) for c in columns.COLUMNS[kind]}
+    return render(
+        request,
+        "registry/detail.html",
+        {
+            "kind": kind,
+            "title": TITLES[kind],
+            "obj": obj,
+            "grid": record_grid(obj),
+            "values": [(labels.get(k, k), v) for k, v in values.items()],
+            "revealed": revealed is not None,
+            "error": error,
+            "can_reveal": selectors.can_reveal(actor),
+            "can_write": selectors.can_write(actor),
+            "history": selectors.history_for(obj)[:100],
+        },
+    )
+
+
+class RecordForm(forms.Form):
+    """Every column as text: the services' cleaning parses and names each problem."""
+
+    def __init__(self, kind: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for column in columns.COLUMNS[kind]:
+            if column.export_only:
+                continue
+            widget = forms.HiddenInput() if column.name in {"lon", "lat", "crs"} else None
+            self.fields[column.name] = forms.CharField(
+                label=_label(column), required=False, widget=widget
+            )
+
+
+@login_required
+def field_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+    """Mobile page: add or update a record in one's own grid, with the phone's position."""
+    kind = _kind(kind)
+    actor = _actor(request)
+    if not selectors.can_write(actor):
+        raise Http404
+    obj = None
+    if pk is not None:
+        obj = selectors.record_for(kind, actor, pk)
+        if obj is None:
+            raise Http404
+    if request.method == "POST":
+        form = RecordForm(kind, request.POST)
+        form.is_valid()
+        values = {k: v for k, v in form.cleaned_data.items() if v != "" or obj is None}
+        photo = request.FILES.get("photo") if kind == "components" else None
+        try:
+            if obj is None:
+                extra = {"photo": photo} if kind == "components" else {}
+                obj = CREATE[kind](values=values, actor=actor, **extra)
+            elif kind == "houses":
+                services.house_update(house=obj, values=values, actor=actor)
+            elif kind == "persons":
+                services.person_update(person=obj, values=values, actor=actor)
+            elif kind == "legal-persons":
+                services.legal_person_update(legal_person=obj, values=values, actor=actor)
+            else:
+                services.component_update(component=obj, values=values, actor=actor, photo=photo)
+        except DomainError as exc:
+            form.add_error(
+                exc.field if exc.field in form.fields and exc.field not in {"lon", "lat"} else None,
+                str(exc.message),
+            )
+        else:
+            return redirect("registry:detail", kind=kind, pk=obj.pk)
+    else:
+        initial = record_values(kind, obj) if obj is not None else {}
+        initial = {
+            k: v
+            for k, v in initial.items()
+            if isinstance(v, str | int | float) and not str(v).startswith("*") and "*" not in str(v)
+        }
+        form = RecordForm(kind, initial=initial)
+    return render(
+        request,
+        "registry/field_form.html",
+        {
+            "kind": kind,
+            "title": TITLES[kind],
+            "form": form,
+            "obj": obj,
+        },
+    )
+
+
+@login_required
+@require_POST
+def person_move_out(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    person = selectors.record_for("persons", actor, pk)
+    if person is None or not selectors.can_write(actor):
+        raise Http404
+    services.person_move_out(person=person, actor=actor)
+    return redirect("registry:detail", kind="persons", pk=pk)
+
+
+@login_required
+def licence_report(request: HttpRequest) -> HttpResponse:
+    reports = selectors.licence_problems_by_grid(
+        _actor(request),
+        grid=request.GET.get("grid") or None,
+        village=request.GET.get("village") or None,
+    )
+    return render(request, "registry/licences.html", {"reports": reports})
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    report = None
+    error = ""
+    kind = request.POST.get("kind", "houses")
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = request.FILES["file"]
+        try:
+            report = transfer.registry_import(
+                kind=_kind(kind),
+                stream=upload,
+                name=upload.name or "",
+                actor=_actor(request),
+                dry_run=bool(request.POST.get("dry_run")),
+            )
+        except DomainError as exc:
+            error = str(exc.message)
+    return render(
+        request,
+        "registry/import.html",
+        {
+            "kinds": list(TITLES.items()),
+            "kind": kind,
+            "report": report,
+            "error": error,
+            "problems": report.problems[:500] if report else [],
+        },
+    )
+
+
+def _download(content: bytes, name: str, fmt: str) -> HttpResponse:
+    types = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    response = HttpResponse(content, content_type=types[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def template_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404
+    return _download(transfer.template(_kind(kind), fmt), f"{kind}-template.{fmt}", fmt)
+
+
+@login_required
+def export_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """Masked export of what the user may see; logged like every export."""
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404
+    buffer = io.BytesIO()
+    transfer.registry_export(
+        kind=_kind(kind),
+        actor=_actor(request),
+        out=buffer,
+        fmt=fmt,
+        purpose=_("export from the registry pages"),
+    )
+    return _download(buffer.getvalue(), f"{kind}.{fmt}", fmt)
