@@ -52,7 +52,14 @@ def _case_condition(user: User) -> Q | None:
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
     cases = Case.objects.select_related(
-        "category", "category__parent", "grid", "village", "department", "township", "merged_into"
+        "category",
+        "category__parent",
+        "grid",
+        "village",
+        "department",
+        "township",
+        "merged_into",
+        "reporter",
     )
     condition = _case_condition(user)
     return cases if condition is None else cases.filter(condition)

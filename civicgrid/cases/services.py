@@ -879,9 +879,9 @@ def webhooks_send(
 # ---------------------------------------------------------------------------- sweep, verify
 
 
-def sweep_overdue(*, now: dt.datetime | None = None) -> int:
+def sweep_overdue() -> int:
     """Mark every open case whose current step is overdue, once per step; returns how many."""
-    moment = now or timezone.now()
+    moment = timezone.now()
     candidates = (
         Case.objects.filter(state__in=list(STEP_OF_STATE), deadline__lt=moment, on_backlog=False)
         .exclude(overdue_step_seq=F("step_seq"))

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from civicgrid.cases.services import demo_cases_create
 from civicgrid.core.management.commands.serve import parse_addr, serve
 from civicgrid.geo.division import Unit, divide_village
 from civicgrid.geo.geojson import Feature, collection, feature
@@ -104,6 +105,7 @@ def create_demo(seed: int) -> list[dict[str, Any]]:
     role_grant(user=User.objects.get(username="admin"), role=Role.SYSTEM_ADMINISTRATOR, actor=None)
     staff = demo_staff_create(township=imported.township, password=lambda: secrets.token_urlsafe(9))
     demo_registries_fill(town=town, seed=seed)
+    staff += demo_cases_create(township=imported.township)
     return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts] + staff
 
 

@@ -1,0 +1,70 @@
+"""Two dispatchers acting on one case at the same moment: one wins, one gets a conflict.
+
+Runs on PostgreSQL, where the two transactions really overlap; SQLite serialises writers
+and is covered by the stale-version tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from civicgrid.cases import services
+from civicgrid.cases.models import Case, CaseEvent
+from civicgrid.cases.tests.conftest import Loop
+from civicgrid.core.errors import Conflict
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _act(
+    loop: Loop,
+    case_id: int,
+    barrier: threading.Barrier,
+    outcomes: list[Any],
+    who: str,
+    action: str,
+    params: dict[str, Any],
+) -> None:
+    """One dispatcher in its own thread and database connection."""
+    try:
+        mine = Case.objects.get(pk=case_id)
+        barrier.wait(timeout=10)
+        services.case_transition(case=mine, action=action, actor=getattr(loop, who), version=1,
+                                 **params)  # fmt: skip
+        outcomes.append(action)
+    except Conflict as exc:
+        outcomes.append(exc)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
+@pytest.mark.parametrize("rounds", [5])
+def test_two_dispatchers_at_once_get_one_success_and_one_conflict(loop: Loop, rounds: int) -> None:
+    for _ in range(rounds):
+        case = loop.report()
+        barrier = threading.Barrier(2)
+        outcomes: list[Any] = []
+        threads = [
+            threading.Thread(
+                target=_act, args=(loop, case.pk, barrier, outcomes, who, action, params)
+            )
+            for who, action, params in (("dispatcher", "file", {}),
+                                        ("dispatcher2", "reject", {"note": "重复"}))
+        ]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        winners = [o for o in outcomes if isinstance(o, str)]
+        losers = [o for o in outcomes if isinstance(o, Conflict)]
+        assert len(winners) == 1 and len(losers) == 1, outcomes
+        case.refresh_from_db()
+        expected = {"file": "filed", "reject": "rejected"}[winners[0]]
+        assert case.version == 2 and case.state == expected
+        assert CaseEvent.objects.filter(case=case).count() == 2
+    assert connection.vendor == "postgresql"

@@ -1,0 +1,93 @@
+"""Photos: type by content, size limit, thumbnail, EXIF and GPS removed from the copies."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from PIL import Image
+
+from civicgrid.cases import photos
+from civicgrid.cases.models import Attachment
+from civicgrid.cases.tests.conftest import Loop
+from civicgrid.core.errors import ValidationFailed
+
+GPS_IFD = 0x8825
+
+
+def jpeg_with_gps(size: tuple[int, int] = (800, 600)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    exif[GPS_IFD] = {1: "N", 2: (23.0, 0.0, 36.0), 3: "E", 4: (113.0, 0.0, 18.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_original_keeps_exif_public_copy_and_thumbnail_do_not(loop: Loop) -> None:
+    data = jpeg_with_gps()
+    assert GPS_IFD in Image.open(io.BytesIO(data)).getexif()
+    attachment = photos.attachment_add(case=loop.report(), kind="before", data=data,
+                                       actor=loop.admin)  # fmt: skip
+    with attachment.original.open("rb") as original:
+        assert original.read() == data
+    for stored in (attachment.public, attachment.thumbnail):
+        with stored.open("rb") as handle, Image.open(handle) as image:
+            assert not image.getexif() and "exif" not in image.info
+    with attachment.thumbnail.open("rb") as handle, Image.open(handle) as thumb:
+        assert max(thumb.size) == 320
+    assert (attachment.width, attachment.height, attachment.content_type) == (
+        800,
+        600,
+        "image/jpeg",
+    )
+
+
+def test_type_is_checked_by_content_not_name(loop: Loop) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        photos.attachment_add(case=loop.report(), kind="before", data=b"%PDF-1.4 not an image",
+                              actor=loop.admin)  # fmt: skip
+    assert refused.value.field == "file"
+    gif = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(gif, "GIF")
+    with pytest.raises(ValidationFailed):
+        photos.attachment_add(case=loop.report(), kind="before", data=gif.getvalue(),
+                              actor=loop.admin)  # fmt: skip
+    assert Attachment.objects.count() == 0
+
+
+@override_settings(CIVICGRID_PHOTO_MAX_BYTES=1000)
+def test_size_is_limited(loop: Loop) -> None:
+    with pytest.raises(ValidationFailed, match="larger"):
+        photos.attachment_add(case=loop.report(), kind="before", data=jpeg_with_gps(),
+                              actor=loop.admin)  # fmt: skip
+
+
+def test_upload_over_http_and_dispose_with_after_photo(loop: Loop) -> None:
+    from civicgrid.cases.tests.test_api import client_for, post
+
+    case = loop.case_in("dispatched")
+    officer = client_for(loop.officer)
+    upload = SimpleUploadedFile("after.txt", jpeg_with_gps(), content_type="text/plain")
+    response = officer.post(f"/api/v1/cases/{case.pk}/photos",
+                            {"kind": "after", "file": upload})  # fmt: skip
+    assert response.status_code == 201, response.content
+    photo = response.json()["id"]
+    disposed = post(officer, f"/api/v1/cases/{case.pk}/actions/dispose",
+                    {"version": case.version, "result": "已清理", "photos": [photo]})  # fmt: skip
+    assert disposed.status_code == 200, disposed.content
+    assert case.events.latest("seq").payload["photos"] == [photo]
+    public = officer.get(f"/api/v1/cases/{case.pk}/photos/{photo}/public")
+    assert public.status_code == 200 and public["content-type"] == "image/jpeg"
+    content = b"".join(public.streaming_content)
+    public.close()
+    with Image.open(io.BytesIO(content)) as image:
+        assert not image.getexif()
