@@ -47,9 +47,11 @@ def test_clean_ten_thousand_rows_are_all_written(cast, twenty_houses):
     rows = person_rows(10_000)
     header = ["姓名 / Name", "证件号码 / Document number", "房屋编号 / House code"]
     report = transfer.registry_import(
-        kind="persons", stream=as_csv(header, [[r[0], r[1], r[3]] for r in rows]),
-        name="p.csv", actor=cast.admin,
-    )  # fmt: skip
+        kind="persons",
+        stream=as_csv(header, [[r[0], r[1], r[3]] for r in rows]),
+        name="p.csv",
+        actor=cast.admin,
+    )
     assert report.ok, report.lines(5)
     assert report.created == 10_000 == Person.objects.count()
     assert RecordChange.objects.filter(model="registry.Person", action="import").count() == 10_000
@@ -60,10 +62,13 @@ def test_errors_sprinkled_in_ten_thousand_rows_are_reported_and_nothing_written(
     cast, twenty_houses
 ):
     services.person_create(
-        values={"full_name": "已登记", "id_number": person_rows(1, start=7000)[0][1],
-                "house": "H000"},
+        values={
+            "full_name": "已登记",
+            "id_number": person_rows(1, start=7000)[0][1],
+            "house": "H000",
+        },
         actor=None,
-    )  # fmt: skip
+    )
     header = ["姓名 / Name", "证件号码 / Document number", "房屋编号 / House code"]
     rows = [[r[0], r[1], r[3]] for r in person_rows(10_000)]
     rows[10][1] = rows[10][1][:-1] + ("0" if rows[10][1][-1] != "0" else "1")  # bad check char
@@ -118,16 +123,26 @@ def test_unknown_and_missing_columns_are_reported(cast):
 
 def test_xlsx_round_trip_of_legal_persons(cast, house, tmp_path):
     services.legal_person_create(
-        values={"name": "好味餐馆", "credit_code": "91350100M000100Y43", "kind": "个体工商户",
-                "representative_name": "钱七", "house": "H001", "industry": "餐饮",
-                "licences": "business|L1|市场监管局|;catering|C1||2020-01-01"},
+        values={
+            "name": "好味餐馆",
+            "credit_code": "91350100M000100Y43",
+            "kind": "个体工商户",
+            "representative_name": "钱七",
+            "house": "H001",
+            "industry": "餐饮",
+            "licences": "business|L1|市场监管局|;catering|C1||2020-01-01",
+        },
         actor=cast.admin,
-    )  # fmt: skip
+    )
     buffer = io.BytesIO()
     count = transfer.registry_export(
-        kind="legal-persons", actor=cast.admin, out=buffer, fmt="xlsx", purpose="核查",
+        kind="legal-persons",
+        actor=cast.admin,
+        out=buffer,
+        fmt="xlsx",
+        purpose="核查",
         unmasked=True,
-    )  # fmt: skip
+    )
     assert count == 1
     sheet = load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0]
     header, row = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -142,10 +157,14 @@ def test_xlsx_round_trip_of_legal_persons(cast, house, tmp_path):
 
 def test_export_is_scoped_masked_and_logged(cast, house, far_house):
     services.person_create(
-        values={"full_name": "赵六", "id_number": resident_id(dt.date(1990, 3, 4)),
-                "phone": "13912345678", "house": "H001"},
+        values={
+            "full_name": "赵六",
+            "id_number": resident_id(dt.date(1990, 3, 4)),
+            "phone": "13912345678",
+            "house": "H001",
+        },
         actor=None,
-    )  # fmt: skip
+    )
     buffer = io.BytesIO()
     assert transfer.registry_export(kind="houses", actor=cast.admin, out=buffer, fmt="csv") == 1
     buffer = io.BytesIO()
