@@ -17,7 +17,11 @@ def run_civicgrid(*args: str, env: dict[str, str] | None = None, cwd: Path | Non
         capture_output=True,
         text=True,
         # Subprocesses get their own SQLite file so the check never reaches the test database.
-        env={**os.environ, "DATABASE_URL": "sqlite:///subprocess.sqlite3", **(env or {})},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+            "DATABASE_URL": "sqlite:///subprocess.sqlite3",
+            **(env or {}),
+        },
         cwd=cwd,
         timeout=120,
     )
