@@ -228,9 +228,7 @@ def divide_village(
     for unit_index, node in enumerate(group_of.tolist()):
         units_of_node[node].append(unit_index)
     grids = _grids(assignment, units_of_node, units, geometries, transformer)
-    problems = _problems(
-        units, touched, group_of, graph, pieces, bounds, grids, village, dead_ends, stuck
-    )
+    problems = _problems(units, touched, group_of, graph, pieces, bounds, grids, village, dead_ends)
     return VillageDivision(
         village=village,
         grids=grids,
@@ -240,7 +238,10 @@ def divide_village(
 
 def _outline(parts: Sequence[BaseGeometry]) -> BaseGeometry:
     """The union of a grid's units: the fast coverage union when the units tile cleanly."""
-    merged = shapely.coverage_union_all(parts)
+    try:
+        merged = shapely.coverage_union_all(parts)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(parts)
     expected = sum(part.area for part in parts)
     if merged.is_valid and math.isclose(merged.area, expected, rel_tol=1e-7):
         return merged
@@ -286,7 +287,6 @@ def _problems(
     grids: tuple[Grid, ...],
     village: Hashable,
     dead_ends: list[DeadEnd],
-    stuck: set[int],
 ) -> tuple[str, ...]:
     problems: list[str] = []
     total = sum(int(u.households) for u in units)
