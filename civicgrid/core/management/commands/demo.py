@@ -20,6 +20,7 @@ from civicgrid.geo.synthetic import SyntheticTownship, generate_township
 from civicgrid.people.models import Role, User
 from civicgrid.people.services import demo_staff_create, role_grant
 from civicgrid.registry.services import demo_registries_fill
+from civicgrid.web.demo import demo_cases_complete
 
 ACCOUNTS_FILE = "demo-accounts.json"
 
@@ -106,6 +107,7 @@ def create_demo(seed: int) -> list[dict[str, Any]]:
     staff = demo_staff_create(township=imported.township, password=lambda: secrets.token_urlsafe(9))
     demo_registries_fill(town=town, seed=seed)
     staff += demo_cases_create(township=imported.township)
+    demo_cases_complete(township=imported.township)
     return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts] + staff
 
 

@@ -1,0 +1,65 @@
+"""Login with a per-role landing page, and the remembered language.
+
+The user model has no language field (people owns it), so the choice lives in the
+language cookie Django's LocaleMiddleware reads and in the session; the login keeps the
+session's choice when the browser lost the cookie.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import check_for_language
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from civicgrid.people.models import User
+from civicgrid.web.casework import landing_url
+
+SESSION_LANGUAGE = "civicgrid_language"
+
+
+class LoginView(auth_views.LoginView):
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        return landing_url(user) if isinstance(user, User) else super().get_default_redirect_url()
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response: HttpResponse = super().form_valid(form)
+        language = self.request.session.get(SESSION_LANGUAGE)
+        known = bool(language) and check_for_language(language)
+        if known and settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
+            _set_cookie(response, language)
+        return response
+
+
+def _set_cookie(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie), plus the session."""
+    response = set_language(request)
+    chosen = request.POST.get("language", "")
+    if check_for_language(chosen):
+        request.session[SESSION_LANGUAGE] = chosen
+    return response
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if isinstance(user, User):
+        return redirect(landing_url(user))
+    return redirect("login")

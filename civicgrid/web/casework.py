@@ -1,0 +1,290 @@
+"""What the working pages share: who lands where, which actions a user may take now, the
+case page and the one POST handler that turns a form into a workflow transition.
+
+The pages never write on their own: every change goes through ``cases.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civicgrid.cases import photos, selectors, workflow
+from civicgrid.cases import services as case_services
+from civicgrid.cases.models import Attachment, Case, Urgency, Verifier
+from civicgrid.cases.workflow import Action, Check
+from civicgrid.core.errors import DomainError, NotFound
+from civicgrid.people.models import Department, Role, User
+from civicgrid.people.scopes import is_platform_admin
+
+CENTER_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR)
+FIELD_ROLES = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
+
+# Actions the pages never offer: the sweep marks overdue, residents rate on the portal.
+HIDDEN_ACTIONS = frozenset({Action.MARK_OVERDUE, Action.RATE})
+# Actions whose form carries photos, and which kind of photo they are.
+PHOTO_ACTIONS = {
+    Action.DISPOSE: Attachment.Kind.AFTER,
+    Action.VERIFY_PASS: Attachment.Kind.AFTER,
+    Action.VERIFY_FAIL: Attachment.Kind.AFTER,
+}
+# Form fields passed on to the transition when present.
+ACTION_FIELDS = ("note", "category", "urgency", "into", "department", "deadline", "result",
+                 "working_days")  # fmt: skip
+
+
+def landing_url(user: User) -> str:
+    """Where a user starts after logging in: the page of the work their role does."""
+    if user.has_role(Role.DISPATCHER):
+        return reverse("center")
+    if user.has_role(Role.DEPARTMENT_OFFICER) and user.department_id is not None:
+        return reverse("dept")
+    if user.has_role(*FIELD_ROLES):
+        return reverse("field")
+    return reverse("home")
+
+
+def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Any]:
+    """Log in first, then hold one of ``roles`` (platform administrators pass too)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Any:
+        @login_required
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            assert isinstance(user, User)
+            if not (user.has_role(*roles) or is_platform_admin(user)):
+                raise HttpForbidden(_("Your role has no access to this page."))
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+# ---------------------------------------------------------------------------- actions
+
+
+def _may_verify(user: User, case: Case) -> bool:
+    if case.category.verifier == Verifier.ASSESSOR:
+        return user.has_role(Role.ASSESSOR)
+    if case.reporter_id is not None and case.reporter_kind in workflow.FIELD_STAFF:
+        return user.pk == case.reporter_id
+    return user.has_role(*FIELD_ROLES)
+
+
+def actions_for(user: User, case: Case) -> list[Action]:
+    """The transitions ``user`` may take on ``case`` now, in the table's order.
+
+    Mirrors the role and extra checks of ``cases.services`` so the page offers only what
+    would pass; the service still decides, so a stale page gets a clear refusal.
+    """
+    possible: list[Action] = []
+    for transition in workflow.actions_from(case.state):
+        if transition.action in HIDDEN_ACTIONS or not (transition.roles & user.role_codes):
+            continue
+        checks = set(transition.checks)
+        if Check.ASSIGNED_DEPARTMENT in checks and (
+            user.department_id is None or user.department_id != case.department_id
+        ):
+            continue
+        if Check.EXTENSION_PENDING in checks and case.extension_days is None:
+            continue
+        if Check.NO_EXTENSION_PENDING in checks and case.extension_days is not None:
+            continue
+        if Check.NOT_ON_BACKLOG in checks and case.on_backlog:
+            continue
+        if Check.VERIFIER in checks and not _may_verify(user, case):
+            continue
+        if transition.roles <= workflow.DISPATCH and user.township_id != case.township_id:
+            continue
+        possible.append(transition.action)
+    return possible
+
+
+def _posted_params(request: HttpRequest) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for name in ACTION_FIELDS:
+        value = request.POST.get(name, "").strip()
+        if value:
+            params[name] = value
+    return params
+
+
+@transaction.atomic
+def _transition_with_photos(
+    *, case: Case, action: str, actor: User, version: int, files: list[Any], params: dict[str, Any]
+) -> None:
+    # Photos and the transition commit together: a refused action leaves no orphan photo.
+    kind = PHOTO_ACTIONS.get(Action(action)) if action in workflow.ACTIONS_BY_NAME else None
+    if files and kind is not None:
+        added = [
+            photos.attachment_add(case=case, kind=kind, data=f.read(), actor=actor) for f in files
+        ]
+        if action == Action.DISPOSE:
+            params["photos"] = [a.pk for a in added]
+    case_services.case_transition(case=case, action=action, actor=actor, version=version, **params)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@login_required
+def case_act(request: HttpRequest, section: str, ref: str, action: str) -> HttpResponse:
+    """One form, one transition; refusals come back as a message on the same page."""
+    if request.method != "POST":
+        return redirect(f"{section}_case", ref=ref)
+    user = request.user
+    assert isinstance(user, User)
+    case = _case_or_404(user, ref)
+    page = reverse(f"{section}_case", kwargs={"ref": case.number})
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, _("The form is missing the case version; reload the page."))
+        return redirect(page)
+    try:
+        _transition_with_photos(
+            case=case,
+            action=action,
+            actor=user,
+            version=version,
+            files=request.FILES.getlist("photos"),
+            params=_posted_params(request),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(page)
+    label = workflow.ACTION_LABELS.get(Action(action), action)
+    messages.success(
+        request, _("Case %(number)s: %(action)s done.") % {"number": case.number, "action": label}
+    )
+    return redirect(_safe_next(request, page))
+
+
+# ---------------------------------------------------------------------------- case page
+
+
+def _case_or_404(user: User, ref: str) -> Case:
+    try:
+        return selectors.case_for(user, ref)
+    except NotFound:
+        raise Http404(_("No such case.")) from None
+
+
+@dataclass
+class Clock:
+    deadline: dt.datetime | None
+    overdue: bool
+    left: str  # "3 h 20 min left" or "overdue by 2 d 4 h"
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": mins}
+    return _("%(m)d min") % {"m": mins}
+
+
+def case_clock(case: Case, now: dt.datetime | None = None) -> Clock:
+    moment = now or timezone.now()
+    if case.deadline is None or not case.is_open:
+        return Clock(case.deadline, False, "")
+    delta = case.deadline - moment
+    if delta.total_seconds() < 0:
+        return Clock(case.deadline, True, _("overdue by %(span)s") % {"span": _span(delta)})
+    return Clock(case.deadline, False, _("%(span)s left") % {"span": _span(delta)})
+
+
+def state_label(state: str) -> str:
+    return str(workflow.STATE_LABELS.get(workflow.State(state), state)) if state else ""
+
+
+def action_label(action: str) -> str:
+    found = workflow.ACTIONS_BY_NAME.get(action)
+    return str(workflow.ACTION_LABELS[found]) if found else action
+
+
+def departments_of(township_id: int) -> QuerySet[Department]:
+    return Department.objects.filter(township_id=township_id).order_by("code")
+
+
+def sub_categories() -> list[Any]:
+    return [c for c in selectors.categories() if not c.is_area]
+
+
+URGENCY_CHOICES = Urgency.choices
+SECTION_TITLES = {
+    "center": gettext_lazy("Command center"),
+    "dept": gettext_lazy("Department inbox"),
+    "field": gettext_lazy("Field"),
+}
+
+
+def case_page(request: HttpRequest, section: str, ref: str) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    case = _case_or_404(user, ref)
+    events = list(selectors.case_events(case))
+    allowed = actions_for(user, case)
+    attachments = list(case.attachments.all())
+    default_department = case.department.code if case.department else (
+        case.category.department_code
+    )  # fmt: skip
+    return render(
+        request,
+        "web/case.html",
+        {
+            "section": section,
+            "section_title": SECTION_TITLES[section],
+            "back": reverse(section),
+            "case": case,
+            "state_label": state_label(case.state),
+            "clock": case_clock(case),
+            "timeline": [
+                {
+                    "event": e,
+                    "action": action_label(e.action),
+                    "to": state_label(e.to_state),
+                    "who": e.actor.username if e.actor else e.role,
+                    "role": e.role,
+                }
+                for e in events
+            ],
+            "before": [a for a in attachments if a.kind == Attachment.Kind.BEFORE],
+            "after": [a for a in attachments if a.kind == Attachment.Kind.AFTER],
+            "actions": [{"name": a.value, "label": workflow.ACTION_LABELS[a]} for a in allowed],
+            "duplicates": selectors.duplicate_candidates(case) if Action.MERGE in allowed else [],
+            "categories": sub_categories() if Action.FILE in allowed else [],
+            "urgencies": URGENCY_CHOICES,
+            "departments": departments_of(case.township_id) if Action.DISPATCH in allowed else [],
+            "default_department": default_department,
+            "location": {"lon": case.lon, "lat": case.lat, "number": case.number},
+        },
+    )

@@ -1,0 +1,206 @@
+"""The field app for grid staff: my grid, my tasks, reporting (online or queued offline).
+
+Reports arrive from the page's own queue with an ``Idempotency-Key`` header, so a report
+resent after a lost answer returns the case created the first time.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from civicgrid.cases import photos, selectors
+from civicgrid.cases import services as case_services
+from civicgrid.cases.models import Attachment, Case
+from civicgrid.cases.workflow import State
+from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.geo.crs import Crs
+from civicgrid.people.models import User
+from civicgrid.people.scopes import current_assignments
+from civicgrid.web.casework import (
+    FIELD_ROLES,
+    case_act,
+    case_clock,
+    case_page,
+    role_required,
+    state_label,
+    sub_categories,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _my_grids(user: User) -> list[Any]:
+    rows = current_assignments().filter(user=user).select_related("grid", "grid__village")
+    return [a.grid for a in rows]
+
+
+def _grid_shapes(grids: list[Any]) -> dict[str, Any]:
+    features = [
+        {"type": "Feature", "geometry": g.boundary,
+         "properties": {"code": g.code, "households": g.households}}
+        for g in grids
+    ]  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _row(case: Case) -> dict[str, Any]:
+    return {"case": case, "state_label": state_label(case.state), "clock": case_clock(case)}
+
+
+@role_required(*FIELD_ROLES)
+def field(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    visible = selectors.cases_visible_to(user)
+    to_verify = [
+        c for c in visible.filter(state=State.DISPOSED).order_by("deadline")
+        if c.reporter_id == user.pk
+    ]  # fmt: skip
+    grids = _my_grids(user)
+    mine = visible.filter(reporter=user).order_by("-reported_at")[:20]
+    return render(
+        request,
+        "web/field/home.html",
+        {
+            "grids": grids,
+            "grid_shapes": _grid_shapes(grids),
+            "tasks": [_row(c) for c in to_verify],
+            "reports": [_row(c) for c in mine],
+        },
+    )
+
+
+REPORT_FIELDS = ("category", "description", "lon", "lat", "crs", "address", "on_the_spot")
+
+
+def _report_body(post: Any) -> dict[str, Any]:
+    """The report as the service takes it; the idempotency digest is computed over it."""
+    try:
+        lon = float(post.get("lon", ""))
+        lat = float(post.get("lat", ""))
+    except ValueError:
+        raise ValidationFailed(_("Give a position: use the phone's GPS or tap the map."),
+                               field="lon") from None  # fmt: skip
+    crs = post.get("crs") or Crs.WGS84
+    return {
+        "category": post.get("category", ""),
+        "description": post.get("description", ""),
+        "lon": lon,
+        "lat": lat,
+        "crs": crs,
+        "address": post.get("address", ""),
+        "on_the_spot": post.get("on_the_spot") in ("1", "on", "true"),
+    }
+
+
+@transaction.atomic
+def _report_with_photos(
+    *, user: User, key: str, body: dict[str, Any], files: list[Any]
+) -> tuple[Case, bool]:
+    # The case and its photos commit together; a replay (created=False) adds no photo.
+    case, created = case_services.case_report_once(actor=user, key=key, body=body, **body)
+    if created and case.is_open:
+        for upload in files:
+            photos.attachment_add(
+                case=case, kind=Attachment.Kind.BEFORE, data=upload.read(), actor=user
+            )
+    return case, created
+
+
+@role_required(*FIELD_ROLES)
+def field_report(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        key = request.headers.get("Idempotency-Key") or request.POST.get("idempotency_key", "")
+        try:
+            body = _report_body(request.POST)
+            case, created = _report_with_photos(
+                user=user, key=key, body=body, files=request.FILES.getlist("photos")
+            )
+        except DomainError as exc:
+            if wants_json:
+                return JsonResponse(exc.as_body(), status=exc.status)
+            messages.error(request, str(exc.message))
+            return redirect("field_report")
+        url = reverse("field_case", kwargs={"ref": case.number})
+        if wants_json:
+            return JsonResponse(
+                {"number": case.number, "state": case.state, "url": url, "created": created},
+                status=201 if created else 200,
+            )
+        messages.success(request, _("Reported as case %(number)s.") % {"number": case.number})
+        return redirect(url)
+    grids = _my_grids(user)
+    return render(
+        request,
+        "web/field/report.html",
+        {
+            "categories": sub_categories(),
+            "key": uuid.uuid4().hex,
+            "grid_shapes": _grid_shapes(grids),
+        },
+    )
+
+
+@role_required(*FIELD_ROLES)
+def field_case(request: HttpRequest, ref: str) -> HttpResponse:
+    return case_page(request, "field", ref)
+
+
+@role_required(*FIELD_ROLES)
+def field_act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
+    return case_act(request, "field", ref, action)
+
+
+# ---------------------------------------------------------------------------- installable
+
+OFFLINE_ASSETS = ("web/base.css", "web/field.js", "leaflet/leaflet.css", "leaflet/leaflet.js")
+
+
+def manifest(request: HttpRequest) -> JsonResponse:
+    body = {
+        "name": _("CivicGrid field"),
+        "short_name": _("CivicGrid"),
+        "start_url": reverse("field"),
+        "scope": reverse("field"),
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#12406b",
+        "icons": [{"src": static("web/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+@never_cache
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """Served under /field/ so its scope covers the field pages."""
+    script = render_to_string(
+        "web/field/sw.js",
+        {
+            "offline_url": json.dumps(reverse("field_offline")),
+            "assets": json.dumps([static(a) for a in OFFLINE_ASSETS]),
+        },
+    )
+    return HttpResponse(script, content_type="text/javascript; charset=utf-8")
+
+
+def offline(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/field/offline.html")
