@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "civicgrid.people",
     "civicgrid.cases",
     "civicgrid.registry",
+    "civicgrid.public",
     "civicgrid.web",
     "axes",
 ]

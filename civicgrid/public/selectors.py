@@ -1,0 +1,293 @@
+"""Reads for the public side: only public categories, never hidden cases, no personal data.
+
+The public sees a ``PublicCase``: a plain record built from a case with the reporter, the
+staff and every note left out, phone and ID numbers masked in the description, and the
+location coarsened for cases about homes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.cases.models import Attachment, Case
+from civicgrid.cases.selectors import case_events
+from civicgrid.cases.workflow import (
+    ACTION_LABELS,
+    OPEN_STATES,
+    STATE_LABELS,
+    Action,
+    State,
+    is_open,
+)
+from civicgrid.core.errors import NotFound
+from civicgrid.public.models import PublicReport, PublicService
+
+# Cell size in degrees for cases about homes (about 220 m north-south).
+COARSE_CELL_DEG = 0.002
+# What the public never lists: not accepted (often abuse) and folded into another case.
+UNLISTED_STATES = (State.REJECTED, State.MERGED)
+# Ledger actions shown on a public timeline; internal ones (overdue marks) stay inside.
+TIMELINE_ACTIONS = frozenset(
+    {Action.REPORT, Action.RESOLVE_ON_SPOT, Action.FILE, Action.REJECT, Action.MERGE,
+     Action.DISPATCH, Action.RETURN, Action.DISPOSE, Action.APPROVE_EXTENSION, Action.BACKLOG,
+     Action.VERIFY_PASS, Action.VERIFY_FAIL, Action.CLOSE, Action.RATE}
+)  # fmt: skip
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+
+
+def redact(text: str) -> str:
+    """Mask mobile and resident ID numbers a resident may have typed into a description."""
+    text = _ID_NUMBER.sub(r"\1********\2", text)
+    return _MOBILE.sub(r"\1****\2", text)
+
+
+def coarsen(lon: float, lat: float) -> tuple[float, float]:
+    """The centre of the ~200 m cell containing the point."""
+
+    def snap(value: float) -> float:
+        return round((math.floor(value / COARSE_CELL_DEG) + 0.5) * COARSE_CELL_DEG, 6)
+
+    return snap(lon), snap(lat)
+
+
+def public_services() -> QuerySet[PublicService]:
+    return (
+        PublicService.objects.select_related("category", "category__parent")
+        .prefetch_related("attributes")
+        .filter(public=True, category__active=True, category__parent__isnull=False)
+        .order_by("category__code")
+    )
+
+
+def public_service_by_code(code: str) -> PublicService:
+    found = public_services().filter(category__code=code).first()
+    if found is None:
+        raise NotFound(_("No public service %(code)s.") % {"code": code})
+    return found
+
+
+def _visible() -> Q:
+    return Q(category__public_service__public=True, public_hidden__isnull=True)
+
+
+def _cases() -> QuerySet[Case]:
+    photos = Attachment.objects.order_by("uploaded_at", "id")
+    return Case.objects.select_related(
+        "category", "category__public_service", "department", "merged_into"
+    ).prefetch_related(Prefetch("attachments", queryset=photos))
+
+
+def public_case_list(
+    *,
+    numbers: list[str] | None = None,
+    service_codes: list[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    status: list[str] | None = None,
+    limit: int = 1000,
+) -> list[PublicCase]:
+    """Public cases, newest first. Asked for by number, closed-out cases are answered too."""
+    cases = _cases().filter(_visible())
+    if numbers is not None:
+        cases = cases.filter(number__in=numbers)
+    else:
+        cases = cases.exclude(state__in=list(UNLISTED_STATES))
+        if service_codes:
+            cases = cases.filter(category__code__in=service_codes)
+        if start is not None:
+            cases = cases.filter(reported_at__gte=start)
+        if end is not None:
+            cases = cases.filter(reported_at__lte=end)
+    chosen = {s for s in status or [] if s in ("open", "closed")}
+    if chosen == {"open"}:
+        cases = cases.filter(state__in=list(OPEN_STATES))
+    elif chosen == {"closed"}:
+        cases = cases.exclude(state__in=list(OPEN_STATES))
+    return [public_case(c) for c in cases.order_by("-reported_at", "-id")[:limit]]
+
+
+def public_case_by_number(number: str) -> PublicCase:
+    found = _cases().filter(_visible(), number=number).first()
+    if found is None:
+        raise NotFound(_("No such case."))
+    return public_case(found)
+
+
+def report_by_token(token: str) -> PublicReport:
+    found = PublicReport.objects.select_related("case").filter(token=token).first()
+    if found is None:
+        raise NotFound(_("No request with this token."))
+    return found
+
+
+@dataclass
+class Photo:
+    id: int
+    width: int
+    height: int
+
+
+@dataclass
+class PublicCase:
+    number: str
+    status: str  # "open" or "closed"
+    state: str
+    state_label: str
+    service_code: str
+    service_name: str
+    description: str
+    note: str
+    department: str
+    address: str
+    lon: float
+    lat: float
+    coarsened: bool
+    reported_at: dt.datetime
+    updated_at: dt.datetime
+    deadline: dt.datetime | None
+    overdue: bool
+    result: str
+    rating: int | None
+    closed_at: dt.datetime | None
+    before: list[Photo] = field(default_factory=list)
+    after: list[Photo] = field(default_factory=list)
+
+
+def _note(case: Case) -> str:
+    if case.state == State.MERGED and case.merged_into is not None:
+        return _("Duplicate of case %(number)s.") % {"number": case.merged_into.number}
+    if case.state == State.REJECTED:
+        return _("Not accepted.")
+    if case.result and case.state in (State.DISPOSED, State.VERIFIED, State.CLOSED):
+        return redact(case.result)
+    if case.state == State.DISPATCHED and case.department is not None:
+        return _("Sent to %(department)s.") % {"department": case.department.name}
+    return str(STATE_LABELS[State(case.state)])
+
+
+def public_case(case: Case) -> PublicCase:
+    service = getattr(case.category, "public_service", None)
+    about_home = bool(service and service.about_home)
+    lon, lat = coarsen(case.lon, case.lat) if about_home else (case.lon, case.lat)
+    hidden_text = case.state in UNLISTED_STATES
+    photos = list(case.attachments.all())
+    return PublicCase(
+        number=case.number,
+        status="open" if is_open(case.state) else "closed",
+        state=case.state,
+        state_label=str(STATE_LABELS[State(case.state)]),
+        service_code=case.category.code,
+        service_name=case.category.label,
+        description="" if hidden_text else redact(case.description),
+        note=_note(case),
+        department=case.department.name if case.department else "",
+        address="" if about_home or hidden_text else case.address,
+        lon=lon,
+        lat=lat,
+        coarsened=about_home,
+        reported_at=case.reported_at,
+        updated_at=case.updated_at,
+        deadline=case.deadline if is_open(case.state) else None,
+        overdue=case.is_overdue(),
+        result="" if hidden_text else redact(case.result),
+        rating=case.rating,
+        closed_at=case.closed_at,
+        before=[Photo(p.pk, p.width, p.height) for p in photos if p.kind == "before"],
+        after=[Photo(p.pk, p.width, p.height) for p in photos if p.kind == "after"],
+    )
+
+
+# ---------------------------------------------------------------------------- the reporter
+
+
+def _token_matches(case: Case, token: str) -> bool:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return bool(case.follow_token_digest) and secrets.compare_digest(
+        digest, case.follow_token_digest
+    )
+
+
+def normalize_phone(value: str) -> str:
+    return re.sub(r"[\s\-()]", "", value or "")
+
+
+def tracked_case(number: str, *, token: str = "", phone: str = "") -> Case:
+    """The reporter's own case: the number plus the private token or the phone given.
+
+    Every failure answers the same 404, so nobody learns whether a number exists.
+    """
+    case = _cases().select_related("public_report").filter(number=number.strip()).first()
+    if case is not None and token and _token_matches(case, token):
+        return case
+    wanted = normalize_phone(phone)
+    if (
+        case is not None
+        and wanted
+        and case.reporter_phone
+        and secrets.compare_digest(normalize_phone(case.reporter_phone), wanted)
+        and hasattr(case, "public_report")
+    ):
+        return case
+    raise NotFound(_("No case with this number and this tracking link or phone number."))
+
+
+def token_matches(case: Case, token: str) -> bool:
+    return _token_matches(case, token)
+
+
+@dataclass
+class Step:
+    label: str
+    at: dt.datetime
+    detail: str = ""
+
+
+def timeline(case: Case) -> list[Step]:
+    """Each public step with its time; notes and actors stay inside."""
+    steps = []
+    for event in case_events(case):
+        if event.action not in TIMELINE_ACTIONS:
+            continue
+        detail = ""
+        if event.action == Action.DISPOSE:
+            detail = redact(str(event.payload.get("result", "")))
+        elif event.action == Action.RATE:
+            detail = "★" * int(event.payload.get("rating") or 0)
+        steps.append(Step(str(ACTION_LABELS[Action(event.action)]), event.at, detail))
+    return steps
+
+
+def photo_for_public(photo_id: int, *, number: str = "", token: str = "") -> Attachment:
+    """A photo's public copy: of a public case, or of the reporter's own case."""
+    photo = Attachment.objects.select_related("case").filter(pk=photo_id).first()
+    if photo is None:
+        raise NotFound(_("No such photo."))
+    case = photo.case
+    if token and case.number == number and _token_matches(case, token):
+        return photo
+    if _cases().filter(_visible(), pk=case.pk).exclude(state__in=list(UNLISTED_STATES)).exists():
+        return photo
+    raise NotFound(_("No such photo."))
+
+
+def reports_since(*, address_digest: str = "", phone_digest: str = "", since: dt.datetime) -> int:
+    rows = PublicReport.objects.filter(created_at__gte=since)
+    if address_digest:
+        return rows.filter(address_digest=address_digest).count()
+    return rows.filter(phone_digest=phone_digest).count()
+
+
+def recent_public_cases(*, days: int = 30, limit: int = 200) -> list[PublicCase]:
+    start = timezone.now() - dt.timedelta(days=days)
+    return public_case_list(start=start, limit=limit)

@@ -1,0 +1,452 @@
+"""Every write of the public side. Cases are created and moved only by ``cases.services``.
+
+A public report is ``case_report`` as a resident (the source is written to the ledger
+note and to ``PublicReport``), under a digest of the request so that a retry finds the
+first case instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from civicgrid.cases.models import Case
+from civicgrid.cases.photos import attachment_add
+from civicgrid.cases.services import case_report, case_transition
+from civicgrid.cases.workflow import Action, Actor, State
+from civicgrid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from civicgrid.geo.crs import Crs
+from civicgrid.people.models import Role, User
+from civicgrid.public import selectors
+from civicgrid.public.models import (
+    HiddenCase,
+    Open311Key,
+    PublicReport,
+    PublicService,
+    ReopenRequest,
+    ServiceAttribute,
+)
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def photo_max_bytes() -> int:
+    return _setting("CIVICGRID_PUBLIC_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+
+
+MAX_PHOTOS = 3
+DESCRIPTION_MAX = 4000
+REOPEN_DAYS = 7
+UNSATISFIED_AT_MOST = 2  # ratings 1 and 2 may ask to reopen
+
+
+# ---------------------------------------------------------------------------- services list
+
+# Categories open to the public by default: city management, public facilities,
+# environment, and the fire-safety and building hazards anyone can see from the street.
+DEFAULT_PUBLIC_AREAS = ("07", "09", "10")
+DEFAULT_PUBLIC_CODES = ("0201", "0203", "1204")
+DEFAULT_ABOUT_HOME = ("0203", "0701", "1003", "1004", "1204")
+DEFAULT_GROUPS = {"02": "fire", "07": "street", "09": "facilities", "10": "environment",
+                  "12": "building"}  # fmt: skip
+DEFAULT_ATTRIBUTES = {
+    "0904": [("LAMP", ServiceAttribute.Datatype.SINGLE, True, "What is wrong with the lamp?",
+              [("out", "Out"), ("flicker", "Flickering"), ("damaged", "Damaged")])],
+    "0711": [("SIZE", ServiceAttribute.Datatype.NUMBER, False,
+              "About how wide is the hole, in metres?", [])],
+}  # fmt: skip
+
+
+@transaction.atomic
+def public_services_seed() -> int:
+    """Make the default categories public (once); an edited or withdrawn one is kept."""
+    from civicgrid.cases.selectors import categories
+
+    known = set(PublicService.objects.values_list("category_id", flat=True))
+    created = 0
+    for category in categories().filter(parent__isnull=False):
+        code = category.code
+        if category.pk in known:
+            continue
+        if code[:2] not in DEFAULT_PUBLIC_AREAS and code not in DEFAULT_PUBLIC_CODES:
+            continue
+        service = PublicService.objects.create(
+            category=category,
+            about_home=code in DEFAULT_ABOUT_HOME,
+            group=DEFAULT_GROUPS.get(code[:2], ""),
+        )
+        for order, (attr, kind, required, text, values) in enumerate(
+            DEFAULT_ATTRIBUTES.get(code, []), start=1
+        ):
+            ServiceAttribute.objects.create(
+                service=service, code=attr, datatype=kind, required=required,
+                description=text, order=order,
+                values=[{"key": k, "name": n} for k, n in values],
+            )  # fmt: skip
+        created += 1
+    return created
+
+
+# ---------------------------------------------------------------------------- Open311 keys
+
+
+def _key_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def open311_key_create(*, name: str) -> tuple[Open311Key, str]:
+    """A new key; the raw key is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(_("Give the key a name."), field="name")
+    if Open311Key.objects.filter(name=name).exists():
+        raise ValidationFailed(_("A key named %(name)s exists.") % {"name": name}, field="name")
+    raw = "o311_" + secrets.token_urlsafe(24)
+    key = Open311Key.objects.create(name=name, prefix=raw[:8], digest=_key_digest(raw))
+    return key, raw
+
+
+def open311_key_authenticate(raw: str) -> Open311Key | None:
+    if not raw:
+        return None
+    key = Open311Key.objects.filter(digest=_key_digest(raw.strip()), active=True).first()
+    if key is not None:
+        Open311Key.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return key
+
+
+# ---------------------------------------------------------------------------- reporting
+
+
+def keyed_digest(value: str) -> str:
+    """HMAC of an address or phone: comparable for rate limits, not reversible by a reader."""
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), "sha256").hexdigest()
+
+
+def request_digest(fields: dict[str, Any]) -> str:
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_phone(phone: str) -> str:
+    phone = selectors.normalize_phone(phone)
+    if phone and not re.fullmatch(r"\+?\d{7,15}", phone):
+        raise ValidationFailed(_("Give a phone number of 7 to 15 digits."), field="phone")
+    return phone
+
+
+def _check_photos(photos: list[bytes]) -> None:
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationFailed(_("Send at most %(n)s photos.") % {"n": MAX_PHOTOS}, field="photos")
+    limit = photo_max_bytes()
+    for data in photos:
+        if len(data) > limit:
+            raise ValidationFailed(
+                _("Each photo may be at most %(mb)s MB.") % {"mb": round(limit / 1_048_576, 1)},
+                field="photos",
+            )
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                probe.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise ValidationFailed(_("A file is not a readable photo."), field="photos") from None
+
+
+def check_rate_limits(*, address: str, phone: str) -> None:
+    now = timezone.now()
+    per_address = _setting("CIVICGRID_PUBLIC_REPORTS_PER_ADDRESS_HOUR", 5)
+    per_phone = _setting("CIVICGRID_PUBLIC_REPORTS_PER_PHONE_DAY", 5)
+    if (
+        address
+        and selectors.reports_since(
+            address_digest=keyed_digest(address), since=now - dt.timedelta(hours=1)
+        )
+        >= per_address
+    ):
+        raise RateLimited(
+            _("Too many reports from your network in the last hour (at most %(n)s). "
+              "Please try again later.") % {"n": per_address},
+        )  # fmt: skip
+    if (
+        phone
+        and selectors.reports_since(
+            phone_digest=keyed_digest(phone), since=now - dt.timedelta(days=1)
+        )
+        >= per_phone
+    ):
+        raise RateLimited(
+            _("Too many reports with this phone number today (at most %(n)s). "
+              "Please try again tomorrow.") % {"n": per_phone},
+            field="phone",
+        )  # fmt: skip
+
+
+def _check_attributes(service: PublicService, given: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for attribute in service.attributes.all():
+        value = given.get(attribute.code)
+        values = value if isinstance(value, list) else ([value] if value else [])
+        values = [str(v).strip() for v in values if str(v).strip()]
+        if not values:
+            if attribute.required:
+                raise ValidationFailed(
+                    _("%(q)s (attribute %(code)s) is required.")
+                    % {"q": attribute.description, "code": attribute.code},
+                    field=f"attribute[{attribute.code}]",
+                )
+            continue
+        allowed = {str(v.get("key")) for v in attribute.values or []}
+        if allowed and not set(values) <= allowed:
+            raise ValidationFailed(
+                _("Attribute %(code)s takes one of: %(keys)s.")
+                % {"code": attribute.code, "keys": ", ".join(sorted(allowed))},
+                field=f"attribute[{attribute.code}]",
+            )
+        if attribute.datatype == ServiceAttribute.Datatype.NUMBER:
+            try:
+                float(values[0])
+            except ValueError:
+                raise ValidationFailed(
+                    _("Attribute %(code)s must be a number.") % {"code": attribute.code},
+                    field=f"attribute[{attribute.code}]",
+                ) from None
+        multi = attribute.datatype == ServiceAttribute.Datatype.MULTI
+        kept[attribute.code] = values if multi else values[0]
+    return kept
+
+
+@dataclass
+class PublicReportIn:
+    service_code: str
+    description: str
+    lon: float | None
+    lat: float | None
+    source: str
+    address_ip: str
+    crs: str = Crs.WGS84
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    device_id: str = ""
+    account_id: str = ""
+    media_url: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    photos: list[bytes] = field(default_factory=list)
+    api_key: Open311Key | None = None
+    retry_key: str = ""  # a form's one-time value, or empty: the request's content decides
+
+
+@dataclass
+class PublicReported:
+    case: Case
+    report: PublicReport
+    follow_token: str  # empty on a retry: the secret was handed out with the first answer
+    created: bool
+
+
+def public_report_create(*, data: PublicReportIn) -> PublicReported:
+    """A resident's report from the portal or an Open311 client; a retry returns the first."""
+    service = selectors.public_service_by_code(data.service_code.strip())
+    phone = _check_phone(data.phone)
+    description = (data.description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationFailed(
+            _("The description may be at most %(n)s characters.") % {"n": DESCRIPTION_MAX},
+            field="description",
+        )
+    if data.lon is None or data.lat is None:
+        raise ValidationFailed(_("Set the place on the map or share your position."),
+                               field="lat")  # fmt: skip
+    attributes = _check_attributes(service, data.attributes)
+    _check_photos(data.photos)
+    digest = request_digest(
+        {"retry": data.retry_key} if data.retry_key else {
+            "service": service.category.code, "description": description,
+            "lon": data.lon, "lat": data.lat, "crs": data.crs, "phone": phone,
+            "email": data.email, "device": data.device_id, "account": data.account_id,
+            "attributes": attributes, "media": data.media_url,
+            "photos": [hashlib.sha256(p).hexdigest() for p in data.photos],
+        }
+    )  # fmt: skip
+    earlier = _earlier(data, digest)
+    if earlier is not None:
+        return earlier
+    check_rate_limits(address=data.address_ip, phone=phone)
+    if not description:
+        description = service.category.label
+        if attributes:
+            description += " · " + ", ".join(f"{k}={v}" for k, v in attributes.items())
+    try:
+        with transaction.atomic():
+            reported = case_report(
+                actor=None,
+                acting_as=Actor.RESIDENT,
+                category=service.category.code,
+                description=description,
+                lon=data.lon,
+                lat=data.lat,
+                crs=data.crs,
+                address=data.address,
+                reporter_name=" ".join(p for p in (data.first_name, data.last_name) if p),
+                reporter_phone=phone,
+                note=_source_note(data),
+            )
+            report = PublicReport.objects.create(
+                case=reported.case,
+                source=data.source,
+                api_key=data.api_key,
+                request_digest=digest,
+                token=secrets.token_hex(10),
+                address_digest=keyed_digest(data.address_ip),
+                phone_digest=keyed_digest(phone) if phone else "",
+                email=data.email.strip()[:200],
+                first_name=data.first_name.strip()[:100],
+                last_name=data.last_name.strip()[:100],
+                device_id=data.device_id.strip()[:100],
+                account_id=data.account_id.strip()[:100],
+                media_url=data.media_url.strip()[:500],
+                attributes=attributes,
+                created_at=reported.case.reported_at,
+            )
+            for photo in data.photos:
+                attachment_add(case=reported.case, kind="before", data=photo, actor=None)
+    except IntegrityError:
+        # The same request, sent twice at once: the first one's commit won.
+        earlier = _earlier(data, digest)
+        if earlier is None:
+            raise
+        return earlier
+    return PublicReported(reported.case, report, reported.follow_token, True)
+
+
+def _earlier(data: PublicReportIn, digest: str) -> PublicReported | None:
+    found = (
+        PublicReport.objects.select_related("case")
+        .filter(source=data.source, api_key=data.api_key, request_digest=digest)
+        .first()
+    )
+    return None if found is None else PublicReported(found.case, found, "", False)
+
+
+def _source_note(data: PublicReportIn) -> str:
+    if data.source == PublicReport.Source.OPEN311 and data.api_key is not None:
+        return f"open311:{data.api_key.name}"
+    return data.source
+
+
+# ---------------------------------------------------------------------------- rating
+
+
+@transaction.atomic
+def case_rate(*, case: Case, token: str, rating: int, comment: str, reopen: bool = False,
+              ) -> ReopenRequest | None:  # fmt: skip
+    """The reporter's rating through the workflow; an unsatisfied one may ask to reopen."""
+    case_transition(case=case, action=Action.RATE, actor=None, acting_as=Actor.RESIDENT,
+                    version=case.version, rating=rating, comment=comment, token=token)  # fmt: skip
+    if not reopen:
+        return None
+    return reopen_request_create(case=case, token=token, reason=comment)
+
+
+def can_ask_reopen(case: Case, now: dt.datetime | None = None) -> bool:
+    moment = now or timezone.now()
+    return (
+        case.state == State.CLOSED
+        and case.rating is not None
+        and case.rating <= UNSATISFIED_AT_MOST
+        and case.closed_at is not None
+        and moment - case.closed_at <= dt.timedelta(days=REOPEN_DAYS)
+        and not ReopenRequest.objects.filter(case=case).exists()
+    )
+
+
+@transaction.atomic
+def reopen_request_create(*, case: Case, token: str, reason: str) -> ReopenRequest:
+    case.refresh_from_db()
+    if not selectors.token_matches(case, token):
+        raise PermissionDenied(_("Only the resident who reported the case may ask to reopen it."))
+    if not can_ask_reopen(case):
+        raise ValidationFailed(
+            _("A case can be asked to reopen only after a rating of 1 or 2, once, within "
+              "%(days)s days of its closure.") % {"days": REOPEN_DAYS},
+            field="reopen",
+        )  # fmt: skip
+    assert case.rating is not None
+    return ReopenRequest.objects.create(
+        case=case, rating=case.rating, reason=(reason or "").strip()[:500]
+    )
+
+
+@transaction.atomic
+def reopen_decide(*, request: ReopenRequest, grant: bool, actor: User, note: str = "",
+                  ) -> ReopenRequest:  # fmt: skip
+    """The dispatcher's decision; granting opens a follow-up case in the same workflow.
+
+    The workflow has no transition out of ``closed``, so a granted request is a new case
+    at the same place and category whose ledger note names the closed one.
+    """
+    current = ReopenRequest.objects.select_for_update().select_related("case", "case__category")
+    request = current.get(pk=request.pk)
+    case = request.case
+    if request.status != ReopenRequest.Status.PENDING:
+        raise ValidationFailed(_("This request has already been decided."), field="status")
+    dispatcher = actor.is_superuser or (
+        actor.has_role(Role.DISPATCHER) and actor.township_id == case.township_id
+    )
+    if not dispatcher:
+        raise PermissionDenied(_("Only a dispatcher of the township decides on reopening."))
+    if grant:
+        follow_up = case_report(
+            actor=None,
+            acting_as=Actor.SYSTEM,
+            category=case.category.code,
+            description=_("Reopened at the reporter's request (case %(number)s): %(reason)s")
+            % {"number": case.number, "reason": request.reason or "-"},
+            lon=case.lon,
+            lat=case.lat,
+            address=case.address,
+            note=f"reopen:{case.number}",
+        ).case
+        request.follow_up = follow_up
+    request.status = ReopenRequest.Status.GRANTED if grant else ReopenRequest.Status.REFUSED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note.strip()[:500]
+    request.save()
+    return request
+
+
+@transaction.atomic
+def case_hide(*, case: Case, reason: str, actor: User | None) -> HiddenCase:
+    if not reason.strip():
+        raise ValidationFailed(_("Say why the case is hidden."), field="reason")
+    hidden, _created = HiddenCase.objects.get_or_create(
+        case=case, defaults={"reason": reason.strip()[:300], "hidden_by": actor}
+    )
+    return hidden

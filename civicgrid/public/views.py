@@ -1,0 +1,214 @@
+"""The resident portal: report, track, rate, and the public map and list. Thin views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from civicgrid.core.errors import DomainError, NotFound
+from civicgrid.geo.selectors import active_grids
+from civicgrid.public import selectors, services
+from civicgrid.public.forms import RateForm, ReopenForm, ReportForm, TrackForm
+from civicgrid.public.models import PublicReport
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        initial = {k: request.GET[k] for k in ("lat", "lon", "crs") if request.GET.get(k)}
+        return render(request, "public/report.html", {"form": ReportForm(initial=initial)})
+    form = ReportForm(request.POST)
+    if request.POST.get("website"):
+        form.add_error(None, _("Your report could not be accepted."))
+        return render(request, "public/report.html", {"form": form}, status=400)
+    photos = request.FILES.getlist("photos")
+    limit = services.photo_max_bytes()
+    for upload in photos:
+        if upload.size is not None and upload.size > limit:
+            form.add_error(
+                None,
+                _("Each photo may be at most %(mb)s MB.") % {"mb": round(limit / 1_048_576, 1)},
+            )
+            return render(request, "public/report.html", {"form": form}, status=413)
+    if not form.is_valid():
+        return render(request, "public/report.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        reported = services.public_report_create(
+            data=services.PublicReportIn(
+                service_code=data["service"],
+                description=data["description"],
+                lon=data["lon"],
+                lat=data["lat"],
+                crs=data["crs"],
+                source=PublicReport.Source.PORTAL,
+                address_ip=request.META.get("REMOTE_ADDR", ""),
+                address=data["address"],
+                phone=data["phone"],
+                photos=[upload.read() for upload in photos],
+                retry_key=data["submission"],
+            )
+        )
+    except DomainError as exc:
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field, str(exc.message))
+        return render(request, "public/report.html", {"form": form}, status=exc.status)
+    link = ""
+    if reported.follow_token:
+        link = request.build_absolute_uri(
+            reverse("public:case", args=[reported.case.number, reported.follow_token])
+        )
+    return render(
+        request,
+        "public/reported.html",
+        {"number": reported.case.number, "link": link, "retry": not reported.created},
+        status=201 if reported.created else 200,
+    )
+
+
+def _track_context(case: Any, token: str) -> dict[str, Any]:
+    view = selectors.public_case(case)
+    reopen = getattr(case, "reopen_request", None)
+    context: dict[str, Any] = {
+        "case": view,
+        "steps": selectors.timeline(case),
+        "token": token,
+        "reopen": reopen,
+        "can_rate": bool(token) and case.state == "closed" and case.rating is None,
+        "can_reopen": bool(token) and services.can_ask_reopen(case),
+    }
+    if context["can_rate"]:
+        context["rate_form"] = RateForm()
+    if context["can_reopen"]:
+        context["reopen_form"] = ReopenForm()
+    return context
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = selectors.tracked_case(
+                form.cleaned_data["number"], phone=form.cleaned_data["phone"]
+            )
+        except NotFound as exc:
+            form.add_error(None, str(exc.message))
+            return render(request, "public/track_form.html", {"form": form}, status=404)
+        return render(request, "public/track.html", _track_context(case, ""))
+    return render(request, "public/track_form.html", {"form": form})
+
+
+def case(request: HttpRequest, number: str, token: str) -> HttpResponse:
+    try:
+        found = selectors.tracked_case(number, token=token)
+    except NotFound as exc:
+        return render(request, "public/not_found.html", {"message": exc.message}, status=404)
+    return render(request, "public/track.html", _track_context(found, token))
+
+
+@require_POST
+def rate(request: HttpRequest, number: str, token: str) -> HttpResponse:
+    try:
+        found = selectors.tracked_case(number, token=token)
+    except NotFound as exc:
+        return render(request, "public/not_found.html", {"message": exc.message}, status=404)
+    form = RateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_rate(
+                case=found,
+                token=token,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+                reopen=form.cleaned_data["reopen"]
+                and form.cleaned_data["rating"] <= services.UNSATISFIED_AT_MOST,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Thank you for your rating."))
+    else:
+        messages.error(request, _("Choose a rating from 1 to 5."))
+    return redirect("public:case", number, token)
+
+
+@require_POST
+def reopen(request: HttpRequest, number: str, token: str) -> HttpResponse:
+    try:
+        found = selectors.tracked_case(number, token=token)
+    except NotFound as exc:
+        return render(request, "public/not_found.html", {"message": exc.message}, status=404)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reopen_request_create(
+                case=found, token=token, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Your request to reopen was sent to the dispatcher."))
+    else:
+        messages.error(request, _("Say why it is not solved."))
+    return redirect("public:case", number, token)
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/case_list.html", {"cases": selectors.recent_public_cases()})
+
+
+def case_map(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/map.html")
+
+
+def cases_geojson(request: HttpRequest) -> JsonResponse:
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {
+                "number": c.number,
+                "status": c.status,
+                "state": c.state_label,
+                "service": c.service_name,
+                "coarsened": c.coarsened,
+                "overdue": c.overdue,
+            },
+        }
+        for c in selectors.recent_public_cases()
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def area_geojson(request: HttpRequest) -> JsonResponse:
+    """The active grid outlines (public geography: codes and shapes, nobody's data)."""
+    from shapely.geometry import mapping
+
+    features = [
+        {"type": "Feature", "geometry": mapping(g.geometry), "properties": {"code": g.code}}
+        for g in active_grids()
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+    try:
+        found = selectors.photo_for_public(
+            photo_id, number=request.GET.get("n", ""), token=request.GET.get("t", "")
+        )
+    except NotFound:
+        return HttpResponse(status=404)
+    response = FileResponse(found.public.open("rb"), content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
