@@ -79,6 +79,10 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
                 "timeout": 20,
             },
             "TEST": {"NAME": None},
+            # Keep the connection: opening one and running the pragmas cost about 7 ms of
+            # an 18 ms request here. Safe because the server runs one thread per worker.
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
         }
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parts.path.lstrip("/"))

@@ -6,3 +6,16 @@ class GeoConfig(AppConfig):
     name = "civicgrid.geo"
     label = "geo"
     verbose_name = _("Geography")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from civicgrid.geo.models import DivisionVersion, Grid
+        from civicgrid.geo.selectors import invalidate_grid_locator
+
+        def invalidate(**kwargs: object) -> None:
+            invalidate_grid_locator()
+
+        for model in (Grid, DivisionVersion):
+            post_save.connect(invalidate, sender=model, weak=False)
+            post_delete.connect(invalidate, sender=model, weak=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, QuerySet
@@ -54,11 +55,15 @@ def grid_by_code(code: str) -> Grid | None:
 @dataclass
 class _CachedLocator:
     stamp: tuple[object, ...]
+    checked_at: float
     locator: GridLocator[int]
 
 
 _cache: _CachedLocator | None = None
 _lock = threading.Lock()
+# Other processes learn of a grid change within this many seconds; this process at once
+# (see invalidate_grid_locator, called when grids or divisions are saved).
+STAMP_CHECK_SECONDS = 2.0
 
 
 def _grid_stamp() -> tuple[object, ...]:
@@ -67,12 +72,21 @@ def _grid_stamp() -> tuple[object, ...]:
     return (row["n"], row["changed"], row["top"])
 
 
+def invalidate_grid_locator() -> None:
+    global _cache
+    _cache = None
+
+
 def grid_locator() -> GridLocator[int]:
     """The spatial index over all active grids, rebuilt when they change."""
     global _cache
-    stamp = _grid_stamp()
     cached = _cache
+    now = time.monotonic()
+    if cached is not None and now - cached.checked_at < STAMP_CHECK_SECONDS:
+        return cached.locator
+    stamp = _grid_stamp()
     if cached is not None and cached.stamp == stamp:
+        cached.checked_at = now
         return cached.locator
     with _lock:
         if _cache is None or _cache.stamp != stamp:
@@ -81,9 +95,8 @@ def grid_locator() -> GridLocator[int]:
                     "id", "boundary"
                 )
             )
-            _cache = _CachedLocator(
-                stamp, GridLocator([g.id for g in rows], [g.geometry for g in rows])
-            )
+            locator = GridLocator([g.id for g in rows], [g.geometry for g in rows])
+            _cache = _CachedLocator(stamp, now, locator)
         return _cache.locator
 
 

@@ -57,3 +57,24 @@ def test_a_point_on_a_shared_edge_belongs_to_the_lower_index():
     assert locator.locate(1.0, 0.5) == "a"
     locator = GridLocator(["b", "a"], [box(1, 0, 2, 1), box(0, 0, 1, 1)])
     assert locator.locate(1.0, 0.5) == "b"
+
+
+def test_cell_path_and_tree_path_give_the_same_answers():
+    import shapely
+
+    rng = np.random.default_rng(3)
+    seeds = shapely.multipoints(rng.uniform(0, 1, (300, 2)))
+    cells = [c.intersection(box(0, 0, 1, 1)) for c in shapely.voronoi_polygons(seeds).geoms]
+    locator = GridLocator(list(range(len(cells))), cells)
+    lon = rng.uniform(-0.1, 1.1, 20_000)
+    lat = rng.uniform(-0.1, 1.1, 20_000)
+    # Points exactly on vertices and edges, where the lowest index must win on both paths.
+    vertices = shapely.get_coordinates(np.array(cells, dtype=object))[:2_000]
+    lon = np.concatenate([lon, vertices[:, 0], [np.nan]])
+    lat = np.concatenate([lat, vertices[:, 1], [0.5]])
+    bulk = locator.locate_indices(lon, lat)
+    assert locator._cells is not None  # the bulk call used the cell index
+    by_tree = locator._locate_by_tree(lon, lat)
+    assert bulk.tolist() == by_tree.tolist()
+    assert bulk[-1] == -1
+    assert (bulk == -1).sum() > 0 and (bulk >= 0).sum() > 15_000
