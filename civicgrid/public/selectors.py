@@ -62,6 +62,12 @@ def coarsen(lon: float, lat: float) -> tuple[float, float]:
 
 
 def public_services() -> QuerySet[PublicService]:
+    if not PublicService.objects.exists():
+        # A fresh installation (taxonomy seeded, nothing chosen yet) opens the default
+        # public categories once; afterwards only the admin changes the choice.
+        from civicgrid.public.services import public_services_seed
+
+        public_services_seed()
     return (
         PublicService.objects.select_related("category", "category__parent")
         .prefetch_related("attributes")

@@ -22,15 +22,21 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html")
 
 
+def _report_page(request: HttpRequest, form: ReportForm, status: int = 200) -> HttpResponse:
+    megabytes = round(services.photo_max_bytes() / 1_048_576, 1)
+    context = {"form": form, "photo_mb": f"{megabytes:g}"}
+    return render(request, "public/report.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         initial = {k: request.GET[k] for k in ("lat", "lon", "crs") if request.GET.get(k)}
-        return render(request, "public/report.html", {"form": ReportForm(initial=initial)})
+        return _report_page(request, ReportForm(initial=initial))
     form = ReportForm(request.POST)
     if request.POST.get("website"):
         form.add_error(None, _("Your report could not be accepted."))
-        return render(request, "public/report.html", {"form": form}, status=400)
+        return _report_page(request, form, 400)
     photos = request.FILES.getlist("photos")
     limit = services.photo_max_bytes()
     for upload in photos:
@@ -39,9 +45,9 @@ def report(request: HttpRequest) -> HttpResponse:
                 None,
                 _("Each photo may be at most %(mb)s MB.") % {"mb": round(limit / 1_048_576, 1)},
             )
-            return render(request, "public/report.html", {"form": form}, status=413)
+            return _report_page(request, form, 413)
     if not form.is_valid():
-        return render(request, "public/report.html", {"form": form}, status=400)
+        return _report_page(request, form, 400)
     data = form.cleaned_data
     try:
         reported = services.public_report_create(
@@ -62,7 +68,7 @@ def report(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         field = exc.field if exc.field in form.fields else None
         form.add_error(field, str(exc.message))
-        return render(request, "public/report.html", {"form": form}, status=exc.status)
+        return _report_page(request, form, exc.status)
     link = ""
     if reported.follow_token:
         link = request.build_absolute_uri(

@@ -346,3 +346,8 @@ def test_the_georeport_client_library_reads_us_unchanged(
     assert len(requests) == 2
     one = client.get_service_request(case.number)
     assert one["service_request_id"] == case.number and one["status"] == "open"
+
+
+def test_a_fresh_installation_opens_the_default_public_categories(loop, client: Client) -> None:
+    body = client.get(f"{BASE}/services.json").json()
+    assert {"0702", "0904"} <= {s["service_code"] for s in body}
