@@ -134,9 +134,7 @@ def generate_township(seed: int = 0) -> SyntheticTownship:
     # Slivers under a square metre are noise from noding curved lines; rounding to 7
     # decimals (about a centimetre) would collapse them into invalid rings.
     pieces = [
-        p
-        for p in polygonize(noded)
-        if p.area > 1.0 and outline.contains(p.representative_point())
+        p for p in polygonize(noded) if p.area > 1.0 and outline.contains(p.representative_point())
     ]
 
     village_tree = shapely.STRtree(village_shapes)
