@@ -50,6 +50,10 @@ def _case_condition(user: User) -> Q | None:
     return condition
 
 
+# Boundaries are large GeoJSON documents: a case page needs the codes, not the polygons.
+HEAVY_RELATED = ("grid__boundary", "village__boundary", "township__boundary")
+
+
 def cases_visible_to(user: User) -> QuerySet[Case]:
     cases = Case.objects.select_related(
         "category",
@@ -60,17 +64,17 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
         "township",
         "merged_into",
         "reporter",
-    )
+    ).defer(*HEAVY_RELATED)
     condition = _case_condition(user)
     return cases if condition is None else cases.filter(condition)
 
 
 def case_for(user: User, ref: int | str) -> Case:
-    cases = cases_visible_to(user)
+    cases = cases_visible_to(user).order_by()
     text = str(ref)
-    found = cases.filter(pk=int(text)).first() if text.isdigit() else None
+    found = next(iter(cases.filter(pk=int(text))[:1]), None) if text.isdigit() else None
     if found is None:
-        found = cases.filter(number=text).first()
+        found = next(iter(cases.filter(number=text)[:1]), None)
     if found is None:
         raise NotFound(_("No such case."))
     return found

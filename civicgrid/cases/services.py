@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -117,10 +118,32 @@ def calendar_seed(*, township: Township, years: Iterable[int] | None = None) -> 
         for day, kind, name in library_days(chosen)
         if day not in known
     )
+    calendar_forget(township.pk)
     return calendar
 
 
+# Calendars change a few times a year; each process keeps them for a minute.
+CALENDAR_TTL = 60.0
+_calendars: dict[int, tuple[float, WorkCalendar]] = {}
+
+
+def calendar_forget(township_id: int | None = None) -> None:
+    if township_id is None:
+        _calendars.clear()
+    else:
+        _calendars.pop(township_id, None)
+
+
 def calendar_for(township_id: int) -> WorkCalendar:
+    cached = _calendars.get(township_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    calendar = _calendar_load(township_id)
+    _calendars[township_id] = (time.monotonic() + CALENDAR_TTL, calendar)
+    return calendar
+
+
+def _calendar_load(township_id: int) -> WorkCalendar:
     tz = timezone.get_default_timezone()
     calendar = WorkingCalendar.objects.filter(township_id=township_id).first()
     if calendar is None:
@@ -457,10 +480,8 @@ def _append_event(
     note: str,
     payload: dict[str, Any],
     at: dt.datetime,
+    last: CaseEvent | None,
 ) -> CaseEvent:
-    # The caller holds the case row (compare-and-swap UPDATE or fresh INSERT), so no other
-    # transaction appends to this case's chain until commit; (case, seq) is unique anyway.
-    last = CaseEvent.objects.filter(case_id=case.pk).order_by("-seq").only("seq", "hash").first()
     event = CaseEvent(
         case_id=case.pk,
         seq=(last.seq + 1) if last else 1,
@@ -573,6 +594,7 @@ def case_report(
         payload={"category": found.code, "urgency": urgency, "grid": grid.code,
                  "lon": f"{wgs_lon:.7f}", "lat": f"{wgs_lat:.7f}"},
         at=now,
+        last=None,
     )  # fmt: skip
     _queue_webhooks(event, case)
     return Reported(case, event, token)
@@ -659,7 +681,11 @@ def case_transition(
     """
     if action not in workflow.ACTIONS_BY_NAME or action in (Action.REPORT, Action.RESOLVE_ON_SPOT):
         raise ValidationFailed(_("Unknown action %(a)s.") % {"a": action}, field="action")
-    current = Case.objects.select_related("category", "township").get(pk=case.pk)
+    # A case read at ``version`` equals the row at that version (every change bumps it),
+    # and the compare-and-swap below proves the row is still there; else read it afresh.
+    current = case if case.version == version and case.pk else None
+    if current is None:
+        current = Case.objects.select_related("category").get(pk=case.pk)
     if current.version != version:
         raise Conflict(
             _("The case changed since you loaded it (your version %(yours)s, now %(now)s). "
@@ -687,13 +713,10 @@ def case_transition(
     if effect is not None:
         effect(ctx)
     changes = ctx.changes
-    last_seq = (
-        CaseEvent.objects.filter(case_id=current.pk)
-        .order_by("-seq")
-        .values_list("seq", flat=True)
-        .first()
-        or 0
-    )
+    # Every event bumps the version, so the last event read while the version is still
+    # ``version`` stays the last one exactly when the compare-and-swap below succeeds.
+    last = CaseEvent.objects.filter(case_id=current.pk).order_by("-seq").only("seq", "hash").first()
+    last_seq = last.seq if last else 0
     if transition.changes_state or transition.restarts_clock:
         changes["state"] = transition.target
     if workflow.is_closed(transition.target):
@@ -729,6 +752,7 @@ def case_transition(
         note=_text(ctx, "note"),
         payload=ctx.payload,
         at=ctx.now,
+        last=last,
     )
     case.refresh_from_db()
     _after_transition(case, event)
@@ -885,7 +909,7 @@ def sweep_overdue() -> int:
     candidates = (
         Case.objects.filter(state__in=list(STEP_OF_STATE), deadline__lt=moment, on_backlog=False)
         .exclude(overdue_step_seq=F("step_seq"))
-        .only("pk", "version")
+        .select_related("category")
     )
     marked = 0
     for case in candidates.iterator():
