@@ -88,6 +88,9 @@ def test_moving_a_unit_on_the_map_updates_the_draft(browser, live_server, lattic
     page.mouse.click(*centre(page, f"path.unit-{target.units[0]}"))
     expect(page.locator("#move-status")).to_have_text("Click a unit to move it.")
 
+    # The map reloads its layers after a move; let that finish before the database is reset.
+    page.wait_for_load_state("networkidle")
+    page.context.close()
     source.refresh_from_db()
     target.refresh_from_db()
     assert key in target.units and key not in source.units
@@ -105,5 +108,7 @@ def test_the_division_page_speaks_chinese_and_activates(browser, live_server, la
     expect(page.locator("#activate")).to_be_enabled()
     page.click("#activate")
     expect(page.locator(".messages .success")).to_contain_text("已启用")
+    page.wait_for_load_state("networkidle")
+    page.context.close()
     draft.refresh_from_db()
     assert draft.status == DivisionVersion.Status.ACTIVE
