@@ -45,7 +45,7 @@ class Session:
 
     def assert_clean(self) -> None:
         assert self.foreign == [], f"requests to other origins: {self.foreign}"
-        assert self.errors == [], f"console errors: {self.errors}"
+        assert self.errors == [], f"console errors on {self.page.url}: {self.errors}"
 
 
 def sign_in(
@@ -56,8 +56,9 @@ def sign_in(
     language: str = "en",
     **options: object,
 ) -> Session:
-    user.set_password(PASSWORD)
-    user.save()
+    if not user.check_password(PASSWORD):
+        user.set_password(PASSWORD)
+        user.save()
     context = browser.new_context(
         locale=language, extra_http_headers={"Accept-Language": language}, **options
     )
@@ -79,7 +80,16 @@ def sign_in(
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}{landing}")
+    page.wait_for_load_state("networkidle")
     return session
+
+
+def passwords_for(*users: User) -> None:
+    """Set before any page is open: the in-memory SQLite test database answers a read that
+    meets a concurrent write with an error rather than waiting."""
+    for user in users:
+        user.set_password(PASSWORD)
+        user.save()
 
 
 def ledger(case: Case) -> list[str]:
@@ -103,6 +113,7 @@ def one_session_writer(settings) -> None:  # type: ignore[no-untyped-def]
 def test_a_case_goes_around_the_whole_loop(browser, live_server, loop: Loop) -> None:  # noqa: F811
     url = live_server.url
     lon, lat = HERE
+    passwords_for(loop.admin, loop.dispatcher, loop.officer)
     admin = sign_in(browser, live_server, loop.admin, "/field/",
                     geolocation={"longitude": lon, "latitude": lat, "accuracy": 12},
                     permissions=["geolocation"])  # fmt: skip
@@ -136,6 +147,7 @@ def test_a_case_goes_around_the_whole_loop(browser, live_server, loop: Loop) -> 
     center.page.click("#action-dispatch button")
     expect(center.page.locator("#case-state")).to_have_text("dispatched")
 
+    center.page.wait_for_load_state("networkidle")
     dept = sign_in(browser, live_server, loop.officer, "/dept/")
     dept.shot("dept-inbox")
     dept.page.click(f"#inbox a:has-text('{case.number}')")
@@ -146,6 +158,7 @@ def test_a_case_goes_around_the_whole_loop(browser, live_server, loop: Loop) -> 
     expect(dept.page.locator("#case-state")).to_have_text("disposed")
     expect(dept.page.locator("img.photo-after")).to_have_count(1)
 
+    dept.page.wait_for_load_state("networkidle")
     admin.page.goto(f"{url}/field/")
     admin.page.click(f"#tasks a:has-text('{case.number}')")
     expect(admin.page.locator("img.photo-before")).to_have_count(1)
@@ -155,6 +168,7 @@ def test_a_case_goes_around_the_whole_loop(browser, live_server, loop: Loop) -> 
     admin.page.click("#action-verify_pass button")
     expect(admin.page.locator("#case-state")).to_have_text("verified")
 
+    admin.page.wait_for_load_state("networkidle")
     center.page.goto(f"{url}/center/")
     expect(center.page.locator('[data-count="closure"]')).to_have_text("1")
     center.page.goto(f"{url}/center/cases/{case.number}/")
