@@ -21,7 +21,7 @@ PASSWORD = "a-long-test-password"
 
 
 def client_for(user: User) -> Client:
-    client = Client()
+    client = Client(headers={"Accept-Language": "en"})
     client.force_login(user)
     return client
 
