@@ -201,7 +201,7 @@ def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) 
         case=case, action=action, actor=actor, version=payload.version,
         acting_as=payload.acting_as, **params,
     )  # fmt: skip
-    return case_out(selectors.case_for(actor, case.pk))
+    return case_out(case)  # updated in place by the service
 
 
 @router.post("/{ref}/reporter/reveal", response=RevealOut, summary="Reporter contact (logged)")

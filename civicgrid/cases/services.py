@@ -388,7 +388,7 @@ def _effect_dispatch(ctx: Context) -> None:
 
 
 def _effect_return(ctx: Context) -> None:
-    ctx.changes.update(department=None, return_count=F("return_count") + 1,
+    ctx.changes.update(department=None, return_count=ctx.case.return_count + 1,
                        extension_days=None, on_backlog=False)  # fmt: skip
 
 
@@ -433,7 +433,7 @@ def _effect_backlog(ctx: Context) -> None:
 
 
 def _effect_verify_fail(ctx: Context) -> None:
-    ctx.changes["rework_count"] = F("rework_count") + 1
+    ctx.changes["rework_count"] = ctx.case.rework_count + 1
 
 
 def _effect_rate(ctx: Context) -> None:
@@ -754,7 +754,14 @@ def case_transition(
         at=ctx.now,
         last=last,
     )
-    case.refresh_from_db()
+    if current is case:
+        # Plain values only (counts were computed from the row the swap proved current),
+        # so the caller's object can take them without reading the row again.
+        for name, value in changes.items():
+            setattr(case, name, value)
+        case.version, case.updated_at = version + 1, ctx.now
+    else:
+        case.refresh_from_db()
     _after_transition(case, event)
     return event
 

@@ -252,3 +252,14 @@ def test_every_table_row_is_covered() -> None:
         if t.source is not None and t.action != "mark_overdue"
     }
     assert rows <= covered
+
+
+@pytest.mark.parametrize(("source", "action", "who", "params", "target"), ACCEPTED)
+def test_callers_object_matches_the_stored_row_after_a_transition(
+    loop: Loop, source: str, action: str, who: str, params: dict[str, Any], target: str
+) -> None:
+    case = loop.case_in(source)
+    loop.act(case, action, getattr(loop, who), **params)
+    stored = Case.objects.get(pk=case.pk)
+    fields = [f.attname for f in Case._meta.concrete_fields if f.attname != "updated_at"]
+    assert {f: getattr(case, f) for f in fields} == {f: getattr(stored, f) for f in fields}
