@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from typing import Any, cast
 
@@ -92,15 +94,23 @@ def _duplicates(case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _decoded(text: str) -> bytes:
+    try:
+        return base64.b64decode(text.split(",", 1)[-1], validate=True)  # data: URLs too
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(_("A photo is not valid base64."), field="photos") from None
+
+
 @router.post("", response={201: CaseCreatedOut}, summary="Report a case")
 def case_create(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     actor = _actor(request)
     body = payload.dict()
+    report = {**body, "photos": [_decoded(text) for text in payload.photos]}
     key = request.headers.get("Idempotency-Key")
     if key is not None:
-        case, _created = services.case_report_once(actor=actor, key=key, body=body, **body)
+        case, _created = services.case_report_once(actor=actor, key=key, body=body, **report)
     else:
-        case = services.case_report(actor=actor, **body).case
+        case = services.case_report(actor=actor, **report).case
     case = selectors.case_for(actor, case.pk)
     return Status(201, {**case_out(case), "duplicates": _duplicates(case)})
 

@@ -18,6 +18,9 @@ class CaseIn(Schema):
     reporter_name: str = Field("", description="a resident reporting through staff")
     reporter_phone: str = ""
     on_the_spot: bool = Field(False, description="resolved on the spot: closed at once")
+    photos: list[str] = Field(
+        [], description="before photos, base64 (JPEG, PNG or WebP), at most 5", max_length=5
+    )
 
 
 class DuplicateOut(Schema):

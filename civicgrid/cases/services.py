@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -507,6 +507,9 @@ def _new_number(now: dt.datetime) -> str:
     return f"{timezone.localtime(now):%y%m%d}{secrets.token_hex(4).upper()}"
 
 
+MAX_REPORT_PHOTOS = 5
+
+
 @dataclass
 class Reported:
     case: Case
@@ -530,8 +533,12 @@ def case_report(
     on_the_spot: bool = False,
     acting_as: str | None = None,
     note: str = "",
+    photos: Sequence[bytes] = (),
 ) -> Reported:
-    """A new case at a point; ``on_the_spot`` closes it at once (resolved by persuasion)."""
+    """A new case at a point; ``on_the_spot`` closes it at once (resolved by persuasion).
+
+    ``photos`` are stored as "before" photos in the same transaction.
+    """
     action = Action.RESOLVE_ON_SPOT if on_the_spot else Action.REPORT
     transition = workflow.transition_for(None, action)
     assert transition is not None
@@ -583,7 +590,20 @@ def case_report(
             state=transition.target,
             start=now,
         )
+    if len(photos) > MAX_REPORT_PHOTOS:
+        raise ValidationFailed(
+            _("Send at most %(n)s photos.") % {"n": MAX_REPORT_PHOTOS}, field="photos"
+        )
     case.save(force_insert=True)
+    from civicgrid.cases.photos import attachment_add
+
+    payload: dict[str, Any] = {"category": found.code, "urgency": urgency, "grid": grid.code,
+                               "lon": f"{wgs_lon:.7f}", "lat": f"{wgs_lat:.7f}"}  # fmt: skip
+    if photos:
+        payload["photos"] = [
+            attachment_add(case=case, kind="before", data=data, actor=acting.user).pk
+            for data in photos
+        ]
     event = _append_event(
         case=case,
         acting=acting,
@@ -591,8 +611,7 @@ def case_report(
         source="",
         target=transition.target,
         note=note.strip()[:2000],
-        payload={"category": found.code, "urgency": urgency, "grid": grid.code,
-                 "lon": f"{wgs_lon:.7f}", "lat": f"{wgs_lat:.7f}"},
+        payload=payload,
         at=now,
         last=None,
     )  # fmt: skip

@@ -91,3 +91,23 @@ def test_upload_over_http_and_dispose_with_after_photo(loop: Loop) -> None:
     public.close()
     with Image.open(io.BytesIO(content)) as image:
         assert not image.getexif()
+
+
+def test_report_with_base64_photos_over_http(loop: Loop) -> None:
+    import base64
+
+    from civicgrid.cases.tests.test_api import BODY, client_for, post
+
+    photo = base64.b64encode(jpeg_with_gps()).decode()
+    client = client_for(loop.admin)
+    response = post(client, "/api/v1/cases", {**BODY, "photos": [photo]})
+    assert response.status_code == 201, response.content
+    [shown] = response.json()["photos"]
+    attachment = Attachment.objects.get()
+    assert shown["id"] == attachment.pk and attachment.kind == "before"
+    assert attachment.case.events.get().payload["photos"] == [attachment.pk]
+    broken = post(client, "/api/v1/cases", {**BODY, "photos": ["not base64!"]})
+    assert (broken.status_code, broken.json()["field"]) == (422, "photos")
+    not_image = base64.b64encode(b"plain text").decode()
+    refused = post(client, "/api/v1/cases", {**BODY, "photos": [not_image]})
+    assert refused.status_code == 422 and Attachment.objects.count() == 1
