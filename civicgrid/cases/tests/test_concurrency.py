@@ -68,3 +68,33 @@ def test_two_dispatchers_at_once_get_one_success_and_one_conflict(loop: Loop, ro
         assert case.version == 2 and case.state == expected
         assert CaseEvent.objects.filter(case=case).count() == 2
     assert connection.vendor == "postgresql"
+
+
+def _report_once(loop: Loop, barrier: threading.Barrier, outcomes: list[Any]) -> None:
+    body = {"category": "0702", "description": "同一条上报", "lon": 113.005, "lat": 23.01}
+    try:
+        barrier.wait(timeout=10)
+        case, created = services.case_report_once(actor=loop.admin, key="retry-1", body=body,
+                                                  **body)  # fmt: skip
+        outcomes.append((case.pk, created))
+    except Exception as exc:  # the assertion below shows it
+        outcomes.append(exc)
+    finally:
+        connection.close()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
+def test_two_retries_at_once_create_one_case(loop: Loop) -> None:
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+    threads = [
+        threading.Thread(target=_report_once, args=(loop, barrier, outcomes)) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 2 and all(isinstance(o, tuple) for o in outcomes), outcomes
+    assert outcomes[0][0] == outcomes[1][0]
+    assert sorted(created for _pk, created in outcomes) == [False, True]
+    assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
