@@ -78,7 +78,9 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            "TEST": {"NAME": None},
+            # A file, not memory: browser tests run the live server in another thread, and
+            # threads sharing one in-memory connection collide ("API misuse").
+            "TEST": {"NAME": str(name.with_name(f"test-{name.name}"))},
             # Keep the connection: opening one and running the pragmas cost about 7 ms of
             # an 18 ms request here. Safe because the server runs one thread per worker.
             "CONN_MAX_AGE": None,
