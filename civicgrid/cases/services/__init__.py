@@ -1,0 +1,56 @@
+"""Every write to a case: the report, the one guarded transition, and what they set off.
+
+One module per concern; this package re-exports the public services.
+
+``case_report`` and ``case_transition`` each write exactly one ledger event in the same
+transaction as the change. Inbox rows and queued webhook deliveries are written in that
+transaction too (so they exist exactly when the change does); webhooks leave the machine
+only after commit, from ``webhooks_send``.
+"""
+
+from civicgrid.cases.services.calendars import (
+    CALENDAR_TTL,
+    calendar_for,
+    calendar_forget,
+    calendar_seed,
+    library_days,
+    step_deadline,
+    step_limit,
+)
+from civicgrid.cases.services.categories import category_by_code, taxonomy_seed
+from civicgrid.cases.services.demo import demo_cases_create
+from civicgrid.cases.services.notifications import WEBHOOK_BACKOFF, event_body, webhooks_send
+from civicgrid.cases.services.sweep import Break, ledger_verify, sweep_overdue
+from civicgrid.cases.services.transitions import (
+    MAX_REPORT_PHOTOS,
+    Reported,
+    body_digest,
+    case_report,
+    case_report_once,
+    case_transition,
+)
+
+__all__ = [
+    "CALENDAR_TTL",
+    "MAX_REPORT_PHOTOS",
+    "WEBHOOK_BACKOFF",
+    "Break",
+    "Reported",
+    "body_digest",
+    "calendar_for",
+    "calendar_forget",
+    "calendar_seed",
+    "case_report",
+    "case_report_once",
+    "case_transition",
+    "category_by_code",
+    "demo_cases_create",
+    "event_body",
+    "ledger_verify",
+    "library_days",
+    "step_deadline",
+    "step_limit",
+    "sweep_overdue",
+    "taxonomy_seed",
+    "webhooks_send",
+]

@@ -1,0 +1,160 @@
+"""Inbox rows and webhooks for ledger events; webhook delivery with retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from civicgrid.cases.models import (
+    Case,
+    CaseEvent,
+    Notification,
+    Verifier,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from civicgrid.cases.workflow import Action
+from civicgrid.people.models import Role, User
+
+
+def _township_staff(township_id: int, role: str) -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, township_id=township_id, role_grants__role=role)
+    )
+
+
+def _department_staff(department_id: int | None) -> list[User]:
+    if department_id is None:
+        return []
+    return list(User.objects.filter(is_active=True, department_id=department_id))
+
+
+def _notify(users: Iterable[User], case: Case, kind: str, event: CaseEvent) -> None:
+    Notification.objects.bulk_create(
+        [Notification(user=u, case=case, kind=kind, event=event) for u in set(users)],
+        ignore_conflicts=True,
+    )
+
+
+def _after_transition(case: Case, event: CaseEvent) -> None:
+    action = event.action
+    if action == Action.DISPATCH:
+        _notify(_department_staff(case.department_id), case, Notification.Kind.DISPATCHED, event)
+    elif action == Action.REQUEST_EXTENSION:
+        _notify(_township_staff(case.township_id, Role.DISPATCHER), case,
+                Notification.Kind.EXTENSION, event)  # fmt: skip
+    elif action == Action.DISPOSE:
+        verifiers: list[User]
+        if case.category.verifier == Verifier.ASSESSOR:
+            verifiers = _township_staff(case.township_id, Role.ASSESSOR)
+        else:
+            verifiers = [case.reporter] if case.reporter else []
+        _notify(verifiers, case, Notification.Kind.DISPOSED, event)
+    elif action == Action.MERGE:
+        reporters = [c.reporter for c in (case, case.merged_into) if c and c.reporter]
+        _notify(reporters, case, Notification.Kind.MERGED, event)
+    elif action == Action.MARK_OVERDUE:
+        people = _township_staff(case.township_id, Role.DISPATCHER)
+        people += _department_staff(case.department_id)
+        _notify(people, case, Notification.Kind.OVERDUE, event)
+    _queue_webhooks(event, case)
+
+
+def event_body(event: CaseEvent, case: Case) -> dict[str, Any]:
+    """What leaves the platform about an event: no personal data, no staff identities."""
+    return {
+        "case": case.number,
+        "seq": event.seq,
+        "action": event.action,
+        "from": event.from_state,
+        "to": event.to_state,
+        "at": event.at.isoformat(),
+        "category": case.category.code,
+        "grid": case.grid.code if case.grid_id and case.grid else None,
+        "hash": event.hash,
+    }
+
+
+def _queue_webhooks(event: CaseEvent, case: Case) -> None:
+    endpoints = [
+        e for e in WebhookEndpoint.objects.filter(active=True)
+        if not e.actions or event.action in e.actions
+    ]  # fmt: skip
+    if not endpoints:
+        return
+    body = event_body(event, case)
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=e, event=event, body=body, next_attempt_at=event.at)
+        for e in endpoints
+    )
+    if getattr(settings, "CIVICGRID_WEBHOOKS_ON_COMMIT", False):
+        transaction.on_commit(lambda: webhooks_send(limit=len(endpoints)))
+
+
+WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 21600]  # seconds after attempt 1, 2, …
+
+
+def _post(url: str, body: bytes, signature: str) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"content-type": "application/json", "x-civicgrid-signature": signature},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if not 200 <= response.status < 300:
+            raise OSError(f"HTTP {response.status}")
+
+
+def webhooks_send(
+    *, limit: int = 100, post: Callable[[str, bytes, str], None] = _post
+) -> tuple[int, int]:
+    """Send due deliveries; each failure is retried later with back-off, then given up.
+
+    Returns (delivered, failed attempts).
+    """
+    import hmac
+    import json
+
+    now = timezone.now()
+    due = list(
+        WebhookDelivery.objects.select_related("endpoint")
+        .filter(delivered_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")[:limit]
+    )
+    sent = failed = 0
+    for delivery in due:
+        # Claim the delivery first so two senders never post it twice.
+        claimed = WebhookDelivery.objects.filter(
+            pk=delivery.pk, attempts=delivery.attempts, delivered_at__isnull=True
+        ).update(attempts=delivery.attempts + 1)
+        if not claimed:
+            continue
+        body = json.dumps(delivery.body, sort_keys=True).encode()
+        signature = hmac.new(delivery.endpoint.secret.encode(), body, "sha256").hexdigest()
+        try:
+            post(delivery.endpoint.url, body, signature)
+        except Exception as exc:  # any failure of a remote system is retried later
+            failed += 1
+            attempt = delivery.attempts + 1
+            fields: dict[str, Any] = {"last_error": str(exc)[:300]}
+            if attempt > len(WEBHOOK_BACKOFF):
+                fields["failed_at"] = timezone.now()
+            else:
+                fields["next_attempt_at"] = timezone.now() + dt.timedelta(
+                    seconds=WEBHOOK_BACKOFF[attempt - 1]
+                )
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+        else:
+            sent += 1
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                delivered_at=timezone.now(), last_error=""
+            )
+    return sent, failed

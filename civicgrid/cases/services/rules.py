@@ -1,0 +1,314 @@
+"""Who acts, the extra checks of the workflow table, and each action's effects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.cases import workflow
+from civicgrid.cases.models import (
+    Case,
+    Urgency,
+    Verifier,
+)
+from civicgrid.cases.services.calendars import calendar_for
+from civicgrid.cases.services.categories import category_by_code
+from civicgrid.cases.workflow import Action, Actor, Check, Transition
+from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.people.models import Department, Role, User
+from civicgrid.people.scopes import current_assignments
+
+
+@dataclass(frozen=True)
+class Acting:
+    user: User | None
+    role: str
+
+
+ROLE_PREFERENCE = [
+    Role.DISPATCHER,
+    Role.DEPARTMENT_OFFICER,
+    Role.ASSESSOR,
+    Role.GRID_ADMINISTRATOR,
+    Role.DEPUTY_GRID_LEADER,
+    Role.GRID_LEADER,
+]
+
+
+def _acting(transition: Transition, actor: User | None, acting_as: str | None) -> Acting:
+    if actor is None:
+        role = acting_as or ""
+        if role not in (Actor.RESIDENT, Actor.SYSTEM) or role not in transition.roles:
+            raise PermissionDenied(
+                _("Only signed-in staff may %(action)s a case.")
+                % {"action": workflow.ACTION_LABELS[transition.action]}
+            )
+        return Acting(None, role)
+    if not actor.is_active:
+        raise PermissionDenied(_("This account is disabled."))
+    held = [r for r in ROLE_PREFERENCE if r in transition.roles and actor.has_role(r)]
+    if acting_as:
+        held = [r for r in held if r == acting_as]
+    if not held:
+        raise PermissionDenied(
+            _("Your role may not %(action)s a case.")
+            % {"action": workflow.ACTION_LABELS[transition.action]}
+        )
+    return Acting(actor, str(held[0]))
+
+
+def _serves_grid(user: User, grid_id: int | None) -> bool:
+    return grid_id is not None and current_assignments().filter(user=user, grid_id=grid_id).exists()
+
+
+def _in_scope(case: Case, acting: Acting) -> bool:
+    user = acting.user
+    if user is None:
+        return True
+    if acting.role in (Role.DISPATCHER, Role.ASSESSOR):
+        return user.township_id == case.township_id
+    if acting.role == Role.DEPARTMENT_OFFICER:
+        return user.department_id is not None and user.department_id == case.department_id
+    return _serves_grid(user, case.grid_id)
+
+
+@dataclass
+class Context:
+    case: Case
+    acting: Acting
+    params: dict[str, Any]
+    now: dt.datetime
+    changes: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def _check_assigned_department(ctx: Context) -> None:
+    user = ctx.acting.user
+    if user is None or user.department_id != ctx.case.department_id:
+        raise PermissionDenied(_("This case was dispatched to another department."))
+
+
+def _check_verifier(ctx: Context) -> None:
+    case, acting = ctx.case, ctx.acting
+    if case.category.verifier == Verifier.ASSESSOR:
+        if acting.role != Role.ASSESSOR:
+            raise PermissionDenied(
+                _("Cases of this category are verified by the petition/stability assessor.")
+            )
+        return
+    if acting.role == Role.ASSESSOR:
+        raise PermissionDenied(_("Cases of this category are verified by the reporter."))
+    reported_by_staff = case.reporter_id is not None and case.reporter_kind in workflow.FIELD_STAFF
+    if reported_by_staff and (acting.user is None or acting.user.pk != case.reporter_id):
+        raise PermissionDenied(_("Only the administrator who reported the case verifies it."))
+
+
+def _check_reporting_resident(ctx: Context) -> None:
+    token = str(ctx.params.get("token") or "")
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    if ctx.case.reporter_kind != Actor.RESIDENT or not secrets.compare_digest(
+        digest, ctx.case.follow_token_digest
+    ):
+        raise PermissionDenied(_("Only the resident who reported the case may rate it."))
+
+
+def _check_not_rated(ctx: Context) -> None:
+    if ctx.case.rating is not None:
+        raise ValidationFailed(_("This case has already been rated."), field="rating")
+
+
+def _check_extension_pending(ctx: Context) -> None:
+    if ctx.case.extension_days is None:
+        raise ValidationFailed(_("No extension has been requested."), field="action")
+
+
+def _check_no_extension_pending(ctx: Context) -> None:
+    if ctx.case.extension_days is not None:
+        raise ValidationFailed(_("An extension request is already waiting."), field="action")
+
+
+def _check_not_on_backlog(ctx: Context) -> None:
+    if ctx.case.on_backlog:
+        raise ValidationFailed(_("The case is already on the backlog."), field="action")
+
+
+def _check_merge_target_open(ctx: Context) -> None:
+    target = _case_by_ref(ctx.params["into"])
+    if target is None or target.township_id != ctx.case.township_id:
+        raise ValidationFailed(_("No such case to merge into."), field="into")
+    if target.pk == ctx.case.pk:
+        raise ValidationFailed(_("A case cannot be merged into itself."), field="into")
+    if not target.is_open:
+        raise ValidationFailed(_("Merge only into an open case."), field="into")
+    ctx.changes["merged_into"] = target
+    ctx.payload["into"] = target.number
+
+
+def _check_department_known(ctx: Context) -> None:
+    ref = ctx.params.get("department") or ctx.case.category.department_code
+    department = (
+        Department.objects.filter(township_id=ctx.case.township_id)
+        .filter(Q(code=str(ref)) | Q(pk=int(ref) if str(ref).isdigit() else None))
+        .first()
+    )
+    if department is None:
+        raise ValidationFailed(
+            _("No department %(ref)s in this township; name one.") % {"ref": ref or "-"},
+            field="department",
+        )
+    ctx.changes["department"] = department
+    ctx.payload["department"] = department.code
+
+
+def _check_deadline_passed(ctx: Context) -> None:
+    if ctx.case.deadline is None or ctx.case.deadline >= ctx.now or ctx.case.on_backlog:
+        raise ValidationFailed(_("The current step is not overdue."), field="deadline")
+
+
+def _check_step_not_marked(ctx: Context) -> None:
+    if ctx.case.overdue_step_seq == ctx.case.step_seq:
+        raise ValidationFailed(_("This step is already marked overdue."), field="deadline")
+
+
+CHECKS: dict[Check, Callable[[Context], None]] = {
+    Check.ASSIGNED_DEPARTMENT: _check_assigned_department,
+    Check.VERIFIER: _check_verifier,
+    Check.REPORTING_RESIDENT: _check_reporting_resident,
+    Check.NOT_RATED: _check_not_rated,
+    Check.EXTENSION_PENDING: _check_extension_pending,
+    Check.NO_EXTENSION_PENDING: _check_no_extension_pending,
+    Check.NOT_ON_BACKLOG: _check_not_on_backlog,
+    Check.MERGE_TARGET_OPEN: _check_merge_target_open,
+    Check.DEPARTMENT_KNOWN: _check_department_known,
+    Check.DEADLINE_PASSED: _check_deadline_passed,
+    Check.STEP_NOT_MARKED: _check_step_not_marked,
+}
+
+
+def _case_by_ref(ref: Any) -> Case | None:
+    text = str(ref).strip()
+    found = Case.objects.filter(number=text).first()
+    if found is None and text.isdigit():
+        found = Case.objects.filter(pk=int(text)).first()
+    return found
+
+
+def _text(ctx: Context, name: str, limit: int = 2000) -> str:
+    return str(ctx.params.get(name) or "").strip()[:limit]
+
+
+def _effect_file(ctx: Context) -> None:
+    if ctx.params.get("category"):
+        category = category_by_code(str(ctx.params["category"]))
+        ctx.changes["category"] = category
+        ctx.payload["category"] = category.code
+    urgency = ctx.params.get("urgency")
+    if urgency:
+        if urgency not in Urgency.values:
+            raise ValidationFailed(_("Unknown urgency %(u)s.") % {"u": urgency}, field="urgency")
+        ctx.changes["urgency"] = urgency
+        ctx.payload["urgency"] = urgency
+
+
+def _effect_dispatch(ctx: Context) -> None:
+    raw = ctx.params.get("deadline")
+    if raw:
+        try:
+            deadline = dt.datetime.fromisoformat(str(raw))
+        except ValueError:
+            raise ValidationFailed(_("Give the deadline as an ISO date and time."),
+                                   field="deadline") from None  # fmt: skip
+        if deadline.tzinfo is None:
+            deadline = deadline.replace(tzinfo=timezone.get_default_timezone())
+        if deadline <= ctx.now:
+            raise ValidationFailed(_("The deadline must be in the future."), field="deadline")
+        ctx.changes["deadline"] = deadline
+    ctx.changes["on_backlog"] = False
+
+
+def _effect_return(ctx: Context) -> None:
+    ctx.changes.update(department=None, return_count=ctx.case.return_count + 1,
+                       extension_days=None, on_backlog=False)  # fmt: skip
+
+
+def _effect_dispose(ctx: Context) -> None:
+    ctx.changes.update(result=_text(ctx, "result"), extension_days=None, on_backlog=False)
+    photos = [int(p) for p in ctx.params.get("photos") or []]
+    if photos:
+        known = set(ctx.case.attachments.filter(pk__in=photos).values_list("pk", flat=True))
+        if len(known) != len(set(photos)):
+            raise ValidationFailed(_("A photo does not belong to this case."), field="photos")
+        ctx.payload["photos"] = sorted(known)
+    ctx.payload["result"] = ctx.changes["result"]
+
+
+def _effect_request_extension(ctx: Context) -> None:
+    try:
+        days = int(ctx.params["working_days"])
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= 60:
+        raise ValidationFailed(_("Ask for 1 to 60 working days."), field="working_days")
+    ctx.changes["extension_days"] = days
+    ctx.payload["working_days"] = days
+
+
+def _effect_approve_extension(ctx: Context) -> None:
+    days = int(ctx.params.get("working_days") or ctx.case.extension_days or 0)
+    if not 1 <= days <= 60:
+        raise ValidationFailed(_("Grant 1 to 60 working days."), field="working_days")
+    start = max(ctx.case.deadline or ctx.now, ctx.now)
+    ctx.changes["deadline"] = calendar_for(ctx.case.township_id).add_working_days(start, days)
+    ctx.changes["extension_days"] = None
+    ctx.payload["working_days"] = days
+
+
+def _effect_refuse_extension(ctx: Context) -> None:
+    ctx.changes["extension_days"] = None
+
+
+def _effect_backlog(ctx: Context) -> None:
+    ctx.changes.update(on_backlog=True, extension_days=None)
+
+
+def _effect_verify_fail(ctx: Context) -> None:
+    ctx.changes["rework_count"] = ctx.case.rework_count + 1
+
+
+def _effect_rate(ctx: Context) -> None:
+    try:
+        rating = int(ctx.params["rating"])
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationFailed(_("Rate from 1 to 5."), field="rating")
+    ctx.changes.update(rating=rating, rating_comment=_text(ctx, "comment", 500))
+    ctx.payload["rating"] = rating
+
+
+def _effect_mark_overdue(ctx: Context) -> None:
+    ctx.changes["overdue_step_seq"] = ctx.case.step_seq
+    ctx.payload["deadline"] = ctx.case.deadline.isoformat() if ctx.case.deadline else None
+
+
+EFFECTS: dict[Action, Callable[[Context], None]] = {
+    Action.FILE: _effect_file,
+    Action.DISPATCH: _effect_dispatch,
+    Action.RETURN: _effect_return,
+    Action.DISPOSE: _effect_dispose,
+    Action.REQUEST_EXTENSION: _effect_request_extension,
+    Action.APPROVE_EXTENSION: _effect_approve_extension,
+    Action.REFUSE_EXTENSION: _effect_refuse_extension,
+    Action.BACKLOG: _effect_backlog,
+    Action.VERIFY_FAIL: _effect_verify_fail,
+    Action.RATE: _effect_rate,
+    Action.MARK_OVERDUE: _effect_mark_overdue,
+}

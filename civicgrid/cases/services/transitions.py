@@ -1,0 +1,350 @@
+"""The report, the idempotent report and the one guarded transition; the ledger append."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.cases import workflow
+from civicgrid.cases.models import (
+    Case,
+    CaseEvent,
+    IdempotencyKey,
+    Urgency,
+)
+from civicgrid.cases.services.calendars import step_deadline
+from civicgrid.cases.services.categories import category_by_code
+from civicgrid.cases.services.notifications import _after_transition, _queue_webhooks
+from civicgrid.cases.services.rules import (
+    CHECKS,
+    EFFECTS,
+    Acting,
+    Context,
+    _acting,
+    _in_scope,
+    _serves_grid,
+    _text,
+)
+from civicgrid.cases.workflow import Action, Actor, State
+from civicgrid.core.errors import Conflict, PermissionDenied, ValidationFailed
+from civicgrid.geo.crs import Crs
+from civicgrid.geo.selectors import grid_at
+from civicgrid.people.models import User
+
+
+def _append_event(
+    *,
+    case: Case,
+    acting: Acting,
+    action: str,
+    source: str,
+    target: str,
+    note: str,
+    payload: dict[str, Any],
+    at: dt.datetime,
+    last: CaseEvent | None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.pk,
+        seq=(last.seq + 1) if last else 1,
+        at=at,
+        actor=acting.user,
+        role=acting.role,
+        action=action,
+        from_state=source,
+        to_state=target,
+        note=note,
+        payload=payload,
+        prev_hash=last.hash if last else "",
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    return event
+
+
+def _new_number(now: dt.datetime) -> str:
+    return f"{timezone.localtime(now):%y%m%d}{secrets.token_hex(4).upper()}"
+
+
+MAX_REPORT_PHOTOS = 5
+
+
+@dataclass
+class Reported:
+    case: Case
+    event: CaseEvent
+    follow_token: str  # for a resident: the secret that lets them follow and rate
+
+
+@transaction.atomic
+def case_report(
+    *,
+    actor: User | None,
+    category: str,
+    description: str,
+    lon: float,
+    lat: float,
+    crs: str = Crs.WGS84,
+    address: str = "",
+    urgency: str = Urgency.NORMAL,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    on_the_spot: bool = False,
+    acting_as: str | None = None,
+    note: str = "",
+    photos: Sequence[bytes] = (),
+) -> Reported:
+    """A new case at a point; ``on_the_spot`` closes it at once (resolved by persuasion).
+
+    ``photos`` are stored as "before" photos in the same transaction.
+    """
+    action = Action.RESOLVE_ON_SPOT if on_the_spot else Action.REPORT
+    transition = workflow.transition_for(None, action)
+    assert transition is not None
+    acting = _acting(transition, actor, acting_as)
+    found = category_by_code(category)
+    description = (description or "").strip()
+    if not description:
+        raise ValidationFailed(_("Describe what you found."), field="description")
+    if urgency not in Urgency.values:
+        raise ValidationFailed(_("Unknown urgency %(u)s.") % {"u": urgency}, field="urgency")
+    if crs not in Crs.__members__.values():
+        raise ValidationFailed(_("Unknown coordinate system %(c)s.") % {"c": crs}, field="crs")
+    grid = grid_at(lon, lat, crs)
+    if grid is None:
+        raise ValidationFailed(_("The location is outside every grid."), field="lon")
+    if acting.user is not None and not _serves_grid(acting.user, grid.pk):
+        raise PermissionDenied(_("You can report only in the grids you serve."))
+    from civicgrid.geo.crs import to_wgs84
+
+    wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
+    now = timezone.now()
+    token = secrets.token_urlsafe(16) if acting.role == Actor.RESIDENT else ""
+    case = Case(
+        number=_new_number(now),
+        township=grid.village.township,
+        village=grid.village,
+        grid=grid,
+        category=found,
+        urgency=urgency,
+        state=transition.target,
+        description=description[:5000],
+        lon=wgs_lon,
+        lat=wgs_lat,
+        address=address.strip()[:200],
+        reporter=acting.user,
+        reporter_kind=acting.role,
+        reporter_name=reporter_name.strip()[:100],
+        reporter_phone=reporter_phone.strip()[:20],
+        follow_token_digest=hashlib.sha256(token.encode()).hexdigest() if token else "",
+        reported_at=now,
+        step_started_at=now,
+        closed_at=now if on_the_spot else None,
+    )
+    if not on_the_spot:
+        case.deadline = step_deadline(
+            township_id=case.township_id,
+            category=found,
+            urgency=urgency,
+            state=transition.target,
+            start=now,
+        )
+    if len(photos) > MAX_REPORT_PHOTOS:
+        raise ValidationFailed(
+            _("Send at most %(n)s photos.") % {"n": MAX_REPORT_PHOTOS}, field="photos"
+        )
+    case.save(force_insert=True)
+    from civicgrid.cases.photos import attachment_add
+
+    payload: dict[str, Any] = {"category": found.code, "urgency": urgency, "grid": grid.code,
+                               "lon": f"{wgs_lon:.7f}", "lat": f"{wgs_lat:.7f}"}  # fmt: skip
+    if photos:
+        payload["photos"] = [
+            attachment_add(case=case, kind="before", data=data, actor=acting.user).pk
+            for data in photos
+        ]
+    event = _append_event(
+        case=case,
+        acting=acting,
+        action=action,
+        source="",
+        target=transition.target,
+        note=note.strip()[:2000],
+        payload=payload,
+        at=now,
+        last=None,
+    )  # fmt: skip
+    _queue_webhooks(event, case)
+    return Reported(case, event, token)
+
+
+def body_digest(body: dict[str, Any]) -> str:
+    import json
+
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def case_report_once(
+    *, actor: User, key: str, body: dict[str, Any], **report: Any
+) -> tuple[Case, bool]:
+    """``case_report`` under an idempotency key: a retry returns the first case, unchanged.
+
+    Returns the case and whether it was created now.
+    """
+    key = key.strip()
+    if not 1 <= len(key) <= 100:
+        raise ValidationFailed(_("The Idempotency-Key must be 1 to 100 characters."),
+                               field="Idempotency-Key")  # fmt: skip
+    digest = body_digest(body)
+
+    def replay() -> tuple[Case, bool] | None:
+        seen = IdempotencyKey.objects.select_related("case").filter(actor=actor, key=key).first()
+        if seen is None:
+            return None
+        if seen.body_digest != digest:
+            raise ValidationFailed(
+                _("This Idempotency-Key was used with a different request body."),
+                field="Idempotency-Key",
+            )
+        return seen.case, False
+
+    earlier = replay()
+    if earlier is not None:
+        return earlier
+    try:
+        with transaction.atomic():
+            reported = case_report(actor=actor, **report)
+            IdempotencyKey.objects.create(
+                actor=actor, key=key, body_digest=digest, case=reported.case
+            )
+    except IntegrityError:
+        # A concurrent retry with the same key committed first; answer with its case.
+        earlier = replay()
+        if earlier is None:
+            raise
+        return earlier
+    return reported.case, True
+
+
+def _refusal(case: Case, action: str) -> str:
+    possible = [t.action.value for t in workflow.actions_from(case.state)
+                if t.action != Action.MARK_OVERDUE]  # fmt: skip
+    return _(
+        "A %(state)s case cannot be given the action %(action)s; possible now: %(possible)s."
+    ) % {
+        "state": workflow.STATE_LABELS[State(case.state)],
+        "action": action,
+        "possible": ", ".join(possible) or "-",
+    }
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    action: str,
+    actor: User | None,
+    version: int,
+    acting_as: str | None = None,
+    **params: Any,
+) -> CaseEvent:
+    """Apply one row of the workflow table to ``case`` at ``version``; one ledger event.
+
+    Refusals: 422 (unknown action, illegal from this state, missing or bad parameter),
+    403 (role, scope, or an extra check about who acts), 409 (``version`` is stale).
+    Nothing is written unless everything passes.
+    """
+    if action not in workflow.ACTIONS_BY_NAME or action in (Action.REPORT, Action.RESOLVE_ON_SPOT):
+        raise ValidationFailed(_("Unknown action %(a)s.") % {"a": action}, field="action")
+    # A case read at ``version`` equals the row at that version (every change bumps it),
+    # and the compare-and-swap below proves the row is still there; else read it afresh.
+    current = case if case.version == version and case.pk else None
+    if current is None:
+        current = Case.objects.select_related("category").get(pk=case.pk)
+    if current.version != version:
+        raise Conflict(
+            _("The case changed since you loaded it (your version %(yours)s, now %(now)s). "
+              "Reload it and try again.") % {"yours": version, "now": current.version},
+            field="version",
+        )  # fmt: skip
+    transition = workflow.transition_for(current.state, action)
+    if transition is None:
+        raise ValidationFailed(_refusal(current, action), field="action")
+    acting = _acting(transition, actor, acting_as)
+    if not _in_scope(current, acting):
+        raise PermissionDenied(_("This case is outside your area of responsibility."))
+    for name in transition.requires:
+        value = params.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+            raise ValidationFailed(
+                _("The action %(action)s needs %(field)s.")
+                % {"action": workflow.ACTION_LABELS[transition.action], "field": name},
+                field=name,
+            )
+    ctx = Context(current, acting, params, timezone.now(), {}, {})
+    for check in transition.checks:
+        CHECKS[check](ctx)
+    effect = EFFECTS.get(transition.action)
+    if effect is not None:
+        effect(ctx)
+    changes = ctx.changes
+    # Every event bumps the version, so the last event read while the version is still
+    # ``version`` stays the last one exactly when the compare-and-swap below succeeds.
+    last = CaseEvent.objects.filter(case_id=current.pk).order_by("-seq").only("seq", "hash").first()
+    last_seq = last.seq if last else 0
+    if transition.changes_state or transition.restarts_clock:
+        changes["state"] = transition.target
+    if workflow.is_closed(transition.target):
+        changes.update(deadline=None, closed_at=current.closed_at or ctx.now)
+    elif transition.restarts_clock:
+        changes.setdefault("step_seq", last_seq + 1)
+        changes.setdefault("step_started_at", ctx.now)
+        if "deadline" not in changes:
+            changes["deadline"] = step_deadline(
+                township_id=current.township_id,
+                category=changes.get("category", current.category),
+                urgency=changes.get("urgency", current.urgency),
+                state=transition.target,
+                start=ctx.now,
+            )
+    if transition.stops_clock:
+        changes["deadline"] = None
+    # Compare-and-swap: the UPDATE matches only the version this actor saw. Of two
+    # dispatchers acting at once, the second UPDATE matches no row (on PostgreSQL it waits
+    # for the first to commit, then re-checks the version) and is answered 409.
+    updated = Case.objects.filter(pk=current.pk, version=version).update(
+        version=F("version") + 1, updated_at=ctx.now, **changes
+    )
+    if updated != 1:
+        raise Conflict(_("Someone else changed the case at the same moment. Reload it."),
+                       field="version")  # fmt: skip
+    event = _append_event(
+        case=current,
+        acting=acting,
+        action=transition.action,
+        source=current.state,
+        target=transition.target,
+        note=_text(ctx, "note"),
+        payload=ctx.payload,
+        at=ctx.now,
+        last=last,
+    )
+    if current is case:
+        # Plain values only (counts were computed from the row the swap proved current),
+        # so the caller's object can take them without reading the row again.
+        for name, value in changes.items():
+            setattr(case, name, value)
+        case.version, case.updated_at = version + 1, ctx.now
+    else:
+        case.refresh_from_db()
+    _after_transition(case, event)
+    return event
