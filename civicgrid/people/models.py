@@ -122,6 +122,12 @@ class User(AbstractUser):
     )
     uniform_issued_on = models.DateField(_("uniform issued on"), null=True, blank=True)
     id_card_issued_on = models.DateField(_("ID card issued on"), null=True, blank=True)
+    language = models.CharField(
+        _("interface language"),
+        max_length=10,
+        blank=True,
+        help_text=_("Chosen with the language switch; applied at every login."),
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

@@ -1,8 +1,8 @@
 """Login with a per-role landing page, and the remembered language.
 
-The user model has no language field (people owns it), so the choice lives in the
-language cookie Django's LocaleMiddleware reads and in the session; the login keeps the
-session's choice when the browser lost the cookie.
+The switch stores the choice on the user (so it follows them to every device), in the
+session and in the language cookie Django's LocaleMiddleware reads; each login sets the
+cookie from the user's choice.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from civicgrid.people.models import User
+from civicgrid.people.services import user_language_set
 from civicgrid.web.casework import landing_url
 
 SESSION_LANGUAGE = "civicgrid_language"
@@ -28,6 +29,11 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         response: HttpResponse = super().form_valid(form)
+        user = form.get_user()
+        if user.language and check_for_language(user.language):
+            self.request.session[SESSION_LANGUAGE] = user.language
+            _set_cookie(response, user.language)
+            return response
         language = self.request.session.get(SESSION_LANGUAGE)
         known = bool(language) and check_for_language(language)
         if known and settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
@@ -55,6 +61,8 @@ def language(request: HttpRequest) -> HttpResponse:
     chosen = request.POST.get("language", "")
     if check_for_language(chosen):
         request.session[SESSION_LANGUAGE] = chosen
+        if isinstance(request.user, User):
+            user_language_set(user=request.user, language=chosen)
     return response
 
 

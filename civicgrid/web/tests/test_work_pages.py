@@ -203,6 +203,27 @@ def test_language_choice_is_kept_in_cookie_and_session(loop: Loop) -> None:  # n
     assert client.session["civicgrid_language"] == "en"
 
 
+def test_language_choice_follows_the_user_to_another_device(loop: Loop) -> None:  # noqa: F811
+    from django.test import Client
+
+    client_for(loop.dispatcher).post("/language/", {"language": "en", "next": "/center/"})
+    loop.dispatcher.refresh_from_db()
+    assert loop.dispatcher.language == "en"
+    loop.dispatcher.set_password("another-long-password")
+    loop.dispatcher.save()
+    # A new browser with no cookies, asking for Chinese: the user's choice wins at login.
+    fresh = Client(headers={"accept-language": "zh-hans"})
+    response = fresh.post(
+        "/accounts/login/",
+        {"username": loop.dispatcher.username, "password": "another-long-password"},
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+    page = fresh.get("/center/")
+    assert page.status_code == 200
+    assert 'lang="en"' in page.content.decode()
+
+
 def test_demo_adds_the_missing_states_and_overdue_cases(township: Township) -> None:
     from civicgrid.cases.services import demo_cases_create, ledger_verify
 
