@@ -235,3 +235,15 @@ def history_for(obj: Any) -> QuerySet[RecordChange]:
     return RecordChange.objects.select_related("actor").filter(
         model=obj._meta.label, record_id=obj.pk
     )
+
+
+def registry_counts(user: User, *, grid: str) -> dict[str, int]:
+    """How much each registry holds for one grid, in the user's scope (no personal data)."""
+    components = components_for(user, grid=grid)
+    return {
+        "houses": houses_for(user, grid=grid).count(),
+        "persons": persons_for(user, grid=grid).count(),
+        "legal_persons": legal_persons_for(user, grid=grid).count(),
+        "components": components.count(),
+        "components_damaged": components.exclude(state="intact").count(),
+    }

@@ -18,6 +18,7 @@ from civicgrid.cases.workflow import OPEN_STATES, State
 from civicgrid.people.models import User
 from civicgrid.people.scopes import grids_visible_to
 from civicgrid.people.selectors import grid_teams
+from civicgrid.registry.selectors import registry_counts
 from civicgrid.web.casework import (
     CENTER_ROLES,
     case_act,
@@ -139,7 +140,7 @@ def cases_geojson(request: HttpRequest) -> JsonResponse:
 
 @role_required(*CENTER_ROLES)
 def grid_summary(request: HttpRequest, code: str) -> JsonResponse:
-    """What the map shows when a grid is clicked: team and open cases."""
+    """What the map shows when a grid is clicked: team, registry counts and open cases."""
     user = _user(request)
     grids = grids_visible_to(user).filter(code=code)
     teams = grid_teams(grids)
@@ -156,6 +157,7 @@ def grid_summary(request: HttpRequest, code: str) -> JsonResponse:
             "team": [a.user.username for a in team.members],
             "open_cases": [c.number for c in open_cases[:20]],
             "open_count": open_cases.count(),
+            "registry": registry_counts(user, grid=team.grid.code),
         }
     )
 

@@ -236,3 +236,20 @@ def test_demo_adds_the_missing_states_and_overdue_cases(township: Township) -> N
     assert Case.objects.filter(overdue_step_seq__isnull=False).count() >= 3
     assert Case.objects.filter(return_count__gt=0, state="filed").exists()
     assert ledger_verify()[1] is None
+
+
+def test_clicking_a_grid_shows_its_team_registry_counts_and_open_cases(loop: Loop) -> None:  # noqa: F811
+    from civicgrid.registry import services as registry
+
+    registry.house_create(
+        values={"code": "H001", "address": "东村路 1 号", "lon": HERE[0], "lat": HERE[1],
+                "owner_name": "王五", "owner_phone": "13812345678"},
+        actor=loop.admin,
+    )  # fmt: skip
+    response = client_for(loop.dispatcher).get(f"/center/grids/{loop.grid.code}.json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["team"] == [loop.admin.username]
+    assert body["registry"]["houses"] == 1
+    assert body["registry"]["persons"] == 0
+    assert "王五" not in response.content.decode()  # counts only, no personal data

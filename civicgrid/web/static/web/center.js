@@ -43,6 +43,11 @@
       box.appendChild(text(el.dataset.teamLabel + ": " + (g.team.join(", ") || "-")));
       box.appendChild(document.createElement("br"));
       box.appendChild(text(el.dataset.openLabel + ": " + g.open_count));
+      box.appendChild(document.createElement("br"));
+      box.appendChild(text(el.dataset.registryLabel + ": " + [
+        g.registry.houses, g.registry.persons, g.registry.legal_persons,
+        g.registry.components + " (" + g.registry.components_damaged + ")"
+      ].join(" / ")));
       layer.bindPopup(box).openPopup();
     }).catch(function () {});
   }
