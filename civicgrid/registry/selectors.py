@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -247,3 +248,59 @@ def registry_counts(user: User, *, grid: str) -> dict[str, int]:
         "components": components.count(),
         "components_damaged": components.exclude(state="intact").count(),
     }
+
+
+# ---------------------------------------------------------------------------- address look-up
+
+# A substring shorter than this (after normalising) places nothing: "路" or "1号" would
+# match by accident rather than because the writer meant that house.
+ADDRESS_SUBSTRING_MIN = 4
+
+
+def address_key(text: str) -> str:
+    """The form two addresses are compared in: full-width folded (NFKC), case folded, no spaces.
+
+    Spaces carry no meaning in a Chinese address and are typed inconsistently ("东村路 1 号"
+    and "东村路1号"); NFKC turns full-width digits, letters and the ideographic space into
+    their ordinary forms.
+    """
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+@dataclass(frozen=True)
+class AddressPlace:
+    """Where the township's own house registry puts an address: the house, or why none."""
+
+    house: House | None
+    ambiguous: bool = False
+
+
+def house_at_address(text: str) -> AddressPlace:
+    """The one registered house an address names, for placing a report without coordinates.
+
+    An exact match after normalising wins; otherwise the address must be a substring of
+    exactly one house's address. Several houses at one point (the same address registered
+    twice) count as one place. Not scoped to a user: the answer is used only for its
+    location and grid, never shown.
+    """
+    wanted = address_key(text)
+    if not wanted:
+        return AddressPlace(None)
+    exact: list[House] = []
+    partial: list[House] = []
+    # No database can compare NFKC forms, so the township's houses are read in chunks and
+    # compared here: only the columns needed to place a report.
+    rows = House.objects.only("pk", "address", "lon", "lat", "grid_id").order_by("pk")
+    for house in rows.iterator(chunk_size=2000):
+        key = address_key(house.address)
+        if key == wanted:
+            exact.append(house)
+        elif len(wanted) >= ADDRESS_SUBSTRING_MIN and wanted in key:
+            partial.append(house)
+    for found in (exact, partial):
+        places = {(h.lon, h.lat, h.grid_id) for h in found}
+        if len(places) == 1:
+            return AddressPlace(found[0])
+        if len(places) > 1:
+            return AddressPlace(None, ambiguous=True)
+    return AddressPlace(None)

@@ -19,6 +19,7 @@ from civicgrid.core.errors import DomainError
 from civicgrid.public import selectors, services
 from civicgrid.public.models import PublicReport
 from civicgrid.public.open311 import render, wire
+from civicgrid.registry import selectors as registry_selectors
 
 WINDOW = dt.timedelta(days=90)
 MAX_REQUESTS = 1000
@@ -157,6 +158,24 @@ def _number(text: str | None, name: str) -> float | None:
         raise BadRequest(_("%(name)s must be a number.") % {"name": name}, field=name) from None
 
 
+def _place(address: str) -> tuple[float, float]:
+    """An address without coordinates, placed at the one registered house it names.
+
+    There is no internet geocoder here: the township's own house registry is the only
+    gazetteer, so an address it does not know, or knows several times, is refused.
+    """
+    found = registry_selectors.house_at_address(address)
+    if found.house is not None:
+        return found.house.lon, found.house.lat
+    if found.ambiguous:
+        message = _("The address could not be placed: it matches several registered houses. "
+                    "Send lat and long, or a fuller address.")  # fmt: skip
+    else:
+        message = _("The address could not be placed: it matches no registered house. "
+                    "Send lat and long.")  # fmt: skip
+    raise BadRequest(message, field="address_string")
+
+
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     form = request.POST
     raw_key = form.get("api_key") or request.GET.get("api_key") or request.headers.get("X-Api-Key")
@@ -170,11 +189,9 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     lat, lon = _number(form.get("lat"), "lat"), _number(form.get("long"), "long")
     if (lat is None) != (lon is None):
         raise BadRequest(_("Send both lat and long."), field="long")
-    if lat is None and (form.get("address_string") or form.get("address_id")):
-        raise BadRequest(
-            _("lat and long are required: this jurisdiction does not look up addresses."),
-            field="lat",
-        )
+    address = (form.get("address_string") or "").strip()
+    if lat is None and address:
+        lon, lat = _place(address)
     if lat is None:
         raise BadRequest(_("A location is required: lat and long."), field="lat")
     media_url = (form.get("media_url") or "").strip()
@@ -194,7 +211,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             lat=lat,
             source=PublicReport.Source.OPEN311,
             address_ip=request.META.get("REMOTE_ADDR", ""),
-            address=form.get("address_string") or "",
+            address=address,
             phone=form.get("phone") or "",
             email=form.get("email") or "",
             first_name=form.get("first_name") or "",

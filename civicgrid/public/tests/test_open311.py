@@ -15,8 +15,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from civicgrid.cases.models import Case
+from civicgrid.cases.tests.conftest import FAR
 from civicgrid.public.models import HiddenCase, PublicReport
 from civicgrid.public.tests.conftest import HERE, Public
+from civicgrid.registry.models import House
 from civicgrid.testing import shared_data
 
 BASE = "/open311/v2"
@@ -216,7 +218,7 @@ def test_post_refusals_in_the_spec_error_format(public: Public, client: Client) 
     cases = [
         ({"service_code": "1301"}, 404),  # not public
         ({"description": "x" * 4001}, 400),
-        ({"lat": "", "long": ""}, 400),  # address_string only: no geocoder
+        ({"lat": "", "long": ""}, 400),  # address_string alone, and no house registered there
         ({"service_code": "0904"}, 400),  # required attribute missing
         ({"lat": "40.0", "long": "116.0"}, 400),  # outside every grid
         ({"media_url": "file:///etc/passwd"}, 400),
@@ -226,6 +228,60 @@ def test_post_refusals_in_the_spec_error_format(public: Public, client: Client) 
         assert response.status_code == status, (extra, response.content)
         assert set(response.json()[0]) == {"code", "description"}
     assert Case.objects.count() == 0
+
+
+def register_house(code: str, address: str, at: tuple[float, float], grid: Any) -> House:
+    return House.objects.create(code=code, address=address, lon=at[0], lat=at[1], grid=grid)
+
+
+def test_an_address_alone_is_placed_at_its_registered_house(public: Public, client: Client) -> None:
+    loop = public.loop
+    register_house("H001", "东村大道 1 号", HERE, loop.grid)
+    far = register_house("H900", "西村路 8 号 3 栋", FAR, loop.far)
+    # Spaces and full-width characters do not matter; the address is kept as sent.
+    sent = "西村路８号　３栋"
+    response = client.post(f"{BASE}/requests.json", form(public, lat="", long="",
+                                                          address_string=sent))  # fmt: skip
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(number=response.json()[0]["service_request_id"])
+    assert case.grid == far.grid == loop.far
+    assert (case.lon, case.lat) == pytest.approx((far.lon, far.lat))
+    assert case.address == sent
+    # A unique part of an address is enough.
+    response = client.post(f"{BASE}/requests.xml", form(public, lat="", long="",
+                           address_string="东村大道1", description="again"))  # fmt: skip
+    assert response.status_code == 201, response.content
+    number = ET.fromstring(response.content).findtext("request/service_request_id")
+    assert Case.objects.get(number=number).grid == loop.grid
+
+
+def test_an_address_that_names_several_or_no_houses_is_refused(
+    public: Public, client: Client
+) -> None:
+    loop = public.loop
+    register_house("H001", "东村大道 1 号", HERE, loop.grid)
+    register_house("H002", "东村大道 1 号 2 栋", FAR, loop.far)
+    for address in ("东村大道 1", "南村路 5 号"):
+        for fmt in ("json", "xml"):
+            data = form(public, lat="", long="", address_string=address)
+            response = client.post(f"{BASE}/requests.{fmt}", data)
+            assert response.status_code == 400, response.content
+            if fmt == "json":
+                [error] = response.json()
+                assert set(error) == {"code", "description"} and error["code"] == 400
+                description = error["description"]
+            else:
+                description = ET.fromstring(response.content).findtext("error/description")
+            assert "could not be placed" in description and "lat and long" in description
+    ambiguous = client.post(f"{BASE}/requests.json",
+                            form(public, lat="", long="", address_string="东村大道 1"))  # fmt: skip
+    assert "several registered houses" in ambiguous.json()[0]["description"]
+    assert Case.objects.count() == 0
+    # The exact address still wins over the longer one that contains it.
+    exact = client.post(f"{BASE}/requests.json",
+                        form(public, lat="", long="", address_string="东村大道１号"))  # fmt: skip
+    assert exact.status_code == 201, exact.content
+    assert Case.objects.get().grid == loop.grid
 
 
 def test_post_is_rate_limited_per_phone(public: Public, client: Client, settings) -> None:
