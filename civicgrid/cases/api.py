@@ -74,6 +74,7 @@ def case_out(case: Case) -> dict[str, Any]:
         "result": case.result,
         "rating": case.rating,
         "merged_into": case.merged_into.number if case.merged_into else None,
+        "component": case.component.identifier if case.component else None,
         "closed_at": case.closed_at,
         "actions": [
             t.action.value

@@ -12,7 +12,9 @@ class CasesConfig(AppConfig):
 
         from civicgrid.cases.models import CalendarDay, WorkingCalendar
         from civicgrid.cases.services import calendar_forget
+        from civicgrid.cases.services.components import on_component_broken
         from civicgrid.people.privacy import Kind, register_personal_fields
+        from civicgrid.registry.signals import component_broken
 
         def forget(**kwargs: object) -> None:
             calendar_forget()
@@ -20,6 +22,8 @@ class CasesConfig(AppConfig):
         for model in (WorkingCalendar, CalendarDay):
             post_save.connect(forget, sender=model, dispatch_uid=f"calendar-forget-{model}")
             post_delete.connect(forget, sender=model, dispatch_uid=f"calendar-forget-d-{model}")
+        # A damaged or missing urban component in the registry becomes a case.
+        component_broken.connect(on_component_broken, dispatch_uid="cases-component-broken")
         register_personal_fields(
             "cases.Case", {"reporter_name": Kind.NAME, "reporter_phone": Kind.PHONE}
         )

@@ -241,6 +241,15 @@ class Case(models.Model):
         related_name="merged_cases",
         verbose_name=_("merged into"),
     )
+    # The registry component this case is about (a damaged or missing one), if any.
+    component = models.ForeignKey(
+        "registry.UrbanComponent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        verbose_name=_("urban component"),
+    )
     reported_at = models.DateTimeField(_("reported at"), db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -63,6 +63,9 @@ class CaseOut(Schema):
     result: str
     rating: int | None
     merged_into: str | None
+    component: str | None = Field(
+        None, description="identifier of the registry's urban component the case is about"
+    )
     closed_at: dt.datetime | None
     actions: list[str] = Field(description="actions the table allows from this state")
     photos: list[dict[str, Any]]

@@ -64,6 +64,7 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
         "township",
         "merged_into",
         "reporter",
+        "component",
     ).defer(*HEAVY_RELATED)
     condition = _case_condition(user)
     return cases if condition is None else cases.filter(condition)

@@ -4,8 +4,11 @@ Codes: an area is two digits (``07``), a sub-category four (``0702``). Sub-categ
 city management and of public facilities also carry a code in the manner of the national
 digital urban management standards (GB/T 30428): a kind (``event`` or ``component``) and
 a 2-digit big category + 2-digit small category (``0102`` = city appearance / exposed
-garbage). Names are English msgids translated through gettext; the Chinese names below
-are the zh-Hans translations.
+garbage). Component codes are those of the registry's catalogue
+(``civicgrid.registry.catalogue.SMALL_CATEGORIES``), the one list of component categories;
+``GENERAL_FACILITY`` takes a broken component whose category has no sub-category of its
+own. Names are English msgids translated through gettext; the Chinese names below are the
+zh-Hans translations.
 
 Time limits are per step and urgency: ``h`` working hours, ``d`` working days. Each row
 gives the disposal limit for normal / urgent / critical cases; the other steps take the
@@ -21,6 +24,8 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as N_  # noqa: N812
 
+# The public-facilities sub-category for components without a sub-category of their own.
+GENERAL_FACILITY = "0911"
 URGENCIES = ("normal", "urgent", "critical")
 # The step a case waits in, by state: its deadline is what "overdue" refers to.
 STEP_OF_STATE = {
@@ -128,13 +133,15 @@ SUBS = [
     Sub("0901", N_("Water supply manhole cover"), "上水井盖", ("8h", "4h", "2h"), urban="C0101"),
     Sub("0902", N_("Sewage manhole cover"), "污水井盖", ("8h", "4h", "2h"), urban="C0102"),
     Sub("0903", N_("Rainwater grate"), "雨水箅子", ("8h", "4h", "2h"), urban="C0104"),
-    Sub("0904", N_("Street lamp"), "路灯", ("2d", "1d", "4h"), urban="C0111"),
-    Sub("0905", N_("Fire hydrant"), "消防栓", ("1d", "8h", "4h"), urban="C0116"),
-    Sub("0906", N_("Bus shelter"), "公交站亭", ("3d", "1d", "8h"), urban="C0203"),
-    Sub("0907", N_("Traffic sign"), "交通标志牌", ("3d", "1d", "8h"), urban="C0211"),
+    Sub("0904", N_("Street lamp"), "路灯", ("2d", "1d", "4h"), urban="C0112"),
+    Sub("0905", N_("Fire hydrant"), "消防栓", ("1d", "8h", "4h"), urban="C0111"),
+    Sub("0906", N_("Bus shelter"), "公交站亭", ("3d", "1d", "8h"), urban="C0201"),
+    Sub("0907", N_("Traffic sign"), "交通标志牌", ("3d", "1d", "8h"), urban="C0202"),
     Sub("0908", N_("Public toilet"), "公共厕所", ("1d", "8h", "4h"), urban="C0301"),
-    Sub("0909", N_("Litter bin"), "果皮箱", ("2d", "1d", "4h"), urban="C0306"),
-    Sub("0910", N_("Roadside green space"), "绿地", ("5d", "2d", "1d"), urban="C0401"),
+    Sub("0909", N_("Litter bin"), "果皮箱", ("2d", "1d", "4h"), urban="C0302"),
+    Sub("0910", N_("Roadside green space"), "绿地", ("5d", "2d", "1d"), urban="C0403"),
+    Sub("0911", N_("Other public facility or component"), "其他公共设施或部件",
+        ("3d", "1d", "8h"), urban="C0699"),
     Sub("1001", N_("Open burning of waste"), "露天焚烧", ("4h", "2h", "1h")),
     Sub("1002", N_("Illegal sewage discharge"), "违法排污", ("1d", "8h", "4h")),
     Sub("1003", N_("Noise nuisance"), "噪声扰民", ("1d", "8h", "4h")),

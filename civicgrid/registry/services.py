@@ -15,6 +15,7 @@ from civicgrid.people.models import User
 from civicgrid.people.privacy import mask, personal_fields
 from civicgrid.registry import cleaning, selectors
 from civicgrid.registry.models import (
+    ComponentState,
     House,
     LegalPerson,
     Licence,
@@ -23,6 +24,9 @@ from civicgrid.registry.models import (
     RecordChange,
     UrbanComponent,
 )
+from civicgrid.registry.signals import component_broken
+
+BROKEN_STATES = frozenset({ComponentState.DAMAGED, ComponentState.MISSING})
 
 # Fields never shown in the history (technical or duplicated).
 _UNTRACKED = {"id", "created_at", "updated_at"}
@@ -300,6 +304,21 @@ def legal_person_update(
 # ---- urban components ------------------------------------------------------------------------
 
 
+def _announce_if_broken(component: UrbanComponent, before: str | None, actor: User | None) -> None:
+    """After commit, tell listeners (cases) that a component became damaged or missing.
+
+    Only a change of state counts: a retried or unrelated update of an already damaged
+    component sends nothing. Listeners run after commit, so a rolled-back write never
+    reports anything, and a failing listener is logged without undoing the saved change.
+    """
+    if component.state not in BROKEN_STATES or component.state == before:
+        return
+    transaction.on_commit(
+        lambda: component_broken.send(sender=UrbanComponent, component=component, actor=actor),
+        robust=True,
+    )
+
+
 @transaction.atomic
 def component_create(
     *, values: Mapping[str, Any], actor: User | None, photo: Any = None
@@ -308,6 +327,7 @@ def component_create(
     component = _save_new(UrbanComponent, cleaned, actor, "lon")
     if photo is not None:
         component.photo.save(photo.name, photo, save=True)
+    _announce_if_broken(component, None, actor)
     return component
 
 
@@ -323,7 +343,9 @@ def component_update(
     cleaned = cleaning.clean_component(
         values, lookups=cleaning.Lookups(), current=_current("components", component)
     )
+    state_before = component.state
     component = _save_changes("components", component, cleaned, actor, "lon")
+    _announce_if_broken(component, state_before, actor)
     if photo is not None:
         before = _snapshot(component)
         component.photo.save(photo.name, photo, save=True)

@@ -39,6 +39,7 @@ from civicgrid.core.errors import Conflict, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.geo.selectors import grid_at
 from civicgrid.people.models import User
+from civicgrid.registry.models import UrbanComponent
 
 
 def _append_event(
@@ -102,10 +103,12 @@ def case_report(
     acting_as: str | None = None,
     note: str = "",
     photos: Sequence[bytes] = (),
+    component: UrbanComponent | None = None,
 ) -> Reported:
     """A new case at a point; ``on_the_spot`` closes it at once (resolved by persuasion).
 
-    ``photos`` are stored as "before" photos in the same transaction.
+    ``photos`` are stored as "before" photos in the same transaction; ``component`` links
+    the registry's urban component the case is about.
     """
     action = Action.RESOLVE_ON_SPOT if on_the_spot else Action.REPORT
     transition = workflow.transition_for(None, action)
@@ -149,6 +152,7 @@ def case_report(
         reported_at=now,
         step_started_at=now,
         closed_at=now if on_the_spot else None,
+        component=component,
     )
     if not on_the_spot:
         case.deadline = step_deadline(
@@ -167,6 +171,8 @@ def case_report(
 
     payload: dict[str, Any] = {"category": found.code, "urgency": urgency, "grid": grid.code,
                                "lon": f"{wgs_lon:.7f}", "lat": f"{wgs_lat:.7f}"}  # fmt: skip
+    if component is not None:
+        payload["component"] = component.identifier
     if photos:
         payload["photos"] = [
             attachment_add(case=case, kind="before", data=data, actor=acting.user).pk
