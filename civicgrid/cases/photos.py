@@ -7,11 +7,15 @@ survives in them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import weakref
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -36,6 +40,74 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     else:
         image.save(out, fmt)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------------- files and rollback
+#
+# A photo's three files are written before the row that names them, inside the caller's
+# transaction; if that transaction (or the savepoint the photo was added in) rolls back,
+# the files are deleted. The other way round -- keep the bytes and write them in
+# ``on_commit`` -- was not chosen because it breaks reads: between the COMMIT and the
+# callback, and for good if the write then fails (disk full, storage down), a committed
+# row names a file that does not exist, and code later in the same transaction (the
+# response that shows the new photo, a test) cannot open it. Writing first means every
+# row anyone can see has its files; the cost is a short-lived file without a row, which
+# no reader can reach and which the rollback removes.
+#
+# Django has no rollback hook, but its commit hooks carry the information: a callback
+# registered with ``on_commit`` is held only by the connection and is dropped, uncalled,
+# exactly when its transaction or savepoint rolls back (or the connection is closed with
+# the transaction open); on commit it is called first. The callback below is that only
+# reference, so CPython frees it at that moment, and its finalizer deletes the files
+# unless it was called. The files are registered before the first write, so a failure
+# while writing the second or third file removes the first.
+
+
+class _Pending:
+    """State shared by the commit callback and its finalizer (which must not hold it)."""
+
+    __slots__ = ("committed",)
+
+    def __init__(self) -> None:
+        self.committed = False
+
+
+class _OnCommit:
+    __slots__ = ("__weakref__", "pending")
+
+    def __init__(self, pending: _Pending) -> None:
+        self.pending = pending
+
+    def __call__(self) -> None:
+        self.pending.committed = True
+
+
+def _delete_unless_committed(pending: _Pending, storage: Storage, names: list[str]) -> None:
+    if pending.committed:
+        return
+    for name in names:
+        # A finalizer must not raise; a file it cannot delete is at worst an orphan.
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+
+
+def _removed_on_rollback(storage: Storage) -> list[str]:
+    """A list to append written names to; they are deleted if the transaction rolls back.
+
+    Kept out of the caller's frame on purpose: a traceback holding the caller's locals
+    must not keep the commit callback alive.
+    """
+    names: list[str] = []
+    pending = _Pending()
+    callback = _OnCommit(pending)
+    weakref.finalize(callback, _delete_unless_committed, pending, storage, names)
+    transaction.on_commit(callback)
+    return names
+
+
+def _write(field: Any, name: str, data: bytes, written: list[str]) -> None:
+    field.save(name, ContentFile(data), save=False)
+    written.append(field.name)
 
 
 @transaction.atomic
@@ -84,8 +156,9 @@ def attachment_add(*, case: Case, kind: str, data: bytes, actor: User | None) ->
         uploaded_by=actor,
     )
     name = f"{case.number}-{digest[:16]}"
-    attachment.original.save(f"{name}.{ext}", ContentFile(data), save=False)
-    attachment.public.save(f"{name}.{ext}", ContentFile(public), save=False)
-    attachment.thumbnail.save(f"{name}.jpg", ContentFile(thumb), save=False)
+    written = _removed_on_rollback(attachment.original.storage)
+    _write(attachment.original, f"{name}.{ext}", data, written)
+    _write(attachment.public, f"{name}.{ext}", public, written)
+    _write(attachment.thumbnail, f"{name}.jpg", thumb, written)
     attachment.save()
     return attachment

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import override_settings
 from PIL import Image
 
@@ -111,3 +113,50 @@ def test_report_with_base64_photos_over_http(loop: Loop) -> None:
     not_image = base64.b64encode(b"plain text").decode()
     refused = post(client, "/api/v1/cases", {**BODY, "photos": [not_image]})
     assert refused.status_code == 422 and Attachment.objects.count() == 1
+
+
+# ---------------------------------------------------------------------------- rollback
+
+
+def stored_files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def names(attachment: Attachment) -> set[str]:
+    return {f.name for f in (attachment.original, attachment.public, attachment.thumbnail)}
+
+
+class Refused(Exception):
+    pass
+
+
+def test_a_photo_added_in_a_savepoint_that_rolls_back_leaves_no_file(
+    loop: Loop, tmp_path: Path
+) -> None:
+    case = loop.report()
+    kept = photos.attachment_add(case=case, kind="before", data=jpeg_with_gps((40, 30)),
+                                 actor=loop.admin)  # fmt: skip
+    with pytest.raises(Refused), transaction.atomic():
+        photos.attachment_add(case=case, kind="after", data=jpeg_with_gps(), actor=loop.admin)
+        assert len(stored_files(tmp_path)) == 6  # readable until the rollback
+        raise Refused
+    # Only the rolled-back photo's files went; the one in the surrounding transaction stays.
+    assert stored_files(tmp_path) == names(kept)
+    assert list(case.attachments.all()) == [kept]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_follow_the_outermost_transaction(loop: Loop, tmp_path: Path) -> None:
+    case = loop.report()
+    with pytest.raises(ValidationFailed), transaction.atomic():
+        photos.attachment_add(case=case, kind="before", data=jpeg_with_gps(), actor=loop.admin)
+        # A second photo that is refused: the first one's files must go with the rollback.
+        photos.attachment_add(case=case, kind="before", data=b"GIF89a", actor=loop.admin)
+    assert stored_files(tmp_path) == set()
+    with transaction.atomic():
+        first = photos.attachment_add(case=case, kind="before", data=jpeg_with_gps(),
+                                      actor=loop.admin)  # fmt: skip
+        second = photos.attachment_add(case=case, kind="before",
+                                       data=jpeg_with_gps((30, 20)), actor=loop.admin)  # fmt: skip
+    assert stored_files(tmp_path) == names(first) | names(second)
+    assert Attachment.objects.count() == 2

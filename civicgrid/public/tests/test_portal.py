@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from civicgrid.cases.models import Case
+from civicgrid.cases.models import Attachment, Case
+from civicgrid.core.errors import ValidationFailed
 from civicgrid.public import services
 from civicgrid.public.models import HiddenCase, ReopenRequest
 from civicgrid.public.tests.conftest import HERE, Public, jpeg
@@ -122,6 +125,60 @@ def test_photos_over_the_size_limit_are_refused(public: Public, client: Client, 
     data["photos"] = SimpleUploadedFile("big.jpg", jpeg((400, 400)), content_type="image/jpeg")
     response = client.post("/public/report/", data)
     assert response.status_code == 413 and Case.objects.count() == 0
+
+
+def stored_files(root: Path) -> set[str]:
+    return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+
+
+def gif() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, "GIF")
+    return out.getvalue()
+
+
+def test_a_refused_report_leaves_no_photo_file(
+    public: Public, client: Client, settings, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    settings.CIVICGRID_PUBLIC_PHOTO_MAX_BYTES = 20_000
+    refusals = [
+        # A readable image but not a JPEG, PNG or WebP: refused by the attachment store
+        # after the first photo's files were written, so the whole report rolls back.
+        (gif(), 422),
+        (jpeg((1600, 1600)), 413),  # too large: refused before anything is written
+    ]
+    for second, status in refusals:
+        data = report_form(client)
+        data["photos"] = [
+            SimpleUploadedFile("one.jpg", jpeg(), content_type="image/jpeg"),
+            SimpleUploadedFile("two", second, content_type="image/jpeg"),
+        ]
+        response = client.post("/public/report/", data)
+        assert response.status_code == status, response.content
+        assert Case.objects.count() == 0 and Attachment.objects.count() == 0
+        assert stored_files(tmp_path) == set()
+    # The same refusal through the service, as an Open311 client or a script would meet it.
+    with pytest.raises(ValidationFailed):
+        public.resident_report(photos=[jpeg(), gif()])
+    assert stored_files(tmp_path) == set()
+
+
+def test_a_report_with_photos_leaves_exactly_its_files(
+    public: Public, client: Client, settings, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    data = report_form(client)
+    data["photos"] = [
+        SimpleUploadedFile("one.jpg", jpeg(), content_type="image/jpeg"),
+        SimpleUploadedFile("two.jpg", jpeg((80, 60)), content_type="image/jpeg"),
+    ]
+    response = client.post("/public/report/", data)
+    assert response.status_code == 201, response.content
+    attachments = Case.objects.get().attachments.all()
+    named = {stored.name for a in attachments for stored in (a.original, a.public, a.thumbnail)}
+    assert len(attachments) == 2 and len(named) == 6
+    assert stored_files(tmp_path) == named
 
 
 def test_public_text_is_escaped(public: Public, client: Client) -> None:
