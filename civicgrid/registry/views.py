@@ -266,17 +266,17 @@ def import_page(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             error = str(exc.message)
-    return render(
-        request,
-        "registry/import.html",
-        {
-            "kinds": list(TITLES.items()),
-            "kind": kind,
-            "report": report,
-            "error": error,
-            "problems": report.problems[:500] if report else [],
-        },
-    )
+    context = {
+        "kinds": list(TITLES.items()),
+        "kind": kind,
+        "report": report,
+        "error": error,
+        "problems": report.problems[:500] if report else [],
+    }
+    if request.method == "POST" and request.headers.get("x-requested-with") == "XMLHttpRequest":
+        # import.js showed the upload progress and puts just the report into the page.
+        return render(request, "registry/_import_report.html", context)
+    return render(request, "registry/import.html", context)
 
 
 def _download(content: bytes, name: str, fmt: str) -> HttpResponse:

@@ -98,6 +98,42 @@ def test_import_page_reports_rows(cast):
     assert "1 records imported" in page and House.objects.count() == 1
 
 
+def test_import_page_offers_a_progress_display_and_works_without_it(cast):
+    client = logged_in(cast.admin)
+    page = client.get("/registry/import/").content.decode()
+    # The progress display is there for the script, hidden until it takes over the form.
+    assert 'id="import-progress" hidden' in page and "<progress" in page
+    assert "registry/import.js" in page and 'id="import-form"' in page
+    # Without JavaScript: an ordinary post returns the whole page with the row report.
+    upload = SimpleUploadedFile("h.csv", b"code,address,lon,lat\nH1,a,113.005,23.01\nH2,b,x,23\n")
+    response = client.post("/registry/import/", {"kind": "houses", "file": upload})
+    page = response.content.decode()
+    assert response.status_code == 200 and "<html" in page and 'id="import-result"' in page
+    assert "nothing imported" in page and House.objects.count() == 0
+
+
+def test_import_by_script_gets_just_the_report(cast):
+    upload = SimpleUploadedFile("h.csv", b"code,address,lon,lat\nH1,a,113.005,23.01\n")
+    response = logged_in(cast.admin).post(
+        "/registry/import/",
+        {"kind": "houses", "file": upload},
+        headers={"x-requested-with": "XMLHttpRequest"},
+    )
+    fragment = response.content.decode()
+    assert response.status_code == 200 and "<html" not in fragment
+    assert "1 records imported" in fragment and House.objects.count() == 1
+
+
+def test_import_script_is_served(cast):
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("registry/import.js")
+    assert path is not None
+    with open(path, encoding="utf-8") as script:
+        source = script.read()
+    assert "upload.addEventListener" in source and "import-result" in source
+
+
 def test_licence_page_and_downloads(cast, house):
     client = logged_in(cast.admin)
     assert client.get("/registry/licences/").status_code == 200
