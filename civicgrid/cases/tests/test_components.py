@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.apps import apps as django_apps
 from django.db import transaction
+from django.test import Client
 
 from civicgrid.cases.models import Case, CaseEvent, Category
 from civicgrid.cases.taxonomy import GENERAL_FACILITY, SUBS
@@ -133,6 +134,10 @@ def test_the_case_detail_names_the_component(loop: Loop, capture: Any) -> None:
     assert body["component"] == STREET_LAMP
     other = loop.report()
     assert client_for(loop.admin).get(f"/api/v1/cases/{other.number}").json()["component"] is None
+    page = Client(headers={"accept-language": "en"})
+    page.force_login(loop.dispatcher)
+    html = page.get(f"/center/cases/{case.number}/").content.decode()
+    assert f'<dd id="case-component">{STREET_LAMP}</dd>' in html
 
 
 def test_the_data_migration_moves_old_codes_to_the_catalogue(loop: Loop) -> None:
