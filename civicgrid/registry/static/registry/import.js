@@ -26,7 +26,8 @@
     event.preventDefault();
     var data = new FormData(form);
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.getAttribute("action") || window.location.href);
+    var url = form.action || window.location.href;
+    xhr.open("POST", url);
     xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     bar.value = 0;
     bar.setAttribute("value", "0");
@@ -46,6 +47,10 @@
       status.textContent = box.dataset.checking;
     });
     xhr.addEventListener("load", function () {
+      if (xhr.responseURL && xhr.responseURL.split("#")[0] !== url.split("#")[0]) {
+        window.location.href = xhr.responseURL; // redirected (signed out): follow it
+        return;
+      }
       if (xhr.status !== 200) { done(box.dataset.failed + " (HTTP " + xhr.status + ")"); return; }
       result.innerHTML = xhr.responseText; // the server-rendered, escaped report fragment
       done("");
