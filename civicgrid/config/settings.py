@@ -145,7 +145,10 @@ STATICFILES_DIRS = (
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Photos and uploads: files under the data directory unless MEDIA_STORAGE names another
+    # Django storage backend (e.g. django-storages' S3 backend), configured by
+    # MEDIA_STORAGE_OPTIONS (a JSON object).
+    "default": env.storage("MEDIA_STORAGE", "MEDIA_STORAGE_OPTIONS"),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -6,6 +6,7 @@ typo in a deployment never silently falls back to a default.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -51,6 +52,24 @@ class Env:
         if raw is None:
             return list(default or [])
         return [item.strip() for item in raw.split(",") if item.strip()]
+
+    def storage(self, backend_name: str, options_name: str) -> dict[str, Any]:
+        """A Django STORAGES entry: a backend's dotted path and its options as JSON."""
+        backend = (self.environ.get(backend_name) or "").strip()
+        raw = self.environ.get(options_name) or "{}"
+        try:
+            options = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ImproperlyConfigured(f"{options_name} is not JSON: {exc}") from None
+        if not isinstance(options, dict):
+            raise ImproperlyConfigured(f"{options_name} must be a JSON object.")
+        if not backend:
+            if options:
+                raise ImproperlyConfigured(f"{options_name} is set but {backend_name} is not.")
+            return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+        if "." not in backend:
+            raise ImproperlyConfigured(f"{backend_name}={backend!r} is not a dotted class path.")
+        return {"BACKEND": backend, "OPTIONS": options}
 
     def path(self, name: str, default: Path) -> Path:
         raw = self.environ.get(name)

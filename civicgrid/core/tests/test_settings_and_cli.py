@@ -37,6 +37,38 @@ def test_flags_are_parsed_strictly():
         Env({"N": "ten"}).integer("N", 1)
 
 
+def test_media_storage_is_chosen_by_configuration():
+    assert Env({}).storage("S", "O") == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    chosen = Env(
+        {"S": "storages.backends.s3.S3Storage", "O": '{"bucket_name": "civicgrid-photos"}'}
+    ).storage("S", "O")
+    assert chosen == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": "civicgrid-photos"},
+    }
+    with pytest.raises(ImproperlyConfigured, match="O is not JSON"):
+        Env({"S": "a.B", "O": "{bucket"}).storage("S", "O")
+    with pytest.raises(ImproperlyConfigured, match="O is set but S is not"):
+        Env({"O": '{"bucket_name": "x"}'}).storage("S", "O")
+
+
+def test_media_storage_backend_really_stores_the_photos(tmp_path):
+    result = run_civicgrid(
+        "shell",
+        "-c",
+        "from django.core.files.storage import storages;"
+        "import os; s = storages['default'];"
+        "print(type(s).__name__, os.path.basename(s.location))",
+        env={
+            "CIVICGRID_DATA_DIR": str(tmp_path),
+            "MEDIA_STORAGE": "django.core.files.storage.InMemoryStorage",
+            "MEDIA_STORAGE_OPTIONS": '{"location": "photos"}',
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["InMemoryStorage", "photos"]
+
+
 def test_sqlite_url_defaults_to_wal_in_the_data_dir(tmp_path):
     db = database_from_url("sqlite:///civicgrid.sqlite3", data_dir=tmp_path)
     assert db["NAME"] == str(tmp_path / "civicgrid.sqlite3")
