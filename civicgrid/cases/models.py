@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -163,6 +164,11 @@ class CalendarDay(models.Model):
         return f"{self.date} {self.get_kind_display()}"
 
 
+def follow_token_digest(token: str) -> str:
+    """Only a digest of a resident's tracking token is stored; the token is in their link."""
+    return hashlib.sha256(token.encode()).hexdigest() if token else ""
+
+
 class Case(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
     township = models.ForeignKey(
@@ -278,6 +284,12 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def follow_token_matches(self, token: str) -> bool:
+        """Whether a resident's private tracking token is this case's (constant time)."""
+        return bool(self.follow_token_digest and token) and secrets.compare_digest(
+            follow_token_digest(token), self.follow_token_digest
+        )
 
     @property
     def is_open(self) -> bool:

@@ -8,7 +8,6 @@ location coarsened for cases about homes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import re
 import secrets
@@ -217,13 +216,6 @@ def public_case(case: Case) -> PublicCase:
 # ---------------------------------------------------------------------------- the reporter
 
 
-def _token_matches(case: Case, token: str) -> bool:
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    return bool(case.follow_token_digest) and secrets.compare_digest(
-        digest, case.follow_token_digest
-    )
-
-
 def normalize_phone(value: str) -> str:
     return re.sub(r"[\s\-()]", "", value or "")
 
@@ -234,7 +226,7 @@ def tracked_case(number: str, *, token: str = "", phone: str = "") -> Case:
     Every failure answers the same 404, so nobody learns whether a number exists.
     """
     case = _cases().select_related("public_report").filter(number=number.strip()).first()
-    if case is not None and token and _token_matches(case, token):
+    if case is not None and token and case.follow_token_matches(token):
         return case
     wanted = normalize_phone(phone)
     if (
@@ -249,7 +241,7 @@ def tracked_case(number: str, *, token: str = "", phone: str = "") -> Case:
 
 
 def token_matches(case: Case, token: str) -> bool:
-    return _token_matches(case, token)
+    return case.follow_token_matches(token)
 
 
 @dataclass
@@ -280,7 +272,7 @@ def photo_for_public(photo_id: int, *, number: str = "", token: str = "") -> Att
     if photo is None:
         raise NotFound(_("No such photo."))
     case = photo.case
-    if token and case.number == number and _token_matches(case, token):
+    if token and case.number == number and case.follow_token_matches(token):
         return photo
     if _cases().filter(_visible(), pk=case.pk).exclude(state__in=list(UNLISTED_STATES)).exists():
         return photo

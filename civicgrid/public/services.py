@@ -30,6 +30,7 @@ from civicgrid.cases.workflow import Action, Actor, State
 from civicgrid.core.errors import DomainError, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.people.models import Role, User
+from civicgrid.people.services import token_digest
 from civicgrid.public import selectors
 from civicgrid.public.models import (
     HiddenCase,
@@ -113,10 +114,6 @@ def public_services_seed() -> int:
 # ---------------------------------------------------------------------------- Open311 keys
 
 
-def _key_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 @transaction.atomic
 def open311_key_create(*, name: str) -> tuple[Open311Key, str]:
     """A new key; the raw key is returned once and never stored."""
@@ -126,14 +123,14 @@ def open311_key_create(*, name: str) -> tuple[Open311Key, str]:
     if Open311Key.objects.filter(name=name).exists():
         raise ValidationFailed(_("A key named %(name)s exists.") % {"name": name}, field="name")
     raw = "o311_" + secrets.token_urlsafe(24)
-    key = Open311Key.objects.create(name=name, prefix=raw[:8], digest=_key_digest(raw))
+    key = Open311Key.objects.create(name=name, prefix=raw[:8], digest=token_digest(raw))
     return key, raw
 
 
 def open311_key_authenticate(raw: str) -> Open311Key | None:
     if not raw:
         return None
-    key = Open311Key.objects.filter(digest=_key_digest(raw.strip()), active=True).first()
+    key = Open311Key.objects.filter(digest=token_digest(raw.strip()), active=True).first()
     if key is not None:
         Open311Key.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
     return key

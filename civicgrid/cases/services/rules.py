@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -113,10 +111,7 @@ def _check_verifier(ctx: Context) -> None:
 
 def _check_reporting_resident(ctx: Context) -> None:
     token = str(ctx.params.get("token") or "")
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    if ctx.case.reporter_kind != Actor.RESIDENT or not secrets.compare_digest(
-        digest, ctx.case.follow_token_digest
-    ):
+    if ctx.case.reporter_kind != Actor.RESIDENT or not ctx.case.follow_token_matches(token):
         raise PermissionDenied(_("Only the resident who reported the case may rate it."))
 
 

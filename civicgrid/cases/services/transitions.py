@@ -20,6 +20,7 @@ from civicgrid.cases.models import (
     CaseEvent,
     IdempotencyKey,
     Urgency,
+    follow_token_digest,
 )
 from civicgrid.cases.services.calendars import step_deadline
 from civicgrid.cases.services.categories import category_by_code
@@ -148,7 +149,7 @@ def case_report(
         reporter_kind=acting.role,
         reporter_name=reporter_name.strip()[:100],
         reporter_phone=reporter_phone.strip()[:20],
-        follow_token_digest=hashlib.sha256(token.encode()).hexdigest() if token else "",
+        follow_token_digest=follow_token_digest(token),
         reported_at=now,
         step_started_at=now,
         closed_at=now if on_the_spot else None,
