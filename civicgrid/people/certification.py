@@ -7,8 +7,10 @@ import datetime as dt
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.core.errors import PermissionDenied
 from civicgrid.people.models import Examination, Training, User, WorkPermit
 
 
@@ -39,6 +41,67 @@ def certification_gaps(user: User, *, on: dt.date | None = None) -> list[Gap]:
 def has_field_rights(user: User, on: dt.date | None = None) -> bool:
     """Certified on that day: an expired or revoked permit loses field rights until renewed."""
     return user.is_active and not certification_gaps(user, on=on)
+
+
+class FieldRightsMissing(PermissionDenied):
+    """A grid administrator's duty refused for lack of field rights; the message says why."""
+
+    code = "no_field_rights"
+
+
+def _permit_reason(user: User, day: dt.date) -> str:
+    """Why no permit is valid on ``day``, naming the date of the latest one's end."""
+    latest = (
+        WorkPermit.objects.filter(user=user, issued_on__lte=day)
+        .order_by("-issued_on", "-expires_on", "-pk")
+        .first()
+    )
+    if latest is None:
+        upcoming = WorkPermit.objects.filter(user=user, issued_on__gt=day).order_by("issued_on")
+        first = upcoming.first()
+        if first is not None:
+            return gettext("your work permit is valid only from %(date)s") % {
+                "date": first.issued_on.isoformat()
+            }
+        return gettext("you have no work permit")
+    if latest.revoked_on is not None and latest.revoked_on <= day:
+        return gettext("your work permit was revoked on %(date)s") % {
+            "date": latest.revoked_on.isoformat()
+        }
+    return gettext("your work permit expired on %(date)s") % {"date": latest.expires_on.isoformat()}
+
+
+def field_rights_refusal(user: User, *, on: dt.date | None = None) -> str | None:
+    """Why ``user`` may not do a grid administrator's duty on ``on``, or ``None`` if they may.
+
+    In the active language, every missing condition named, the permit with its date.
+    """
+    day = on or timezone.localdate()
+    if not user.is_active:
+        return gettext("This account is disabled.")
+    gaps = certification_gaps(user, on=day)
+    if not gaps:
+        return None
+    reasons = []
+    if Gap.TRAINING in gaps:
+        reasons.append(gettext("you have not passed the training"))
+    if Gap.EXAMINATION in gaps:
+        reasons.append(gettext("you have not passed the examination"))
+    if Gap.PERMIT_EXPIRED in gaps or Gap.NO_PERMIT in gaps:
+        reasons.append(_permit_reason(user, day))
+    separator = pgettext("between reasons", "; ")
+    return gettext("You have no field rights: %(reasons)s.") % {"reasons": separator.join(reasons)}
+
+
+def require_field_rights(user: User, *, on: dt.date | None = None) -> None:
+    """The gate of every grid administrator's duty (reporting, verifying, registry writes,
+    patrol, inspections): passed training and examination and a valid work permit.
+
+    Raises ``FieldRightsMissing`` (403, ``no_field_rights``) saying why.
+    """
+    reason = field_rights_refusal(user, on=on)
+    if reason is not None:
+        raise FieldRightsMissing(reason)
 
 
 def permits_expiring(*, within_days: int, on: dt.date | None = None) -> list[WorkPermit]:

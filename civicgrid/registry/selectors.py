@@ -40,6 +40,14 @@ def can_write(user: User) -> bool:
     return user.is_active and (is_platform_admin(user) or user.has_role(*WRITER_ROLES))
 
 
+def writes_as_field_staff(user: User) -> bool:
+    """Whether the user's registry writes are a grid administrator's duty (so need field
+    rights): they hold a grid role and no office role that lets them write anyway."""
+    if is_platform_admin(user) or user.has_role(Role.VILLAGE_OFFICER):
+        return False
+    return user.has_role(*GRID_ROLES)
+
+
 def can_reveal(user: User) -> bool:
     return user.is_active and (is_platform_admin(user) or user.has_role(*REVEAL_ROLES))
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.people.certification import require_field_rights
 from civicgrid.people.models import User
 from civicgrid.people.privacy import mask, personal_fields
 from civicgrid.registry import cleaning, selectors
@@ -87,8 +88,15 @@ def _raise(cleaned: cleaning.Cleaned) -> None:
         raise ValidationFailed(message, field=field)
 
 
+def require_write_rights(actor: User | None) -> None:
+    """Grid staff write the registries only with current field rights (403 saying why)."""
+    if actor is not None and selectors.writes_as_field_staff(actor):
+        require_field_rights(actor)
+
+
 def _check_grid(actor: User | None, grid_id: int | None, field: str) -> None:
     """Writes land only in grids the actor may edit; ``None`` is the system (import, demo)."""
+    require_write_rights(actor)
     if actor is None or grid_id is None:
         return
     if grid_id not in selectors.writable_grid_ids(actor):
@@ -360,6 +368,7 @@ def record_for_update(kind: str, actor: User, pk: int) -> Any:
         raise PermissionDenied(_("Your role may read this registry but not change it."))
     if obj is None:
         raise NotFound(_("No such record."))
+    require_write_rights(actor)
     return obj
 
 

@@ -159,6 +159,7 @@ def registry_import(
         raise ValidationFailed(_("Unknown registry %(kind)s.") % {"kind": kind}, field="kind")
     if actor is not None and not selectors.can_write(actor):
         raise PermissionDenied(_("Your role may read this registry but not change it."))
+    services.require_write_rights(actor)
     report = ImportReport(kind=kind, dry_run=dry_run)
     rows = iter(read_rows(stream, name))
     header = next(rows, None)

@@ -6,6 +6,7 @@ import io
 from typing import Any, cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -235,7 +236,10 @@ def person_move_out(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.record_for("persons", actor, pk)
     if person is None or not selectors.can_write(actor):
         raise Http404
-    services.person_move_out(person=person, actor=actor)
+    try:
+        services.person_move_out(person=person, actor=actor)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
     return redirect("registry:detail", kind="persons", pk=pk)
 
 

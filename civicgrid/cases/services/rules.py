@@ -21,6 +21,7 @@ from civicgrid.cases.services.calendars import calendar_for
 from civicgrid.cases.services.categories import category_by_code
 from civicgrid.cases.workflow import Action, Actor, Check, Transition
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.people.certification import require_field_rights
 from civicgrid.people.models import Department, Role, User
 from civicgrid.people.scopes import current_assignments
 
@@ -60,7 +61,11 @@ def _acting(transition: Transition, actor: User | None, acting_as: str | None) -
             _("Your role may not %(action)s a case.")
             % {"action": workflow.ACTION_LABELS[transition.action]}
         )
-    return Acting(actor, str(held[0]))
+    role = str(held[0])
+    if role in workflow.FIELD_STAFF:
+        # Reporting, resolving on the spot and verifying are a grid administrator's duties.
+        require_field_rights(actor)
+    return Acting(actor, role)
 
 
 def _serves_grid(user: User, grid_id: int | None) -> bool:
