@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from civicgrid.geo.models import DivisionVersion, Grid
@@ -139,10 +139,29 @@ def can_audit(user: User) -> bool:
 
 
 def access_log_visible_to(user: User) -> QuerySet[AccessLog]:
-    """Supervisors audit the reads of the staff in their scope; others see nothing."""
+    """Supervisors audit every read in their township, whoever made it; others see nothing.
+
+    "Whoever" includes the system administrators (who belong to no township) and staff
+    whose assignment has ended: an audit that leaves out the most powerful account or
+    yesterday's staff is no audit. Only reads by staff bound to another township (by
+    their township, village, department or grid assignments) stay with that township.
+    """
     logs = AccessLog.objects.select_related("actor")
     if is_platform_admin(user):
         return logs
-    if user.is_active and user.has_role(Role.SUPERVISOR):
-        return logs.filter(actor__in=staff_visible_to(user))
-    return logs.none()
+    if not (user.is_active and user.has_role(Role.SUPERVISOR)) or user.township_id is None:
+        return logs.none()
+    township = user.township_id
+    assigned_here = GridAssignment.objects.filter(
+        user_id=OuterRef("actor_id"), grid__village__township_id=township
+    )
+    assigned_elsewhere = GridAssignment.objects.filter(user_id=OuterRef("actor_id")).exclude(
+        grid__village__township_id=township
+    )
+    foreign = (
+        (Q(actor__township__isnull=False) & ~Q(actor__township_id=township))
+        | (Q(actor__village__isnull=False) & ~Q(actor__village__township_id=township))
+        | (Q(actor__department__isnull=False) & ~Q(actor__department__township_id=township))
+        | (Exists(assigned_elsewhere) & ~Exists(assigned_here))
+    )
+    return logs.exclude(foreign)

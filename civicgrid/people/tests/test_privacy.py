@@ -200,3 +200,40 @@ def test_supervisor_page_lists_the_log(world):
 
 def test_masked_values_of_a_user(world):
     assert masked_values(world.member) == {"full_name": "李*", "phone": "139****1111"}
+
+
+def test_supervisor_sees_the_system_administrators_and_former_staffs_reads(world, make_staff):
+    supervisor = actor_for(world, Role.SUPERVISOR, "own")
+    root = make_staff("root", Role.SYSTEM_ADMINISTRATOR)
+    superuser = make_staff("superuser")
+    superuser.is_superuser = True
+    superuser.save()
+    leaver = world.leaver.user
+    world.leaver.ends_on = world.leaver.starts_on
+    world.leaver.save()
+    foreign_officer = actor_for(world, Role.VILLAGE_OFFICER, "other")
+    foreign_officer.village = world.foreign.village
+    foreign_officer.save()
+    for reader, purpose in [
+        (root, "root audit"),
+        (superuser, "superuser fix"),
+        (leaver, "left last week"),
+        (world.member, "own grid"),
+        (foreign_officer, "other township"),
+    ]:
+        personal_data_read(
+            actor=reader, records=[world.member], purpose=purpose, channel=Channel.REVEAL
+        )
+    client = Client()
+    client.force_login(supervisor)
+    body = client.get("/people/access-log/").content.decode()
+    for purpose in ["root audit", "superuser fix", "left last week", "own grid"]:
+        assert purpose in body
+    assert "other township" not in body
+    api = client.get("/api/v1/people/access-log").json()
+    assert {row["purpose"] for row in api} == {
+        "root audit",
+        "superuser fix",
+        "left last week",
+        "own grid",
+    }
