@@ -66,8 +66,18 @@ def mask_name(value: str) -> str:
 
 
 def mask_id_number(value: str) -> str:
-    """Keep the region (first 6) and the last 4 characters of a resident ID number."""
+    """Keep the region (first 6) and the 3-digit sequence of a resident ID number.
+
+    The birth date and the check character are hidden: with the check character shown,
+    anyone could try birth dates offline and keep only those that give it, so a masked
+    number would confirm a guess. 11010519491231002X → 110105********002*. Numbers of
+    another length keep their first 6 and last 4 characters, or nothing when short.
+    """
     text = value.strip()
+    if len(text) == 18:
+        return text[:6] + "*" * 8 + text[14:17] + "*"
+    if len(text) == 15:  # first-generation numbers: region, yymmdd, sequence
+        return text[:6] + "*" * 6 + text[12:]
     if len(text) <= 10:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]

@@ -11,6 +11,8 @@ import datetime as dt
 import math
 import re
 import secrets
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -28,6 +30,7 @@ from civicgrid.cases.workflow import (
     is_open,
 )
 from civicgrid.core.errors import NotFound
+from civicgrid.people.privacy import mask_id_number, mask_phone
 from civicgrid.public.models import PublicReport, PublicService
 
 # Cell size in degrees for cases about homes (about 220 m north-south).
@@ -41,14 +44,66 @@ TIMELINE_ACTIONS = frozenset(
      Action.VERIFY_PASS, Action.VERIFY_FAIL, Action.CLOSE, Action.RATE}
 )  # fmt: skip
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+# Phone and ID numbers as residents type them: grouped with spaces, dashes or dots, behind
+# +86 / 0086, in full-width digits. Matching runs on a copy folded character by character
+# (NFKC), so a match's position is the same in the original text.
+_GAP = r"[\s\-.\u2010-\u2015]*"
+_COUNTRY = rf"(?:(?:\+|00){_GAP}86{_GAP}|(?<!\d)86{_GAP}(?=1[3-9]))?"
+_MOBILE = re.compile(rf"(?<![\d+]){_COUNTRY}(1{_GAP}[3-9](?:{_GAP}\d){{9}})(?!{_GAP}\d)")
+_LANDLINE = re.compile(
+    rf"(?<![\d+])(?:(?:\+|00){_GAP}86{_GAP}\(?([1-9]\d{{1,2}})|\(?(0[1-9]\d{{1,2}}))"
+    rf"\)?[\s\-]{{0,2}}(\d{{3,4}}{_GAP}\d{{4}})(?!{_GAP}\d)"
+)
+# Regions start with 1-8; the second-generation number has 17 digits and a check character.
+_ID_NUMBER = re.compile(
+    rf"(?<![0-9A-Za-z])([1-8](?:{_GAP}\d){{16}}{_GAP}[\dXx]|[1-8](?:{_GAP}\d){{14}})"
+    r"(?![0-9A-Za-z])"
+)
+
+
+def _folded(text: str) -> str:
+    """NFKC per character where it yields one character: full-width ０-９, ＋, －, 　 fold to
+    ASCII while every index still points at the same character of ``text``."""
+    out = []
+    for char in text:
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(folded if len(folded) == 1 else char)
+    return "".join(out)
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isascii() and (c.isdigit() or c in "Xx")).upper()
 
 
 def redact(text: str) -> str:
-    """Mask mobile and resident ID numbers a resident may have typed into a description."""
-    text = _ID_NUMBER.sub(r"\1********\2", text)
-    return _MOBILE.sub(r"\1****\2", text)
+    """Mask mobile, landline and resident ID numbers a resident typed into public text.
+
+    Each number comes out in its plain masked form (138****8000, 110105********002*),
+    whatever grouping, prefix or digit width it was written in.
+    """
+    if not text:
+        return text
+    folded = _folded(text)
+    spans: list[tuple[int, int, str]] = []
+    taken = [False] * len(text)
+
+    def claim(pattern: re.Pattern[str], masker: Callable[[str], str]) -> None:
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            if any(taken[start:end]):
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            number = "".join(group for group in match.groups() if group)
+            spans.append((start, end, masker(_digits(number))))
+
+    claim(_ID_NUMBER, mask_id_number)
+    claim(_MOBILE, mask_phone)
+    # "+86 20 …" drops the trunk 0 that "020 …" carries: mask both as the same number.
+    claim(_LANDLINE, lambda digits: mask_phone(digits if digits[0] == "0" else "0" + digits))
+    for start, end, masked in sorted(spans, reverse=True):
+        text = text[:start] + masked + text[end:]
+    return text
 
 
 def coarsen(lon: float, lat: float) -> tuple[float, float]:

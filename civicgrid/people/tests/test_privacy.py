@@ -35,8 +35,10 @@ def test_name_mask_keeps_the_surname_character():
     assert mask_name("") == ""
 
 
-def test_id_number_mask_keeps_region_and_last_four():
-    assert mask_id_number("11010519491231002X") == "110105********002X"
+def test_id_number_mask_hides_birth_date_and_check_character():
+    # The check character would let anyone confirm guessed birth dates offline.
+    assert mask_id_number("11010519491231002X") == "110105********002*"
+    assert mask_id_number("110105491231002") == "110105******002"
 
 
 def test_personal_fields_are_classified_in_one_table():
