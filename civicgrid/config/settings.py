@@ -14,12 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.core.env import Env, database_from_url, local_secret_key
+from civicgrid.core.env import Env, database_from_url, local_secret_key, private_directory
 
 env = Env()
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
-DATA_DIR = env.path("CIVICGRID_DATA_DIR", Path.cwd() / "var")
+DATA_DIR = private_directory(env.path("CIVICGRID_DATA_DIR", Path.cwd() / "var"))
 PRODUCTION = env.flag("CIVICGRID_PRODUCTION", False)
 DEBUG = env.flag("DEBUG", False)
 
@@ -154,9 +154,14 @@ STORAGES = {
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
-        )
+        ),
+        # Static files are public: a front server running as another user may serve them.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
+# Photos and other uploads hold residents' faces, homes and plates: owner-only on disk.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing

@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -125,13 +125,39 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
     )
 
 
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter (0700), created if missing.
+
+    The data directory holds the database, the secret key and residents' photos. An
+    existing directory is tightened only when this account owns it and it is not shared
+    (world-writable, like /tmp): pointing CIVICGRID_DATA_DIR somewhere odd must not
+    change the permissions of a directory others rely on.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and not info.st_mode & 0o002 and info.st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def private_file_open(path: Path) -> BinaryIO:
+    """Open ``path`` for writing as a file that is 0600 from its first byte."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)  # an existing file keeps its old mode through O_CREAT
+    return os.fdopen(handle, "wb")
+
+
+def private_file_write(path: Path, data: str | bytes) -> None:
+    with private_file_open(path) as out:
+        out.write(data.encode() if isinstance(data, str) else data)
+
+
 def local_secret_key(data_dir: Path) -> str:
     """A secret kept in the data directory so local sessions survive restarts."""
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     key = secrets.token_urlsafe(50)
-    path.write_text(key)
-    path.chmod(0o600)
+    private_file_write(path, key)
     return key

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from civicgrid.cases.services import demo_cases_create
+from civicgrid.core.env import private_file_write
 from civicgrid.core.management.commands.serve import parse_addr, serve
 from civicgrid.geo.division import Unit, divide_village
 from civicgrid.geo.geojson import Feature, collection, feature
@@ -131,8 +132,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Generating the demo township…")
             accounts = create_demo(options["seed"])
-            accounts_path.write_text(json.dumps(accounts, ensure_ascii=False, indent=2))
-            accounts_path.chmod(0o600)
+            private_file_write(accounts_path, json.dumps(accounts, ensure_ascii=False, indent=2))
         town = Township.objects.first()
         if town is not None:
             grids = sum(d.grids.count() for d in town.divisions.filter(status="active"))

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from civicgrid.core.env import private_file_open
 from civicgrid.core.errors import DomainError
 from civicgrid.people.models import User
 from civicgrid.registry.transfer import KINDS, file_format, registry_export
@@ -30,7 +31,8 @@ class Command(BaseCommand):
             raise CommandError(f"No active user {options['user']!r}.")
         try:
             fmt = file_format(out.name)
-            with out.open("wb") as stream:
+            # Personal data, masked or not: readable by the owner only.
+            with private_file_open(out) as stream:
                 count = registry_export(
                     kind=options["kind"],
                     actor=actor,
