@@ -6,7 +6,7 @@ from civicgrid.geo.division.blocks import (
     divide_village_from_lines,
     households_per_block,
 )
-from civicgrid.geo.division.engine import divide_village, validate_units
+from civicgrid.geo.division.engine import HEURISTIC_NOTE, divide_village, validate_units
 from civicgrid.geo.division.model import (
     DEFAULT_MAX_HOUSEHOLDS,
     DEFAULT_MIN_HOUSEHOLDS,
@@ -18,14 +18,17 @@ from civicgrid.geo.division.model import (
     VillageDivision,
     VillageReport,
 )
+from civicgrid.geo.division.redraw import Redivision, previous_by_position, redivide_village
 
 __all__ = [
     "DEFAULT_MAX_HOUSEHOLDS",
     "DEFAULT_MIN_HOUSEHOLDS",
+    "HEURISTIC_NOTE",
     "OVERSIZE_NOTE",
     "Compound",
     "DivisionInputError",
     "Grid",
+    "Redivision",
     "Unit",
     "VillageDivision",
     "VillageReport",
@@ -34,5 +37,7 @@ __all__ = [
     "divide_village",
     "divide_village_from_lines",
     "households_per_block",
+    "previous_by_position",
+    "redivide_village",
     "validate_units",
 ]

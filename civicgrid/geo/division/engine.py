@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -12,6 +13,7 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
+from civicgrid.geo.division.exact import holdable, partition_exists
 from civicgrid.geo.division.forced import DeadEnd, forced_groups
 from civicgrid.geo.division.graph import (
     UnitGraph,
@@ -41,6 +43,7 @@ MAX_SEQUENCE = 99
 ATTEMPTS = 3
 FORCED_ROUNDS = 4
 _LISTED = 5
+HEURISTIC_NOTE = "the search is heuristic, so a division within bounds may still exist"
 
 
 def validate_units(units: Sequence[Unit]) -> None:
@@ -164,21 +167,129 @@ def _avoidable_miss(assignment: Assignment, pieces: list[np.ndarray], stuck: set
 
 def _initial_grids(graph: UnitGraph, bounds: Bounds, assignment: Assignment) -> list[np.ndarray]:
     """Fixed grids for oversize nodes, then each remaining connected piece split by count."""
-    oversize = np.flatnonzero(graph.households > bounds.high)
-    for node in oversize.tolist():
-        assignment.add_grid([node], fixed=True)
-    rest = np.flatnonzero(graph.households <= bounds.high)
-    pieces: list[np.ndarray] = []
-    if len(rest):
-        count, labels = connected_components(graph.matrix[rest][:, rest], directed=False)
-        for label in range(count):
-            piece = rest[labels == label]
-            pieces.append(piece)
-            total = int(graph.households[piece].sum())
-            k = bounds.grid_count(total)
-            for part in split_region(graph, piece, k, bounds, assignment.rng, turn=assignment.turn):
-                assignment.add_grid(part.tolist())
+    hosted, pieces = empty_pieces_hosted(graph, bounds, nonoversize_pieces(graph, bounds))
+    for node in np.flatnonzero(graph.households > bounds.high).tolist():
+        assignment.add_grid([node, *hosted.get(node, [])], fixed=True)
+    for piece in pieces:
+        total = int(graph.households[piece].sum())
+        k = bounds.grid_count(total)
+        for part in split_region(graph, piece, k, bounds, assignment.rng, turn=assignment.turn):
+            assignment.add_grid(part.tolist())
     return pieces
+
+
+def nonoversize_pieces(graph: UnitGraph, bounds: Bounds) -> list[np.ndarray]:
+    """The connected pieces left when the nodes above the maximum are taken out."""
+    rest = np.flatnonzero(graph.households <= bounds.high)
+    if not len(rest):
+        return []
+    count, labels = connected_components(graph.matrix[rest][:, rest], directed=False)
+    return [rest[labels == label] for label in range(count)]
+
+
+def empty_pieces_hosted(
+    graph: UnitGraph, bounds: Bounds, pieces: list[np.ndarray]
+) -> tuple[dict[int, list[int]], list[np.ndarray]]:
+    """Pieces without households enclosed by oversize nodes join the oversize node they share
+    the longest boundary with, instead of becoming empty grids of their own."""
+    hosted: dict[int, list[int]] = {}
+    kept: list[np.ndarray] = []
+    for piece in pieces:
+        if int(graph.households[piece].sum()) == 0:
+            border: dict[int, float] = {}
+            for node in piece.tolist():
+                for m, length in graph.neighbours[node].items():
+                    if graph.households[m] > bounds.high:
+                        border[m] = border.get(m, 0.0) + length
+            if border:
+                host = max(sorted(border), key=lambda m: border[m])
+                hosted.setdefault(host, []).extend(piece.tolist())
+                continue
+        kept.append(piece)
+    return hosted, kept
+
+
+def unit_order(units: Sequence[Unit]) -> list[Unit]:
+    """Units in a stable order that does not depend on the order they came in."""
+    return sorted(units, key=lambda u: (str(u.id), type(u.id).__name__))
+
+
+def compound_order(compounds: Sequence[Compound]) -> list[Compound]:
+    return sorted(compounds, key=lambda c: (str(c.id), type(c.id).__name__, c.geometry.wkb))
+
+
+@dataclass
+class Analysis:
+    """A village's units as graphs, with what the graph proves about the bounds."""
+
+    units: list[Unit]  # in unit_order
+    bounds: Bounds
+    geometries: list[BaseGeometry]
+    transformer: Transformer
+    compound_of: np.ndarray  # unit -> node of base_graph (compounds joined)
+    base_graph: UnitGraph
+    group_of: np.ndarray  # unit -> node of graph (compounds and forced groups joined)
+    graph: UnitGraph
+    touched: list[tuple[Compound, list[int]]]
+    dead_ends: list[DeadEnd]
+    stuck: set[int]
+    pieces: list[np.ndarray]  # pieces of graph without oversize nodes
+
+    def unit_ids(self, nodes: Sequence[int]) -> list[Hashable]:
+        return [self.units[i].id for i in np.flatnonzero(np.isin(self.group_of, list(nodes)))]
+
+
+def analyse(
+    units: Sequence[Unit],
+    compounds: Sequence[Compound],
+    *,
+    min_households: int,
+    max_households: int,
+    village: Hashable,
+) -> Analysis:
+    """Validate, sort, project, build the graph and join the units that must share a grid."""
+    if not 0 < min_households <= max_households:
+        raise DivisionInputError(
+            "bounds", f"need 0 < min <= max, got {min_households}-{max_households}"
+        )
+    if not units:
+        raise DivisionInputError(f"village {village!r}", "has no units")
+    validate_units(units)
+    units = unit_order(units)
+    compounds = compound_order(compounds)
+    bounds = Bounds(min_households, max_households)
+    geometries = [u.geometry for u in units]
+    transformer = local_equal_area(geometries)
+    projected = project(geometries, transformer)
+    projected_compounds = project([c.geometry for c in compounds], transformer)
+    households = np.asarray([int(u.households) for u in units], dtype=np.int64)
+    compound_of, touched = _compound_groups(projected, compounds, projected_compounds)
+    pairs = shared_boundaries(projected)
+    base_graph = build_graph(households, projected, pairs, compound_of)
+    graph, group_of = base_graph, compound_of
+    dead_ends: list[DeadEnd] = []
+    for _ in range(FORCED_ROUNDS):
+        merged, dead_ends = forced_groups(graph, bounds)
+        if merged is None:
+            break
+        group_of = merged[group_of]
+        graph = build_graph(households, projected, pairs, group_of)
+    else:
+        dead_ends = forced_groups(graph, bounds)[1]  # named on the final graph
+    return Analysis(
+        units=units,
+        bounds=bounds,
+        geometries=geometries,
+        transformer=transformer,
+        compound_of=compound_of,
+        base_graph=base_graph,
+        group_of=group_of,
+        graph=graph,
+        touched=touched,
+        dead_ends=dead_ends,
+        stuck=_stuck_nodes(graph, bounds, dead_ends),
+        pieces=nonoversize_pieces(graph, bounds),
+    )
 
 
 def divide_village(
@@ -192,47 +303,40 @@ def divide_village(
 ) -> VillageDivision:
     """Grids of whole, contiguous units within [min, max] households where the village allows.
 
+    The units are sorted by id first, so the same units in any order give the same grids.
     Raises DivisionInputError for input that cannot be divided at all.
     """
     started = time.perf_counter()
-    if not 0 < min_households <= max_households:
-        raise DivisionInputError(
-            "bounds", f"need 0 < min <= max, got {min_households}-{max_households}"
-        )
-    if not units:
-        raise DivisionInputError(f"village {village!r}", "has no units")
-    validate_units(units)
-    bounds = Bounds(min_households, max_households)
-    geometries = [u.geometry for u in units]
-    transformer = local_equal_area(geometries)
-    projected = project(geometries, transformer)
-    projected_compounds = project([c.geometry for c in compounds], transformer)
-    households = np.asarray([int(u.households) for u in units], dtype=np.int64)
-    group_of, touched = _compound_groups(projected, compounds, projected_compounds)
-    pairs = shared_boundaries(projected)
-    graph = build_graph(households, projected, pairs, group_of)
-    dead_ends: list[DeadEnd] = []
-    for _ in range(FORCED_ROUNDS):
-        merged, dead_ends = forced_groups(graph, bounds)
-        if merged is None:
-            break
-        group_of = merged[group_of]
-        graph = build_graph(households, projected, pairs, group_of)
-    else:
-        dead_ends = forced_groups(graph, bounds)[1]  # named on the final graph
-    stuck = _stuck_nodes(graph, bounds, dead_ends)
+    analysis = analyse(
+        units,
+        compounds,
+        min_households=min_households,
+        max_households=max_households,
+        village=village,
+    )
+    assignment, _ = _best_attempt(analysis.graph, analysis.bounds, seed, analysis.stuck)
+    grids = grids_of(
+        analysis,
+        [(assignment.members[g], g in assignment.fixed) for g in sorted(assignment.members)],
+    )
+    return division_of(analysis, grids, village, started)
 
-    assignment, pieces = _best_attempt(graph, bounds, seed, stuck)
 
-    units_of_node: list[list[int]] = [[] for _ in range(graph.size)]
-    for unit_index, node in enumerate(group_of.tolist()):
-        units_of_node[node].append(unit_index)
-    grids = _grids(assignment, units_of_node, units, geometries, transformer)
-    problems = _problems(units, touched, group_of, graph, pieces, bounds, grids, village, dead_ends)
+def division_of(
+    analysis: Analysis, grids: tuple[Grid, ...], village: Hashable, started: float
+) -> VillageDivision:
+    problems = _problems(analysis, grids, village)
     return VillageDivision(
         village=village,
         grids=grids,
-        report=_report(village, units, grids, bounds, problems, time.perf_counter() - started),
+        report=_report(
+            village,
+            analysis.units,
+            grids,
+            analysis.bounds,
+            problems,
+            time.perf_counter() - started,
+        ),
     )
 
 
@@ -248,21 +352,29 @@ def _outline(parts: Sequence[BaseGeometry]) -> BaseGeometry:
     return shapely.union_all(parts)
 
 
-def _grids(
-    assignment: Assignment,
-    units_of_node: list[list[int]],
-    units: Sequence[Unit],
-    geometries: Sequence[BaseGeometry],
-    transformer: Transformer,
+def grids_of(
+    analysis: Analysis,
+    parts: Iterable[tuple[Iterable[int], bool]],
+    *,
+    node_of: np.ndarray | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> tuple[Grid, ...]:
+    """Grids from (nodes, oversize) parts: nodes of ``analysis.graph``, or of the graph
+    ``node_of`` maps units to; numbered W->E, N->S unless ``numbers`` gives each its number."""
+    units, geometries = analysis.units, analysis.geometries
+    node_of = analysis.group_of if node_of is None else node_of
+    units_of_node: dict[int, list[int]] = {}
+    for unit_index, node in enumerate(node_of.tolist()):
+        units_of_node.setdefault(node, []).append(unit_index)
     unit_lists = []
-    for grid in sorted(assignment.members):
-        indices = sorted(u for node in assignment.members[grid] for u in units_of_node[node])
-        unit_lists.append((indices, grid in assignment.fixed))
+    for nodes, fixed in parts:
+        indices = sorted(u for node in nodes for u in units_of_node.get(node, []))
+        unit_lists.append((indices, fixed))
     outlines = [_outline([geometries[i] for i in idx]) for idx, _ in unit_lists]
-    measured = project(outlines, transformer)
-    keys = [min(str(units[i].id) for i in idx) for idx, _ in unit_lists]
-    numbers = sequence_numbers(outlines, keys)
+    measured = project(outlines, analysis.transformer)
+    if numbers is None:
+        keys = [min(str(units[i].id) for i in idx) for idx, _ in unit_lists]
+        numbers = sequence_numbers(outlines, keys)
     grids = [
         Grid(
             seq=numbers[g],
@@ -277,17 +389,25 @@ def _grids(
     return tuple(sorted(grids, key=lambda grid: grid.seq))
 
 
-def _problems(
-    units: Sequence[Unit],
-    touched: list[tuple[Compound, list[int]]],
-    group_of: np.ndarray,
-    graph: UnitGraph,
-    pieces: list[np.ndarray],
-    bounds: Bounds,
-    grids: tuple[Grid, ...],
-    village: Hashable,
-    dead_ends: list[DeadEnd],
-) -> tuple[str, ...]:
+def _infeasible_pieces(analysis: Analysis) -> list[tuple[np.ndarray, int, int]]:
+    """Pieces no number of grids within bounds can take: (nodes, households, grid count)."""
+    bounds, households = analysis.bounds, analysis.graph.households
+    found = []
+    for piece in analysis.pieces:
+        total = int(households[piece].sum())
+        k = bounds.grid_count(total)
+        if total and not bounds.low * k <= total <= bounds.high * k:
+            found.append((piece, total, k))
+    return found
+
+
+def _problems(analysis: Analysis, grids: tuple[Grid, ...], village: Hashable) -> tuple[str, ...]:
+    units, graph, group_of, bounds = (
+        analysis.units,
+        analysis.graph,
+        analysis.group_of,
+        analysis.bounds,
+    )
     problems: list[str] = []
     total = sum(int(u.households) for u in units)
     name = f"village {village!r}"
@@ -296,7 +416,7 @@ def _problems(
         problems.append(
             f"{name}: {total} households, fewer than the minimum {bounds.low}: one grid"
         )
-    for compound, members in touched:
+    for compound, members in analysis.touched:
         node = int(group_of[members[0]])
         if len(members) > 1 and graph.households[node] > bounds.high:
             problems.append(
@@ -304,38 +424,39 @@ def _problems(
                 f" with {int(graph.households[node])} households, above the maximum"
                 f" {bounds.high}: {OVERSIZE_NOTE}"
             )
+    by_id = {u.id: u for u in units}
     for grid in grids:
-        if grid.oversize and len(grid.unit_ids) == 1:
-            problems.append(
-                f"unit {grid.unit_ids[0]!r}: {grid.households} households alone exceed the"
-                f" maximum {bounds.high}: {OVERSIZE_NOTE}"
-            )
-    if total >= bounds.low:
-        for piece in pieces:
-            piece_total = int(graph.households[piece].sum())
-            k = bounds.grid_count(piece_total)
-            if bounds.low * k <= piece_total <= bounds.high * k:
-                continue
-            ids = _listed([units[i].id for i in np.flatnonzero(np.isin(group_of, piece))])
-            where = (
-                ""
-                if len(pieces) == 1
-                else " (cut off from the rest by oversize units or no shared boundary)"
-            )
-            problems.append(
-                f"{name}: units {ids}{where} hold {piece_total} households, which no number of"
-                f" grids of {limits} can take: {k} grid(s) of {piece_total / k:.0f} on average"
-            )
-    explained = any("which no number" in p for p in problems) or total < bounds.low
-    if not explained:
-        index_of = {unit.id: i for i, unit in enumerate(units)}
-        for grid in grids:
-            if not grid.oversize and not grid.in_range(bounds.low, bounds.high):
-                nodes = {int(group_of[index_of[u]]) for u in grid.unit_ids}
+        if grid.oversize:
+            heavy = [u for u in grid.unit_ids if by_id[u].households > 0]
+            if len(heavy) == 1:
                 problems.append(
-                    f"{name}: grid {grid.seq:02d} has {grid.households} households, outside"
-                    f" {limits}: {_why_stuck(graph, nodes, bounds, units, group_of, dead_ends)}"
+                    f"unit {heavy[0]!r}: {by_id[heavy[0]].households} households alone exceed"
+                    f" the maximum {bounds.high}: {OVERSIZE_NOTE}"
                 )
+    infeasible = _infeasible_pieces(analysis) if total >= bounds.low else []
+    for piece, piece_total, k in infeasible:
+        where = (
+            ""
+            if len(analysis.pieces) == 1
+            else " (cut off from the rest by oversize units or no shared boundary)"
+        )
+        problems.append(
+            f"{name}: units {_listed(analysis.unit_ids(piece))}{where} hold {piece_total}"
+            f" households, which no number of grids of {limits} can take: {k} grid(s) of"
+            f" {piece_total / k:.0f} on average"
+        )
+    index_of = {unit.id: i for i, unit in enumerate(units)}
+    for grid in grids:
+        if grid.oversize or grid.in_range(bounds.low, bounds.high):
+            continue
+        nodes = {int(group_of[index_of[u]]) for u in grid.unit_ids}
+        reason = proven_reason(analysis, nodes, infeasible) or (
+            f"no move or re-split with its neighbours brought it within bounds; {HEURISTIC_NOTE}"
+        )
+        problems.append(
+            f"{name}: grid {grid.seq:02d} has {grid.households} households, outside"
+            f" {limits}: {reason}"
+        )
     if len(grids) > MAX_SEQUENCE:
         problems.append(
             f"{name}: {len(grids)} grids, more than the {MAX_SEQUENCE} a 2-digit sequence holds"
@@ -343,25 +464,31 @@ def _problems(
     return tuple(problems)
 
 
-def _why_stuck(
-    graph: UnitGraph,
+def proven_reason(
+    analysis: Analysis,
     nodes: set[int],
-    bounds: Bounds,
-    units: Sequence[Unit],
-    group_of: np.ndarray,
-    dead_ends: list[DeadEnd],
-) -> str:
-    """Name the units that no grid within bounds can hold, when the graph shows them."""
-
-    def unit_ids(node_ids: Sequence[int]) -> str:
-        return _listed([units[i].id for i in np.flatnonzero(np.isin(group_of, node_ids))])
-
-    for dead_end in dead_ends:
+    infeasible: list[tuple[np.ndarray, int, int]] | None = None,
+) -> str | None:
+    """Why no division within bounds can put the grid holding ``nodes`` within bounds, when
+    the graph proves it; None when nothing is proven."""
+    graph, bounds = analysis.graph, analysis.bounds
+    total = int(graph.households.sum())
+    if total < bounds.low:
+        return f"the village holds {total} households, fewer than the minimum {bounds.low}"
+    if infeasible is None:
+        infeasible = _infeasible_pieces(analysis)
+    for piece, piece_total, _ in infeasible:
+        if nodes & set(piece.tolist()):
+            return (
+                f"it lies in units {_listed(analysis.unit_ids(piece))}, which hold {piece_total}"
+                f" households that no number of grids of {bounds.low}-{bounds.high} can take"
+            )
+    for dead_end in analysis.dead_ends:
         if nodes & {dead_end.hub, *dead_end.branch_nodes}:
             return (
-                f"units {unit_ids([dead_end.hub])} are the only way into units"
-                f" {unit_ids(dead_end.branch_nodes)}, and each part cut off this way holds"
-                f" fewer than {bounds.low} households; together they hold"
+                f"units {_listed(analysis.unit_ids([dead_end.hub]))} are the only way into units"
+                f" {_listed(analysis.unit_ids(dead_end.branch_nodes))}, and each part cut off"
+                f" this way holds fewer than {bounds.low} households; together they hold"
                 f" {dead_end.households}, above {bounds.high}"
             )
     for node in sorted(nodes):
@@ -374,13 +501,24 @@ def _why_stuck(
         if own < bounds.low and all(own + p > bounds.high for p in partners):
             smallest = f" (smallest neighbour {min(partners)})" if partners else ""
             return (
-                f"units {unit_ids([node])} hold {own} households, and every neighbour that is"
-                f" not oversize would take them above {bounds.high}{smallest}"
+                f"units {_listed(analysis.unit_ids([node]))} hold {own} households, and every"
+                f" neighbour that is not oversize would take them above {bounds.high}{smallest}"
             )
-    return (
-        "no move or re-split with its neighbours brought it within bounds; the search is"
-        " heuristic, so a division within bounds may still exist"
-    )
+    allowed = frozenset(np.flatnonzero(graph.households <= bounds.high).tolist())
+    for node in sorted(nodes):
+        if node in allowed and holdable(graph, node, allowed, bounds) is False:
+            return (
+                f"no connected set of units of {bounds.low}-{bounds.high} households can hold"
+                f" units {_listed(analysis.unit_ids([node]))}"
+            )
+    for piece in analysis.pieces:
+        members = piece.tolist()
+        if nodes & set(members) and partition_exists(graph, members, bounds) is False:
+            return (
+                f"a search of every way to split the {len(members)} unit group(s) around it"
+                f" found none with all grids within {bounds.low}-{bounds.high}"
+            )
+    return None
 
 
 def _report(
@@ -392,6 +530,7 @@ def _report(
     seconds: float,
 ) -> VillageReport:
     compactness = [g.polsby_popper for g in grids]
+    oversize_grid = {u: g.oversize for g in grids for u in g.unit_ids}
     return VillageReport(
         village=village,
         households=sum(int(u.households) for u in units),
@@ -401,7 +540,7 @@ def _report(
         grids_below_min=sum(g.households < bounds.low for g in grids),
         grids_above_max=sum(g.households > bounds.high for g in grids),
         oversize_unit_ids=tuple(
-            g.unit_ids[0] for g in grids if g.oversize and len(g.unit_ids) == 1
+            u.id for u in units if u.households > bounds.high and oversize_grid.get(u.id)
         ),
         polsby_popper_mean=float(np.mean(compactness)) if compactness else math.nan,
         polsby_popper_min=float(np.min(compactness)) if compactness else math.nan,

@@ -91,6 +91,30 @@ def _summed_compactness(graph: UnitGraph, parts: list[frozenset[int]]) -> float:
     return total
 
 
+def partition_exists(graph: UnitGraph, nodes: list[int], bounds: Bounds) -> bool | None:
+    """Whether ``nodes`` split into connected parts within the bounds; None when too many
+    nodes or the search ran out of steps before deciding."""
+    if len(nodes) > EXACT_MAX_NODES:
+        return None
+    weights = graph.households.tolist()
+    budget = _Budget(SEARCH_BUDGET)
+    for _ in _partitions(graph, frozenset(nodes), weights, bounds, budget):
+        return True
+    return False if budget.left > 0 else None
+
+
+def holdable(
+    graph: UnitGraph, node: int, allowed: frozenset[int], bounds: Bounds, steps: int = 5_000
+) -> bool | None:
+    """Whether some connected set of ``allowed`` nodes containing ``node`` holds households
+    within the bounds; None when the search ran out of steps before deciding."""
+    budget = _Budget(steps)
+    weights = graph.households.tolist()
+    for _ in _connected_subsets(graph, node, allowed, weights, bounds, budget):
+        return True
+    return False if budget.left > 0 else None
+
+
 def exact_split(graph: UnitGraph, nodes: list[int], bounds: Bounds) -> list[list[int]] | None:
     """The most compact partition of ``nodes`` into connected parts within the bounds."""
     if len(nodes) > EXACT_MAX_NODES:

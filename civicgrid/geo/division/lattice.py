@@ -1,8 +1,12 @@
-"""Generated villages of jittered lattice cells, for tests and the growth benchmark."""
+"""Generated villages of jittered lattice cells and synthetic growth, for tests and benchmarks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 import numpy as np
+import shapely
 from shapely.geometry import Polygon
 
 from civicgrid.geo.division.model import Unit
@@ -40,3 +44,17 @@ def lattice_units(
             ring = [(float(xs[i, j]), float(ys[i, j])) for i, j in corners]
             units.append(Unit(f"r{r:04d}c{c:04d}", Polygon(ring), int(households[r, c])))
     return units
+
+
+def add_estate(
+    units: Sequence[Unit], added: int, spread: int, rng: np.random.Generator
+) -> list[Unit]:
+    """A new estate: ``added`` households over the ``spread`` units nearest a random unit."""
+    centres = shapely.centroid(np.asarray([u.geometry for u in units], dtype=object))
+    centre = centres[int(rng.integers(len(units)))]
+    nearest = np.argsort(shapely.distance(centres, centre), kind="stable")[:spread]
+    shares = rng.multinomial(added, np.full(len(nearest), 1.0 / len(nearest)))
+    grown = list(units)
+    for index, extra in zip(nearest.tolist(), shares.tolist(), strict=True):
+        grown[index] = replace(grown[index], households=grown[index].households + extra)
+    return grown
