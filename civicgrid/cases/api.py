@@ -203,11 +203,22 @@ def case_duplicates(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
     return _duplicates(selectors.case_for(_actor(request), ref))
 
 
-@router.post("/{ref}/actions/{action}", response=CaseOut, summary="Take a workflow action")
+@router.post(
+    "/{ref}/actions/{action}",
+    response=CaseOut,
+    summary="Take a workflow action",
+    description="`recall` with a `department` recalls the case and dispatches it there.",
+)
 def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) -> dict[str, Any]:
     actor = _actor(request)
     case = selectors.case_for(actor, ref)
     params = payload.dict(exclude={"version", "acting_as"}, exclude_none=True)
+    if action == workflow.Action.RECALL and params.get("department"):
+        # Recall and re-dispatch to the named department: two events, one transaction.
+        services.case_redispatch(case=case, actor=actor, version=payload.version,
+                                 note=payload.note, department=params["department"],
+                                 deadline=params.get("deadline"))  # fmt: skip
+        return case_out(case)
     services.case_transition(
         case=case, action=action, actor=actor, version=payload.version,
         acting_as=payload.acting_as, **params,

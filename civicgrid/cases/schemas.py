@@ -18,6 +18,12 @@ class CaseIn(Schema):
     reporter_name: str = Field("", description="a resident reporting through staff")
     reporter_phone: str = ""
     on_the_spot: bool = Field(False, description="resolved on the spot: closed at once")
+    measures: str = Field(
+        "", description="resolved on the spot: what was done (persuasion and education)"
+    )
+    complied: bool | None = Field(
+        None, description="resolved on the spot: whether the party complied (required then)"
+    )
     photos: list[str] = Field(
         [], description="before photos, base64 (JPEG, PNG or WebP), at most 5", max_length=5
     )
@@ -102,6 +108,7 @@ class ActionIn(Schema):
     into: str | None = Field(None, description="case number or id to merge into")
     rating: int | None = None
     comment: str = ""
+    phone: str | None = Field(None, description="rate: the phone the resident reported with")
     acting_as: str | None = Field(None, description="which of your roles acts")
 
 

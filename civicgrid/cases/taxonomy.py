@@ -34,12 +34,13 @@ STEP_OF_STATE = {
     "dispatched": "dispose",
     "disposed": "verify",
     "verified": "close",
+    "local": "local",  # the village committee resolves it or sends it on
 }
-STEPS = ("file", "dispatch", "dispose", "verify", "close")
+STEPS = ("file", "dispatch", "dispose", "verify", "close", "local")
 STEP_DEFAULTS = {
-    "normal": {"file": "4h", "dispatch": "4h", "verify": "2d", "close": "1d"},
-    "urgent": {"file": "2h", "dispatch": "2h", "verify": "1d", "close": "4h"},
-    "critical": {"file": "1h", "dispatch": "1h", "verify": "4h", "close": "2h"},
+    "normal": {"file": "4h", "dispatch": "4h", "verify": "2d", "close": "1d", "local": "3d"},
+    "urgent": {"file": "2h", "dispatch": "2h", "verify": "1d", "close": "4h", "local": "1d"},
+    "critical": {"file": "1h", "dispatch": "1h", "verify": "4h", "close": "2h", "local": "4h"},
 }
 
 

@@ -22,6 +22,7 @@ class State(StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"
     MERGED = "merged"
+    LOCAL = "local"  # handed to the village committee to resolve locally
 
 
 STATE_LABELS = {
@@ -33,6 +34,7 @@ STATE_LABELS = {
     State.CLOSED: _("closed"),
     State.REJECTED: _("rejected"),
     State.MERGED: _("merged"),
+    State.LOCAL: _("with the village committee"),
 }
 
 # Code branches on these categories, never on the fine states (see FixMyStreet's states).
@@ -66,6 +68,11 @@ class Action(StrEnum):
     CLOSE = "close"
     RATE = "rate"
     MARK_OVERDUE = "mark_overdue"
+    RECALL = "recall"
+    REOPEN = "reopen"
+    HAND_TO_VILLAGE = "hand_to_village"
+    RESOLVE_LOCALLY = "resolve_locally"
+    SEND_TO_CENTER = "send_to_center"
 
 
 ACTION_LABELS = {
@@ -86,6 +93,11 @@ ACTION_LABELS = {
     Action.CLOSE: _("close"),
     Action.RATE: _("rate"),
     Action.MARK_OVERDUE: _("mark overdue"),
+    Action.RECALL: _("recall from the department"),
+    Action.REOPEN: _("reopen for rework"),
+    Action.HAND_TO_VILLAGE: _("hand to the village committee"),
+    Action.RESOLVE_LOCALLY: _("resolve locally"),
+    Action.SEND_TO_CENTER: _("send on to the center"),
 }
 
 
@@ -95,6 +107,7 @@ class Actor(StrEnum):
     GRID_ADMINISTRATOR = "grid_admin"
     GRID_LEADER = "grid_leader"
     DEPUTY_GRID_LEADER = "deputy_leader"
+    VILLAGE_OFFICER = "village_officer"
     DISPATCHER = "dispatcher"
     DEPARTMENT_OFFICER = "department_officer"
     ASSESSOR = "assessor"
@@ -106,6 +119,7 @@ FIELD_STAFF = frozenset({Actor.GRID_ADMINISTRATOR, Actor.GRID_LEADER, Actor.DEPU
 DISPATCH = frozenset({Actor.DISPATCHER})
 DEPARTMENT = frozenset({Actor.DEPARTMENT_OFFICER})
 VERIFIERS = FIELD_STAFF | {Actor.ASSESSOR}
+VILLAGE = frozenset({Actor.VILLAGE_OFFICER})
 
 
 class Check(StrEnum):
@@ -123,6 +137,10 @@ class Check(StrEnum):
     DEPARTMENT_KNOWN = "department_known"
     DEADLINE_PASSED = "deadline_passed"
     STEP_NOT_MARKED = "step_not_marked"
+    DEPARTMENT_STAFFED = "department_staffed"  # after DEPARTMENT_KNOWN: an active officer
+    REOPENABLE = "reopenable"  # closed after disposal, rated unsatisfied by a resident
+    STAFF_REPORT = "staff_report"  # reported by an administrator (who hands it on himself)
+    VILLAGE_STAFFED = "village_staffed"  # the case's village has an active village officer
 
 
 @dataclass(frozen=True)
@@ -147,15 +165,23 @@ A = Action
 C = Check
 
 TRANSITIONS: tuple[Transition, ...] = (
-    T(None, A.REPORT, R.REPORTED, FIELD_STAFF | {Actor.RESIDENT, Actor.SYSTEM},
+    # A dispatcher reports on behalf of a caller (phone intake): the caller is the reporter.
+    T(None, A.REPORT, R.REPORTED, FIELD_STAFF | DISPATCH | {Actor.RESIDENT, Actor.SYSTEM},
       requires=("category", "description"), restarts_clock=True),
-    T(None, A.RESOLVE_ON_SPOT, R.CLOSED, FIELD_STAFF, requires=("category", "description")),
+    T(None, A.RESOLVE_ON_SPOT, R.CLOSED, FIELD_STAFF,
+      requires=("category", "description", "measures", "complied")),
     T(R.REPORTED, A.FILE, R.FILED, DISPATCH, restarts_clock=True),
     T(R.REPORTED, A.REJECT, R.REJECTED, DISPATCH, requires=("note",)),
     T(R.REPORTED, A.MERGE, R.MERGED, DISPATCH, requires=("into",),
       checks=(C.MERGE_TARGET_OPEN,)),
-    T(R.FILED, A.DISPATCH, R.DISPATCHED, DISPATCH, checks=(C.DEPARTMENT_KNOWN,),
+    T(R.REPORTED, A.HAND_TO_VILLAGE, R.LOCAL, DISPATCH | FIELD_STAFF,
+      checks=(C.STAFF_REPORT, C.VILLAGE_STAFFED), restarts_clock=True),
+    T(R.LOCAL, A.RESOLVE_LOCALLY, R.CLOSED, VILLAGE, requires=("result",)),
+    T(R.LOCAL, A.SEND_TO_CENTER, R.REPORTED, VILLAGE, requires=("note",),
       restarts_clock=True),
+    T(R.FILED, A.DISPATCH, R.DISPATCHED, DISPATCH,
+      checks=(C.DEPARTMENT_KNOWN, C.DEPARTMENT_STAFFED), restarts_clock=True),
+    T(R.DISPATCHED, A.RECALL, R.FILED, DISPATCH, requires=("note",), restarts_clock=True),
     T(R.DISPATCHED, A.RETURN, R.FILED, DEPARTMENT, requires=("note",),
       checks=(C.ASSIGNED_DEPARTMENT,), restarts_clock=True),
     T(R.DISPATCHED, A.DISPOSE, R.DISPOSED, DEPARTMENT, requires=("result",),
@@ -174,12 +200,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     T(R.DISPOSED, A.VERIFY_FAIL, R.DISPATCHED, VERIFIERS, requires=("note",),
       checks=(C.VERIFIER,), restarts_clock=True),
     T(R.VERIFIED, A.CLOSE, R.CLOSED, DISPATCH),
+    T(R.CLOSED, A.REOPEN, R.DISPATCHED, DISPATCH, checks=(C.REOPENABLE,),
+      restarts_clock=True),
     T(R.CLOSED, A.RATE, R.CLOSED, frozenset({Actor.RESIDENT}), requires=("rating",),
       checks=(C.REPORTING_RESIDENT, C.NOT_RATED)),
     *(
     T(state, A.MARK_OVERDUE, state, frozenset({Actor.SYSTEM}),
       checks=(C.DEADLINE_PASSED, C.STEP_NOT_MARKED))
-    for state in (R.REPORTED, R.FILED, R.DISPATCHED, R.DISPOSED, R.VERIFIED)
+    for state in (R.REPORTED, R.LOCAL, R.FILED, R.DISPATCHED, R.DISPOSED, R.VERIFIED)
     ),
 )  # fmt: skip
 

@@ -84,6 +84,7 @@ def _mount_routers() -> None:
     api.add_router("/people", people_router)
     api.add_router("/registry", "civicgrid.registry.api.router")
     api.add_router("/cases", "civicgrid.cases.api.router")
+    api.add_router("/reopen-requests", "civicgrid.public.api.router")
 
 
 _mount_routers()

@@ -3,12 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from civicgrid.core.errors import DomainError
 from civicgrid.public.models import (
     HiddenCase,
     Open311Key,
@@ -17,7 +14,7 @@ from civicgrid.public.models import (
     ReopenRequest,
     ServiceAttribute,
 )
-from civicgrid.public.services import open311_key_create, reopen_decide
+from civicgrid.public.services import open311_key_create
 
 
 class ServiceAttributeInline(admin.TabularInline):
@@ -58,31 +55,16 @@ class PublicReportAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(description=gettext_lazy("Grant: open a follow-up case"))
-def grant(modeladmin: Any, request: HttpRequest, queryset: QuerySet[ReopenRequest]) -> None:
-    _decide(request, queryset, grant=True)
-
-
-@admin.action(description=gettext_lazy("Refuse"))
-def refuse(modeladmin: Any, request: HttpRequest, queryset: QuerySet[ReopenRequest]) -> None:
-    _decide(request, queryset, grant=False)
-
-
-def _decide(request: HttpRequest, queryset: QuerySet[ReopenRequest], *, grant: bool) -> None:
-    for row in queryset:
-        try:
-            reopen_decide(request=row, grant=grant, actor=request.user)  # type: ignore[arg-type]
-        except DomainError as exc:
-            messages.error(request, f"{row.case}: {exc.message}")
-
-
 @admin.register(ReopenRequest)
 class ReopenRequestAdmin(admin.ModelAdmin):
     list_display = ["case", "rating", "status", "created_at", "follow_up", "decided_by"]
     list_filter = ["status"]
+    # Decided by a dispatcher on the center's case page (a workflow transition), not here.
     readonly_fields = ["case", "rating", "reason", "status", "follow_up", "decided_by",
-                       "decided_at", "created_at"]  # fmt: skip
-    actions = [grant, refuse]
+                       "decided_at", "decision_note", "created_at"]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(HiddenCase)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Attachment, Case
 from civicgrid.cases.selectors import case_events
+from civicgrid.cases.services.rules import resident_proves_reporter
 from civicgrid.cases.workflow import (
     ACTION_LABELS,
     OPEN_STATES,
@@ -271,10 +271,6 @@ def public_case(case: Case) -> PublicCase:
 # ---------------------------------------------------------------------------- the reporter
 
 
-def normalize_phone(value: str) -> str:
-    return re.sub(r"[\s\-()]", "", value or "")
-
-
 def tracked_case(number: str, *, token: str = "", phone: str = "") -> Case:
     """The reporter's own case: the number plus the private token or the phone given.
 
@@ -283,14 +279,8 @@ def tracked_case(number: str, *, token: str = "", phone: str = "") -> Case:
     case = _cases().select_related("public_report").filter(number=number.strip()).first()
     if case is not None and token and case.follow_token_matches(token):
         return case
-    wanted = normalize_phone(phone)
-    if (
-        case is not None
-        and wanted
-        and case.reporter_phone
-        and secrets.compare_digest(normalize_phone(case.reporter_phone), wanted)
-        and hasattr(case, "public_report")
-    ):
+    # A public report, or a call registered by the center (phone intake): both residents'.
+    if case is not None and phone and resident_proves_reporter(case, phone=phone):
         return case
     raise NotFound(_("No case with this number and this tracking link or phone number."))
 

@@ -26,8 +26,13 @@ from PIL import Image, UnidentifiedImageError
 from civicgrid.cases.models import Case
 from civicgrid.cases.photos import attachment_add
 from civicgrid.cases.services import case_report, case_transition
+from civicgrid.cases.services.rules import (
+    UNSATISFIED_AT_MOST,
+    normalize_phone,
+    resident_proves_reporter,
+)
 from civicgrid.cases.workflow import Action, Actor, State
-from civicgrid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from civicgrid.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.people.models import Role, User
 from civicgrid.people.services import token_digest
@@ -61,7 +66,6 @@ def photo_max_bytes() -> int:
 MAX_PHOTOS = 3
 DESCRIPTION_MAX = 4000
 REOPEN_DAYS = 7
-UNSATISFIED_AT_MOST = 2  # ratings 1 and 2 may ask to reopen
 
 
 # ---------------------------------------------------------------------------- services list
@@ -150,7 +154,7 @@ def request_digest(fields: dict[str, Any]) -> str:
 
 
 def _check_phone(phone: str) -> str:
-    phone = selectors.normalize_phone(phone)
+    phone = normalize_phone(phone)
     if phone and not re.fullmatch(r"\+?\d{7,15}", phone):
         raise ValidationFailed(_("Give a phone number of 7 to 15 digits."), field="phone")
     return phone
@@ -361,14 +365,19 @@ def _source_note(data: PublicReportIn) -> str:
 
 
 @transaction.atomic
-def case_rate(*, case: Case, token: str, rating: int, comment: str, reopen: bool = False,
-              ) -> ReopenRequest | None:  # fmt: skip
-    """The reporter's rating through the workflow; an unsatisfied one may ask to reopen."""
+def case_rate(*, case: Case, token: str = "", phone: str = "", rating: int, comment: str,
+              reopen: bool = False) -> ReopenRequest | None:  # fmt: skip
+    """The reporter's rating through the workflow; an unsatisfied one may ask to reopen.
+
+    The reporter proves who they are by the private link's ``token`` or by the ``phone``
+    they gave (the tracking page reached by case number and phone).
+    """
     case_transition(case=case, action=Action.RATE, actor=None, acting_as=Actor.RESIDENT,
-                    version=case.version, rating=rating, comment=comment, token=token)  # fmt: skip
+                    version=case.version, rating=rating, comment=comment, token=token,
+                    phone=phone)  # fmt: skip
     if not reopen:
         return None
-    return reopen_request_create(case=case, token=token, reason=comment)
+    return reopen_request_create(case=case, token=token, phone=phone, reason=comment)
 
 
 def can_ask_reopen(case: Case, now: dt.datetime | None = None) -> bool:
@@ -377,6 +386,7 @@ def can_ask_reopen(case: Case, now: dt.datetime | None = None) -> bool:
         case.state == State.CLOSED
         and case.rating is not None
         and case.rating <= UNSATISFIED_AT_MOST
+        and case.department_id is not None
         and case.closed_at is not None
         and moment - case.closed_at <= dt.timedelta(days=REOPEN_DAYS)
         and not ReopenRequest.objects.filter(case=case).exists()
@@ -384,9 +394,10 @@ def can_ask_reopen(case: Case, now: dt.datetime | None = None) -> bool:
 
 
 @transaction.atomic
-def reopen_request_create(*, case: Case, token: str, reason: str) -> ReopenRequest:
+def reopen_request_create(*, case: Case, token: str = "", phone: str = "", reason: str,
+                          ) -> ReopenRequest:  # fmt: skip
     case.refresh_from_db()
-    if not selectors.token_matches(case, token):
+    if not resident_proves_reporter(case, token=token, phone=phone):
         raise PermissionDenied(_("Only the resident who reported the case may ask to reopen it."))
     if not can_ask_reopen(case):
         raise ValidationFailed(
@@ -402,39 +413,41 @@ def reopen_request_create(*, case: Case, token: str, reason: str) -> ReopenReque
 
 @transaction.atomic
 def reopen_decide(*, request: ReopenRequest, grant: bool, actor: User, note: str = "",
-                  ) -> ReopenRequest:  # fmt: skip
-    """The dispatcher's decision; granting opens a follow-up case in the same workflow.
+                  version: int | None = None) -> ReopenRequest:  # fmt: skip
+    """The dispatcher's decision on the center's case page.
 
-    The workflow has no transition out of ``closed``, so a granted request is a new case
-    at the same place and category whose ledger note names the closed one.
+    Granting reopens the same case into rework through the workflow (``reopen``: closed →
+    dispatched to the same department, rework count + 1, a new deadline; one ledger
+    event). Refusing needs a reason, which the resident reads on the tracking page.
+    ``version`` is the case version the dispatcher saw (409 when stale).
     """
     current = ReopenRequest.objects.select_for_update().select_related("case", "case__category")
     request = current.get(pk=request.pk)
     case = request.case
     if request.status != ReopenRequest.Status.PENDING:
         raise ValidationFailed(_("This request has already been decided."), field="status")
-    dispatcher = actor.is_superuser or (
-        actor.has_role(Role.DISPATCHER) and actor.township_id == case.township_id
-    )
-    if not dispatcher:
+    if not (actor.has_role(Role.DISPATCHER) and actor.township_id == case.township_id):
         raise PermissionDenied(_("Only a dispatcher of the township decides on reopening."))
+    note = (note or "").strip()
+    seen = case.version if version is None else version
     if grant:
-        follow_up = case_report(
-            actor=None,
-            acting_as=Actor.SYSTEM,
-            category=case.category.code,
-            description=_("Reopened at the reporter's request (case %(number)s): %(reason)s")
-            % {"number": case.number, "reason": request.reason or "-"},
-            lon=case.lon,
-            lat=case.lat,
-            address=case.address,
-            note=f"reopen:{case.number}",
-        ).case
-        request.follow_up = follow_up
+        case_transition(case=case, action=Action.REOPEN, actor=actor, version=seen,
+                        note=note or request.reason)  # fmt: skip
+    else:
+        if not note:
+            raise ValidationFailed(
+                _("Give the reason for refusing; the resident will read it."), field="note"
+            )
+        if seen != case.version:
+            raise Conflict(
+                _("The case changed since you loaded it (your version %(yours)s, now "
+                  "%(now)s). Reload it and try again.") % {"yours": seen, "now": case.version},
+                field="version",
+            )  # fmt: skip
     request.status = ReopenRequest.Status.GRANTED if grant else ReopenRequest.Status.REFUSED
     request.decided_by = actor
     request.decided_at = timezone.now()
-    request.decision_note = note.strip()[:500]
+    request.decision_note = note[:500]
     request.save()
     return request
 

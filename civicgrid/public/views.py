@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from civicgrid.cases.services.rules import UNSATISFIED_AT_MOST
 from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.geo.selectors import active_grids
 from civicgrid.public import selectors, services
@@ -82,16 +83,40 @@ def report(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _track_context(case: Any, token: str) -> dict[str, Any]:
+# Case number → the phone the resident tracked it with, for this browser session only:
+# the tracking page reached by number and phone may then rate and ask to reopen.
+TRACKED = "public_tracked"
+
+
+def _remember(request: HttpRequest, number: str, phone: str) -> None:
+    tracked = dict(request.session.get(TRACKED) or {})
+    tracked[number] = phone
+    request.session[TRACKED] = tracked
+
+
+def _tracked_phone(request: HttpRequest, number: str) -> str:
+    return str((request.session.get(TRACKED) or {}).get(number, ""))
+
+
+def _track_context(case: Any, token: str, phone: str = "") -> dict[str, Any]:
     view = selectors.public_case(case)
     reopen = getattr(case, "reopen_request", None)
+    proven = bool(token or phone)
+    if token:
+        rate_url = reverse("public:rate", args=[case.number, token])
+        reopen_url = reverse("public:reopen", args=[case.number, token])
+    else:
+        rate_url = reverse("public:tracked_rate", args=[case.number])
+        reopen_url = reverse("public:tracked_reopen", args=[case.number])
     context: dict[str, Any] = {
         "case": view,
         "steps": selectors.timeline(case),
         "token": token,
         "reopen": reopen,
-        "can_rate": bool(token) and case.state == "closed" and case.rating is None,
-        "can_reopen": bool(token) and services.can_ask_reopen(case),
+        "rate_url": rate_url,
+        "reopen_url": reopen_url,
+        "can_rate": proven and case.state == "closed" and case.rating is None,
+        "can_reopen": proven and services.can_ask_reopen(case),
     }
     if context["can_rate"]:
         context["rate_form"] = RateForm()
@@ -111,8 +136,49 @@ def track(request: HttpRequest) -> HttpResponse:
         except NotFound as exc:
             form.add_error(None, str(exc.message))
             return render(request, "public/track_form.html", {"form": form}, status=404)
-        return render(request, "public/track.html", _track_context(case, ""))
+        _remember(request, case.number, form.cleaned_data["phone"])
+        return redirect("public:tracked", case.number)
     return render(request, "public/track_form.html", {"form": form})
+
+
+def _case_by_session(request: HttpRequest, number: str) -> Any:
+    """The case tracked by number and phone earlier in this session, else ``None``."""
+    phone = _tracked_phone(request, number)
+    if not phone:
+        return None
+    try:
+        return selectors.tracked_case(number, phone=phone)
+    except NotFound:
+        return None
+
+
+def tracked(request: HttpRequest, number: str) -> HttpResponse:
+    found = _case_by_session(request, number)
+    if found is None:
+        return redirect("public:track")
+    return render(
+        request,
+        "public/track.html",
+        _track_context(found, "", phone=_tracked_phone(request, number)),
+    )
+
+
+@require_POST
+def tracked_rate(request: HttpRequest, number: str) -> HttpResponse:
+    found = _case_by_session(request, number)
+    if found is None:
+        return redirect("public:track")
+    _rate(request, found, phone=_tracked_phone(request, number))
+    return redirect("public:tracked", number)
+
+
+@require_POST
+def tracked_reopen(request: HttpRequest, number: str) -> HttpResponse:
+    found = _case_by_session(request, number)
+    if found is None:
+        return redirect("public:track")
+    _reopen(request, found, phone=_tracked_phone(request, number))
+    return redirect("public:tracked", number)
 
 
 def case(request: HttpRequest, number: str, token: str) -> HttpResponse:
@@ -129,16 +195,22 @@ def rate(request: HttpRequest, number: str, token: str) -> HttpResponse:
         found = selectors.tracked_case(number, token=token)
     except NotFound as exc:
         return render(request, "public/not_found.html", {"message": exc.message}, status=404)
+    _rate(request, found, token=token)
+    return redirect("public:case", number, token)
+
+
+def _rate(request: HttpRequest, found: Any, *, token: str = "", phone: str = "") -> None:
     form = RateForm(request.POST)
     if form.is_valid():
         try:
             services.case_rate(
                 case=found,
                 token=token,
+                phone=phone,
                 rating=form.cleaned_data["rating"],
                 comment=form.cleaned_data["comment"],
                 reopen=form.cleaned_data["reopen"]
-                and form.cleaned_data["rating"] <= services.UNSATISFIED_AT_MOST,
+                and form.cleaned_data["rating"] <= UNSATISFIED_AT_MOST,
             )
         except DomainError as exc:
             messages.error(request, str(exc.message))
@@ -146,7 +218,6 @@ def rate(request: HttpRequest, number: str, token: str) -> HttpResponse:
             messages.success(request, _("Thank you for your rating."))
     else:
         messages.error(request, _("Choose a rating from 1 to 5."))
-    return redirect("public:case", number, token)
 
 
 @require_POST
@@ -155,11 +226,16 @@ def reopen(request: HttpRequest, number: str, token: str) -> HttpResponse:
         found = selectors.tracked_case(number, token=token)
     except NotFound as exc:
         return render(request, "public/not_found.html", {"message": exc.message}, status=404)
+    _reopen(request, found, token=token)
+    return redirect("public:case", number, token)
+
+
+def _reopen(request: HttpRequest, found: Any, *, token: str = "", phone: str = "") -> None:
     form = ReopenForm(request.POST)
     if form.is_valid():
         try:
             services.reopen_request_create(
-                case=found, token=token, reason=form.cleaned_data["reason"]
+                case=found, token=token, phone=phone, reason=form.cleaned_data["reason"]
             )
         except DomainError as exc:
             messages.error(request, str(exc.message))
@@ -167,7 +243,6 @@ def reopen(request: HttpRequest, number: str, token: str) -> HttpResponse:
             messages.success(request, _("Your request to reopen was sent to the dispatcher."))
     else:
         messages.error(request, _("Say why it is not solved."))
-    return redirect("public:case", number, token)
 
 
 def case_list(request: HttpRequest) -> HttpResponse:

@@ -75,5 +75,7 @@ def demo_cases_create(*, township: Township) -> list[dict[str, Any]]:
         lon=centre.x,
         lat=centre.y,
         on_the_spot=True,
+        measures="上门劝导店主，讲解门前三包规定，当场清理占道物品",
+        complied=True,
     )
     return []

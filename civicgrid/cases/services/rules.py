@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,7 @@ ROLE_PREFERENCE = [
     Role.GRID_ADMINISTRATOR,
     Role.DEPUTY_GRID_LEADER,
     Role.GRID_LEADER,
+    Role.VILLAGE_OFFICER,
 ]
 
 
@@ -80,6 +83,8 @@ def _in_scope(case: Case, acting: Acting) -> bool:
         return user.township_id == case.township_id
     if acting.role == Role.DEPARTMENT_OFFICER:
         return user.department_id is not None and user.department_id == case.department_id
+    if acting.role == Role.VILLAGE_OFFICER:
+        return user.village_id is not None and user.village_id == case.village_id
     return _serves_grid(user, case.grid_id)
 
 
@@ -114,9 +119,27 @@ def _check_verifier(ctx: Context) -> None:
         raise PermissionDenied(_("Only the administrator who reported the case verifies it."))
 
 
+def normalize_phone(value: str) -> str:
+    """A phone number as typed, without spaces, dashes and brackets."""
+    return re.sub(r"[\s\-()]", "", value or "")
+
+
+def resident_proves_reporter(case: Case, *, token: str = "", phone: str = "") -> bool:
+    """The private tracking token, or the phone the resident gave when reporting."""
+    if case.reporter_kind != Actor.RESIDENT:
+        return False
+    if token and case.follow_token_matches(token):
+        return True
+    wanted = normalize_phone(phone)
+    return bool(wanted and case.reporter_phone) and secrets.compare_digest(
+        normalize_phone(case.reporter_phone), wanted
+    )
+
+
 def _check_reporting_resident(ctx: Context) -> None:
     token = str(ctx.params.get("token") or "")
-    if ctx.case.reporter_kind != Actor.RESIDENT or not ctx.case.follow_token_matches(token):
+    phone = str(ctx.params.get("phone") or "")
+    if not resident_proves_reporter(ctx.case, token=token, phone=phone):
         raise PermissionDenied(_("Only the resident who reported the case may rate it."))
 
 
@@ -168,6 +191,67 @@ def _check_department_known(ctx: Context) -> None:
     ctx.payload["department"] = department.code
 
 
+def active_officers(department: Department) -> Any:
+    return User.objects.filter(
+        is_active=True, department=department, role_grants__role=Role.DEPARTMENT_OFFICER
+    )
+
+
+def _check_department_staffed(ctx: Context) -> None:
+    department = ctx.changes["department"]
+    if not active_officers(department).exists():
+        raise ValidationFailed(
+            _("The department %(name)s has no active officer to take the case; dispatch it "
+              "to another department or add an officer first.") % {"name": department.name},
+            field="department",
+        )  # fmt: skip
+
+
+# Ratings up to this one are "unsatisfied": the resident may ask to reopen.
+UNSATISFIED_AT_MOST = 2
+
+
+def _check_reopenable(ctx: Context) -> None:
+    case = ctx.case
+    if case.reporter_kind != Actor.RESIDENT or case.department_id is None:
+        raise ValidationFailed(
+            _("Only a resident's case that a department disposed of can be reopened."),
+            field="action",
+        )
+    if case.rating is None or case.rating > UNSATISFIED_AT_MOST:
+        raise ValidationFailed(
+            _("Only a case the resident rated unsatisfied (1 or 2) can be reopened."),
+            field="action",
+        )
+
+
+def _check_staff_report(ctx: Context) -> None:
+    case, acting = ctx.case, ctx.acting
+    if case.reporter_id is None or case.reporter_kind not in workflow.FIELD_STAFF:
+        raise ValidationFailed(
+            _("Only a grid administrator's report can be handed to the village committee."),
+            field="action",
+        )
+    if acting.role in workflow.FIELD_STAFF and (
+        acting.user is None or acting.user.pk != case.reporter_id
+    ):
+        raise PermissionDenied(_("Only the administrator who reported the case may hand it on."))
+
+
+def village_officers(village_id: int | None) -> Any:
+    return User.objects.filter(
+        is_active=True, village_id=village_id, role_grants__role=Role.VILLAGE_OFFICER
+    )
+
+
+def _check_village_staffed(ctx: Context) -> None:
+    if ctx.case.village_id is None or not village_officers(ctx.case.village_id).exists():
+        raise ValidationFailed(
+            _("The village of this case has no active village officer to resolve it."),
+            field="action",
+        )
+
+
 def _check_deadline_passed(ctx: Context) -> None:
     if ctx.case.deadline is None or ctx.case.deadline >= ctx.now or ctx.case.on_backlog:
         raise ValidationFailed(_("The current step is not overdue."), field="deadline")
@@ -190,6 +274,10 @@ CHECKS: dict[Check, Callable[[Context], None]] = {
     Check.DEPARTMENT_KNOWN: _check_department_known,
     Check.DEADLINE_PASSED: _check_deadline_passed,
     Check.STEP_NOT_MARKED: _check_step_not_marked,
+    Check.DEPARTMENT_STAFFED: _check_department_staffed,
+    Check.REOPENABLE: _check_reopenable,
+    Check.STAFF_REPORT: _check_staff_report,
+    Check.VILLAGE_STAFFED: _check_village_staffed,
 }
 
 
@@ -241,12 +329,7 @@ def _effect_return(ctx: Context) -> None:
 
 def _effect_dispose(ctx: Context) -> None:
     ctx.changes.update(result=_text(ctx, "result"), extension_days=None, on_backlog=False)
-    photos = [int(p) for p in ctx.params.get("photos") or []]
-    if photos:
-        known = set(ctx.case.attachments.filter(pk__in=photos).values_list("pk", flat=True))
-        if len(known) != len(set(photos)):
-            raise ValidationFailed(_("A photo does not belong to this case."), field="photos")
-        ctx.payload["photos"] = sorted(known)
+    _attach_photos(ctx)
     ctx.payload["result"] = ctx.changes["result"]
 
 
@@ -283,6 +366,37 @@ def _effect_verify_fail(ctx: Context) -> None:
     ctx.changes["rework_count"] = ctx.case.rework_count + 1
 
 
+def _effect_recall(ctx: Context) -> None:
+    department = ctx.case.department
+    ctx.changes.update(department=None, extension_days=None, on_backlog=False)
+    ctx.payload["department"] = department.code if department else None
+
+
+def _effect_reopen(ctx: Context) -> None:
+    # The same case goes back to its department for rework; the earlier rating stays in
+    # the ledger and the resident may rate the reworked result again.
+    ctx.changes.update(rework_count=ctx.case.rework_count + 1, closed_at=None, rating=None,
+                       rating_comment="", extension_days=None, on_backlog=False)  # fmt: skip
+    ctx.payload["previous_rating"] = ctx.case.rating
+    if ctx.case.department is not None:
+        ctx.payload["department"] = ctx.case.department.code
+
+
+def _effect_resolve_locally(ctx: Context) -> None:
+    ctx.changes["result"] = _text(ctx, "result")
+    ctx.payload["result"] = ctx.changes["result"]
+    _attach_photos(ctx)
+
+
+def _attach_photos(ctx: Context) -> None:
+    photos = [int(p) for p in ctx.params.get("photos") or []]
+    if photos:
+        known = set(ctx.case.attachments.filter(pk__in=photos).values_list("pk", flat=True))
+        if len(known) != len(set(photos)):
+            raise ValidationFailed(_("A photo does not belong to this case."), field="photos")
+        ctx.payload["photos"] = sorted(known)
+
+
 def _effect_rate(ctx: Context) -> None:
     try:
         rating = int(ctx.params["rating"])
@@ -311,4 +425,7 @@ EFFECTS: dict[Action, Callable[[Context], None]] = {
     Action.VERIFY_FAIL: _effect_verify_fail,
     Action.RATE: _effect_rate,
     Action.MARK_OVERDUE: _effect_mark_overdue,
+    Action.RECALL: _effect_recall,
+    Action.REOPEN: _effect_reopen,
+    Action.RESOLVE_LOCALLY: _effect_resolve_locally,
 }

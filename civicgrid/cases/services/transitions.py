@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,7 @@ from civicgrid.cases.workflow import Action, Actor, State
 from civicgrid.core.errors import Conflict, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.geo.selectors import grid_at
-from civicgrid.people.models import User
+from civicgrid.people.models import Department, User
 from civicgrid.registry.models import UrbanComponent
 
 
@@ -105,11 +105,16 @@ def case_report(
     note: str = "",
     photos: Sequence[bytes] = (),
     component: UrbanComponent | None = None,
+    measures: str = "",
+    complied: bool | None = None,
 ) -> Reported:
     """A new case at a point; ``on_the_spot`` closes it at once (resolved by persuasion).
 
     ``photos`` are stored as "before" photos in the same transaction; ``component`` links
-    the registry's urban component the case is about.
+    the registry's urban component the case is about. Resolved on the spot, the
+    administrator records what was done (``measures``: persuasion and education) and
+    whether the party complied. A dispatcher reports on behalf of a caller (phone intake):
+    the caller's name and phone are the reporter, the case counts as a resident's.
     """
     action = Action.RESOLVE_ON_SPOT if on_the_spot else Action.REPORT
     transition = workflow.transition_for(None, action)
@@ -119,6 +124,23 @@ def case_report(
     description = (description or "").strip()
     if not description:
         raise ValidationFailed(_("Describe what you found."), field="description")
+    extra: dict[str, Any] = {}
+    if on_the_spot:
+        measures = (measures or "").strip()
+        if not measures:
+            raise ValidationFailed(
+                _("Say what was done on the spot (persuasion and education)."), field="measures"
+            )
+        if complied is None:
+            raise ValidationFailed(_("Say whether the party complied."), field="complied")
+        extra = {"measures": measures[:2000], "complied": bool(complied)}
+    phone_intake = acting.role == Actor.DISPATCHER
+    if phone_intake:
+        if not (reporter_name or "").strip():
+            raise ValidationFailed(_("Give the caller's name."), field="reporter_name")
+        if not (reporter_phone or "").strip():
+            raise ValidationFailed(_("Give the caller's phone number."), field="reporter_phone")
+        extra["channel"] = "phone"
     if urgency not in Urgency.values:
         raise ValidationFailed(_("Unknown urgency %(u)s.") % {"u": urgency}, field="urgency")
     if crs not in Crs.__members__.values():
@@ -126,7 +148,11 @@ def case_report(
     grid = grid_at(lon, lat, crs)
     if grid is None:
         raise ValidationFailed(_("The location is outside every grid."), field="lon")
-    if acting.user is not None and not _serves_grid(acting.user, grid.pk):
+    if phone_intake:
+        assert acting.user is not None
+        if acting.user.township_id != grid.village.township_id:
+            raise PermissionDenied(_("You can register calls only for your own township."))
+    elif acting.user is not None and not _serves_grid(acting.user, grid.pk):
         raise PermissionDenied(_("You can report only in the grids you serve."))
     from civicgrid.geo.crs import to_wgs84
 
@@ -145,8 +171,9 @@ def case_report(
         lon=wgs_lon,
         lat=wgs_lat,
         address=address.strip()[:200],
-        reporter=acting.user,
-        reporter_kind=acting.role,
+        # A caller registered by a dispatcher is the reporter: a resident without an account.
+        reporter=None if phone_intake else acting.user,
+        reporter_kind=Actor.RESIDENT if phone_intake else acting.role,
         reporter_name=reporter_name.strip()[:100],
         reporter_phone=reporter_phone.strip()[:20],
         follow_token_digest=follow_token_digest(token),
@@ -172,6 +199,7 @@ def case_report(
 
     payload: dict[str, Any] = {"category": found.code, "urgency": urgency, "grid": grid.code,
                                "lon": f"{wgs_lon:.7f}", "lat": f"{wgs_lat:.7f}"}  # fmt: skip
+    payload.update(extra)
     if component is not None:
         payload["component"] = component.identifier
     if photos:
@@ -185,7 +213,7 @@ def case_report(
         action=action,
         source="",
         target=transition.target,
-        note=note.strip()[:2000],
+        note=(note.strip() or ("phone" if phone_intake else ""))[:2000],
         payload=payload,
         at=now,
         last=None,
@@ -355,3 +383,35 @@ def case_transition(
         case.refresh_from_db()
     _after_transition(case, event)
     return event
+
+
+@transaction.atomic
+def case_redispatch(
+    *,
+    case: Case,
+    actor: User,
+    version: int,
+    note: str,
+    department: str = "",
+    deadline: Any = None,
+) -> list[CaseEvent]:
+    """The center recalls a dispatched case (before disposal) and, when ``department`` is
+    given, sends it to that other department: two ledger events, ``recall`` then
+    ``dispatch``, in one transaction (a refused dispatch undoes the recall)."""
+    ref = str(department or "").strip()
+    same = Q(code=ref) | Q(pk=int(ref) if ref.isdigit() else None)
+    if ref and Department.objects.filter(pk=case.department_id).filter(same).exists():
+        raise ValidationFailed(
+            _("The case is being recalled from this department; choose another one."),
+            field="department",
+        )
+    events = [case_transition(case=case, action=Action.RECALL, actor=actor, version=version,
+                              note=note)]  # fmt: skip
+    if not ref:
+        return events
+    params: dict[str, Any] = {"department": ref}
+    if deadline:
+        params["deadline"] = deadline
+    events.append(case_transition(case=case, action=Action.DISPATCH, actor=actor,
+                                  version=case.version, **params))  # fmt: skip
+    return events

@@ -56,6 +56,8 @@ class Loop:
     other_officer: User
     assessor: User
     foreign_dispatcher: User  # another township
+    village_officer: User  # the village of ``grid``
+    far_village_officer: User  # the village of ``far``
 
     def report(self, category: str = "0702", **kw: Any) -> Case:
         kw.setdefault("description", "垃圾堆放")
@@ -75,10 +77,13 @@ class Loop:
             return self.officer
         if action in ("verify_pass", "verify_fail"):
             return self.admin
+        if action in ("resolve_locally", "send_to_center"):
+            return self.village_officer
         return self.dispatcher
 
     PATH = {
         "reported": [],
+        "local": ["hand_to_village"],
         "filed": ["file"],
         "dispatched": ["file", "dispatch"],
         "disposed": ["file", "dispatch", "dispose"],
@@ -86,6 +91,19 @@ class Loop:
         "closed": ["file", "dispatch", "dispose", "verify_pass", "close"],
     }
     PARAMS = {"dispose": {"result": "已清理"}, "reject": {"note": "不受理"}}
+
+    def resident_case_closed(self, rating: int = 1, phone: str = "13900001111") -> Any:
+        """A resident's report taken to closure and rated; returns ``Reported``."""
+        reported = services.case_report(actor=None, acting_as="resident", category="0702",
+                                        description="路边垃圾", lon=HERE[0], lat=HERE[1],
+                                        reporter_phone=phone)  # fmt: skip
+        case = reported.case
+        for action in self.PATH["closed"]:
+            self.act(case, action, None, **self.PARAMS.get(action, {}))
+        services.case_transition(case=case, action="rate", actor=None, acting_as="resident",
+                                 version=case.version, rating=rating, comment="没解决",
+                                 token=reported.follow_token)  # fmt: skip
+        return reported
 
     def case_in(self, state: str, category: str = "0702") -> Case:
         case = self.report(category)
@@ -132,4 +150,6 @@ def loop(township: Township) -> Loop:
         other_officer=staff("fire1", Role.DEPARTMENT_OFFICER, department=fire),
         assessor=staff("assess1", Role.ASSESSOR, township=township),
         foreign_dispatcher=staff("disp9", Role.DISPATCHER, township=other),
+        village_officer=staff("vofficer1", Role.VILLAGE_OFFICER, village=grid.village),
+        far_village_officer=staff("vofficer2", Role.VILLAGE_OFFICER, village=far.village),
     )

@@ -227,3 +227,57 @@ def test_list_query_count_does_not_grow_with_cases(
         loop.case_in("filed")
     with django_assert_max_num_queries(8):
         assert len(dispatcher_client.get("/api/v1/cases").json()) == 6
+
+
+def test_api_recall_with_a_department_redispatches(dispatcher_client: Client, loop: Loop) -> None:
+    case = loop.case_in("dispatched")
+    url = f"/api/v1/cases/{case.number}/actions/recall"
+    missing = post(dispatcher_client, url, {"version": case.version})
+    assert missing.status_code == 422 and missing.json()["field"] == "note"
+    response = post(dispatcher_client, url,
+                    {"version": case.version, "note": "派错", "department": "FIRE"})  # fmt: skip
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["state"], body["department"], body["version"]) == ("dispatched", "FIRE",
+                                                                    case.version + 2)  # fmt: skip
+    stale = post(dispatcher_client, url, {"version": case.version, "note": "x"})
+    assert stale.status_code == 409 and stale.json()["field"] == "version"
+    officer = post(client_for(loop.other_officer), url, {"version": body["version"], "note": "x"})
+    assert officer.status_code == 403
+
+
+def test_api_phone_intake_by_a_dispatcher(dispatcher_client: Client, loop: Loop) -> None:
+    response = post(dispatcher_client, "/api/v1/cases", BODY)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["reporter_kind"] == "resident" and body["reporter"] is None
+    assert body["reporter_phone"] == "139****5678"
+    events = dispatcher_client.get(f"/api/v1/cases/{body['number']}/events").json()
+    assert events[0]["payload"]["channel"] == "phone" and events[0]["role"] == "dispatcher"
+    nameless = post(dispatcher_client, "/api/v1/cases", {**BODY, "reporter_name": ""})
+    assert nameless.status_code == 422 and nameless.json()["field"] == "reporter_name"
+
+
+def test_api_resolve_on_the_spot_records_persuasion(admin_client: Client) -> None:
+    body = {**BODY, "on_the_spot": True}
+    refused = post(admin_client, "/api/v1/cases", body)
+    assert refused.status_code == 422 and refused.json()["field"] == "measures"
+    response = post(admin_client, "/api/v1/cases",
+                    {**body, "measures": "劝导摊主收摊", "complied": True})  # fmt: skip
+    assert response.status_code == 201 and response.json()["state"] == "closed"
+    events = admin_client.get(f"/api/v1/cases/{response.json()['number']}/events").json()
+    assert (events[0]["payload"]["measures"], events[0]["payload"]["complied"]) == (
+        "劝导摊主收摊", True)  # fmt: skip
+
+
+def test_api_village_hand_off_and_local_resolution(loop: Loop) -> None:
+    case = loop.report()
+    handed = post(client_for(loop.admin), f"/api/v1/cases/{case.number}/actions/hand_to_village",
+                  {"version": case.version})  # fmt: skip
+    assert handed.status_code == 200 and handed.json()["state"] == "local"
+    village = client_for(loop.village_officer)
+    listed = village.get("/api/v1/cases?status=local").json()
+    assert [c["number"] for c in listed] == [case.number]
+    done = post(village, f"/api/v1/cases/{case.number}/actions/resolve_locally",
+                {"version": handed.json()["version"], "result": "村里调解好了"})  # fmt: skip
+    assert done.status_code == 200 and done.json()["state"] == "closed"

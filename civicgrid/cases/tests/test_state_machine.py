@@ -34,9 +34,14 @@ PARAMS: dict[str, dict[str, Any]] = {
     "close": {},
     "rate": {"rating": 5},
     "mark_overdue": {},
+    "recall": {"note": "派错部门"},
+    "reopen": {"note": "居民不满意"},
+    "hand_to_village": {},
+    "resolve_locally": {"result": "村里已解决"},
+    "send_to_center": {"note": "村里解决不了"},
 }
 ACTORS = ["admin", "far_admin", "dispatcher", "dispatcher2", "officer", "other_officer",
-          "assessor", "foreign_dispatcher"]  # fmt: skip
+          "assessor", "foreign_dispatcher", "village_officer", "far_village_officer"]  # fmt: skip
 
 
 def test_random_action_sequences_keep_the_ledger_consistent(loop: Loop) -> None:

@@ -27,6 +27,11 @@ ACCEPTED: list[tuple[str, str, str, dict[str, Any], str]] = [
     ("disposed", "verify_pass", "admin", {}, "verified"),
     ("disposed", "verify_fail", "admin", {"note": "仍有垃圾"}, "dispatched"),
     ("verified", "close", "dispatcher", {}, "closed"),
+    ("dispatched", "recall", "dispatcher", {"note": "派错部门"}, "filed"),
+    ("reported", "hand_to_village", "dispatcher", {}, "local"),
+    ("reported", "hand_to_village", "admin", {"note": "村里能解决"}, "local"),
+    ("local", "resolve_locally", "village_officer", {"result": "村委会调解完毕"}, "closed"),
+    ("local", "send_to_center", "village_officer", {"note": "村里解决不了"}, "reported"),
 ]  # fmt: skip
 
 
@@ -58,9 +63,25 @@ def test_report_writes_first_event_and_a_deadline(loop: Loop) -> None:
 
 
 def test_resolve_on_the_spot_closes_at_once(loop: Loop) -> None:
-    case = loop.report(on_the_spot=True)
+    case = loop.report(on_the_spot=True, measures="劝导当事人自行清理", complied=False)
     assert case.state == "closed" and case.closed_at is not None and case.deadline is None
-    assert [e.action for e in case.events.all()] == ["resolve_on_spot"]
+    [event] = case.events.all()
+    assert event.action == "resolve_on_spot"
+    assert event.payload["measures"] == "劝导当事人自行清理" and event.payload["complied"] is False
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [({"complied": True}, "measures"), ({"measures": "  "}, "measures"),
+     ({"measures": "劝导"}, "complied")],
+)  # fmt: skip
+def test_resolve_on_the_spot_needs_what_was_done_and_compliance(
+    loop: Loop, given: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        loop.report(on_the_spot=True, **given)
+    assert refused.value.field == field
+    assert not Case.objects.exists()
 
 
 def test_merge_links_the_duplicate_and_informs_both_reporters(loop: Loop) -> None:
@@ -198,6 +219,28 @@ REFUSED: list[tuple[str, str, str, dict[str, Any], type[Exception], str | None]]
     ("disposed", "verify_fail", "admin", {}, ValidationFailed, "note"),
     ("closed", "rate", "dispatcher", {"rating": 5}, PermissionDenied, None),
     ("dispatched", "mark_overdue", "dispatcher", {}, PermissionDenied, None),
+    # recall: only from dispatched, only a dispatcher of the township, with a reason
+    ("disposed", "recall", "dispatcher", {"note": "x"}, ValidationFailed, "action"),
+    ("dispatched", "recall", "officer", {"note": "x"}, PermissionDenied, None),
+    ("dispatched", "recall", "foreign_dispatcher", {"note": "x"}, PermissionDenied, None),
+    ("dispatched", "recall", "dispatcher", {}, ValidationFailed, "note"),
+    # reopen: a closed case of an administrator is not a resident's unsatisfied one
+    ("closed", "reopen", "dispatcher", {}, ValidationFailed, "action"),
+    ("dispatched", "reopen", "dispatcher", {}, ValidationFailed, "action"),
+    # hand to the village: from reported only, by a dispatcher or the reporter
+    ("filed", "hand_to_village", "dispatcher", {}, ValidationFailed, "action"),
+    ("reported", "hand_to_village", "officer", {}, PermissionDenied, None),
+    ("reported", "hand_to_village", "village_officer", {}, PermissionDenied, None),
+    ("reported", "hand_to_village", "far_admin", {}, PermissionDenied, None),
+    # the village officer of the case's village resolves or sends on
+    ("local", "resolve_locally", "village_officer", {}, ValidationFailed, "result"),
+    ("local", "resolve_locally", "far_village_officer", {"result": "x"}, PermissionDenied,
+     None),
+    ("local", "resolve_locally", "dispatcher", {"result": "x"}, PermissionDenied, None),
+    ("local", "send_to_center", "village_officer", {}, ValidationFailed, "note"),
+    ("local", "file", "dispatcher", {}, ValidationFailed, "action"),
+    ("reported", "resolve_locally", "village_officer", {"result": "x"}, ValidationFailed,
+     "action"),
 ]  # fmt: skip
 
 
@@ -244,7 +287,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(loop: Loop) -> None:
 def test_every_table_row_is_covered() -> None:
     covered = {(s, a) for s, a, *_ in ACCEPTED} | {
         ("reported", "merge"), ("dispatched", "approve_extension"),
-        ("dispatched", "refuse_extension"), ("closed", "rate"),
+        ("dispatched", "refuse_extension"), ("closed", "rate"), ("closed", "reopen"),
     }  # fmt: skip
     rows = {
         (t.source.value, t.action.value)

@@ -23,9 +23,28 @@ def test_every_state_is_reachable_from_a_report() -> None:
     assert reached == set(State)
 
 
-def test_closed_states_offer_only_rating() -> None:
+def test_closed_states_offer_only_rating_and_the_dispatchers_reopen() -> None:
     for state in workflow.CLOSED_STATES:
-        assert {t.action for t in workflow.actions_from(state)} <= {Action.RATE}
+        assert {t.action for t in workflow.actions_from(state)} <= {Action.RATE, Action.REOPEN}
+    reopen = workflow.transition_for(State.CLOSED, Action.REOPEN)
+    assert reopen.roles == {Actor.DISPATCHER} and reopen.target == State.DISPATCHED
+
+
+def test_loop_transitions_name_who_takes_them() -> None:
+    recall = workflow.transition_for(State.DISPATCHED, Action.RECALL)
+    assert (recall.roles, recall.target, recall.requires) == ({Actor.DISPATCHER}, State.FILED,
+                                                              ("note",))  # fmt: skip
+    hand = workflow.transition_for(State.REPORTED, Action.HAND_TO_VILLAGE)
+    assert hand.target == State.LOCAL and Actor.DISPATCHER in hand.roles
+    for action, target in ((Action.RESOLVE_LOCALLY, State.CLOSED),
+                           (Action.SEND_TO_CENTER, State.REPORTED)):  # fmt: skip
+        row = workflow.transition_for(State.LOCAL, action)
+        assert row.roles == {Actor.VILLAGE_OFFICER} and row.target == target
+    assert Actor.DISPATCHER in workflow.transition_for(None, Action.REPORT).roles
+    assert (
+        workflow.Check.DEPARTMENT_STAFFED
+        in workflow.transition_for(State.FILED, Action.DISPATCH).checks
+    )
 
 
 def test_design_table_roles() -> None:

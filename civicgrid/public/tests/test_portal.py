@@ -193,7 +193,8 @@ def test_public_text_is_escaped(public: Public, client: Client) -> None:
 def test_track_by_number_and_phone_shows_no_other_data(public: Public, client: Client) -> None:
     mine = public.resident_report(phone="13900003333").case
     other = public.resident_report(phone="13900004444", description="别人的案件").case
-    found = client.post("/public/track/", {"number": mine.number, "phone": "139-0000-3333"})
+    found = client.post("/public/track/", {"number": mine.number, "phone": "139-0000-3333"},
+                        follow=True)  # fmt: skip
     assert found.status_code == 200 and mine.number in found.content.decode()
     assert "别人的案件" not in found.content.decode()
     wrong = client.post("/public/track/", {"number": other.number, "phone": "13900003333"})
@@ -239,8 +240,12 @@ def test_rate_once_after_closure_and_ask_to_reopen(public: Public, client: Clien
     case.refresh_from_db()
     assert case.rating == 2
     decided = services.reopen_decide(request=request, grant=True, actor=public.loop.dispatcher)
-    assert decided.follow_up is not None and decided.follow_up.state == "reported"
-    assert case.number in decided.follow_up.description
+    assert decided.status == "granted" and decided.follow_up is None
+    case.refresh_from_db()
+    assert case.state == "dispatched" and case.rework_count == 1
+    assert case.events.last().action == "reopen"
+    page = client.get(link).content.decode()
+    assert "reopened for rework" in page.split('id="reopen-status"')[1]
 
 
 def test_reopen_only_for_unsatisfied_ratings_within_seven_days(public: Public) -> None:
@@ -269,8 +274,15 @@ def test_only_a_dispatcher_decides_on_reopening(public: Public) -> None:
     request = ReopenRequest.objects.get(case=case)
     with pytest.raises(PermissionDenied):
         services.reopen_decide(request=request, grant=True, actor=public.loop.officer)
-    refused = services.reopen_decide(request=request, grant=False, actor=public.loop.dispatcher)
+    with pytest.raises(ValidationFailed) as no_reason:
+        services.reopen_decide(request=request, grant=False, actor=public.loop.dispatcher)
+    assert no_reason.value.field == "note"
+    refused = services.reopen_decide(request=request, grant=False, actor=public.loop.dispatcher,
+                                     note="已复核，垃圾已清运")  # fmt: skip
     assert refused.status == "refused" and refused.follow_up is None
+    assert refused.decision_note == "已复核，垃圾已清运"
+    case.refresh_from_db()
+    assert case.state == "closed" and case.events.last().action == "rate"
 
 
 def test_public_list_and_map_strip_personal_data_and_hide_cases(
@@ -322,3 +334,79 @@ def test_open311_key_command_prints_a_key_stored_hashed(db, capsys) -> None:
     assert services.open311_key_authenticate(raw) == key
     call_command("open311_key", "revoke", "city app")
     assert services.open311_key_authenticate(raw) is None
+
+
+def test_rate_and_ask_to_reopen_from_the_track_page_by_number_and_phone(
+    public: Public, client: Client
+) -> None:
+    reported = public.resident_report(phone="13900007777")
+    case = public.close(reported.case)
+    page = client.post("/public/track/", {"number": case.number, "phone": "139 0000 7777"},
+                       follow=True)  # fmt: skip
+    assert page.status_code == 200 and 'id="rate-form"' in page.content.decode()
+    tracked = f"/public/track/{case.number}/"
+    page = client.post(tracked + "rate/", {"rating": "1", "comment": "根本没清理", "reopen": "on"},
+                       follow=True)  # fmt: skip
+    assert page.status_code == 200
+    case.refresh_from_db()
+    assert case.rating == 1 and case.events.last().action == "rate"
+    request = ReopenRequest.objects.get(case=case)
+    assert (request.status, request.reason) == ("pending", "根本没清理")
+    assert "waiting for the dispatcher" in page.content.decode().split('id="reopen-status"')[1]
+    services.reopen_decide(request=request, grant=False, actor=public.loop.dispatcher,
+                           note="现场复查已清理干净")  # fmt: skip
+    page = client.get(tracked).content.decode()
+    assert "现场复查已清理干净" in page.split('id="reopen-status"')[1]
+
+
+def test_the_track_page_asks_to_reopen_after_rating_separately(
+    public: Public, client: Client
+) -> None:
+    reported = public.resident_report(phone="13900008888")
+    case = public.close(reported.case)
+    client.post("/public/track/", {"number": case.number, "phone": "13900008888"})
+    tracked = f"/public/track/{case.number}/"
+    client.post(tracked + "rate/", {"rating": "2", "comment": ""})
+    assert not ReopenRequest.objects.exists()
+    assert 'id="reopen-form"' in client.get(tracked).content.decode()
+    client.post(tracked + "reopen/", {"reason": "路灯还是不亮"})
+    assert ReopenRequest.objects.get(case=case).reason == "路灯还是不亮"
+
+
+def test_the_track_page_acts_only_for_the_session_that_gave_the_phone(
+    public: Public, client: Client
+) -> None:
+    reported = public.resident_report(phone="13900009999")
+    case = public.close(reported.case)
+    tracked = f"/public/track/{case.number}/"
+    assert client.get(tracked)["Location"] == "/public/track/"
+    refused = client.post(tracked + "rate/", {"rating": "1"})
+    assert refused.status_code == 302 and refused["Location"] == "/public/track/"
+    case.refresh_from_db()
+    assert case.rating is None and case.events.last().action == "close"
+    wrong = client.post("/public/track/", {"number": case.number, "phone": "13900000000"})
+    assert wrong.status_code == 404
+    assert client.get(tracked)["Location"] == "/public/track/"
+
+
+def test_a_caller_registered_by_phone_tracks_and_rates_by_number_and_phone(
+    public: Public, client: Client
+) -> None:
+    from civicgrid.cases import services as case_services
+
+    case = case_services.case_report(
+        actor=public.loop.dispatcher,
+        category="0702",
+        description="来电：垃圾没清",
+        lon=HERE[0],
+        lat=HERE[1],
+        reporter_name="赵六",
+        reporter_phone="13600001111",
+    ).case
+    case = public.close(case)
+    page = client.post("/public/track/", {"number": case.number, "phone": "13600001111"},
+                       follow=True)  # fmt: skip
+    assert page.status_code == 200 and 'id="rate-form"' in page.content.decode()
+    client.post(f"/public/track/{case.number}/rate/", {"rating": "5"})
+    case.refresh_from_db()
+    assert case.rating == 5
