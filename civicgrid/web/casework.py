@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from civicgrid.cases import photos, selectors, workflow
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Attachment, Case, Urgency, Verifier
+from civicgrid.cases.services import rules
 from civicgrid.cases.workflow import Action, Check
 from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.people.models import Department, Role, User
@@ -35,14 +36,17 @@ from civicgrid.people.scopes import is_platform_admin
 
 CENTER_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR)
 FIELD_ROLES = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
+VILLAGE_ROLES = (Role.VILLAGE_OFFICER,)
 
-# Actions the pages never offer: the sweep marks overdue, residents rate on the portal.
-HIDDEN_ACTIONS = frozenset({Action.MARK_OVERDUE, Action.RATE})
+# Actions the pages never offer: the sweep marks overdue, residents rate on the portal,
+# and a reopen is granted from the resident's request (the center's reopen panel).
+HIDDEN_ACTIONS = frozenset({Action.MARK_OVERDUE, Action.RATE, Action.REOPEN})
 # Actions whose form carries photos, and which kind of photo they are.
 PHOTO_ACTIONS = {
     Action.DISPOSE: Attachment.Kind.AFTER,
     Action.VERIFY_PASS: Attachment.Kind.AFTER,
     Action.VERIFY_FAIL: Attachment.Kind.AFTER,
+    Action.RESOLVE_LOCALLY: Attachment.Kind.AFTER,
 }
 # Form fields passed on to the transition when present.
 ACTION_FIELDS = ("note", "category", "urgency", "into", "department", "deadline", "result",
@@ -57,6 +61,8 @@ def landing_url(user: User) -> str:
         return reverse("dept")
     if user.has_role(*FIELD_ROLES):
         return reverse("field")
+    if user.has_role(*VILLAGE_ROLES) and user.village_id is not None:
+        return reverse("village")
     return reverse("home")
 
 
@@ -89,6 +95,14 @@ def _may_verify(user: User, case: Case) -> bool:
     return user.has_role(*FIELD_ROLES)
 
 
+def _may_hand_on(user: User, case: Case) -> bool:
+    if case.reporter_id is None or case.reporter_kind not in workflow.FIELD_STAFF:
+        return False
+    if user.has_role(Role.DISPATCHER) and user.township_id == case.township_id:
+        return True
+    return user.pk == case.reporter_id
+
+
 def actions_for(user: User, case: Case) -> list[Action]:
     """The transitions ``user`` may take on ``case`` now, in the table's order.
 
@@ -111,6 +125,12 @@ def actions_for(user: User, case: Case) -> list[Action]:
         if Check.NOT_ON_BACKLOG in checks and case.on_backlog:
             continue
         if Check.VERIFIER in checks and not _may_verify(user, case):
+            continue
+        if Check.STAFF_REPORT in checks and not _may_hand_on(user, case):
+            continue
+        if Check.VILLAGE_STAFFED in checks and not rules.village_officers(case.village_id).exists():
+            continue
+        if transition.roles <= workflow.VILLAGE and user.village_id != case.village_id:
             continue
         if transition.roles <= workflow.DISPATCH and user.township_id != case.township_id:
             continue
@@ -137,8 +157,15 @@ def _transition_with_photos(
         added = [
             photos.attachment_add(case=case, kind=kind, data=f.read(), actor=actor) for f in files
         ]
-        if action == Action.DISPOSE:
+        if action in (Action.DISPOSE, Action.RESOLVE_LOCALLY):
             params["photos"] = [a.pk for a in added]
+    if action == Action.RECALL:
+        # Recall, and re-dispatch at once when the form names the next department.
+        case_services.case_redispatch(case=case, actor=actor, version=version,
+                                      note=params.get("note", ""),
+                                      department=params.get("department", ""),
+                                      deadline=params.get("deadline"))  # fmt: skip
+        return
     case_services.case_transition(case=case, action=action, actor=actor, version=version, **params)
 
 
@@ -244,10 +271,17 @@ SECTION_TITLES = {
     "center": gettext_lazy("Command center"),
     "dept": gettext_lazy("Department inbox"),
     "field": gettext_lazy("Field"),
+    "village": gettext_lazy("Village committee"),
 }
 
 
-def case_page(request: HttpRequest, section: str, ref: str) -> HttpResponse:
+def case_page(
+    request: HttpRequest,
+    section: str,
+    ref: str,
+    extra: Callable[[User, Case], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """The case page of a section; ``extra`` adds a section's own panels to the context."""
     user = request.user
     assert isinstance(user, User)
     case = _case_or_404(user, ref)
@@ -283,8 +317,11 @@ def case_page(request: HttpRequest, section: str, ref: str) -> HttpResponse:
             "duplicates": selectors.duplicate_candidates(case) if Action.MERGE in allowed else [],
             "categories": sub_categories() if Action.FILE in allowed else [],
             "urgencies": URGENCY_CHOICES,
-            "departments": departments_of(case.township_id) if Action.DISPATCH in allowed else [],
+            "departments": departments_of(case.township_id)
+            if Action.DISPATCH in allowed or Action.RECALL in allowed
+            else [],
             "default_department": default_department,
             "location": {"lon": case.lon, "lat": case.lat, "number": case.number},
+            **(extra(user, case) if extra is not None else {}),
         },
     )

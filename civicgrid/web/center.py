@@ -6,18 +6,28 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicgrid.cases import selectors
-from civicgrid.cases.models import Case
+from civicgrid.cases import services as case_services
+from civicgrid.cases.models import Case, Urgency
 from civicgrid.cases.workflow import OPEN_STATES, State
-from civicgrid.people.models import User
+from civicgrid.core.errors import DomainError
+from civicgrid.geo.models import Grid
+from civicgrid.geo.selectors import active_grids
+from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import grids_visible_to
 from civicgrid.people.selectors import grid_teams
+from civicgrid.public import services as public_services
+from civicgrid.public.models import ReopenRequest
 from civicgrid.registry.selectors import registry_counts
 from civicgrid.web.casework import (
     CENTER_ROLES,
@@ -27,6 +37,7 @@ from civicgrid.web.casework import (
     departments_of,
     role_required,
     state_label,
+    sub_categories,
 )
 
 
@@ -47,15 +58,83 @@ QUEUE_FILTERS = {
     "extensions": lambda cs: cs.filter(state=State.DISPATCHED, extension_days__isnull=False)
     .order_by("deadline"),
     "closure": lambda cs: cs.filter(state=State.VERIFIED).order_by("deadline"),
+    "reopen": lambda cs: cs.filter(state=State.CLOSED, reopen_request__status="pending")
+    .order_by("reopen_request__created_at"),
 }  # fmt: skip
 
 QUEUE = [
-    QueueSection("new", _("New reports to triage"), _("File, reject or merge.")),
-    QueueSection("to_dispatch", _("Filed, to dispatch"), _("Send to a department.")),
-    QueueSection("returned", _("Returned by a department"), _("Dispatch again.")),
-    QueueSection("extensions", _("Extension requests"), _("Approve or refuse.")),
-    QueueSection("closure", _("Verified, awaiting closure"), _("Close the case.")),
+    QueueSection(
+        "new", gettext_lazy("New reports to triage"), gettext_lazy("File, reject or merge.")
+    ),
+    QueueSection(
+        "to_dispatch", gettext_lazy("Filed, to dispatch"), gettext_lazy("Send to a department.")
+    ),
+    QueueSection(
+        "returned", gettext_lazy("Returned by a department"), gettext_lazy("Dispatch again.")
+    ),
+    QueueSection(
+        "extensions", gettext_lazy("Extension requests"), gettext_lazy("Approve or refuse.")
+    ),
+    QueueSection(
+        "closure", gettext_lazy("Verified, awaiting closure"), gettext_lazy("Close the case.")
+    ),
+    QueueSection(
+        "reopen",
+        gettext_lazy("Residents asking to reopen"),
+        gettext_lazy("Grant (rework) or refuse."),
+    ),
 ]
+
+
+class IntakeForm(forms.Form):
+    """A caller's report as the dispatcher takes it down: who called, what, where."""
+
+    caller_name = forms.CharField(label=gettext_lazy("Caller's name"), max_length=100)
+    caller_phone = forms.CharField(
+        label=gettext_lazy("Caller's phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    category = forms.ChoiceField(label=gettext_lazy("Category"))
+    description = forms.CharField(
+        label=gettext_lazy("What the caller reports"),
+        max_length=5000,
+        widget=forms.Textarea({"rows": 4}),
+    )
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("Urgency"), choices=Urgency.choices, initial="normal"
+    )
+    address = forms.CharField(
+        label=gettext_lazy("Address or landmark"), max_length=200, required=False
+    )
+    grid = forms.ModelChoiceField(
+        label=gettext_lazy("Grid (when the position is not known)"),
+        queryset=Grid.objects.none(),
+        required=False,
+        to_field_name="code",
+    )
+    lon = forms.FloatField(
+        label=gettext_lazy("Longitude"), required=False, min_value=-180, max_value=180
+    )
+    lat = forms.FloatField(
+        label=gettext_lazy("Latitude"), required=False, min_value=-90, max_value=90
+    )
+
+    def __init__(self, *args: Any, township_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [
+            (c.code, f"{c.code} {c.label}") for c in sub_categories()
+        ]
+        self.fields["grid"].queryset = (  # type: ignore[attr-defined]
+            active_grids().filter(village__township_id=township_id).order_by("code")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        has_point = data.get("lon") is not None and data.get("lat") is not None
+        if not has_point and data.get("grid") is None:
+            self.add_error("grid", _("Give the position or choose the grid of the place."))
+        return data
 
 
 def _user(request: HttpRequest) -> User:
@@ -194,9 +273,85 @@ def overdue_board(request: HttpRequest) -> HttpResponse:
 
 @role_required(*CENTER_ROLES)
 def center_case(request: HttpRequest, ref: str) -> HttpResponse:
-    return case_page(request, "center", ref)
+    return case_page(request, "center", ref, extra=_reopen_panel)
 
 
 @role_required(*CENTER_ROLES)
 def center_act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
     return case_act(request, "center", ref, action)
+
+
+def _reopen_panel(user: User, case: Case) -> dict[str, Any]:
+    """The resident's request to reopen, if any, and whether ``user`` may decide on it."""
+    request = ReopenRequest.objects.filter(case=case).select_related("follow_up").first()
+    may_decide = (
+        request is not None
+        and user.has_role(Role.DISPATCHER)
+        and user.township_id == case.township_id
+    )
+    return {"reopen_request": request, "may_decide_reopen": may_decide}
+
+
+@role_required(Role.DISPATCHER)
+def center_reopen(request: HttpRequest, ref: str) -> HttpResponse:
+    """Grant (reopen the case into rework) or refuse (with a reason for the resident)."""
+    user = _user(request)
+    page = reverse("center_case", kwargs={"ref": ref})
+    if request.method != "POST":
+        return redirect(page)
+    case = selectors.case_for(user, ref)
+    found = ReopenRequest.objects.filter(case=case).first()
+    if found is None:
+        messages.error(request, _("The resident has not asked to reopen this case."))
+        return redirect(page)
+    decision = request.POST.get("decision", "")
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, _("The form is missing the case version; reload the page."))
+        return redirect(page)
+    try:
+        public_services.reopen_decide(
+            request=found,
+            grant=decision == "grant",
+            actor=user,
+            note=request.POST.get("note", ""),
+            version=version,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(page)
+    if decision == "grant":
+        messages.success(request, _("Case %(n)s reopened for rework.") % {"n": case.number})
+    else:
+        messages.success(request, _("Reopening refused; the resident sees your reason."))
+    return redirect(page)
+
+
+@role_required(Role.DISPATCHER)
+def center_intake(request: HttpRequest) -> HttpResponse:
+    """Phone intake: a dispatcher registers a caller's report, then triages it as usual."""
+    user = _user(request)
+    form = IntakeForm(request.POST or None, township_id=user.township_id)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        lon, lat = data["lon"], data["lat"]
+        if lon is None or lat is None:
+            point = data["grid"].geometry.representative_point()
+            lon, lat = point.x, point.y
+        try:
+            case = case_services.case_report(
+                actor=user, category=data["category"], description=data["description"],
+                lon=lon, lat=lat, address=data["address"], urgency=data["urgency"],
+                reporter_name=data["caller_name"], reporter_phone=data["caller_phone"],
+            ).case  # fmt: skip
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _("Case %(n)s registered; tell the caller this number.") % {"n": case.number},
+            )
+            return redirect("center_case", ref=case.number)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "web/center/intake.html", {"form": form}, status=status)

@@ -14,9 +14,11 @@ from shapely.geometry import Point
 
 from civicgrid.cases import services
 from civicgrid.cases.models import Case, Category
+from civicgrid.cases.services import rules
 from civicgrid.geo.models import Township
 from civicgrid.people.models import User
 from civicgrid.people.scopes import current_assignments
+from civicgrid.public import services as public_services
 
 
 def _backdated(days: int) -> Any:
@@ -111,5 +113,38 @@ def demo_cases_complete(*, township: Township) -> int:
         late_verify = report(8, "演示：超期未核查", resident=True)
         to_dispatched(late_verify)
         act(late_verify, "dispose", officer, result="已清理")
+    added += _demo_loop_transitions(admin, dispatcher, officer, categories, spots)
     services.sweep_overdue()
     return added
+
+
+def _demo_loop_transitions(
+    admin: User, dispatcher: User, officer: User, categories: list[Category], spots: list[Any]
+) -> int:
+    """A report with the village committee, a phone call, and a resident asking to reopen."""
+    code = categories[0].code
+    spot = spots[9 % len(spots)]
+    text = "演示：邻里纠纷，交村委会调解"
+    local = services.case_report(actor=admin, category=code, description=text, lon=spot.x,
+                                 lat=spot.y).case  # fmt: skip
+    if rules.village_officers(local.village_id).exists():
+        services.case_transition(case=local, action="hand_to_village", actor=admin,
+                                 version=local.version, note="村里能调解")  # fmt: skip
+    spot = spots[10 % len(spots)]
+    services.case_report(actor=dispatcher, category=code, description="演示：来电反映路灯不亮",
+                         lon=spot.x, lat=spot.y, reporter_name="来电居民",
+                         reporter_phone="13800138000")  # fmt: skip
+    spot = spots[11 % len(spots)]
+    reported = services.case_report(actor=None, acting_as="resident", category=code,
+                                    description="演示：居民不满意，申请重启", lon=spot.x,
+                                    lat=spot.y, reporter_phone="13800138001")  # fmt: skip
+    case = reported.case
+    steps = [("file", dispatcher, {}), ("dispatch", dispatcher, {}),
+             ("dispose", officer, {"result": "已处理"}), ("verify_pass", admin, {}),
+             ("close", dispatcher, {})]  # fmt: skip
+    for action, who, params in steps:
+        services.case_transition(case=case, action=action, actor=who, version=case.version,
+                                 **params)  # fmt: skip
+    public_services.case_rate(case=case, token=reported.follow_token, rating=1,
+                              comment="演示：问题没有解决", reopen=True)  # fmt: skip
+    return 3

@@ -85,7 +85,8 @@ def field(request: HttpRequest) -> HttpResponse:
     )
 
 
-REPORT_FIELDS = ("category", "description", "lon", "lat", "crs", "address", "on_the_spot")
+REPORT_FIELDS = ("category", "description", "lon", "lat", "crs", "address", "on_the_spot",
+                 "measures", "complied")  # fmt: skip
 
 
 def _report_body(post: Any) -> dict[str, Any]:
@@ -97,6 +98,7 @@ def _report_body(post: Any) -> dict[str, Any]:
         raise ValidationFailed(_("Give a position: use the phone's GPS or tap the map."),
                                field="lon") from None  # fmt: skip
     crs = post.get("crs") or Crs.WGS84
+    on_the_spot = post.get("on_the_spot") in ("1", "on", "true")
     return {
         "category": post.get("category", ""),
         "description": post.get("description", ""),
@@ -104,8 +106,19 @@ def _report_body(post: Any) -> dict[str, Any]:
         "lat": lat,
         "crs": crs,
         "address": post.get("address", ""),
-        "on_the_spot": post.get("on_the_spot") in ("1", "on", "true"),
+        "on_the_spot": on_the_spot,
+        **(
+            {"measures": post.get("measures", ""), "complied": _yes_no(post.get("complied"))}
+            if on_the_spot
+            else {}
+        ),
     }
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "1": True, "true": True, "no": False, "0": False, "false": False}.get(
+        (value or "").strip().lower()
+    )
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from civicgrid.web import accounts, center, dept, field, views
+from civicgrid.web import accounts, center, dept, field, views, village
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,8 @@ urlpatterns = [
     path("center/cases.geojson", center.cases_geojson, name="center_cases_geojson"),
     path("center/grids/<str:code>.json", center.grid_summary, name="center_grid"),
     path("center/overdue/", center.overdue_board, name="center_overdue"),
+    path("center/intake/", center.center_intake, name="center_intake"),
+    path("center/cases/<str:ref>/reopen/decide/", center.center_reopen, name="center_reopen"),
     path("center/cases/<str:ref>/", center.center_case, name="center_case"),
     path("center/cases/<str:ref>/<str:action>/", center.center_act, name="center_act"),
     # Department inbox
@@ -32,4 +34,8 @@ urlpatterns = [
     path("field/sw.js", field.service_worker, name="field_sw"),
     path("field/cases/<str:ref>/", field.field_case, name="field_case"),
     path("field/cases/<str:ref>/<str:action>/", field.field_act, name="field_act"),
+    # Village committee
+    path("village/", village.village, name="village"),
+    path("village/cases/<str:ref>/", village.village_case, name="village_case"),
+    path("village/cases/<str:ref>/<str:action>/", village.village_act, name="village_act"),
 ]

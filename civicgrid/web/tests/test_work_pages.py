@@ -68,9 +68,12 @@ def test_center_queue_counts_a_new_report(loop: Loop) -> None:  # noqa: F811
 
 def test_case_page_offers_only_what_the_user_may_do(loop: Loop) -> None:  # noqa: F811
     case = loop.report()
-    assert [a.value for a in actions_for(loop.dispatcher, case)] == ["file", "reject", "merge"]
+    assert [a.value for a in actions_for(loop.dispatcher, case)] == [
+        "file", "reject", "merge", "hand_to_village"]  # fmt: skip
     assert actions_for(loop.officer, case) == []
-    assert actions_for(loop.admin, case) == []
+    # The reporting administrator may hand the report to the village committee, no more.
+    assert [a.value for a in actions_for(loop.admin, case)] == ["hand_to_village"]
+    assert actions_for(loop.far_admin, case) == []
     loop.act(case, "file")
     loop.act(case, "dispatch")
     assert [a.value for a in actions_for(loop.officer, case)] == [
@@ -161,13 +164,29 @@ def test_field_report_refusal_names_the_field(loop: Loop) -> None:  # noqa: F811
 
 def test_resolving_on_the_spot_records_a_closed_case(loop: Loop) -> None:  # noqa: F811
     client = client_for(loop.admin)
-    response = client.post(
-        "/field/report/", report_body(on_the_spot="1", idempotency_key="spot-1"), follow=True
-    )
+    body = report_body(on_the_spot="1", idempotency_key="spot-1", measures="劝导店主自行清理",
+                       complied="yes")  # fmt: skip
+    response = client.post("/field/report/", body, follow=True)
     assert response.status_code == 200
     case = Case.objects.get()
     assert case.state == "closed"
-    assert list(case.events.values_list("action", flat=True)) == ["resolve_on_spot"]
+    [event] = case.events.all()
+    assert event.action == "resolve_on_spot"
+    assert (event.payload["measures"], event.payload["complied"]) == ("劝导店主自行清理", True)
+    page = client.get(f"/field/cases/{case.number}/").content.decode()
+    assert "劝导店主自行清理" in page.split('id="timeline"')[1]
+
+
+def test_resolving_on_the_spot_without_what_was_done_is_refused(loop: Loop) -> None:  # noqa: F811
+    client = client_for(loop.admin)
+    headers = {"Idempotency-Key": "spot-2", "Accept": "application/json"}
+    response = client.post("/field/report/", report_body(on_the_spot="1", complied="no"),
+                           headers=headers)  # fmt: skip
+    assert response.status_code == 422 and response.json()["field"] == "measures"
+    body = report_body(on_the_spot="1", measures="劝导")
+    response = client.post("/field/report/", body, headers={**headers, "Idempotency-Key": "s3"})
+    assert response.status_code == 422 and response.json()["field"] == "complied"
+    assert not Case.objects.exists()
 
 
 def test_field_home_lists_cases_to_verify(loop: Loop) -> None:  # noqa: F811
@@ -235,6 +254,10 @@ def test_demo_adds_the_missing_states_and_overdue_cases(township: Township) -> N
                       "rejected", "merged"}  # fmt: skip
     assert Case.objects.filter(overdue_step_seq__isnull=False).count() >= 3
     assert Case.objects.filter(return_count__gt=0, state="filed").exists()
+    # The loop's other channels: the village committee, a phone call, a reopen request.
+    assert Case.objects.filter(state="local").exists()
+    assert CaseEvent.objects.filter(action="report", payload__channel="phone").exists()
+    assert Case.objects.filter(reopen_request__status="pending", state="closed").exists()
     assert ledger_verify()[1] is None
 
 

@@ -182,7 +182,7 @@
       if (!form.reportValidity()) { return; }
       var data = new FormData(form);
       var fields = {};
-      ["category", "description", "lon", "lat", "address"].forEach(function (name) {
+      ["category", "description", "lon", "lat", "address", "measures", "complied"].forEach(function (name) {
         fields[name] = String(data.get(name) || "");
       });
       fields.crs = data.get("crs") ? "gcj02" : "wgs84";

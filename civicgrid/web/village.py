@@ -1,0 +1,50 @@
+"""The village committee: the cases handed to it to resolve locally, and their pages."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from civicgrid.cases import selectors
+from civicgrid.cases.workflow import State
+from civicgrid.people.models import User
+from civicgrid.web.casework import (
+    VILLAGE_ROLES,
+    case_act,
+    case_clock,
+    case_page,
+    role_required,
+    state_label,
+)
+
+
+@role_required(*VILLAGE_ROLES)
+def village(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    visible = selectors.cases_visible_to(user)
+    if user.village_id is not None:
+        visible = visible.filter(village_id=user.village_id)
+    local = visible.filter(state=State.LOCAL).order_by(F("deadline").asc(nulls_last=True))
+    return render(
+        request,
+        "web/village/index.html",
+        {
+            "village": user.village,
+            "local": [
+                {"case": c, "clock": case_clock(c), "state_label": state_label(c.state)}
+                for c in local
+            ],
+        },
+    )
+
+
+@role_required(*VILLAGE_ROLES)
+def village_case(request: HttpRequest, ref: str) -> HttpResponse:
+    return case_page(request, "village", ref)
+
+
+@role_required(*VILLAGE_ROLES)
+def village_act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
+    return case_act(request, "village", ref, action)
