@@ -172,7 +172,8 @@ def test_report_refusal_is_in_the_users_language(field: Field) -> None:
 def test_report_and_resolve_on_the_spot_are_allowed_with_rights(field: Field) -> None:
     client = api(field.admin)
     assert post_json(client, "/api/v1/cases", REPORT).status_code == 201
-    response = post_json(client, "/api/v1/cases", {**REPORT, "on_the_spot": True})
+    spot = {**REPORT, "on_the_spot": True, "measures": "劝导当事人", "complied": True}
+    response = post_json(client, "/api/v1/cases", spot)
     assert response.status_code == 201 and response.json()["state"] == "closed"
 
 
