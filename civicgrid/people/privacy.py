@@ -33,6 +33,7 @@ class Channel(StrEnum):
     LIST = "list"
     EXPORT = "export"
     REVEAL = "reveal"
+    SEARCH = "search"  # a search or filter by a personal field: it reads that field
 
 
 # model label → field → kind. Other apps add their models with ``register_personal_fields``.

@@ -74,22 +74,38 @@ def house_list(
     return _page("houses", qs, offset, limit)
 
 
-@router.get("/persons", response=RecordListOut, summary="Actual population in my grids (masked)")
+@router.get(
+    "/persons",
+    response=RecordListOut,
+    summary="Actual population in my grids (masked)",
+    description=(
+        "`q` (a name, or an ID number matched in full) and the health and welfare tags "
+        "read personal data: only roles that may reveal them may use them (403 naming the "
+        "field otherwise), and every person returned is logged. `child` and `senior` and "
+        "`house` (a house code) are open to every reader."
+    ),
+)
 def person_list(
     request: HttpRequest,
     q: str = "",
     grid: str | None = None,
     village: str | None = None,
     tag: str | None = None,
+    house: str | None = None,
     moved_out: bool = False,
     offset: int = 0,
     limit: int = 100,
 ) -> dict[str, Any]:
     actor = _actor(request)
+    searched = selectors.person_search_fields(actor, q=q, tag=tag)
     qs = selectors.persons_for(
-        actor, q=q, grid=grid, village=village, tag=tag, include_moved_out=moved_out
+        actor, q=q, grid=grid, village=village, tag=tag, house=house, include_moved_out=moved_out
     )
-    return _page("persons", qs, offset, limit)
+    page = _page("persons", qs, offset, limit)
+    if searched:
+        returned = [item["id"] for item in page["items"]]
+        selectors.person_search_log(actor, list(qs.filter(pk__in=returned)), searched)
+    return page
 
 
 @router.get("/legal-persons", response=RecordListOut, summary="Legal persons in my grids")

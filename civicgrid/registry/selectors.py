@@ -11,13 +11,17 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.geo.models import Grid
 from civicgrid.people.models import Role, User
+from civicgrid.people.privacy import Channel, personal_data_read
 from civicgrid.people.scopes import GRID_ROLES, grids_visible_to, is_platform_admin
 from civicgrid.registry import validators
 from civicgrid.registry.models import (
     FLAG_TAGS,
+    TAG_LABELS,
     House,
     LegalPerson,
     Licence,
@@ -87,9 +91,12 @@ def persons_for(
     grid: str | None = None,
     village: str | None = None,
     tag: str | None = None,
+    house: str | None = None,
     include_moved_out: bool = False,
     today: dt.date | None = None,
 ) -> QuerySet[Person]:
+    """Persons in the user's grids. ``q`` and health ``tag`` filters read personal fields:
+    callers that take them from a user check ``person_search_fields`` first."""
     qs = _in_grids(
         Person.objects.select_related("house", "house__grid", "employer"),
         user,
@@ -100,10 +107,68 @@ def persons_for(
     if not include_moved_out:
         qs = qs.filter(moved_out_on__isnull=True)
     if q:
-        qs = qs.filter(Q(full_name__icontains=q) | Q(id_number=q.upper()) | Q(house__code=q))
+        # An ID number matches only in full: a prefix or pattern would let a search confirm
+        # the hidden digits one guess at a time.
+        number = "".join(unicodedata.normalize("NFKC", q).split()).upper()
+        qs = qs.filter(Q(full_name__icontains=q.strip()) | Q(id_number=number) | Q(house__code=q))
+    if house:
+        qs = qs.filter(house__code=house.strip())
     if tag:
         qs = qs.filter(tag_condition(tag, today=today or timezone.localdate()))
     return qs.order_by("id")
+
+
+# Tags every reader of the registry sees on a masked record (the age groups services plan
+# by); filtering by them reads nothing hidden. Every other tag is a health or welfare fact.
+OPEN_TAGS = ("child", "senior")
+# The personal field each hidden tag is derived from.
+TAG_FIELDS = {**{tag: tag for tag in FLAG_TAGS}, "pregnant": "pregnant_until"}
+SEARCH_FIELDS = ["full_name", "id_number"]
+
+
+def person_search_fields(user: User, *, q: str = "", tag: str | None = None) -> list[str]:
+    """The personal fields a person search reads, checked against the user's role.
+
+    Searching by a name or ID number, or filtering by a health or welfare tag, answers
+    "does this person have this value": it is a read of that field, allowed only to the
+    roles that may reveal it, and logged for every person it returns (``person_search_log``).
+    """
+    fields: list[str] = []
+    if tag and tag not in OPEN_TAGS:
+        if tag not in TAG_FIELDS:
+            raise ValidationFailed(
+                _("Unknown tag %(tag)s; use one of: %(tags)s.")
+                % {"tag": tag, "tags": ", ".join(TAG_LABELS)},
+                field="tag",
+            )
+        if not can_reveal(user):
+            raise PermissionDenied(
+                _("Your role may not filter persons by health or welfare tags: "
+                  "the filter would reveal them."),
+                field="tag",
+            )  # fmt: skip
+        fields.append(TAG_FIELDS[tag])
+    if q.strip():
+        if not can_reveal(user):
+            raise PermissionDenied(
+                _("Your role may not search persons by name or ID number: the search would "
+                  "reveal them. Filter by house code (house) instead."),
+                field="q",
+            )  # fmt: skip
+        fields.extend(SEARCH_FIELDS)
+    return fields
+
+
+def person_search_log(user: User, persons: list[Person], fields: list[str]) -> None:
+    """One access-log row naming the fields searched and every person the search returned."""
+    if fields and persons:
+        personal_data_read(
+            actor=user,
+            records=persons,
+            purpose=_("search or filter by %(fields)s") % {"fields": ", ".join(fields)},
+            channel=Channel.SEARCH,
+            fields=fields,
+        )
 
 
 def tag_condition(tag: str, *, today: dt.date) -> Q:

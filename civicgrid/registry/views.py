@@ -72,6 +72,7 @@ def _filtered(kind: str, actor: User, params: Any) -> Any:
         return selectors.persons_for(
             actor,
             tag=params.get("tag") or None,
+            house=params.get("house") or None,
             include_moved_out=bool(params.get("moved_out")),
             **common,
         )
@@ -88,7 +89,23 @@ def _filtered(kind: str, actor: User, params: Any) -> Any:
 def record_list(request: HttpRequest, kind: str) -> HttpResponse:
     kind = _kind(kind)
     actor = _actor(request)
+    can_reveal = selectors.can_reveal(actor)
+    searched: list[str] = []
+    if kind == "persons":
+        try:
+            searched = selectors.person_search_fields(
+                actor, q=request.GET.get("q", ""), tag=request.GET.get("tag") or None
+            )
+        except DomainError as exc:
+            return render(
+                request,
+                "registry/refused.html",
+                {"title": TITLES[kind], "kind": kind, "message": exc.message},
+                status=exc.status,
+            )
     page = Paginator(_filtered(kind, actor, request.GET), 50).get_page(request.GET.get("page"))
+    if searched:
+        selectors.person_search_log(actor, list(page.object_list), searched)
     shown = [c for c in columns.COLUMNS[kind] if c.name not in {"crs", "licences"}][:7]
     rows = [
         {
@@ -99,6 +116,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
         for obj in page.object_list
     ]
     grids = grids_visible_to(actor).order_by("code")
+    tags = [(code, label) for code, label in TAG_LABELS.items()]
     return render(
         request,
         "registry/list.html",
@@ -110,7 +128,10 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             "headers": [_label(c) for c in shown],
             "grids": grids,
             "villages": sorted({(g.village.code, g.village.name) for g in grids}),
-            "tags": list(TAG_LABELS.items()),
+            # A name or ID search and the health tags read personal data: offered only to
+            # roles that may reveal it (the selector refuses the others in any case).
+            "tags": tags if can_reveal else [t for t in tags if t[0] in selectors.OPEN_TAGS],
+            "personal_search": kind != "persons" or can_reveal,
             "states": ComponentState.choices,
             "params": request.GET,
             "can_write": selectors.can_write(actor),
