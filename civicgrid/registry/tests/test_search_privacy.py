@@ -157,3 +157,20 @@ def test_web_list_offers_personal_search_only_to_roles_that_may_reveal(cast, per
     assert admin_page.status_code == 200 and 'name="q"' in admin_page.content.decode()
     [row] = AccessLog.objects.all()
     assert row.record_ids == [person.pk] and row.channel == "search"
+
+
+def test_house_and_legal_person_searches_never_match_owners_or_representatives(cast, house):
+    services.legal_person_create(
+        values={"name": "东村小卖部", "kind": "individual", "house": "H001",
+                "credit_code": "91350100M000100Y43", "industry": "retail",
+                "representative_name": "钱八", "representative_phone": "13700001111"},
+        actor=None,
+    )  # fmt: skip
+    client = client_for(cast.dispatcher)
+    for path, owner in (("houses", "王五"), ("houses", "13812345678"),
+                        ("legal-persons", "钱八"), ("legal-persons", "13700001111")):  # fmt: skip
+        body = client.get(f"/api/v1/registry/{path}", {"q": owner}).json()
+        assert body["page"]["total"] == 0, (path, owner)
+    assert (
+        client.get("/api/v1/registry/legal-persons", {"q": "小卖部"}).json()["page"]["total"] == 1
+    )
