@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.core.errors import DomainError
+from civicgrid.people import services
 from civicgrid.people.models import (
     AccessLog,
     ApiToken,
@@ -103,9 +106,36 @@ class RoleGrantAdmin(admin.ModelAdmin):
     readonly_fields = ("granted_at", "granted_by")
 
 
+class GridAssignmentAddForm(forms.ModelForm):
+    """Placing someone on a team checks the service's rules (certification, team size)."""
+
+    actor: User | None = None
+
+    class Meta:
+        model = GridAssignment
+        fields = ("user", "grid", "position", "starts_on")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            services.grid_assignment_check(
+                user=cleaned["user"],
+                grid=cleaned["grid"],
+                position=cleaned["position"],
+                starts_on=cleaned["starts_on"],
+                actor=self.actor,
+            )
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
+        return cleaned
+
+
 @admin.register(GridAssignment)
 class GridAssignmentAdmin(admin.ModelAdmin):
-    """Read-only here: placing staff goes through the service, which checks certification."""
+    """Added through the service, which checks certification and team size; never changed
+    here (an assignment ends through the service too)."""
 
     list_display = ("grid", "user", "position", "starts_on", "ends_on")
     list_filter = ("position", "grid__village")
@@ -120,8 +150,26 @@ class GridAssignmentAdmin(admin.ModelAdmin):
         "created_by",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        acting = type("GridAssignmentAddForm", (GridAssignmentAddForm,), {"actor": request.user})
+        return super().get_form(request, obj, change=change, form=acting, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        created = services.grid_assignment_create(
+            user=obj.user,
+            grid=obj.grid,
+            position=obj.position,
+            starts_on=obj.starts_on,
+            actor=cast(User, request.user),
+        )
+        obj.pk, obj.created_at, obj.created_by = created.pk, created.created_at, created.created_by
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,7 @@ from civicgrid.people.models import (
     User,
     WorkPermit,
 )
+from civicgrid.people.selectors import MAX_ADMINISTRATORS, MIN_ADMINISTRATORS
 
 TOKEN_PREFIX = "cg_"
 
@@ -238,18 +240,51 @@ def work_permit_revoke(*, permit: WorkPermit, on: dt.date | None = None, actor: 
     )
 
 
+# The administrators of a grid team, the deputy among them; the leader comes from the
+# village committee and is not counted (the manual: five to seven administrators).
+TEAM_POSITIONS = (Position.ADMINISTRATOR, Position.DEPUTY)
+
+
+def team_members_from(grid: Grid, *, on: dt.date) -> int:
+    """Administrators and deputies on ``grid`` on ``on`` or placed for later."""
+    return (
+        GridAssignment.objects.filter(grid=grid, position__in=TEAM_POSITIONS)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .count()
+    )
+
+
+def _check_team_room(grid: Grid, *, on: dt.date) -> None:
+    """Refuse an eighth administrator. The grid row is locked first, so two placements at
+    once count each other (PostgreSQL; SQLite transactions are IMMEDIATE and so serial)."""
+    Grid.objects.select_for_update().filter(pk=grid.pk).values_list("pk", flat=True).first()
+    members = team_members_from(grid, on=on)
+    if members >= MAX_ADMINISTRATORS:
+        raise ValidationFailed(
+            _(
+                "Grid %(grid)s already has %(n)d administrators (the deputy included); "
+                "a grid team has at most %(max)d. End an assignment first."
+            )
+            % {"grid": grid.code, "n": members, "max": MAX_ADMINISTRATORS},
+            field="grid",
+            code="team_full",
+        )
+
+
 @transaction.atomic
-def grid_assignment_create(
+def grid_assignment_check(
     *,
     user: User,
     grid: Grid,
     position: str,
     starts_on: dt.date | None = None,
     actor: User | None,
-) -> GridAssignment:
-    """Place ``user`` on ``grid``. Certification is a hard rule; team size is only warned.
+) -> dt.date:
+    """Every rule of placing ``user`` on ``grid``, without writing; returns the start day.
 
-    ``actor=None`` is for the demo and commands run by an operator.
+    Certification and the team's upper size are hard rules; a team below its lower size is
+    only warned about (``selectors.roster_warnings``). Forms call it to show the refusal
+    next to the field; ``grid_assignment_create`` calls it again under the grid's lock.
     """
     day = starts_on or timezone.localdate()
     if actor is not None:
@@ -277,6 +312,27 @@ def grid_assignment_create(
             field="user",
             code="not_certified",
         )
+    if position in TEAM_POSITIONS:
+        _check_team_room(grid, on=day)
+    return day
+
+
+@transaction.atomic
+def grid_assignment_create(
+    *,
+    user: User,
+    grid: Grid,
+    position: str,
+    starts_on: dt.date | None = None,
+    actor: User | None,
+) -> GridAssignment:
+    """Place ``user`` on ``grid`` when ``grid_assignment_check`` allows it.
+
+    ``actor=None`` is for the demo and commands run by an operator.
+    """
+    day = grid_assignment_check(
+        user=user, grid=grid, position=position, starts_on=starts_on, actor=actor
+    )
     try:
         with transaction.atomic():
             return GridAssignment.objects.create(
@@ -365,7 +421,7 @@ def demo_staff_create(
         )
         account: dict[str, Any] = {"username": username, "password": secret, "role": role}
         if role in positions:
-            _certify(user, index=index, on=day)
+            _certify(user, number=f"DEMO-{day:%Y}-{index:04d}", on=day)
             user.uniform_issued_on = user.id_card_issued_on = day
             user.save(update_fields=["uniform_issued_on", "id_card_issued_on"])
             grid_assignment_create(
@@ -377,15 +433,72 @@ def demo_staff_create(
         elif "department" in places:
             account["department"] = departments[0].code
         accounts.append(account)
+    demo_teams_fill(township=township, on=day)
     return accounts
 
 
-def _certify(user: User, *, index: int, on: dt.date) -> None:
+DEMO_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁"
+DEMO_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+DEMO_SOURCES = (
+    EmploymentSource.VILLAGE_COMMITTEE,
+    EmploymentSource.HOUSEHOLD_REGISTRATION,
+    EmploymentSource.RECRUITED,
+)
+
+
+def demo_teams_fill(*, township: Township, on: dt.date) -> int:
+    """Complete every active grid's team as the manual has it: a leader from the village
+    committee, a deputy, and administrators up to 5, 6 or 7 (the deputy included), all
+    certified. Members have no password (they are not demo logins). Returns how many
+    people were added."""
+    grids = list(
+        Grid.objects.select_related("village", "division")
+        .filter(village__township=township, division__status=DivisionVersion.Status.ACTIVE)
+        .order_by("code")
+    )
+    added = 0
+    for index, grid in enumerate(grids):
+        on_team = list(
+            scopes.current_assignments(on).filter(grid=grid).values_list("position", flat=True)
+        )
+        wanted: list[tuple[str, str, str]] = []
+        if Position.LEADER not in on_team:
+            wanted.append((Position.LEADER, Role.GRID_LEADER, EmploymentSource.VILLAGE_COMMITTEE))
+        if Position.DEPUTY not in on_team:
+            wanted.append((Position.DEPUTY, Role.DEPUTY_GRID_LEADER, DEMO_SOURCES[index % 3]))
+        size = sum(p in TEAM_POSITIONS for p in on_team) + (Position.DEPUTY not in on_team)
+        target = MIN_ADMINISTRATORS + index % (MAX_ADMINISTRATORS - MIN_ADMINISTRATORS + 1)
+        wanted += [
+            (Position.ADMINISTRATOR, Role.GRID_ADMINISTRATOR, DEMO_SOURCES[(index + n) % 3])
+            for n in range(max(0, target - size))
+        ]
+        for number, (position, role, source) in enumerate(wanted, start=1):
+            seed = index * 7 + number
+            user = staff_create(
+                username=f"g{grid.code[9:]}-{number}",
+                full_name=DEMO_SURNAMES[seed % len(DEMO_SURNAMES)]
+                + DEMO_GIVEN[(seed * 5) % len(DEMO_GIVEN)],
+                phone=f"139{index:04d}{number:04d}",
+                roles=[role],
+                employment_source=source,
+                actor=None,
+            )
+            _certify(user, number=f"DEMO-{on:%Y}-{grid.code[9:]}-{number}", on=on)
+            user.uniform_issued_on = user.id_card_issued_on = on
+            user.save(update_fields=["uniform_issued_on", "id_card_issued_on"])
+            grid_assignment_create(
+                user=user, grid=grid, position=position, starts_on=on, actor=None
+            )
+            added += 1
+    return added
+
+
+def _certify(user: User, *, number: str, on: dt.date) -> None:
     training_record(user=user, course="网格员岗前培训", completed_on=on, hours=40, actor=None)
     examination_record(user=user, taken_on=on, score=85, pass_mark=60, actor=None)
     work_permit_issue(
         user=user,
-        number=f"DEMO-{on:%Y}-{index:04d}",
+        number=number,
         issued_on=on,
         expires_on=on + dt.timedelta(days=730),
         actor=None,

@@ -67,3 +67,16 @@ def test_home_and_map_pages_in_both_languages(demo):
     page = client.get("/map/", headers={"accept-language": "en"})
     assert page.status_code == 200
     assert "leaflet" in page.content.decode()
+
+
+def test_fresh_demo_roster_has_no_warning(demo, capsys):
+    grids = Grid.objects.filter(division__status="active").count()
+    call_command("roster_check")  # exits 1 on any warning
+    assert f"{grids} grids checked, 0 warnings" in capsys.readouterr().err
+    accounts = json.loads((demo / "demo-accounts.json").read_text())
+    supervisor = next(a for a in accounts if a["role"] == "supervisor")
+    client = Client(headers={"accept-language": "en"})
+    assert client.login(username=supervisor["username"], password=supervisor["password"])
+    page = client.get("/people/roster/").content.decode()
+    assert f"{grids} grids, 0 warnings." in page
+    assert page.count("healthy") == grids and 'class="warn"' not in page

@@ -6,9 +6,9 @@ from django.test import Client
 from django.utils import timezone
 
 from civicgrid.geo.selectors import active_grids
-from civicgrid.people.models import Position, Role, WorkPermit
+from civicgrid.people.models import GridAssignment, Position, Role, WorkPermit
 from civicgrid.people.selectors import grid_teams, roster_warnings
-from civicgrid.people.tests.conftest import actor_for, place
+from civicgrid.people.tests.conftest import actor_for, certify, place
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +39,16 @@ def test_full_certified_team_has_no_warnings(world, make_staff):
     assert team.warnings == []
 
 
-def test_oversized_team_and_two_leaders_are_warned(world, make_staff):
+def test_oversized_team_from_before_the_rule_and_two_leaders_are_warned(world, make_staff):
     _full_team(world, make_staff)
     for n in range(3):
-        place(make_staff(f"extra{n}", Role.GRID_ADMINISTRATOR), world.grid, Position.ADMINISTRATOR)
+        # Written around the service, as data from before the size rule would be.
+        extra = make_staff(f"extra{n}", Role.GRID_ADMINISTRATOR)
+        certify(extra)
+        GridAssignment.objects.create(
+            user=extra, grid=world.grid, position=Position.ADMINISTRATOR,
+            starts_on=timezone.localdate(),
+        )  # fmt: skip
     place(make_staff("leader2", Role.GRID_LEADER), world.grid, Position.LEADER)
     assert sorted(_warnings_for(world)) == ["leader", "team_size"]
 
