@@ -34,7 +34,7 @@ from civicgrid.geo.division.model import (
     VillageReport,
 )
 from civicgrid.geo.division.partition import Bounds, split_region
-from civicgrid.geo.division.refine import Assignment, polish, polsby_popper, repair
+from civicgrid.geo.division.refine import Assignment, polish, polsby_popper, regroup, repair
 from civicgrid.geo.numbering import sequence_numbers
 
 # Overlaps smaller than this are coordinate noise along a shared boundary, not real overlap.
@@ -138,6 +138,9 @@ def _best_attempt(
         assignment = Assignment(graph, bounds, rng, turn=attempt * math.pi / 20.0)
         pieces = _initial_grids(graph, bounds, assignment)
         repair(assignment)
+        for grid in _avoidable_grids(assignment, pieces, stuck):
+            if grid in assignment.members and assignment.miss(assignment.households[grid]):
+                regroup(assignment, grid)
         polish(assignment)
         avoidable = _avoidable_miss(assignment, pieces, stuck)
         score = (avoidable, -assignment.summed_compactness() / max(len(assignment.members), 1))
@@ -149,8 +152,11 @@ def _best_attempt(
     return best[1], best[2]
 
 
-def _avoidable_miss(assignment: Assignment, pieces: list[np.ndarray], stuck: set[int]) -> int:
-    """Households outside the bounds in grids of pieces that some number of grids fits."""
+def _avoidable_grids(
+    assignment: Assignment, pieces: list[np.ndarray], stuck: set[int]
+) -> list[int]:
+    """Grids outside the bounds in pieces that some number of grids fits, holding no node
+    the graph shows no grid within bounds can hold."""
     bounds = assignment.bounds
     feasible_nodes: set[int] = set()
     for piece in pieces:
@@ -158,10 +164,18 @@ def _avoidable_miss(assignment: Assignment, pieces: list[np.ndarray], stuck: set
         k = bounds.grid_count(total)
         if bounds.low * k <= total <= bounds.high * k:
             feasible_nodes.update(piece.tolist())
-    return sum(
-        assignment.miss(assignment.households[g])
+    return [
+        g
         for g in assignment.out_of_range()
         if next(iter(assignment.members[g])) in feasible_nodes and not assignment.members[g] & stuck
+    ]
+
+
+def _avoidable_miss(assignment: Assignment, pieces: list[np.ndarray], stuck: set[int]) -> int:
+    """Households outside the bounds in the avoidable grids."""
+    return sum(
+        assignment.miss(assignment.households[g])
+        for g in _avoidable_grids(assignment, pieces, stuck)
     )
 
 

@@ -44,7 +44,7 @@ from civicgrid.geo.division.model import (
     VillageDivision,
 )
 from civicgrid.geo.division.partition import split_region
-from civicgrid.geo.division.refine import Assignment, repair
+from civicgrid.geo.division.refine import Assignment, regroup, repair
 
 # Each round frees at most one fixed neighbour per grid still out of range.
 OPENING_ROUNDS = 40
@@ -336,6 +336,14 @@ def _least_change(
             break
     else:
         short = True
+    if short:
+        # Divide whole neighbourhoods afresh (kept grids included) around what is left.
+        for grid in [g for g in assignment.out_of_range() if not stuck(g)]:
+            if grid in assignment.members and assignment.miss(assignment.households[grid]):
+                replaced = regroup(assignment, grid, also=kept)
+                if replaced:
+                    kept -= replaced
+        short = any(not stuck(g) for g in assignment.out_of_range())
     _return_home(assignment, node_seq, kept)
     units_of_node: dict[int, list[int]] = {}
     for i, node in enumerate(node_of):

@@ -18,6 +18,8 @@ from civicgrid.geo.division.graph import UnitGraph
 from civicgrid.geo.division.partition import Bounds, split_region
 
 REPAIR_ROUNDS = 8
+REGROUP_RINGS = (2, 3)
+REGROUP_TRIES = 2
 RESPLIT_TRIES = 2
 NEIGHBOURS_TRIED = 6
 POLISH_PASSES = 3
@@ -140,6 +142,25 @@ class Assignment:
 
     def summed_compactness(self) -> float:
         return sum(polsby_popper(self.area[g], self.perimeter[g]) for g in self.members)
+
+    def snapshot(self) -> tuple:
+        return (
+            self.grid_of[:],
+            {g: set(m) for g, m in self.members.items()},
+            dict(self.households),
+            dict(self.area),
+            dict(self.perimeter),
+            set(self.fixed),
+            self._next_id,
+        )
+
+    def restore(self, state: tuple) -> None:
+        grid_of, members, households, area, perimeter, fixed, next_id = state
+        self.grid_of, self.members, self.households = grid_of[:], members, households
+        self.area, self.perimeter, self.fixed, self._next_id = area, perimeter, fixed, next_id
+
+    def total_miss(self) -> int:
+        return sum(self.miss(self.households[g]) for g in self.out_of_range())
 
     def out_of_range(self) -> list[int]:
         return sorted(
@@ -286,3 +307,51 @@ def polish(assignment: Assignment) -> None:
                 moved += 1
         if not moved:
             break
+
+
+def regroup(
+    assignment: Assignment, grid: int, also: frozenset[int] | set[int] = frozenset()
+) -> set[int] | None:
+    """Divide afresh the grids within two, then three, rings of ``grid`` (those not fixed,
+    and fixed ones in ``also``), keeping the result only when it misses the bounds by fewer
+    households. Returns the grids that were replaced, or None when nothing improved.
+
+    Re-splitting a whole neighbourhood finds divisions that moves and re-splits of two or
+    three grids cannot reach, as when one unit fits only with a neighbour whose grid must
+    then shed units on its far side.
+    """
+    bounds = assignment.bounds
+    graph = assignment.graph
+
+    def bordering(g: int) -> set[int]:
+        found = set()
+        for node in assignment.members[g]:
+            for m in graph.neighbours[node]:
+                other = assignment.grid_of[m]
+                if other != g and (other not in assignment.fixed or other in also):
+                    found.add(other)
+        return found
+
+    group = {grid}
+    rings = 0
+    for limit in REGROUP_RINGS:
+        while rings < limit:
+            group |= {h for g in group for h in bordering(g)}
+            rings += 1
+        nodes = np.asarray(sorted(n for g in group for n in assignment.members[g]))
+        total = int(graph.households[nodes].sum())
+        k = bounds.grid_count(total)
+        if not bounds.low * k <= total <= bounds.high * k:
+            continue
+        before = assignment.total_miss()
+        for _ in range(REGROUP_TRIES):
+            state = assignment.snapshot()
+            for g in group:
+                assignment.remove_grid(g)
+            for part in split_region(graph, nodes, k, bounds, assignment.rng, turn=assignment.turn):
+                assignment.add_grid(part.tolist())
+            repair(assignment)
+            if assignment.total_miss() < before:
+                return group
+            assignment.restore(state)
+    return None
