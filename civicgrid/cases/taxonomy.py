@@ -1,5 +1,8 @@
 """The default case taxonomy: the manual's 14 management areas and their sub-categories.
 
+The areas are the one list of ``people.areas``; this module adds, per area, the
+department it is routed to, and the sub-categories under each.
+
 Codes: an area is two digits (``07``), a sub-category four (``0702``). Sub-categories of
 city management and of public facilities also carry a code in the manner of the national
 digital urban management standards (GB/T 30428): a kind (``event`` or ``component``) and
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_noop as N_  # noqa: N812
+
+from civicgrid.people import areas as management_areas
 
 # The public-facilities sub-category for components without a sub-category of their own.
 GENERAL_FACILITY = "0911"
@@ -63,23 +68,18 @@ class Sub:
     urban: str = ""  # "E0102" (event) or "C0101" (component)
 
 
+# Which department each of the manual's areas (``people.areas``, the one list) goes to;
+# a sub-category may name another (labour disputes go to LABOR).
+AREA_DEPARTMENTS = {
+    "01": "POLICE", "02": "FIRE", "03": "MARKET", "04": "SAFETY", "05": "HEALTH",
+    "06": "CIVIL", "07": "URBAN", "08": "EDU", "09": "URBAN", "10": "ENV", "11": "LAND",
+    "12": "BUILD", "13": "PETITION", "14": "MARKET",
+}  # fmt: skip
+
 AREAS = [
-    Area("01", N_("Rental housing and migrant population"), "出租屋和流动人口", "POLICE"),
-    Area("02", N_("Fire safety"), "消防安全", "FIRE"),
-    Area("03", N_("Food and drug safety"), "食品药品安全", "MARKET"),
-    Area("04", N_("Production safety"), "安全生产", "SAFETY"),
-    Area("05", N_("Health and public health"), "卫生健康和公共卫生", "HEALTH"),
-    Area("06", N_("Civil affairs and community services"), "民政和社区服务", "CIVIL"),
-    Area("07", N_("City management"), "城市管理", "URBAN"),
-    Area("08", N_("Education"), "教育", "EDU"),
-    Area("09", N_("Public facilities and urban components"), "公共设施和城市部件", "URBAN"),
-    Area("10", N_("Environmental protection"), "环境保护", "ENV"),
-    Area("11", N_("Land resources"), "国土资源", "LAND"),
-    Area("12", N_("Urban construction"), "城乡建设", "BUILD"),
-    Area("13", N_("Comprehensive management and dispute resolution"), "综治维稳和矛盾纠纷化解",
-         "PETITION"),
-    Area("14", N_("Commercial registration follow-up"), "工商登记后续监管", "MARKET"),
-]  # fmt: skip
+    Area(area.number, area.name, area.zh, AREA_DEPARTMENTS[area.number])
+    for area in management_areas.AREAS
+]
 
 SUBS = [
     Sub("0101", N_("Unregistered rental housing"), "出租屋未登记", ("5d", "2d", "1d")),
@@ -171,21 +171,39 @@ SUBS = [
     Sub("1403", N_("Business scope exceeded"), "超范围经营", ("7d", "3d", "1d")),
 ]  # fmt: skip
 
-DEPARTMENTS = {
-    "POLICE": ("派出所", ["population", "public_security"]),
-    "FIRE": ("消防救援所", ["fire_safety", "work_safety"]),
-    "MARKET": ("市场监督管理所", ["food_drug_market"]),
-    "SAFETY": ("安全生产监督管理办公室", ["work_safety"]),
-    "HEALTH": ("卫生健康办公室", ["health"]),
-    "CIVIL": ("民政办", ["civil_affairs", "population"]),
-    "URBAN": ("城市管理局", ["urban_management", "environment"]),
-    "EDU": ("教育办公室", ["education"]),
-    "ENV": ("生态环境所", ["environment"]),
-    "LAND": ("自然资源所", ["land_construction"]),
-    "BUILD": ("规划建设办公室", ["land_construction"]),
-    "PETITION": ("综治维稳中心", ["disputes", "petitions"]),
-    "LABOR": ("劳动保障所", ["labor"]),
+DEPARTMENT_NAMES = {
+    "POLICE": "派出所",
+    "FIRE": "消防救援所",
+    "MARKET": "市场监督管理所",
+    "SAFETY": "安全生产监督管理办公室",
+    "HEALTH": "卫生健康办公室",
+    "CIVIL": "民政办",
+    "URBAN": "城市管理局",
+    "EDU": "教育办公室",
+    "ENV": "生态环境所",
+    "LAND": "自然资源所",
+    "BUILD": "规划建设办公室",
+    "PETITION": "综治维稳中心",
+    "LABOR": "劳动保障所",
 }
+
+
+def routed_areas() -> dict[str, list[str]]:
+    """For each department, the codes of the areas whose sub-categories it receives, in
+    the manual's order: what the department is responsible for."""
+    departments = {a.code: a.department for a in AREAS}
+    routed: dict[str, set[str]] = {code: set() for code in DEPARTMENT_NAMES}
+    for sub in SUBS:
+        area = management_areas.area_of_category(sub.code)
+        routed[sub.department or departments[area.number]].add(area.code)
+    return {
+        code: [a.code for a in management_areas.AREAS if a.code in found]
+        for code, found in routed.items()
+    }
+
+
+# The default departments with their names and areas, agreeing with the routing above.
+DEPARTMENTS = {code: (DEPARTMENT_NAMES[code], areas) for code, areas in routed_areas().items()}
 
 
 def limits_for(dispose: tuple[str, str, str]) -> dict[str, dict[str, str]]:

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.people import areas
+
 
 class Role(models.TextChoices):
     GRID_ADMINISTRATOR = "grid_admin", _("grid administrator")
@@ -29,23 +31,10 @@ class EmploymentSource(models.TextChoices):
     RECRUITED = "recruited", _("recruited")
 
 
-class ManagementArea(models.TextChoices):
-    """The top level of the case taxonomy; ``cases`` adds the sub-categories under each."""
-
-    POPULATION = "population", _("population")
-    PUBLIC_SECURITY = "public_security", _("public security")
-    DISPUTES = "disputes", _("disputes and mediation")
-    PETITIONS = "petitions", _("petitions and stability")
-    WORK_SAFETY = "work_safety", _("work safety")
-    FIRE_SAFETY = "fire_safety", _("fire safety")
-    FOOD_DRUG_MARKET = "food_drug_market", _("food, drugs and market order")
-    ENVIRONMENT = "environment", _("environmental protection")
-    URBAN_MANAGEMENT = "urban_management", _("urban management")
-    LAND_CONSTRUCTION = "land_construction", _("land and construction")
-    LABOR = "labor", _("labor and social security")
-    CIVIL_AFFAIRS = "civil_affairs", _("civil affairs")
-    HEALTH = "health", _("health")
-    EDUCATION = "education", _("education")
+# The manual's 14 areas as choices (``areas.AREAS`` is the one list): URBAN_MANAGEMENT…
+ManagementArea = models.TextChoices(
+    "ManagementArea", [(area.code.upper(), (area.code, _(area.name))) for area in areas.AREAS]
+)
 
 
 class Department(models.Model):
@@ -80,6 +69,22 @@ class Department(models.Model):
     def area_labels(self) -> list[str]:
         labels = dict(ManagementArea.choices)
         return [str(labels.get(code, code)) for code in self.areas]
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        codes = self.areas if isinstance(self.areas, list) else None
+        unknown = [c for c in codes or [] if c not in areas.BY_CODE]
+        if codes is None or unknown:
+            raise ValidationError(
+                {
+                    "areas": _("Unknown management areas: %(areas)s. Use the codes of: %(known)s.")
+                    % {
+                        "areas": ", ".join(map(str, unknown)) or "-",
+                        "known": ", ".join(areas.BY_CODE),
+                    }
+                }
+            )
 
 
 class User(AbstractUser):

@@ -366,11 +366,12 @@ def grid_assignment_end(
     return assignment
 
 
+# Named with the codes of ``areas.AREAS``; the case taxonomy routes the same areas to them.
 DEMO_DEPARTMENTS: list[tuple[str, str, list[str]]] = [
-    ("URBAN", "城市管理局", [ManagementArea.URBAN_MANAGEMENT, ManagementArea.ENVIRONMENT]),
-    ("FIRE", "消防救援所", [ManagementArea.FIRE_SAFETY, ManagementArea.WORK_SAFETY]),
-    ("MARKET", "市场监督管理所", [ManagementArea.FOOD_DRUG_MARKET]),
-    ("CIVIL", "民政办", [ManagementArea.CIVIL_AFFAIRS, ManagementArea.POPULATION]),
+    ("URBAN", "城市管理局", ["urban_management", "public_facilities"]),
+    ("FIRE", "消防救援所", ["fire_safety"]),
+    ("MARKET", "市场监督管理所", ["food_drug_safety", "commercial_registration"]),
+    ("CIVIL", "民政办", ["civil_affairs"]),
 ]
 
 

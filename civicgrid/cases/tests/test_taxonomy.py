@@ -63,3 +63,46 @@ def test_bad_limits_are_refused_in_the_admin_form(db: None) -> None:
 
 def test_every_name_has_a_chinese_translation() -> None:
     assert len(translations()) == len(AREAS) + len(SUBS)
+
+
+def test_the_taxonomy_areas_are_the_one_list_of_people() -> None:
+    from civicgrid.people import areas
+
+    assert [(a.code, a.name, a.zh) for a in AREAS] == [
+        (a.number, a.name, a.zh) for a in areas.AREAS
+    ]
+    assert {s.code[:2] for s in SUBS} == set(areas.BY_NUMBER)
+
+
+def test_every_sub_category_goes_to_a_department_responsible_for_its_area() -> None:
+    from civicgrid.cases.taxonomy import DEPARTMENTS
+    from civicgrid.people import areas
+    from civicgrid.people.services import DEMO_DEPARTMENTS
+
+    by_number = {a.code: a.department for a in AREAS}
+    received: dict[str, set[str]] = {code: set() for code in DEPARTMENTS}
+    for sub in SUBS:
+        department = sub.department or by_number[sub.code[:2]]
+        area = areas.area_of_category(sub.code).code
+        assert area in DEPARTMENTS[department][1], (sub.code, department, area)
+        received[department].add(area)
+    # And no department claims an area the taxonomy never sends it.
+    assert {code: set(found) for code, (_n, found) in DEPARTMENTS.items()} == received
+    for code, _name, demo_areas in DEMO_DEPARTMENTS:
+        assert demo_areas == DEPARTMENTS[code][1], code
+
+
+def test_seeded_departments_agree_with_the_seeded_categories(township) -> None:
+    from civicgrid.people import areas
+    from civicgrid.people.models import Department
+    from civicgrid.people.services import DEMO_DEPARTMENTS, department_create
+
+    for code, name, demo_areas in DEMO_DEPARTMENTS:
+        department_create(township=township, code=code, name=name, areas=demo_areas, actor=None)
+    services.demo_cases_create(township=township)  # the taxonomy and the other departments
+    departments = {d.code: d.areas for d in Department.objects.filter(township=township)}
+    subs = Category.objects.filter(parent__isnull=False)
+    assert subs.count() == len(SUBS)
+    for category in subs:
+        area = areas.area_of_category(category.code).code
+        assert area in departments[category.department_code], category.code

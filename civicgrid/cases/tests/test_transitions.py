@@ -138,7 +138,7 @@ def test_return_counts_against_dispatch_and_clears_department(loop: Loop) -> Non
 def test_dispute_categories_are_verified_by_the_assessor(loop: Loop) -> None:
     from civicgrid.people.services import department_create
 
-    department_create(township=loop.township, code="PETITION", name="综治", areas=["disputes"],
+    department_create(township=loop.township, code="PETITION", name="综治", areas=["stability"],
                       actor=None)  # fmt: skip
     officer = loop.officer
     officer.department = loop.township.departments.get(code="PETITION")
