@@ -5,8 +5,8 @@ import binascii
 import datetime as dt
 from typing import Any, cast
 
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
@@ -25,6 +25,7 @@ from civicgrid.cases.schemas import (
     PhotoOut,
     RevealIn,
     RevealOut,
+    TasksOut,
 )
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.people.models import Role, User
@@ -39,7 +40,8 @@ def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def case_out(case: Case) -> dict[str, Any]:
+def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[str, Any]:
+    """The case as the API shows it; ``allowed``: the caller's actions (``actions_for``)."""
     masked = masked_values(case)
     return {
         "id": case.pk,
@@ -81,6 +83,7 @@ def case_out(case: Case) -> dict[str, Any]:
             for t in workflow.actions_from(case.state)
             if t.action != workflow.Action.MARK_OVERDUE
         ],
+        "allowed": [a.value for a in allowed or []],
         "photos": [
             {"id": a.pk, "kind": a.kind, "width": a.width, "height": a.height}
             for a in case.attachments.all()
@@ -113,7 +116,8 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     else:
         case = services.case_report(actor=actor, **report).case
     case = selectors.case_for(actor, case.pk)
-    return Status(201, {**case_out(case), "duplicates": _duplicates(case)})
+    allowed = selectors.actions_for(actor, case)
+    return Status(201, {**case_out(case, allowed), "duplicates": _duplicates(case)})
 
 
 @router.get("", response=list[CaseOut], summary="Cases in my scope")
@@ -133,8 +137,33 @@ def case_list(
     filters = selectors.CaseFilters(
         status, category, grid, village, department, overdue, reported_from, reported_to
     )
-    cases = selectors.case_list(_actor(request), filters).prefetch_related("attachments")
-    return [case_out(c) for c in cases[offset : offset + limit]]
+    actor = _actor(request)
+    cases = selectors.case_list(actor, filters).prefetch_related("attachments")
+    page = list(cases[offset : offset + limit])
+    allowed = selectors.actions_by_case(actor, page)
+    return [case_out(c, allowed[c.pk]) for c in page]
+
+
+@router.get("/tasks", response=TasksOut, summary="Cases I may act on now")
+def task_list(
+    request: HttpRequest,
+    action: str | None = Query(None, description="only cases where this action is allowed"),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Nearest deadline first; ``allowed`` lists each case's actions (the pages' rule)."""
+    if action is not None and action not in workflow.ACTIONS_BY_NAME:
+        raise ValidationFailed(_("Unknown action %(a)s.") % {"a": action}, field="action")
+    wanted = frozenset({action}) if action else None
+    tasks = selectors.tasks_for(_actor(request), actions=wanted)
+    page = tasks[offset : offset + limit]
+    prefetch_related_objects([t.case for t in page], "attachments")
+    return {
+        "count": len(tasks),
+        "limit": limit,
+        "offset": offset,
+        "items": [case_out(t.case, t.actions) for t in page],
+    }
 
 
 @router.get("/categories", response=list[CategoryOut], summary="The case taxonomy")
@@ -165,15 +194,15 @@ def inbox(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
 
 @router.post("/inbox/{pk}/read", response={204: None}, summary="Mark a notification read")
 def inbox_read(request: HttpRequest, pk: int) -> Status[None]:
-    selectors.inbox(_actor(request)).filter(pk=pk, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    services.notifications_read(user=_actor(request), ids=[pk])
     return Status(204, None)
 
 
 @router.get("/{ref}", response=CaseOut, summary="One case")
 def case_detail(request: HttpRequest, ref: str) -> dict[str, Any]:
-    return case_out(selectors.case_for(_actor(request), ref))
+    actor = _actor(request)
+    case = selectors.case_for(actor, ref)
+    return case_out(case, selectors.actions_for(actor, case))
 
 
 @router.get("/{ref}/events", response=list[EventOut], summary="The case's ledger")
@@ -223,7 +252,7 @@ def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) 
         case=case, action=action, actor=actor, version=payload.version,
         acting_as=payload.acting_as, **params,
     )  # fmt: skip
-    return case_out(case)  # updated in place by the service
+    return case_out(case, selectors.actions_for(actor, case))  # updated in place
 
 
 @router.post("/{ref}/reporter/reveal", response=RevealOut, summary="Reporter contact (logged)")

@@ -74,7 +74,15 @@ class CaseOut(Schema):
     )
     closed_at: dt.datetime | None
     actions: list[str] = Field(description="actions the table allows from this state")
+    allowed: list[str] = Field(description="actions the caller may take on the case now")
     photos: list[dict[str, Any]]
+
+
+class TasksOut(Schema):
+    count: int = Field(description="cases the caller may act on now, in all")
+    limit: int
+    offset: int
+    items: list[CaseOut]
 
 
 class CaseCreatedOut(CaseOut):

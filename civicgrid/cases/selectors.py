@@ -13,12 +13,13 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid.cases import permissions, workflow
 from civicgrid.cases.models import Case, CaseEvent, Category, Notification
-from civicgrid.cases.workflow import OPEN_STATES
+from civicgrid.cases.workflow import OPEN_STATES, Action, Check, State
 from civicgrid.core.errors import NotFound
 from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import current_assignments, is_platform_admin
@@ -140,6 +141,129 @@ def categories() -> QuerySet[Category]:
 def inbox(user: User, *, unread_only: bool = False) -> QuerySet[Notification]:
     rows = Notification.objects.filter(user=user).select_related("case", "event")
     return rows.filter(read_at__isnull=True) if unread_only else rows
+
+
+# ---------------------------------------------------------------------------- who acts now
+
+# Actions a user may take on the side of someone else's step (the dispatcher may put any
+# dispatched case on the backlog or recall it, an administrator may hand their report to the
+# village while it waits for the center; a reopen answers a resident's request, which the
+# center lists itself): offered where they apply, but they put no case on a work list.
+SIDE_ACTIONS = frozenset({Action.BACKLOG, Action.RECALL, Action.HAND_TO_VILLAGE, Action.REOPEN})
+
+
+def actions_for(
+    user: User,
+    case: Case,
+    *,
+    who: permissions.Who | None = None,
+    facts: permissions.CaseFacts | None = None,
+    now: dt.datetime | None = None,
+) -> list[Action]:
+    """The transitions ``user`` may take on ``case`` now, in the table's order.
+
+    Derived from the workflow table and the predicates the services apply
+    (``cases.permissions``); checks that depend on the submitted form (a merge target, a
+    department) are left to the service. ``who`` and ``facts`` may be passed in when many
+    cases are checked at once (see ``actions_by_case``).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    who = who or permissions.who_is(user)
+    moment = now or timezone.now()
+    allowed: list[Action] = []
+    for transition in workflow.actions_from(case.state):
+        role = permissions.acting_role(who, transition)
+        if role is None:
+            continue
+        if facts is None:
+            facts = permissions.case_facts([case])
+        situation = permissions.Situation(who, role, case, moment, facts)
+        if permissions.refusal(transition, situation) is None:
+            allowed.append(transition.action)
+    return allowed
+
+
+def _needing(check: Check, cases: list[Case]) -> list[Case]:
+    """The cases in a state from which a transition with ``check`` leads."""
+    states = {t.source for t in workflow.TRANSITIONS if check in t.checks}
+    return [c for c in cases if c.state in states]
+
+
+def actions_by_case(user: User, cases: list[Case]) -> dict[int, list[Action]]:
+    """``actions_for`` over many cases in a constant number of queries."""
+    if not user.is_authenticated or not user.is_active:
+        return {c.pk: [] for c in cases}
+    who = permissions.who_is(user)
+    facts = permissions.CaseFacts(
+        away=frozenset(permissions.reporters_away(_needing(Check.VERIFIER, cases))),
+        staffed_villages=frozenset(
+            permissions.staffed_villages(
+                c.village_id for c in _needing(Check.VILLAGE_STAFFED, cases)
+            )
+        ),
+    )
+    now = timezone.now()
+    return {c.pk: actions_for(user, c, who=who, facts=facts, now=now) for c in cases}
+
+
+def _task_condition(who: permissions.Who) -> Q:
+    condition = Q(pk__in=[])
+    for transition in workflow.TRANSITIONS:
+        if transition.source is None or transition.action in SIDE_ACTIONS:
+            continue
+        role = permissions.acting_role(who, transition)
+        if role is None:
+            continue
+        step = Q(state=transition.source) & permissions.scope_condition(who, role)
+        for check in transition.checks:
+            narrower = permissions.check_condition(check, who, role)
+            if narrower is not None:
+                step &= narrower
+        condition |= step
+    return condition
+
+
+@dataclass
+class Task:
+    case: Case
+    actions: list[Action]
+
+
+def tasks_for(user: User, *, actions: frozenset[str] | None = None) -> list[Task]:
+    """The cases ``user`` may act on now, nearest deadline first, each with its actions.
+
+    ``actions`` keeps only the cases where one of those actions is allowed. A constant
+    number of queries: the rows are narrowed in the database by the table, the scope and
+    the checks that have a database form, and each one is then decided by ``actions_for``.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    who = permissions.who_is(user)
+    candidates = list(
+        cases_visible_to(user)
+        .filter(_task_condition(who))
+        .order_by(F("deadline").asc(nulls_last=True), "reported_at", "id")
+    )
+    allowed = actions_by_case(user, candidates)
+    found = []
+    for case in candidates:
+        mine = [a for a in allowed[case.pk] if a not in SIDE_ACTIONS]
+        if mine and (actions is None or actions.intersection(mine)):
+            found.append(Task(case, allowed[case.pk]))
+    return found
+
+
+VERIFY_ACTIONS = frozenset({Action.VERIFY_PASS, Action.VERIFY_FAIL})
+
+
+def awaiting_verification(user: User) -> QuerySet[Case]:
+    """Disposed cases in the caller's scope, nearest verification deadline first."""
+    return (
+        cases_visible_to(user)
+        .filter(state=State.DISPOSED)
+        .order_by(F("deadline").asc(nulls_last=True), "reported_at")
+    )
 
 
 # ---------------------------------------------------------------------------- duplicates

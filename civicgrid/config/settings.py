@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "civicgrid.web.inbox.unread_count",
             ],
         },
     },
@@ -195,6 +196,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL") or "WARNING"},
 }
+
+# Working hours after a disposal before the grid team may verify a case an administrator
+# reported (at once when the reporter is away); see docs/cases.md.
+CIVICGRID_VERIFY_FALLBACK_HOURS = env.integer("CIVICGRID_VERIFY_FALLBACK_HOURS", 8)
 
 # Township shown by default when several exist; the demo sets it.
 CIVICGRID_SERVE_WORKERS = env.integer("CIVICGRID_SERVE_WORKERS", 0)

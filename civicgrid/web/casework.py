@@ -1,5 +1,6 @@
-"""What the working pages share: who lands where, which actions a user may take now, the
-case page and the one POST handler that turns a form into a workflow transition.
+"""What the working pages share: who lands where, the case page (offering what
+``cases.selectors.actions_for`` allows) and the one POST handler that turns a form into a
+workflow transition.
 
 The pages never write on their own: every change goes through ``cases.services``.
 """
@@ -27,9 +28,9 @@ from django.utils.translation import gettext_lazy
 
 from civicgrid.cases import photos, selectors, workflow
 from civicgrid.cases import services as case_services
-from civicgrid.cases.models import Attachment, Case, Urgency, Verifier
-from civicgrid.cases.services import rules
-from civicgrid.cases.workflow import Action, Check
+from civicgrid.cases.models import Attachment, Case, Urgency
+from civicgrid.cases.permissions import verifier_label
+from civicgrid.cases.workflow import STATE_LABELS, Action, State
 from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.people.models import Department, Role, User
 from civicgrid.people.scopes import is_platform_admin
@@ -38,9 +39,10 @@ CENTER_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR)
 FIELD_ROLES = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
 VILLAGE_ROLES = (Role.VILLAGE_OFFICER,)
 
-# Actions the pages never offer: the sweep marks overdue, residents rate on the portal,
-# and a reopen is granted from the resident's request (the center's reopen panel).
-HIDDEN_ACTIONS = frozenset({Action.MARK_OVERDUE, Action.RATE, Action.REOPEN})
+# Allowed actions the case page offers no form for: a reopen is granted from the resident's
+# request (the center's reopen panel). (Residents rate and the sweep marks overdue: no
+# member of staff is ever allowed those.)
+HIDDEN_ACTIONS = frozenset({Action.REOPEN})
 # Actions whose form carries photos, and which kind of photo they are.
 PHOTO_ACTIONS = {
     Action.DISPOSE: Attachment.Kind.AFTER,
@@ -53,17 +55,27 @@ ACTION_FIELDS = ("note", "category", "urgency", "into", "department", "deadline"
                  "working_days")  # fmt: skip
 
 
+def landing_section(user: User) -> str | None:
+    """The section of the work the user's role does, if any."""
+    if user.has_role(Role.DISPATCHER):
+        return "center"
+    if user.has_role(Role.DEPARTMENT_OFFICER) and user.department_id is not None:
+        return "dept"
+    if user.has_role(*FIELD_ROLES):
+        return "field"
+    if user.has_role(Role.ASSESSOR):
+        return "assess"
+    if user.has_role(*VILLAGE_ROLES) and user.village_id is not None:
+        return "village"
+    if user.has_role(Role.SUPERVISOR):
+        return "center"
+    return None
+
+
 def landing_url(user: User) -> str:
     """Where a user starts after logging in: the page of the work their role does."""
-    if user.has_role(Role.DISPATCHER):
-        return reverse("center")
-    if user.has_role(Role.DEPARTMENT_OFFICER) and user.department_id is not None:
-        return reverse("dept")
-    if user.has_role(*FIELD_ROLES):
-        return reverse("field")
-    if user.has_role(*VILLAGE_ROLES) and user.village_id is not None:
-        return reverse("village")
-    return reverse("home")
+    section = landing_section(user)
+    return reverse(section) if section else reverse("home")
 
 
 def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Any]:
@@ -87,55 +99,21 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Any]:
 # ---------------------------------------------------------------------------- actions
 
 
-def _may_verify(user: User, case: Case) -> bool:
-    if case.category.verifier == Verifier.ASSESSOR:
-        return user.has_role(Role.ASSESSOR)
-    if case.reporter_id is not None and case.reporter_kind in workflow.FIELD_STAFF:
-        return user.pk == case.reporter_id
-    return user.has_role(*FIELD_ROLES)
+def case_url(user: User, number: str) -> str:
+    """The case page in the section of the user's work (their landing page)."""
+    section = landing_section(user)
+    return reverse(f"{section}_case", kwargs={"ref": number}) if section else reverse("home")
 
 
-def _may_hand_on(user: User, case: Case) -> bool:
-    if case.reporter_id is None or case.reporter_kind not in workflow.FIELD_STAFF:
-        return False
-    if user.has_role(Role.DISPATCHER) and user.township_id == case.township_id:
-        return True
-    return user.pk == case.reporter_id
-
-
-def actions_for(user: User, case: Case) -> list[Action]:
-    """The transitions ``user`` may take on ``case`` now, in the table's order.
-
-    Mirrors the role and extra checks of ``cases.services`` so the page offers only what
-    would pass; the service still decides, so a stale page gets a clear refusal.
-    """
-    possible: list[Action] = []
-    for transition in workflow.actions_from(case.state):
-        if transition.action in HIDDEN_ACTIONS or not (transition.roles & user.role_codes):
-            continue
-        checks = set(transition.checks)
-        if Check.ASSIGNED_DEPARTMENT in checks and (
-            user.department_id is None or user.department_id != case.department_id
-        ):
-            continue
-        if Check.EXTENSION_PENDING in checks and case.extension_days is None:
-            continue
-        if Check.NO_EXTENSION_PENDING in checks and case.extension_days is not None:
-            continue
-        if Check.NOT_ON_BACKLOG in checks and case.on_backlog:
-            continue
-        if Check.VERIFIER in checks and not _may_verify(user, case):
-            continue
-        if Check.STAFF_REPORT in checks and not _may_hand_on(user, case):
-            continue
-        if Check.VILLAGE_STAFFED in checks and not rules.village_officers(case.village_id).exists():
-            continue
-        if transition.roles <= workflow.VILLAGE and user.village_id != case.village_id:
-            continue
-        if transition.roles <= workflow.DISPATCH and user.township_id != case.township_id:
-            continue
-        possible.append(transition.action)
-    return possible
+def charged_to(case: Case) -> str:
+    """Whose step is late: the center's, the department's, the village's or the verifier's."""
+    if case.state == State.DISPATCHED:
+        return case.department.name if case.department else _("not dispatched yet")
+    if case.state == State.DISPOSED:
+        return verifier_label(case)
+    if case.state == State.LOCAL:
+        return str(STATE_LABELS[State.LOCAL])
+    return _("the command center")
 
 
 def _posted_params(request: HttpRequest) -> dict[str, Any]:
@@ -272,6 +250,7 @@ SECTION_TITLES = {
     "dept": gettext_lazy("Department inbox"),
     "field": gettext_lazy("Field"),
     "village": gettext_lazy("Village committee"),
+    "assess": gettext_lazy("To assess"),
 }
 
 
@@ -286,7 +265,7 @@ def case_page(
     assert isinstance(user, User)
     case = _case_or_404(user, ref)
     events = list(selectors.case_events(case))
-    allowed = actions_for(user, case)
+    allowed = [a for a in selectors.actions_for(user, case) if a not in HIDDEN_ACTIONS]
     attachments = list(case.attachments.all())
     default_department = case.department.code if case.department else (
         case.category.department_code

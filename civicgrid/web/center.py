@@ -34,6 +34,7 @@ from civicgrid.web.casework import (
     case_act,
     case_clock,
     case_page,
+    charged_to,
     departments_of,
     role_required,
     state_label,
@@ -57,6 +58,7 @@ QUEUE_FILTERS = {
     "returned": lambda cs: cs.filter(state=State.FILED, return_count__gt=0).order_by("deadline"),
     "extensions": lambda cs: cs.filter(state=State.DISPATCHED, extension_days__isnull=False)
     .order_by("deadline"),
+    "verification": lambda cs: cs.filter(state=State.DISPOSED).order_by("deadline"),
     "closure": lambda cs: cs.filter(state=State.VERIFIED).order_by("deadline"),
     "reopen": lambda cs: cs.filter(state=State.CLOSED, reopen_request__status="pending")
     .order_by("reopen_request__created_at"),
@@ -74,6 +76,13 @@ QUEUE = [
     ),
     QueueSection(
         "extensions", gettext_lazy("Extension requests"), gettext_lazy("Approve or refuse.")
+    ),
+    QueueSection(
+        "verification",
+        gettext_lazy("Awaiting verification"),
+        gettext_lazy(
+            "Disposed: the verifier named checks the result; late ones are the verifier's."
+        ),
     ),
     QueueSection(
         "closure", gettext_lazy("Verified, awaiting closure"), gettext_lazy("Close the case.")
@@ -153,7 +162,8 @@ def queue_counts(user: User) -> dict[str, int]:
 
 
 def _row(case: Case) -> dict[str, Any]:
-    return {"case": case, "state_label": state_label(case.state), "clock": case_clock(case)}
+    return {"case": case, "state_label": state_label(case.state), "clock": case_clock(case),
+            "charged": charged_to(case)}  # fmt: skip
 
 
 @role_required(*CENTER_ROLES)
@@ -250,7 +260,7 @@ def overdue_board(request: HttpRequest) -> HttpResponse:
         .filter(state__in=list(OPEN_STATES), deadline__lt=now, on_backlog=False)
         .order_by("deadline")
     )
-    by_department = Counter(c.department.name if c.department else "" for c in late)
+    by_charge = Counter(charged_to(c) for c in late)
     by_village = Counter(c.village.name if c.village else "" for c in late)
     open_by_department = Counter(
         selectors.cases_visible_to(user)
@@ -262,9 +272,8 @@ def overdue_board(request: HttpRequest) -> HttpResponse:
         "web/center/overdue.html",
         {
             "rows": [_row(c) for c in late],
-            "by_department": [
-                (name, n, open_by_department.get(name, 0))
-                for name, n in by_department.most_common()
+            "by_charge": [
+                (name, n, open_by_department.get(name, 0)) for name, n in by_charge.most_common()
             ],
             "by_village": by_village.most_common(),
         },

@@ -23,7 +23,6 @@ from django.views.decorators.cache import never_cache
 from civicgrid.cases import photos, selectors
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Attachment, Case
-from civicgrid.cases.workflow import State
 from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.people.models import User
@@ -67,10 +66,7 @@ def _row(case: Case) -> dict[str, Any]:
 def field(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     visible = selectors.cases_visible_to(user)
-    to_verify = [
-        c for c in visible.filter(state=State.DISPOSED).order_by("deadline")
-        if c.reporter_id == user.pk
-    ]  # fmt: skip
+    to_verify = [t.case for t in selectors.tasks_for(user, actions=selectors.VERIFY_ACTIONS)]
     grids = _my_grids(user)
     mine = visible.filter(reporter=user).order_by("-reported_at")[:20]
     return render(

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from civicgrid.web import accounts, center, dept, field, views, village
+from civicgrid.web import accounts, assess, center, dept, field, inbox, views, village
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +26,13 @@ urlpatterns = [
     path("dept/", dept.dept, name="dept"),
     path("dept/cases/<str:ref>/", dept.dept_case, name="dept_case"),
     path("dept/cases/<str:ref>/<str:action>/", dept.dept_act, name="dept_act"),
+    # Petition/stability assessors
+    path("assess/", assess.assess, name="assess"),
+    path("assess/cases/<str:ref>/", assess.assess_case, name="assess_case"),
+    path("assess/cases/<str:ref>/<str:action>/", assess.assess_act, name="assess_act"),
+    # Everyone's notices
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read/", inbox.inbox_read, name="inbox_read"),
     # Field app
     path("field/", field.field, name="field"),
     path("field/report/", field.field_report, name="field_report"),

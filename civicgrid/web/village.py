@@ -1,4 +1,5 @@
-"""The village committee: the cases handed to it to resolve locally, and their pages."""
+"""The village committee: the cases handed to it to resolve locally, every open case in the
+village (nearest deadline first), and their pages."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from civicgrid.cases import selectors
-from civicgrid.cases.workflow import State
+from civicgrid.cases.workflow import OPEN_STATES, State
 from civicgrid.people.models import User
 from civicgrid.web.casework import (
     VILLAGE_ROLES,
@@ -26,7 +27,11 @@ def village(request: HttpRequest) -> HttpResponse:
     visible = selectors.cases_visible_to(user)
     if user.village_id is not None:
         visible = visible.filter(village_id=user.village_id)
-    local = visible.filter(state=State.LOCAL).order_by(F("deadline").asc(nulls_last=True))
+    nearest = (F("deadline").asc(nulls_last=True), "reported_at")
+    local = visible.filter(state=State.LOCAL).order_by(*nearest)
+    others = list(
+        visible.filter(state__in=list(OPEN_STATES - {State.LOCAL})).order_by(*nearest)[:200]
+    )
     return render(
         request,
         "web/village/index.html",
@@ -35,6 +40,10 @@ def village(request: HttpRequest) -> HttpResponse:
             "local": [
                 {"case": c, "clock": case_clock(c), "state_label": state_label(c.state)}
                 for c in local
+            ],
+            "in_village": [
+                {"case": c, "clock": case_clock(c), "state_label": state_label(c.state)}
+                for c in others
             ],
         },
     )

@@ -19,7 +19,12 @@ from civicgrid.cases.services.calendars import (
 )
 from civicgrid.cases.services.categories import category_by_code, taxonomy_seed
 from civicgrid.cases.services.demo import demo_cases_create
-from civicgrid.cases.services.notifications import WEBHOOK_BACKOFF, event_body, webhooks_send
+from civicgrid.cases.services.notifications import (
+    WEBHOOK_BACKOFF,
+    event_body,
+    notifications_read,
+    webhooks_send,
+)
 from civicgrid.cases.services.sweep import Break, ledger_verify, sweep_overdue
 from civicgrid.cases.services.transitions import (
     MAX_REPORT_PHOTOS,
@@ -50,6 +55,7 @@ __all__ = [
     "event_body",
     "ledger_verify",
     "library_days",
+    "notifications_read",
     "step_deadline",
     "step_limit",
     "sweep_overdue",

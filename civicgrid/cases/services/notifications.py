@@ -18,6 +18,7 @@ from civicgrid.cases.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from civicgrid.cases.permissions import reported_by_staff
 from civicgrid.cases.workflow import Action
 from civicgrid.people.models import Role, User
 
@@ -32,6 +33,13 @@ def _department_staff(department_id: int | None) -> list[User]:
     if department_id is None:
         return []
     return list(User.objects.filter(is_active=True, department_id=department_id))
+
+
+def _grid_team(grid_id: int | None) -> list[User]:
+    from civicgrid.people.scopes import current_assignments
+
+    served = current_assignments().filter(grid_id=grid_id).values("user_id")
+    return list(User.objects.filter(is_active=True, pk__in=served)) if grid_id else []
 
 
 def _notify(users: Iterable[User], case: Case, kind: str, event: CaseEvent) -> None:
@@ -52,8 +60,10 @@ def _after_transition(case: Case, event: CaseEvent) -> None:
         verifiers: list[User]
         if case.category.verifier == Verifier.ASSESSOR:
             verifiers = _township_staff(case.township_id, Role.ASSESSOR)
+        elif reported_by_staff(case) and case.reporter is not None:
+            verifiers = [case.reporter]  # the team sees it in its list after the fallback time
         else:
-            verifiers = [case.reporter] if case.reporter else []
+            verifiers = _grid_team(case.grid_id)
         _notify(verifiers, case, Notification.Kind.DISPOSED, event)
     elif action == Action.MERGE:
         reporters = [c.reporter for c in (case, case.merged_into) if c and c.reporter]
@@ -63,6 +73,15 @@ def _after_transition(case: Case, event: CaseEvent) -> None:
         people += _department_staff(case.department_id)
         _notify(people, case, Notification.Kind.OVERDUE, event)
     _queue_webhooks(event, case)
+
+
+@transaction.atomic
+def notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own notices read (``ids``, or all); returns how many changed."""
+    rows = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())
 
 
 def event_body(event: CaseEvent, case: Case) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.cases import workflow
+from civicgrid.cases import permissions, workflow
 from civicgrid.cases.models import (
     Case,
     Urgency,
-    Verifier,
 )
+from civicgrid.cases.permissions import ROLE_PREFERENCE
 from civicgrid.cases.services.calendars import calendar_for
 from civicgrid.cases.services.categories import category_by_code
 from civicgrid.cases.workflow import Action, Actor, Check, Transition
@@ -32,17 +32,6 @@ from civicgrid.people.scopes import current_assignments
 class Acting:
     user: User | None
     role: str
-
-
-ROLE_PREFERENCE = [
-    Role.DISPATCHER,
-    Role.DEPARTMENT_OFFICER,
-    Role.ASSESSOR,
-    Role.GRID_ADMINISTRATOR,
-    Role.DEPUTY_GRID_LEADER,
-    Role.GRID_LEADER,
-    Role.VILLAGE_OFFICER,
-]
 
 
 def _acting(transition: Transition, actor: User | None, acting_as: str | None) -> Acting:
@@ -77,15 +66,7 @@ def _serves_grid(user: User, grid_id: int | None) -> bool:
 
 def _in_scope(case: Case, acting: Acting) -> bool:
     user = acting.user
-    if user is None:
-        return True
-    if acting.role in (Role.DISPATCHER, Role.ASSESSOR):
-        return user.township_id == case.township_id
-    if acting.role == Role.DEPARTMENT_OFFICER:
-        return user.department_id is not None and user.department_id == case.department_id
-    if acting.role == Role.VILLAGE_OFFICER:
-        return user.village_id is not None and user.village_id == case.village_id
-    return _serves_grid(user, case.grid_id)
+    return user is None or permissions.in_scope(permissions.who_is(user), acting.role, case)
 
 
 @dataclass
@@ -96,27 +77,6 @@ class Context:
     now: dt.datetime
     changes: dict[str, Any]
     payload: dict[str, Any]
-
-
-def _check_assigned_department(ctx: Context) -> None:
-    user = ctx.acting.user
-    if user is None or user.department_id != ctx.case.department_id:
-        raise PermissionDenied(_("This case was dispatched to another department."))
-
-
-def _check_verifier(ctx: Context) -> None:
-    case, acting = ctx.case, ctx.acting
-    if case.category.verifier == Verifier.ASSESSOR:
-        if acting.role != Role.ASSESSOR:
-            raise PermissionDenied(
-                _("Cases of this category are verified by the petition/stability assessor.")
-            )
-        return
-    if acting.role == Role.ASSESSOR:
-        raise PermissionDenied(_("Cases of this category are verified by the reporter."))
-    reported_by_staff = case.reporter_id is not None and case.reporter_kind in workflow.FIELD_STAFF
-    if reported_by_staff and (acting.user is None or acting.user.pk != case.reporter_id):
-        raise PermissionDenied(_("Only the administrator who reported the case verifies it."))
 
 
 def normalize_phone(value: str) -> str:
@@ -141,26 +101,6 @@ def _check_reporting_resident(ctx: Context) -> None:
     phone = str(ctx.params.get("phone") or "")
     if not resident_proves_reporter(ctx.case, token=token, phone=phone):
         raise PermissionDenied(_("Only the resident who reported the case may rate it."))
-
-
-def _check_not_rated(ctx: Context) -> None:
-    if ctx.case.rating is not None:
-        raise ValidationFailed(_("This case has already been rated."), field="rating")
-
-
-def _check_extension_pending(ctx: Context) -> None:
-    if ctx.case.extension_days is None:
-        raise ValidationFailed(_("No extension has been requested."), field="action")
-
-
-def _check_no_extension_pending(ctx: Context) -> None:
-    if ctx.case.extension_days is not None:
-        raise ValidationFailed(_("An extension request is already waiting."), field="action")
-
-
-def _check_not_on_backlog(ctx: Context) -> None:
-    if ctx.case.on_backlog:
-        raise ValidationFailed(_("The case is already on the backlog."), field="action")
 
 
 def _check_merge_target_open(ctx: Context) -> None:
@@ -207,77 +147,35 @@ def _check_department_staffed(ctx: Context) -> None:
         )  # fmt: skip
 
 
-# Ratings up to this one are "unsatisfied": the resident may ask to reopen.
-UNSATISFIED_AT_MOST = 2
-
-
-def _check_reopenable(ctx: Context) -> None:
-    case = ctx.case
-    if case.reporter_kind != Actor.RESIDENT or case.department_id is None:
-        raise ValidationFailed(
-            _("Only a resident's case that a department disposed of can be reopened."),
-            field="action",
-        )
-    if case.rating is None or case.rating > UNSATISFIED_AT_MOST:
-        raise ValidationFailed(
-            _("Only a case the resident rated unsatisfied (1 or 2) can be reopened."),
-            field="action",
-        )
-
-
-def _check_staff_report(ctx: Context) -> None:
-    case, acting = ctx.case, ctx.acting
-    if case.reporter_id is None or case.reporter_kind not in workflow.FIELD_STAFF:
-        raise ValidationFailed(
-            _("Only a grid administrator's report can be handed to the village committee."),
-            field="action",
-        )
-    if acting.role in workflow.FIELD_STAFF and (
-        acting.user is None or acting.user.pk != case.reporter_id
-    ):
-        raise PermissionDenied(_("Only the administrator who reported the case may hand it on."))
-
-
 def village_officers(village_id: int | None) -> Any:
     return User.objects.filter(
         is_active=True, village_id=village_id, role_grants__role=Role.VILLAGE_OFFICER
     )
 
 
-def _check_village_staffed(ctx: Context) -> None:
-    if ctx.case.village_id is None or not village_officers(ctx.case.village_id).exists():
-        raise ValidationFailed(
-            _("The village of this case has no active village officer to resolve it."),
-            field="action",
-        )
+def _by_predicate(check: Check) -> Callable[[Context], None]:
+    """A check decided by the case and the actor: the rule the selectors apply too."""
+    predicate = permissions.PREDICATES[check]
 
+    def run(ctx: Context) -> None:
+        user, case = ctx.acting.user, ctx.case
+        facts = permissions.case_facts([case], checks={check})
+        who = permissions.who_is(user) if user is not None else None
+        found = predicate(permissions.Situation(who, ctx.acting.role, case, ctx.now, facts))
+        if found is not None and found.field is None:
+            raise PermissionDenied(found.message)
+        if found is not None:
+            raise ValidationFailed(found.message, field=found.field)
 
-def _check_deadline_passed(ctx: Context) -> None:
-    if ctx.case.deadline is None or ctx.case.deadline >= ctx.now or ctx.case.on_backlog:
-        raise ValidationFailed(_("The current step is not overdue."), field="deadline")
-
-
-def _check_step_not_marked(ctx: Context) -> None:
-    if ctx.case.overdue_step_seq == ctx.case.step_seq:
-        raise ValidationFailed(_("This step is already marked overdue."), field="deadline")
+    return run
 
 
 CHECKS: dict[Check, Callable[[Context], None]] = {
-    Check.ASSIGNED_DEPARTMENT: _check_assigned_department,
-    Check.VERIFIER: _check_verifier,
+    **{check: _by_predicate(check) for check in permissions.PREDICATES},
     Check.REPORTING_RESIDENT: _check_reporting_resident,
-    Check.NOT_RATED: _check_not_rated,
-    Check.EXTENSION_PENDING: _check_extension_pending,
-    Check.NO_EXTENSION_PENDING: _check_no_extension_pending,
-    Check.NOT_ON_BACKLOG: _check_not_on_backlog,
     Check.MERGE_TARGET_OPEN: _check_merge_target_open,
     Check.DEPARTMENT_KNOWN: _check_department_known,
-    Check.DEADLINE_PASSED: _check_deadline_passed,
-    Check.STEP_NOT_MARKED: _check_step_not_marked,
     Check.DEPARTMENT_STAFFED: _check_department_staffed,
-    Check.REOPENABLE: _check_reopenable,
-    Check.STAFF_REPORT: _check_staff_report,
-    Check.VILLAGE_STAFFED: _check_village_staffed,
 }
 
 

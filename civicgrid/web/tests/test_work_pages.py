@@ -36,7 +36,12 @@ def jpeg() -> io.BytesIO:
 
 @pytest.mark.parametrize(
     ("who", "landing"),
-    [("dispatcher", "/center/"), ("officer", "/dept/"), ("admin", "/field/"), ("assessor", "/")],
+    [
+        ("dispatcher", "/center/"),
+        ("officer", "/dept/"),
+        ("admin", "/field/"),
+        ("assessor", "/assess/"),
+    ],
 )
 def test_login_lands_on_the_page_of_the_role(loop: Loop, who: str, landing: str) -> None:  # noqa: F811
     user = getattr(loop, who)
