@@ -10,11 +10,11 @@ from django.test import Client
 from PIL import Image
 
 from civicgrid.cases.models import Case, CaseEvent, IdempotencyKey
+from civicgrid.cases.selectors import actions_for
 from civicgrid.cases.tests.conftest import HERE, Loop, loop  # noqa: F401  (fixture)
 from civicgrid.geo.models import Township
 from civicgrid.people.models import User
 from civicgrid.people.services import demo_staff_create
-from civicgrid.web.casework import actions_for
 from civicgrid.web.demo import demo_cases_complete
 
 PASSWORD = "a-long-test-password"
