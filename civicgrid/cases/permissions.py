@@ -153,8 +153,6 @@ def verifier_refusal(
         return None
     if role == Role.ASSESSOR:
         return _("Cases of this category are verified by the grid team.")
-    if not who.field_rights:
-        return _("Verifying needs current field rights (training, examination, work permit).")
     if case.grid_id not in who.grid_ids:
         return _("Only the grid team of the case's grid verifies it.")
     if not reported_by_staff(case) or who.user.pk == case.reporter_id or away:
@@ -373,8 +371,15 @@ def scope_condition(who: Who, role: str) -> Q:
 
 
 def refusal(transition: Transition, situation: Situation) -> Refusal | None:
-    """The first refusal among the transition's case-and-actor checks, scope included."""
-    if situation.who is not None and not in_scope(situation.who, situation.role, situation.case):
+    """The first refusal among the transition's case-and-actor checks, field rights and
+    scope included."""
+    who = situation.who
+    if who is not None and situation.role in FIELD_ROLES and not who.field_rights:
+        # The services refuse it first (people.certification.require_field_rights).
+        return Refusal(
+            _("This duty needs current field rights (training, examination, work permit)."), None
+        )
+    if who is not None and not in_scope(who, situation.role, situation.case):
         return Refusal(_("This case is outside your area of responsibility."), None)
     for check in transition.checks:
         predicate = PREDICATES.get(check)
