@@ -19,6 +19,7 @@ from civicgrid.cases.models import (
     Urgency,
 )
 from civicgrid.cases.permissions import ROLE_PREFERENCE
+from civicgrid.cases.permissions import UNSATISFIED_AT_MOST as UNSATISFIED_AT_MOST  # public uses it
 from civicgrid.cases.services.calendars import calendar_for
 from civicgrid.cases.services.categories import category_by_code
 from civicgrid.cases.workflow import Action, Actor, Check, Transition
