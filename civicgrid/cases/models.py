@@ -454,6 +454,8 @@ class Notification(models.Model):
         MERGED = "merged", _("a case was merged")
         EXTENSION = "extension", _("an extension was requested")
         DISPOSED = "disposed", _("a case awaits your verification")
+        LOCAL = "local", _("a report was handed to your village committee")
+        REOPENED = "reopened", _("a closed case was reopened for rework")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -19,6 +19,7 @@ from civicgrid.cases.models import (
     WebhookEndpoint,
 )
 from civicgrid.cases.permissions import reported_by_staff
+from civicgrid.cases.services.rules import village_officers
 from civicgrid.cases.workflow import Action
 from civicgrid.people.models import Role, User
 
@@ -68,6 +69,10 @@ def _after_transition(case: Case, event: CaseEvent) -> None:
     elif action == Action.MERGE:
         reporters = [c.reporter for c in (case, case.merged_into) if c and c.reporter]
         _notify(reporters, case, Notification.Kind.MERGED, event)
+    elif action == Action.REOPEN:
+        _notify(_department_staff(case.department_id), case, Notification.Kind.REOPENED, event)
+    elif action == Action.HAND_TO_VILLAGE:
+        _notify(village_officers(case.village_id), case, Notification.Kind.LOCAL, event)
     elif action == Action.MARK_OVERDUE:
         people = _township_staff(case.township_id, Role.DISPATCHER)
         people += _department_staff(case.department_id)

@@ -212,3 +212,16 @@ def test_hand_off_needs_an_administrators_report_and_a_village_officer(loop: Loo
         loop.act(case, "hand_to_village")
     assert "village officer" in str(refused.value)
     assert Case.objects.get(pk=case.pk).state == "reported"
+
+
+def test_the_village_officer_and_the_department_are_told(loop: Loop) -> None:
+    from civicgrid.cases.models import Notification
+
+    case = loop.report()
+    loop.act(case, "hand_to_village")
+    told = Notification.objects.filter(case=case, kind="local")
+    assert list(told.values_list("user__username", flat=True)) == ["vofficer1"]
+    reopened = loop.resident_case_closed(rating=1).case
+    loop.act(reopened, "reopen")
+    told = Notification.objects.filter(case=reopened, kind="reopened")
+    assert list(told.values_list("user__username", flat=True)) == ["urban1"]
