@@ -41,7 +41,8 @@ UNLISTED_STATES = (State.REJECTED, State.MERGED)
 TIMELINE_ACTIONS = frozenset(
     {Action.REPORT, Action.RESOLVE_ON_SPOT, Action.FILE, Action.REJECT, Action.MERGE,
      Action.DISPATCH, Action.RETURN, Action.DISPOSE, Action.APPROVE_EXTENSION, Action.BACKLOG,
-     Action.VERIFY_PASS, Action.VERIFY_FAIL, Action.CLOSE, Action.RATE}
+     Action.VERIFY_PASS, Action.VERIFY_FAIL, Action.CLOSE, Action.RATE, Action.RECALL,
+     Action.REOPEN, Action.HAND_TO_VILLAGE, Action.RESOLVE_LOCALLY, Action.SEND_TO_CENTER}
 )  # fmt: skip
 
 # Phone and ID numbers as residents type them: grouped with spaces, dashes or dots, behind
@@ -303,7 +304,7 @@ def timeline(case: Case) -> list[Step]:
         if event.action not in TIMELINE_ACTIONS:
             continue
         detail = ""
-        if event.action == Action.DISPOSE:
+        if event.action in (Action.DISPOSE, Action.RESOLVE_LOCALLY):
             detail = redact(str(event.payload.get("result", "")))
         elif event.action == Action.RATE:
             detail = "★" * int(event.payload.get("rating") or 0)

@@ -246,6 +246,7 @@ def test_rate_once_after_closure_and_ask_to_reopen(public: Public, client: Clien
     assert case.events.last().action == "reopen"
     page = client.get(link).content.decode()
     assert "reopened for rework" in page.split('id="reopen-status"')[1]
+    assert "reopen for rework" in page.split('id="steps"')[1]  # a public step
 
 
 def test_reopen_only_for_unsatisfied_ratings_within_seven_days(public: Public) -> None:
