@@ -23,11 +23,12 @@ from civicgrid.cases.schemas import (
     EventOut,
     NotificationOut,
     PhotoOut,
-    RevealIn,
-    RevealOut,
+    ReporterRevealIn,
+    ReporterRevealOut,
     TasksOut,
 )
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.core.refs import Offset, RecordId
 from civicgrid.people.models import Role, User
 from civicgrid.people.privacy import Channel, masked_values, personal_data_read
 
@@ -132,7 +133,7 @@ def case_list(
     reported_from: dt.date | None = Query(None, alias="from"),  # noqa: B008
     reported_to: dt.date | None = Query(None, alias="to"),  # noqa: B008
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     filters = selectors.CaseFilters(
         status, category, grid, village, department, overdue, reported_from, reported_to
@@ -149,7 +150,7 @@ def task_list(
     request: HttpRequest,
     action: str | None = Query(None, description="only cases where this action is allowed"),
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Nearest deadline first; ``allowed`` lists each case's actions (the pages' rule)."""
     if action is not None and action not in workflow.ACTIONS_BY_NAME:
@@ -193,7 +194,7 @@ def inbox(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
 
 
 @router.post("/inbox/{pk}/read", response={204: None}, summary="Mark a notification read")
-def inbox_read(request: HttpRequest, pk: int) -> Status[None]:
+def inbox_read(request: HttpRequest, pk: RecordId) -> Status[None]:
     services.notifications_read(user=_actor(request), ids=[pk])
     return Status(204, None)
 
@@ -255,8 +256,10 @@ def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) 
     return case_out(case, selectors.actions_for(actor, case))  # updated in place
 
 
-@router.post("/{ref}/reporter/reveal", response=RevealOut, summary="Reporter contact (logged)")
-def reporter_reveal(request: HttpRequest, ref: str, payload: RevealIn) -> dict[str, Any]:
+@router.post(
+    "/{ref}/reporter/reveal", response=ReporterRevealOut, summary="Reporter contact (logged)"
+)
+def reporter_reveal(request: HttpRequest, ref: str, payload: ReporterRevealIn) -> dict[str, Any]:
     actor = _actor(request)
     case = selectors.case_for(actor, ref)
     if not actor.has_role(*REVEAL_ROLES) and case.reporter_id != actor.pk:
@@ -288,7 +291,7 @@ def photo_upload(
 
 
 @router.get("/{ref}/photos/{pk}/{variant}", summary="A photo: original, public or thumbnail")
-def photo_file(request: HttpRequest, ref: str, pk: int, variant: str) -> FileResponse:
+def photo_file(request: HttpRequest, ref: str, pk: RecordId, variant: str) -> FileResponse:
     case = selectors.case_for(_actor(request), ref)
     attachment = case.attachments.filter(pk=pk).first()
     if attachment is None or variant not in ("original", "public", "thumbnail"):

@@ -9,37 +9,27 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import weakref
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from civicgrid.cases.models import Attachment, Case
+from civicgrid.core import images
 from civicgrid.core.errors import ValidationFailed
 from civicgrid.people.models import User
 
-ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 THUMBNAIL_SIZE = (320, 320)
-MAX_PIXELS = 40_000_000  # refuse decompression bombs well before Pillow's own limit
+# The copy shown outside the staff: enough for any screen, and it bounds the cost of
+# re-encoding a large photo (the staff keep the original as uploaded).
+PUBLIC_MAX_SIDE = 2048
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "CIVICGRID_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
-
-
-def _encode(image: Image.Image, fmt: str) -> bytes:
-    out = io.BytesIO()
-    if fmt == "JPEG":
-        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-    else:
-        image.save(out, fmt)
-    return out.getvalue()
+    return images.max_upload_bytes()
 
 
 # ---------------------------------------------------------------------------- files and rollback
@@ -114,45 +104,26 @@ def _write(field: Any, name: str, data: bytes, written: list[str]) -> None:
 def attachment_add(*, case: Case, kind: str, data: bytes, actor: User | None) -> Attachment:
     if kind not in Attachment.Kind.values:
         raise ValidationFailed(_("A photo is either before or after."), field="kind")
-    if not data:
-        raise ValidationFailed(_("The file is empty."), field="file")
-    if len(data) > max_upload_bytes():
-        raise ValidationFailed(
-            _("The photo is larger than %(mb)s MB.") % {"mb": max_upload_bytes() // 1_048_576},
-            field="file",
-        )
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format or ""
-            width, height = probe.size
-            if fmt not in ALLOWED_FORMATS:
-                raise ValidationFailed(_("Send a JPEG, PNG or WebP photo."), field="file")
-            if width * height > MAX_PIXELS:
-                raise ValidationFailed(_("The photo has too many pixels."), field="file")
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            # Only the pixels are copied: no info dict, no EXIF, no ICC or XMP metadata.
-            clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationFailed(_("The file is not a readable image."), field="file") from None
-    if clean.mode not in ("RGB", "RGBA", "L", "LA"):
-        clean = clean.convert("RGBA" if "A" in clean.getbands() else "RGB")
-    public = _encode(clean, fmt)
+    checked = images.image_check(data, field="file")
+    clean = images.image_decode(checked, max_side=PUBLIC_MAX_SIDE, field="file")
+    public = images.image_encode(clean, checked.format)
     thumb_image = clean.copy()
     thumb_image.thumbnail(THUMBNAIL_SIZE)
-    thumb = _encode(thumb_image, "JPEG")
+    thumb = images.image_encode(thumb_image, "JPEG")
     digest = hashlib.sha256(data).hexdigest()
-    ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt]
+    ext = checked.extension
+    # The size of the photo as taken and turned upright, not of the reduced public copy.
+    width, height = checked.width, checked.height
+    if (clean.width > clean.height) != (width > height) and clean.width != clean.height:
+        width, height = height, width
     attachment = Attachment(
         case=case,
         kind=kind,
-        content_type=ALLOWED_FORMATS[fmt],
+        content_type=checked.content_type,
         size=len(data),
         sha256=digest,
-        width=clean.width,
-        height=clean.height,
+        width=width,
+        height=height,
         uploaded_by=actor,
     )
     name = f"{case.number}-{digest[:16]}"

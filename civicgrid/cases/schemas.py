@@ -6,6 +6,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from civicgrid.core.refs import RecordId, WholeNumber
+
 
 class CaseIn(Schema):
     category: str = Field(description="sub-category code, e.g. 0702")
@@ -25,7 +27,14 @@ class CaseIn(Schema):
         None, description="resolved on the spot: whether the party complied (required then)"
     )
     photos: list[str] = Field(
-        [], description="before photos, base64 (JPEG, PNG or WebP), at most 5", max_length=5
+        [],
+        description=(
+            "before photos, base64 (JPEG, PNG or WebP), at most 5. The whole JSON body is "
+            "limited to DATA_UPLOAD_MAX_MEMORY_SIZE (4 MB unless the operator changed it; "
+            "413 above): send larger photos, up to 10 MB each, one by one to "
+            "POST /api/v1/cases/{ref}/photos as multipart/form-data."
+        ),
+        max_length=5,
     )
 
 
@@ -104,27 +113,27 @@ class EventOut(Schema):
 
 
 class ActionIn(Schema):
-    version: int
+    version: WholeNumber
     note: str = ""
     category: str | None = None
     urgency: str | None = None
     department: str | None = None
     deadline: dt.datetime | None = None
     result: str | None = None
-    photos: list[int] = []
-    working_days: int | None = None
+    photos: list[RecordId] = []
+    working_days: int | None = Field(None, ge=1, le=60)
     into: str | None = Field(None, description="case number or id to merge into")
-    rating: int | None = None
+    rating: int | None = Field(None, ge=1, le=5)
     comment: str = ""
     phone: str | None = Field(None, description="rate: the phone the resident reported with")
     acting_as: str | None = Field(None, description="which of your roles acts")
 
 
-class RevealIn(Schema):
-    purpose: str
+class ReporterRevealIn(Schema):
+    purpose: str = Field(min_length=1, max_length=200)
 
 
-class RevealOut(Schema):
+class ReporterRevealOut(Schema):
     reporter_name: str
     reporter_phone: str
 

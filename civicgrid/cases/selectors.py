@@ -21,6 +21,7 @@ from civicgrid.cases import permissions, workflow
 from civicgrid.cases.models import Case, CaseEvent, Category, Notification
 from civicgrid.cases.workflow import OPEN_STATES, Action, Check, State
 from civicgrid.core.errors import NotFound
+from civicgrid.core.refs import record_id
 from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import current_assignments, is_platform_admin
 
@@ -74,7 +75,8 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 def case_for(user: User, ref: int | str) -> Case:
     cases = cases_visible_to(user).order_by()
     text = str(ref)
-    found = next(iter(cases.filter(pk=int(text))[:1]), None) if text.isdigit() else None
+    pk = record_id(text)
+    found = next(iter(cases.filter(pk=pk)[:1]), None) if pk is not None else None
     if found is None:
         found = next(iter(cases.filter(number=text)[:1]), None)
     if found is None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from civicgrid.core.errors import DomainError
+from civicgrid.core.limits import body_max_bytes, megabytes
 from civicgrid.people.services import api_token_authenticate
 
 
@@ -21,7 +25,39 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class ErrorOut(Schema):
+    """The one error body of every refusal."""
+
+    error: str
+    message: str
+    field: str | None
+
+
+class CivicGridAPI(NinjaAPI):
+    """Documents the error body for every 4xx answer of every operation.
+
+    Every operation can refuse (401 without a token, 403, 404, 409, 413, 422 ...) and all
+    refusals share one body, so it is added once here rather than on each route.
+    """
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        refusal = {
+            "description": "Refused: the error body names the problem and the field.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("4XX", refusal)
+        return schema
+
+
+api = CivicGridAPI(
     title="CivicGrid API",
     version="1",
     description="Grid-based service management for a township.",
@@ -44,7 +80,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in {"query", "body", "path"}]
+    loc = list(first.get("loc", ()))
+    if len(loc) > 2 and loc[0] == "body":
+        del loc[1]  # the view's parameter name ("payload"), not a field the client sent
+    location = [str(part) for part in loc if part not in {"query", "body", "path"}]
     field = ".".join(location) or None
     kind = first.get("type", "")
     if kind == "missing":
@@ -67,6 +106,23 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "error", str(exc), None)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(
+        request,
+        413,
+        "too_large",
+        _("The request is larger than %(mb)s MB.") % {"mb": megabytes(body_max_bytes())},
+        None,
+    )
+
+
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def on_too_many_parts(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 400, "too_many_parts", _("The request has too many fields."), None)
 
 
 @api.get("/health", auth=None, tags=["system"])

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "civicgrid.config.middleware.RequestSizeLimit",  # after the locale: its message is translated
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,6 +188,19 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Request sizes (docs/operations.md): the whole request as announced by Content-Length, a
+# body without files (JSON, form fields; Django's own check), the size above which an
+# uploaded file goes to a temporary file instead of memory, and the registry imports.
+MB = 1024 * 1024
+CIVICGRID_MAX_REQUEST_BYTES = env.integer("CIVICGRID_MAX_REQUEST_BYTES", 64 * MB)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("DATA_UPLOAD_MAX_MEMORY_SIZE", 4 * MB)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.integer("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * MB)
+CIVICGRID_IMPORT_MAX_BYTES = env.integer("CIVICGRID_IMPORT_MAX_BYTES", 50 * MB)
+CIVICGRID_IMPORT_MAX_ROWS = env.integer("CIVICGRID_IMPORT_MAX_ROWS", 100_000)
+CIVICGRID_IMPORT_MAX_UNPACKED_BYTES = env.integer("CIVICGRID_IMPORT_MAX_UNPACKED_BYTES", 200 * MB)
+CIVICGRID_PHOTO_MAX_BYTES = env.integer("CIVICGRID_PHOTO_MAX_BYTES", 10 * MB)
+CIVICGRID_IMAGE_MAX_PIXELS = env.integer("CIVICGRID_IMAGE_MAX_PIXELS", 40_000_000)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

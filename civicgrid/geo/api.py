@@ -8,6 +8,7 @@ from ninja import Query, Router, Status
 from pydantic import Field
 
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.core.refs import RecordId
 from civicgrid.geo import codes, selectors, services
 from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.geo.geojson import collection
@@ -140,7 +141,7 @@ def _require_division_rights(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only township administrators may change grid divisions."))
 
 
-def _division(division_id: int) -> DivisionVersion:
+def _division(division_id: RecordId) -> DivisionVersion:
     division = DivisionVersion.objects.select_related("township").filter(pk=division_id).first()
     if division is None:
         raise NotFound(_("No division %(id)s.") % {"id": division_id}, field="division")
@@ -192,7 +193,7 @@ def division_draft(request: HttpRequest, payload: DraftIn) -> Status:
 
 
 @router.get("/divisions/{division_id}/grids", response=FeatureCollection)
-def division_grids(request: HttpRequest, division_id: int) -> FeatureCollection:
+def division_grids(request: HttpRequest, division_id: RecordId) -> FeatureCollection:
     division = _division(division_id)
     low = int(division.parameters.get("min", 300))
     high = int(division.parameters.get("max", 500))
@@ -209,7 +210,7 @@ def division_grids(request: HttpRequest, division_id: int) -> FeatureCollection:
 
 
 @router.get("/divisions/{division_id}/units", response=FeatureCollection)
-def division_units(request: HttpRequest, division_id: int) -> FeatureCollection:
+def division_units(request: HttpRequest, division_id: RecordId) -> FeatureCollection:
     division = _division(division_id)
     owner = {key: g.code for g in division.grids.all() for key in g.units}
     return collection(
@@ -229,7 +230,7 @@ def division_units(request: HttpRequest, division_id: int) -> FeatureCollection:
 
 
 @router.post("/divisions/{division_id}/moves", response=MoveOut, summary="Move a unit")
-def division_move(request: HttpRequest, division_id: int, payload: MoveIn) -> dict[str, Any]:
+def division_move(request: HttpRequest, division_id: RecordId, payload: MoveIn) -> dict[str, Any]:
     _require_division_rights(request)
     division = _division(division_id)
     result = services.draft_unit_move(
@@ -246,7 +247,7 @@ def division_move(request: HttpRequest, division_id: int, payload: MoveIn) -> di
 
 
 @router.post("/divisions/{division_id}/activate", response=DivisionOut)
-def division_activate(request: HttpRequest, division_id: int) -> dict[str, Any]:
+def division_activate(request: HttpRequest, division_id: RecordId) -> dict[str, Any]:
     _require_division_rights(request)
     division = _division(division_id)
     services.division_draft_activate(division=division, actor=request.user)

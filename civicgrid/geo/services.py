@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry.base import BaseGeometry
 
 from civicgrid.core.errors import Conflict, NotFound, ValidationFailed
+from civicgrid.core.refs import ascii_digits
 from civicgrid.geo import codes
 from civicgrid.geo.coverage import GridShape, Violation, check_coverage
 from civicgrid.geo.division import (
@@ -59,7 +60,7 @@ def _as_count(value: object) -> int | None:
         return value if value >= 0 else None
     if isinstance(value, float) and value.is_integer() and value >= 0:
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and ascii_digits(value.strip()):
         return int(value.strip())
     return None
 
@@ -68,7 +69,7 @@ def _village_code(value: object, township_code: str) -> str | None:
     text = str(value).strip()
     if len(text) == 12 and text.startswith(township_code):
         text = text[9:]
-    return text if len(text) == 3 and text.isdigit() and text != "000" else None
+    return text if len(text) == 3 and ascii_digits(text) and text != "000" else None
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.core.errors import DomainError
+from civicgrid.core.refs import record_id
 from civicgrid.people import services
 from civicgrid.people.models import (
     AccessLog,
@@ -76,7 +77,8 @@ class UserAdmin(BaseUserAdmin):
     ) -> HttpResponse:
         # The change form shows the unmasked name and phone: that is a logged read.
         response = super().change_view(request, object_id, form_url, extra_context)
-        target = User.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        pk = record_id(object_id)
+        target = User.objects.filter(pk=pk).first() if pk is not None else None
         if request.method == "GET" and response.status_code == 200 and target is not None:
             personal_data_read(
                 actor=cast(User, request.user),

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
+from pydantic import Field
 
 from civicgrid.core.errors import NotFound, PermissionDenied
+from civicgrid.core.refs import RecordId
 from civicgrid.people import scopes, selectors, services
 from civicgrid.people.certification import has_field_rights
 from civicgrid.people.models import AccessLog, GridAssignment, User
@@ -17,10 +19,10 @@ from civicgrid.people.schemas import (
     AssignmentEndIn,
     AssignmentIn,
     AssignmentOut,
-    RevealIn,
-    RevealOut,
     StaffListOut,
     StaffOut,
+    StaffRevealIn,
+    StaffRevealOut,
     TeamOut,
 )
 
@@ -88,7 +90,7 @@ def assignment_create(request: HttpRequest, code: str, payload: AssignmentIn) ->
 
 
 @router.post("/assignments/{pk}/end", response=AssignmentOut, summary="End an assignment")
-def assignment_end(request: HttpRequest, pk: int, payload: AssignmentEndIn) -> dict[str, Any]:
+def assignment_end(request: HttpRequest, pk: RecordId, payload: AssignmentEndIn) -> dict[str, Any]:
     actor = _actor(request)
     assignment = scopes.assignments_visible_to(actor).filter(pk=pk).first()
     if assignment is None:
@@ -141,12 +143,14 @@ def staff_list(request: HttpRequest, purpose: Query[str | None] = None) -> list[
 
 
 @router.get("/staff/{pk}", response=StaffOut, summary="A staff member's profile (masked)")
-def staff_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
+def staff_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
     return _staff_out(selectors.staff_member_for(_actor(request), pk))
 
 
-@router.post("/staff/{pk}/reveal", response=RevealOut, summary="Unmasked personal data (logged)")
-def staff_reveal(request: HttpRequest, pk: int, payload: RevealIn) -> dict[str, Any]:
+@router.post(
+    "/staff/{pk}/reveal", response=StaffRevealOut, summary="Unmasked personal data (logged)"
+)
+def staff_reveal(request: HttpRequest, pk: RecordId, payload: StaffRevealIn) -> dict[str, Any]:
     actor = _actor(request)
     target = selectors.staff_member_for(actor, pk)
     if not scopes.can_reveal_staff_data(actor, target):
@@ -162,7 +166,9 @@ def staff_reveal(request: HttpRequest, pk: int, payload: RevealIn) -> dict[str, 
 
 
 @router.get("/access-log", response=list[AccessLogOut], summary="Personal-data access log")
-def access_log(request: HttpRequest, limit: int = 200) -> list[dict[str, Any]]:
+def access_log(
+    request: HttpRequest, limit: Annotated[int, Field(ge=1, le=1000)] = 200
+) -> list[dict[str, Any]]:
     actor = _actor(request)
     if not scopes.can_audit(actor):
         raise PermissionDenied(_("Only supervisors read the access log."))

@@ -62,12 +62,12 @@ class StaffOut(Schema):
     permit_expires_on: dt.date | None
 
 
-class RevealIn(Schema):
+class StaffRevealIn(Schema):
     purpose: str = Field(min_length=1, max_length=200)
     fields: list[str] | None = Field(default=None, description="default: every personal field")
 
 
-class RevealOut(Schema):
+class StaffRevealOut(Schema):
     id: int
     values: dict[str, Any]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import io
 import json
 import re
 import secrets
@@ -21,7 +20,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from civicgrid.cases.models import Case
 from civicgrid.cases.photos import attachment_add
@@ -32,6 +30,7 @@ from civicgrid.cases.services.rules import (
     resident_proves_reporter,
 )
 from civicgrid.cases.workflow import Action, Actor, State
+from civicgrid.core import images
 from civicgrid.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.people.models import Role, User
@@ -170,11 +169,7 @@ def _check_photos(photos: list[bytes]) -> None:
                 _("Each photo may be at most %(mb)s MB.") % {"mb": round(limit / 1_048_576, 1)},
                 field="photos",
             )
-        try:
-            with Image.open(io.BytesIO(data)) as probe:
-                probe.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise ValidationFailed(_("A file is not a readable photo."), field="photos") from None
+        images.image_check(data, field="photos", max_bytes=limit)
 
 
 def check_rate_limits(*, address: str, phone: str) -> None:

@@ -6,14 +6,16 @@ unmasked values only from ``POST …/{id}/reveal`` with a purpose (one access-lo
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from civicgrid.core.errors import NotFound, PermissionDenied
+from civicgrid.core.refs import Offset, RecordId
 from civicgrid.people.models import User
 from civicgrid.people.privacy import Channel, personal_data_read
 from civicgrid.registry import selectors, services, transfer
@@ -29,8 +31,8 @@ from civicgrid.registry.schemas import (
     PersonIn,
     RecordListOut,
     RecordOut,
-    RevealIn,
-    RevealOut,
+    RecordRevealIn,
+    RecordRevealOut,
 )
 
 router = Router(tags=["registry"])
@@ -41,7 +43,7 @@ def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _record(kind: str, request: HttpRequest, pk: int) -> Any:
+def _record(kind: str, request: HttpRequest, pk: RecordId) -> Any:
     obj = selectors.record_for(kind, _actor(request), pk)
     if obj is None:
         raise NotFound(_("No such record."))
@@ -67,8 +69,8 @@ def house_list(
     q: str = "",
     grid: str | None = None,
     village: str | None = None,
-    offset: int = 0,
-    limit: int = 100,
+    offset: Offset = 0,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     qs = selectors.houses_for(_actor(request), q=q, grid=grid, village=village)
     return _page("houses", qs, offset, limit)
@@ -93,8 +95,8 @@ def person_list(
     tag: str | None = None,
     house: str | None = None,
     moved_out: bool = False,
-    offset: int = 0,
-    limit: int = 100,
+    offset: Offset = 0,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     actor = _actor(request)
     searched = selectors.person_search_fields(actor, q=q, tag=tag)
@@ -115,8 +117,8 @@ def legal_person_list(
     grid: str | None = None,
     village: str | None = None,
     licences: str | None = None,
-    offset: int = 0,
-    limit: int = 100,
+    offset: Offset = 0,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     qs = selectors.legal_persons_for(
         _actor(request), q=q, grid=grid, village=village, licence_state=licences
@@ -132,8 +134,8 @@ def component_list(
     village: str | None = None,
     state: str | None = None,
     category: str | None = None,
-    offset: int = 0,
-    limit: int = 100,
+    offset: Offset = 0,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     qs = selectors.components_for(
         _actor(request), q=q, grid=grid, village=village, state=state, category=category
@@ -173,7 +175,7 @@ def house_create(request: HttpRequest, payload: HouseIn) -> Status[Any]:
 
 
 @router.patch("/houses/{pk}", response=RecordOut, summary="Update a house")
-def house_update(request: HttpRequest, pk: int, payload: HouseIn) -> dict[str, Any]:
+def house_update(request: HttpRequest, pk: RecordId, payload: HouseIn) -> dict[str, Any]:
     house = services.record_for_update("houses", _actor(request), pk)
     return record_out(
         "houses", services.house_update(house=house, values=_values(payload), actor=_actor(request))
@@ -187,14 +189,14 @@ def person_create(request: HttpRequest, payload: PersonIn) -> Status[Any]:
 
 
 @router.patch("/persons/{pk}", response=RecordOut, summary="Update a person")
-def person_update(request: HttpRequest, pk: int, payload: PersonIn) -> dict[str, Any]:
+def person_update(request: HttpRequest, pk: RecordId, payload: PersonIn) -> dict[str, Any]:
     person = services.record_for_update("persons", _actor(request), pk)
     updated = services.person_update(person=person, values=_values(payload), actor=_actor(request))
     return record_out("persons", updated)
 
 
 @router.post("/persons/{pk}/move-out", response=RecordOut, summary="Record a move-out")
-def person_move_out(request: HttpRequest, pk: int, payload: MoveOutIn) -> dict[str, Any]:
+def person_move_out(request: HttpRequest, pk: RecordId, payload: MoveOutIn) -> dict[str, Any]:
     person = services.record_for_update("persons", _actor(request), pk)
     moved = services.person_move_out(
         person=person, moved_out_on=payload.moved_out_on, actor=_actor(request)
@@ -216,7 +218,9 @@ def legal_person_create(request: HttpRequest, payload: LegalPersonIn) -> Status[
 
 
 @router.patch("/legal-persons/{pk}", response=RecordOut, summary="Update a legal person")
-def legal_person_update(request: HttpRequest, pk: int, payload: LegalPersonIn) -> dict[str, Any]:
+def legal_person_update(
+    request: HttpRequest, pk: RecordId, payload: LegalPersonIn
+) -> dict[str, Any]:
     lp = services.record_for_update("legal-persons", _actor(request), pk)
     updated = services.legal_person_update(
         legal_person=lp, values=_legal_values(payload), actor=_actor(request)
@@ -231,7 +235,7 @@ def component_create(request: HttpRequest, payload: ComponentIn) -> Status[Any]:
 
 
 @router.patch("/components/{pk}", response=RecordOut, summary="Update an urban component")
-def component_update(request: HttpRequest, pk: int, payload: ComponentIn) -> dict[str, Any]:
+def component_update(request: HttpRequest, pk: RecordId, payload: ComponentIn) -> dict[str, Any]:
     component = services.record_for_update("components", _actor(request), pk)
     updated = services.component_update(
         component=component, values=_values(payload), actor=_actor(request)
@@ -246,7 +250,7 @@ def _kind(kind: str) -> str:
 
 
 def _detail_view(kind: str) -> Any:
-    def detail(request: HttpRequest, pk: int) -> dict[str, Any]:
+    def detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
         return record_out(kind, _record(kind, request, pk))
 
     detail.__name__ = f"{kind.replace('-', '_')}_detail"
@@ -264,7 +268,7 @@ for _registry in transfer.KINDS:
 
 
 @router.get("/{kind}/{pk}/history", response=list[ChangeOut], summary="Who changed what, when")
-def record_history(request: HttpRequest, kind: str, pk: int) -> list[dict[str, Any]]:
+def record_history(request: HttpRequest, kind: str, pk: RecordId) -> list[dict[str, Any]]:
     obj = _record(_kind(kind), request, pk)
     return [
         {
@@ -278,8 +282,12 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> list[dict[str, A
     ]
 
 
-@router.post("/{kind}/{pk}/reveal", response=RevealOut, summary="Unmasked personal data (logged)")
-def record_reveal(request: HttpRequest, kind: str, pk: int, payload: RevealIn) -> dict[str, Any]:
+@router.post(
+    "/{kind}/{pk}/reveal", response=RecordRevealOut, summary="Unmasked personal data (logged)"
+)
+def record_reveal(
+    request: HttpRequest, kind: str, pk: RecordId, payload: RecordRevealIn
+) -> dict[str, Any]:
     actor = _actor(request)
     obj = _record(_kind(kind), request, pk)
     if not selectors.can_reveal(actor):

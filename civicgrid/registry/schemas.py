@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
 
 
 class Page(Schema):
@@ -103,12 +104,12 @@ class RecordListOut(Schema):
     items: list[RecordOut]
 
 
-class RevealIn(Schema):
-    purpose: str
+class RecordRevealIn(Schema):
+    purpose: str = Field(min_length=1, max_length=200)
     fields: list[str] | None = None
 
 
-class RevealOut(Schema):
+class RecordRevealOut(Schema):
     id: int
     values: dict[str, Any]
 

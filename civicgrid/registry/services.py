@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid.core import images
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.people.certification import require_field_rights
 from civicgrid.people.models import User
@@ -327,14 +330,22 @@ def _announce_if_broken(component: UrbanComponent, before: str | None, actor: Us
     )
 
 
+def _component_photo(photo: Any) -> ContentFile[bytes]:
+    """An uploaded photo, checked like a case photo and named by its content, not its name."""
+    checked = images.image_check(photo.read(), field="photo")
+    digest = hashlib.sha256(checked.data).hexdigest()[:16]
+    return ContentFile(checked.data, name=f"{digest}.{checked.extension}")
+
+
 @transaction.atomic
 def component_create(
     *, values: Mapping[str, Any], actor: User | None, photo: Any = None
 ) -> UrbanComponent:
+    checked_photo = None if photo is None else _component_photo(photo)
     cleaned = cleaning.clean_component(values, lookups=cleaning.Lookups())
     component = _save_new(UrbanComponent, cleaned, actor, "lon")
-    if photo is not None:
-        component.photo.save(photo.name, photo, save=True)
+    if checked_photo is not None:
+        component.photo.save(checked_photo.name, checked_photo, save=True)
     _announce_if_broken(component, None, actor)
     return component
 
@@ -343,6 +354,7 @@ def component_create(
 def component_update(
     *, component: UrbanComponent, values: Mapping[str, Any], actor: User | None, photo: Any = None
 ) -> UrbanComponent:
+    checked_photo = None if photo is None else _component_photo(photo)
     component = (
         UrbanComponent.objects.select_for_update(of=("self",))
         .select_related("owner_department", "maintenance_department")
@@ -354,9 +366,9 @@ def component_update(
     state_before = component.state
     component = _save_changes("components", component, cleaned, actor, "lon")
     _announce_if_broken(component, state_before, actor)
-    if photo is not None:
+    if checked_photo is not None:
         before = _snapshot(component)
-        component.photo.save(photo.name, photo, save=True)
+        component.photo.save(checked_photo.name, checked_photo, save=True)
         history_row(component, action=RecordChange.Action.UPDATE, actor=actor, before=before).save()
     return component
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import IO, Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from civicgrid.core import limits
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.people.models import AccessLog, User
 from civicgrid.people.privacy import Channel, mask, personal_data_read, personal_fields
@@ -92,23 +94,107 @@ def file_format(name: str) -> str:
     raise ValidationFailed(_("Use a .csv or .xlsx file."), field="file")
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): on export it is
+# written with a leading apostrophe, which spreadsheets show as text; on import that
+# apostrophe is taken off again, so an exported file imports to the values it came from.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell that could start a formula, prefixed with an apostrophe; others unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restored(value: Any) -> Any:
+    """The inverse of ``neutralised`` for a value read back from an imported file."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def _check_xlsx(stream: IO[bytes]) -> None:
+    """Refuse a file that is no zip, or unpacks to more than the limit, before parsing it.
+
+    An XLSX is a zip of XML files; a few MB can unpack to gigabytes of XML. The sizes come
+    from the zip's directory, so nothing is unpacked to learn them (a lying directory is
+    caught by the zip reader, which stops at the declared size).
+    """
+    limit = limits.import_max_unpacked_bytes()
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        raise ValidationFailed(
+            _("The file is not a valid XLSX workbook (an XLSX file is a zip archive)."),
+            field="file",
+        ) from None
+    finally:
+        stream.seek(0)
+    if unpacked > limit:
+        raise ValidationFailed(
+            _(
+                "The workbook unpacks to %(size)s MB, more than the %(max)s MB accepted. "
+                "Split it, or import it as CSV."
+            )
+            % {"size": limits.megabytes(unpacked), "max": limits.megabytes(limit)},
+            field="file",
+        )
+
+
+def _check_size(stream: IO[bytes]) -> None:
+    limit = limits.import_max_bytes()
+    try:
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+    except (OSError, ValueError):
+        return  # not seekable: the row cap still bounds the work
+    if size > limit:
+        raise ValidationFailed(
+            _("The file is larger than %(mb)s MB. Split it into several imports.")
+            % {"mb": limits.megabytes(limit)},
+            field="file",
+        )
+
+
 def read_rows(stream: IO[bytes], name: str) -> Iterator[list[Any]]:
-    """The rows of the first sheet (XLSX) or of the file (CSV, UTF-8 with or without BOM)."""
-    if file_format(name) == "xlsx":
+    """The rows of the first sheet (XLSX) or of the file (CSV, UTF-8 with or without BOM).
+
+    Rows are read one at a time (openpyxl's read-only mode, the csv reader over a text
+    wrapper), never the whole file at once.
+    """
+    fmt = file_format(name)
+    _check_size(stream)
+    if fmt == "xlsx":
         from openpyxl import load_workbook
 
-        book = load_workbook(stream, read_only=True, data_only=True)
+        _check_xlsx(stream)
         try:
+            book = load_workbook(stream, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError):
+            raise ValidationFailed(
+                _("The file is not a valid XLSX workbook (an XLSX file is a zip archive)."),
+                field="file",
+            ) from None
+        try:
+            if not book.worksheets:
+                return
             for row in book.worksheets[0].iter_rows(values_only=True):
-                yield ["" if cell is None else cell for cell in row]
+                yield ["" if cell is None else restored(cell) for cell in row]
         finally:
             book.close()
         return
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        yield from csv.reader(text)
+        for row in csv.reader(text):
+            yield [restored(cell) for cell in row]
     except UnicodeDecodeError:
         raise ValidationFailed(_("The CSV file is not UTF-8 text."), field="file") from None
+    except csv.Error as exc:
+        raise ValidationFailed(
+            _("The CSV file cannot be read: %(problem)s") % {"problem": exc}, field="file"
+        ) from None
     finally:
         text.detach()
 
@@ -170,11 +256,20 @@ def registry_import(
     if report.problems:
         return report
     by_field = {c.name: c for c in columns.COLUMNS[kind]}
-    raw_rows = [
-        (number, {column.name: row[i] if i < len(row) else "" for i, column in mapping.items()})
-        for number, row in enumerate(rows, start=2)
-        if any(str(cell).strip() for cell in row)
-    ]
+    max_rows = limits.import_max_rows()
+    raw_rows = []
+    for number, row in enumerate(rows, start=2):
+        if not any(str(cell).strip() for cell in row):
+            continue
+        if len(raw_rows) >= max_rows:
+            raise ValidationFailed(
+                _("The file has more than %(rows)s rows. Split it into several imports.")
+                % {"rows": max_rows},
+                field="file",
+            )
+        raw_rows.append(
+            (number, {column.name: row[i] if i < len(row) else "" for i, column in mapping.items()})
+        )
     report.rows = len(raw_rows)
     lookups = cleaning.Lookups(preload=True)
     key = NATURAL_KEYS[kind]
@@ -304,7 +399,7 @@ def _cells(kind: str, obj: Any, values: dict[str, Any] | None) -> list[Any]:
             value = getattr(obj, name)
         if isinstance(value, bool):
             value = 1 if value else 0
-        cells.append("" if value is None else value)
+        cells.append("" if value is None else neutralised(value))
     return cells
 
 

@@ -17,6 +17,8 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from civicgrid.core.refs import ascii_digits
+
 DEFAULT_SENIOR_AGE = 60
 CHILD_MAX_AGE = 6
 
@@ -45,7 +47,7 @@ def resident_id(value: str, *, today: dt.date | None = None) -> ResidentId:
     number = ric.compact(value or "")
     if len(number) != 18:
         raise InvalidValue(_("A resident ID number has 18 characters."))
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not ascii_digits(number[:17]) or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidValue(_("A resident ID number is 17 digits followed by a digit or X."))
     if number[17] != ric.calc_check_digit(number):
         raise InvalidValue(_("The check character does not match (ISO 7064 MOD 11-2)."))

@@ -32,6 +32,7 @@ from civicgrid.cases.models import Attachment, Case, Urgency
 from civicgrid.cases.permissions import verifier_label
 from civicgrid.cases.workflow import STATE_LABELS, Action, State
 from civicgrid.core.errors import DomainError, NotFound
+from civicgrid.core.refs import whole_number
 from civicgrid.people.models import Department, Role, User
 from civicgrid.people.scopes import is_platform_admin
 
@@ -165,9 +166,8 @@ def case_act(request: HttpRequest, section: str, ref: str, action: str) -> HttpR
     assert isinstance(user, User)
     case = _case_or_404(user, ref)
     page = reverse(f"{section}_case", kwargs={"ref": case.number})
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
+    version = whole_number(request.POST.get("version", ""))
+    if version is None:
         messages.error(request, _("The form is missing the case version; reload the page."))
         return redirect(page)
     try:

@@ -24,6 +24,7 @@ from civicgrid.cases.services.calendars import calendar_for
 from civicgrid.cases.services.categories import category_by_code
 from civicgrid.cases.workflow import Action, Actor, Check, Transition
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.refs import record_id
 from civicgrid.people.certification import require_field_rights
 from civicgrid.people.models import Department, Role, User
 from civicgrid.people.scopes import current_assignments
@@ -120,7 +121,7 @@ def _check_department_known(ctx: Context) -> None:
     ref = ctx.params.get("department") or ctx.case.category.department_code
     department = (
         Department.objects.filter(township_id=ctx.case.township_id)
-        .filter(Q(code=str(ref)) | Q(pk=int(ref) if str(ref).isdigit() else None))
+        .filter(Q(code=str(ref)) | Q(pk=record_id(ref)))
         .first()
     )
     if department is None:
@@ -183,8 +184,9 @@ CHECKS: dict[Check, Callable[[Context], None]] = {
 def _case_by_ref(ref: Any) -> Case | None:
     text = str(ref).strip()
     found = Case.objects.filter(number=text).first()
-    if found is None and text.isdigit():
-        found = Case.objects.filter(pk=int(text)).first()
+    pk = record_id(text)
+    if found is None and pk is not None:
+        found = Case.objects.filter(pk=pk).first()
     return found
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from civicgrid.core.errors import DomainError
+from civicgrid.core.limits import body_max_bytes, megabytes
 from civicgrid.public import selectors, services
 from civicgrid.public.models import PublicReport
 from civicgrid.public.open311 import render, wire
@@ -38,6 +40,13 @@ def open311_view(view: View) -> View:
         except DomainError as exc:
             status = 400 if exc.status == 422 else exc.status
             return render.errors(fmt, status, _describe(exc))
+        except RequestDataTooBig:
+            limit = megabytes(body_max_bytes())
+            return render.errors(
+                fmt, 413, _("The request is larger than %(mb)s MB.") % {"mb": limit}
+            )
+        except (TooManyFieldsSent, TooManyFilesSent):
+            return render.errors(fmt, 400, _("The request has too many fields."))
 
     return wrapper
 
@@ -126,11 +135,18 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
         start = _parse_moment(start_text, "start_date") if start_text else None
         if start is None and end is None:
             end = timezone.now()
-        if start is None:
-            assert end is not None
-            start = end - WINDOW
-        if end is None:
-            end = start + WINDOW
+        try:
+            if start is None:
+                assert end is not None
+                start = end - WINDOW
+            if end is None:
+                end = start + WINDOW
+        except OverflowError:
+            # 90 days before 0001-01-02 or after 9999-12-30 is no date at all.
+            raise BadRequest(
+                _("start_date and end_date must lie between the years 1 and 9999."),
+                field="start_date" if start_text else "end_date",
+            ) from None
         if end < start:
             raise BadRequest(_("end_date is before start_date."), field="end_date")
         if end - start > WINDOW:

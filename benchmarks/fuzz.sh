@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Fuzz the REST API with schemathesis: every operation of /api/v1/openapi.json, every check,
+# as two roles (a dispatcher and a grid administrator), against a fresh demo served by
+# `civicgrid serve`. Prints the figures of each role's run and exits non-zero when any check
+# failed (a server error, a response outside the schema, accepted bad input, ...).
+#
+#   benchmarks/fuzz.sh            full run: 5,000+ cases in all (FUZZ_EXAMPLES per operation)
+#   benchmarks/fuzz.sh --short    a few hundred cases, for CI
+#
+# Needs the `fuzz` extra: pip install -e '.[fuzz]'. FUZZ_PORT (default 8765), FUZZ_SEED and
+# FUZZ_EXAMPLES override the defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+examples="${FUZZ_EXAMPLES:-60}"
+phases="examples,coverage,fuzzing"
+if [[ "${1:-}" == "--short" ]]; then
+  examples="${FUZZ_EXAMPLES:-3}"
+  phases="examples,fuzzing"
+fi
+port="${FUZZ_PORT:-8765}"
+seed="${FUZZ_SEED:-1}"
+bin="${VENV:-.venv}/bin"
+
+data="$(mktemp -d)"
+export CIVICGRID_DATA_DIR="$data"
+server=""
+cleanup() {
+  if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+"$bin/civicgrid" demo --no-serve >"$data/demo.log" 2>&1
+dispatcher="$("$bin/civicgrid" token create dispatcher --name fuzz)"
+gridadmin="$("$bin/civicgrid" token create gridadmin --name fuzz)"
+
+"$bin/civicgrid" serve --addr "127.0.0.1:$port" >"$data/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+
+status=0
+for role in dispatcher gridadmin; do
+  token="${!role}"
+  echo "== schemathesis as $role ($examples examples per operation, phases $phases)"
+  "$bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+    --checks all --phases "$phases" --max-examples "$examples" --seed "$seed" \
+    --workers 1 --header "Authorization: Bearer $token" --header "Accept-Language: en" \
+    --request-timeout 30 --no-color --generation-database none --report junit --report-dir "$data/report-$role" \
+    || status=1
+  # The junit report counts the test cases schemathesis generated and sent.
+  python3 - "$data/report-$role" <<'PY' || true
+import pathlib, sys, xml.etree.ElementTree as ET
+for path in pathlib.Path(sys.argv[1]).glob("*.xml"):
+    suite = ET.parse(path).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    print(f"   junit: {suite.get('tests')} operations, {suite.get('failures')} failed, "
+          f"{suite.get('errors')} errors")
+PY
+done
+server_errors=$(grep -c " 500 " "$data/server.log" || true)
+echo "== server log: ${server_errors} lines with a 500"
+grep -m 20 -B2 -A25 "Traceback" "$data/server.log" || true
+exit "$status"
