@@ -145,3 +145,12 @@ def test_openapi_documents_refusals_and_unique_reveal_schemas(loop: Loop) -> Non
             assert error["$ref"].endswith("/ErrorOut"), (method, path)
     photos = names["CaseIn"]["properties"]["photos"]["description"]
     assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in photos and "/photos" in photos
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=2000)
+def test_refusals_speak_the_clients_language(public: Public) -> None:
+    client = Client(headers={"accept-language": "zh-hans"})
+    answer = client.post("/open311/v2/requests.json", {"description": "x" * 5000})
+    assert "请求超过" in answer.json()[0]["description"]
+    dates = client.get("/open311/v2/requests.json?start_date=9999-12-30T00:00:00Z")
+    assert "9999 年之间" in dates.json()[0]["description"]
