@@ -46,13 +46,13 @@ status=0
 for role in dispatcher gridadmin; do
   token="${!role}"
   echo "== schemathesis as $role ($examples examples per operation, phases $phases)"
-  "$bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+  "$bin/st" --config-file benchmarks/schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --checks all --phases "$phases" --max-examples "$examples" --seed "$seed" \
     --workers 1 --header "Authorization: Bearer $token" --header "Accept-Language: en" \
     --request-timeout 30 --no-color --generation-database none --report junit --report-dir "$data/report-$role" \
     || status=1
   # The junit report counts the test cases schemathesis generated and sent.
-  python3 - "$data/report-$role" <<'PY' || true
+  "$bin/python" - "$data/report-$role" <<'PY' || true
 import pathlib, sys, xml.etree.ElementTree as ET
 for path in pathlib.Path(sys.argv[1]).glob("*.xml"):
     suite = ET.parse(path).getroot()
@@ -61,7 +61,11 @@ for path in pathlib.Path(sys.argv[1]).glob("*.xml"):
           f"{suite.get('errors')} errors")
 PY
 done
-server_errors=$(grep -c " 500 " "$data/server.log" || true)
-echo "== server log: ${server_errors} lines with a 500"
-grep -m 20 -B2 -A25 "Traceback" "$data/server.log" || true
+# Django logs every unhandled exception ("Internal Server Error: PATH") with its traceback.
+server_errors=$(grep -c "Internal Server Error" "$data/server.log" || true)
+echo "== server log: ${server_errors} internal server errors"
+if [[ "$server_errors" != "0" ]]; then
+  grep -m 10 -A30 "Internal Server Error" "$data/server.log" || true
+  status=1
+fi
 exit "$status"
