@@ -42,11 +42,44 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
+# Real identifiers from the demo, offered half of the time for path parameters so requests
+# also reach past the 404 of a made-up case number or grid code.
+"$bin/python" - "$port" "$dispatcher" "$data" <<'PY'
+import json, sys, urllib.request
+port, token, data = sys.argv[1:]
+request = urllib.request.Request(
+    f"http://127.0.0.1:{port}/api/v1/cases?limit=5",
+    headers={"Authorization": f"Bearer {token}"},
+)
+cases = [case["number"] for case in json.load(urllib.request.urlopen(request))]
+with open(f"{data}/demo-accounts.json") as accounts:
+    grids = sorted({a["grid"] for a in json.load(accounts) if a.get("grid")})
+with open("benchmarks/schemathesis.toml") as base:
+    config = base.read()
+config += f"""
+[dictionaries.case_refs]
+values = {json.dumps(cases)}
+
+[dictionaries.grid_codes]
+values = {json.dumps(grids)}
+
+[dictionaries.registry_kinds]
+values = ["houses", "persons", "legal-persons", "components"]
+
+[parameters]
+"path.ref" = {{ dictionary = "case_refs", probability = 0.5 }}
+"path.code" = {{ dictionary = "grid_codes", probability = 0.5 }}
+"path.kind" = {{ dictionary = "registry_kinds", probability = 0.5 }}
+"""
+with open(f"{data}/schemathesis.toml", "w") as out:
+    out.write(config)
+PY
+
 status=0
 for role in dispatcher gridadmin; do
   token="${!role}"
   echo "== schemathesis as $role ($examples examples per operation, phases $phases)"
-  "$bin/st" --config-file benchmarks/schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \
+  "$bin/st" --config-file "$data/schemathesis.toml" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --checks all --phases "$phases" --max-examples "$examples" --seed "$seed" \
     --workers 1 --header "Authorization: Bearer $token" --header "Accept-Language: en" \
     --request-timeout 30 --no-color --generation-database none --report junit --report-dir "$data/report-$role" \

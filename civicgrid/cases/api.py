@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 from typing import Any, cast
 
 from django.db.models import prefetch_related_objects
@@ -28,7 +27,7 @@ from civicgrid.cases.schemas import (
     TasksOut,
 )
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
-from civicgrid.core.refs import Offset, RecordId
+from civicgrid.core.refs import IsoDate, Offset, RecordId
 from civicgrid.people.models import Role, User
 from civicgrid.people.privacy import Channel, masked_values, personal_data_read
 
@@ -130,8 +129,8 @@ def case_list(
     village: str | None = None,
     department: str | None = None,
     overdue: bool | None = None,
-    reported_from: dt.date | None = Query(None, alias="from"),  # noqa: B008
-    reported_to: dt.date | None = Query(None, alias="to"),  # noqa: B008
+    reported_from: IsoDate | None = Query(None, alias="from"),  # noqa: B008
+    reported_to: IsoDate | None = Query(None, alias="to"),  # noqa: B008
     limit: int = Query(100, ge=1, le=500),
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:

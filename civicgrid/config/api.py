@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from civicgrid.core.errors import DomainError
@@ -57,7 +58,22 @@ class CivicGridAPI(NinjaAPI):
         return schema
 
 
+class ObjectBodyParser(Parser):
+    """Every JSON body of the API is an object: a list or a number is refused.
+
+    Ninja's schemas read attributes from whatever they are given, so ``[null, null]`` sent
+    to a PATCH otherwise validated as an empty change and answered 200.
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the body is not a JSON object")
+        return data
+
+
 api = CivicGridAPI(
+    parser=ObjectBodyParser(),
     title="CivicGrid API",
     version="1",
     description="Grid-based service management for a township.",
@@ -105,6 +121,10 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # Ninja wraps what the body parser raised (bad JSON, or not an object) in a 400.
+        message = _("The request body must be a JSON object.")
+        return _error(request, 400, "bad_body", message, None)
     return _error(request, exc.status_code, "error", str(exc), None)
 
 

@@ -7,9 +7,11 @@ in a server error. Every id or count parsed from text goes through these readers
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import re
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed database column
 
@@ -39,3 +41,16 @@ def whole_number(value: object) -> int | None:
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 WholeNumber = Annotated[int, Field(ge=0, le=MAX_ID)]
 Offset = Annotated[int, Field(ge=0, le=1_000_000_000)]  # more rows than any registry holds
+
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic's lax mode reads "0" or 0 as 1970-01-01 (a Unix time); the schema says
+    # format "date", so only YYYY-MM-DD is a date here.
+    if isinstance(value, dt.date) or (
+        isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+    ):
+        return value
+    raise ValueError("use a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]

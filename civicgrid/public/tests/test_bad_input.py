@@ -154,3 +154,19 @@ def test_refusals_speak_the_clients_language(public: Public) -> None:
     assert "请求超过" in answer.json()[0]["description"]
     dates = client.get("/open311/v2/requests.json?start_date=9999-12-30T00:00:00Z")
     assert "9999 年之间" in dates.json()[0]["description"]
+
+
+def test_a_body_that_is_no_json_object_is_refused_not_read_as_empty(loop: Loop) -> None:
+    client = client_for(loop.admin)
+    for body in ("[null, null]", "3", '"text"', "{not json"):
+        response = client.post("/api/v1/cases", body, content_type="application/json")
+        assert response.status_code == 400, body
+        assert response.json()["error"] == "bad_body"
+    assert Case.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "2026-13-01", "yesterday"])
+def test_a_date_filter_is_a_date_written_as_one(loop: Loop, value: str) -> None:
+    response = client_for(loop.dispatcher).get("/api/v1/cases", {"to": value})
+    assert response.status_code == 422 and response.json()["field"] == "to"
+    assert client_for(loop.dispatcher).get("/api/v1/cases", {"to": "2026-01-31"}).status_code == 200
