@@ -33,6 +33,7 @@ from civicgrid.cases.workflow import Action, Actor, State
 from civicgrid.core import images
 from civicgrid.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import Crs
+from civicgrid.people import throttle
 from civicgrid.people.models import Role, User
 from civicgrid.people.services import token_digest
 from civicgrid.public import selectors
@@ -199,6 +200,44 @@ def check_rate_limits(*, address: str, phone: str) -> None:
               "Please try again tomorrow.") % {"n": per_phone},
             field="phone",
         )  # fmt: skip
+
+
+TRACK_WINDOW = dt.timedelta(hours=1)
+
+
+def case_track_by_phone(*, number: str, phone: str, address: str) -> Case:
+    """The reporter's case by its number and phone, throttled against guessing the phone.
+
+    Public pages show the phone masked (139****3333), which leaves 10,000 candidates:
+    without a limit a script finds the number in about a thousand tries. Each attempt is
+    counted before the phone is compared, per case and per client address, and taken back
+    when the phone was right; past the limit a case cannot be tracked by phone for the
+    rest of the hour (whether the number exists or not, so the lock reveals nothing). The
+    private link and a session that already tracked the case keep working.
+    """
+    per_case = _setting("CIVICGRID_TRACK_WRONG_PHONES_PER_CASE_HOUR", 5)
+    per_address = _setting("CIVICGRID_TRACK_FAILURES_PER_ADDRESS_HOUR", 20)
+    address_key = throttle.throttle_key("track-address", address)
+    case_key = throttle.throttle_key("track-case", number.strip().upper())
+    # Counting first makes the limit exact under concurrency: of 100 simultaneous guesses
+    # only the first ``per_case`` are compared at all.
+    if throttle.counter_hit(address_key, window=TRACK_WINDOW) > per_address:
+        raise RateLimited(
+            _("Too many tracking attempts from your network in the last hour (at most "
+              "%(n)s wrong). Please try again later, or use your tracking link.")
+            % {"n": per_address},
+        )  # fmt: skip
+    if throttle.counter_hit(case_key, window=TRACK_WINDOW) > per_case:
+        raise RateLimited(
+            _("Tracking this case by phone number is locked for up to an hour after "
+              "%(n)s wrong phone numbers. Use the tracking link you received when you "
+              "reported, or try again later.") % {"n": per_case},
+            field="phone",
+        )  # fmt: skip
+    found = selectors.tracked_case(number, phone=phone)  # NotFound: the attempts stay counted
+    throttle.counter_undo(address_key, window=TRACK_WINDOW)
+    throttle.counter_undo(case_key, window=TRACK_WINDOW)
+    return found
 
 
 def _check_attributes(service: PublicService, given: dict[str, Any]) -> dict[str, Any]:

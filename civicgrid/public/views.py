@@ -130,12 +130,14 @@ def track(request: HttpRequest) -> HttpResponse:
     form = TrackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case = selectors.tracked_case(
-                form.cleaned_data["number"], phone=form.cleaned_data["phone"]
+            case = services.case_track_by_phone(
+                number=form.cleaned_data["number"],
+                phone=form.cleaned_data["phone"],
+                address=request.META.get("REMOTE_ADDR", ""),
             )
-        except NotFound as exc:
+        except DomainError as exc:  # not found (404) or throttled (429)
             form.add_error(None, str(exc.message))
-            return render(request, "public/track_form.html", {"form": form}, status=404)
+            return render(request, "public/track_form.html", {"form": form}, status=exc.status)
         _remember(request, case.number, form.cleaned_data["phone"])
         return redirect("public:tracked", case.number)
     return render(request, "public/track_form.html", {"form": form})
