@@ -1,15 +1,81 @@
-"""Login throttling: django-axes, locking a (username, address) pair for a cool-off.
+"""Login throttling in two layers.
 
-Keying on the pair means a stranger who hammers an account from elsewhere locks only
-their own address out of it; the owner still logs in from theirs.
+1. django-axes locks a (username, address) pair for a cool-off: a stranger who hammers an
+   account from one place locks only their own address out of it.
+2. Per account, whatever the address: after ``CIVICGRID_LOGIN_FREE_FAILURES`` failures in a
+   day, each further attempt from an address that never logged in to the account must wait
+   a delay that doubles with every failure (``CIVICGRID_LOGIN_BASE_DELAY_SECONDS``: 1 s,
+   2 s, 4 s … up to
+   ``CIVICGRID_LOGIN_MAX_DELAY_SECONDS``). Guessing from many addresses slows to a few tries
+   an hour, while the owner, from an address they logged in from before, is never
+   delayed, and from a new one waits at most the cap: never locked out.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.models import AccessLog as LoginRecord
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils import timezone
+
+from civicgrid.people import throttle
+
+ACCOUNT_WINDOW = dt.timedelta(days=1)
+# How long a successful login makes its address "known" for the account.
+KNOWN_ADDRESS_DAYS = 90
+# Set on the request when an attempt was refused for the account's delay (not a guess).
+WAIT_ATTRIBUTE = "civicgrid_login_wait"
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def account_key(username: str) -> str:
+    return throttle.throttle_key("login-account", username.strip().casefold())
+
+
+def client_address(request: HttpRequest) -> str:
+    return str(getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", ""))
+
+
+def is_known_address(username: str, address: str, *, now: dt.datetime) -> bool:
+    """Whether the account logged in successfully from this address lately."""
+    return LoginRecord.objects.filter(
+        username=username,
+        ip_address=address,
+        attempt_time__gte=now - dt.timedelta(days=KNOWN_ADDRESS_DAYS),
+    ).exists()
+
+
+def login_wait_seconds(username: str, address: str, *, now: dt.datetime | None = None) -> int:
+    """Seconds this address must still wait before trying a password on the account."""
+    now = now or timezone.now()
+    free = _setting("CIVICGRID_LOGIN_FREE_FAILURES", 10)
+    failures = throttle.counter_value(account_key(username), window=ACCOUNT_WINDOW, now=now)
+    if failures.count < free or failures.last_at is None:
+        return 0
+    cap = _setting("CIVICGRID_LOGIN_MAX_DELAY_SECONDS", 900)
+    base = _setting("CIVICGRID_LOGIN_BASE_DELAY_SECONDS", 1)
+    delay = min(cap, base * 2 ** min(failures.count - free, 30))
+    remaining = (failures.last_at + dt.timedelta(seconds=delay) - now).total_seconds()
+    if remaining <= 0 or is_known_address(username, address, now=now):
+        return 0
+    return math.ceil(remaining)
+
+
+def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
+    """Count a wrong password against the account (a refusal for the delay is no guess)."""
+    username = str(credentials.get("username") or "")
+    if request is None or not username or getattr(request, WAIT_ATTRIBUTE, 0):
+        return
+    throttle.counter_hit(account_key(username), window=ACCOUNT_WINDOW)
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -24,4 +90,10 @@ class LoginThrottleBackend(AxesStandaloneBackend):
         # test client's login(), a shell), where there is no address to throttle.
         if request is None:
             return None
+        if username:
+            wait = login_wait_seconds(username, client_address(request))
+            if wait:
+                setattr(request, WAIT_ATTRIBUTE, wait)
+                # Stops authentication before the password is even compared.
+                raise PermissionDenied
         return super().authenticate(request, username=username, password=password, **kwargs)

@@ -325,8 +325,16 @@ def photo_for_public(photo_id: int, *, number: str = "", token: str = "") -> Att
     raise NotFound(_("No such photo."))
 
 
-def reports_since(*, address_digest: str = "", phone_digest: str = "", since: dt.datetime) -> int:
+def reports_since(
+    *,
+    address_digest: str = "",
+    phone_digest: str = "",
+    api_key_id: int | None = None,
+    since: dt.datetime,
+) -> int:
     rows = PublicReport.objects.filter(created_at__gte=since)
+    if api_key_id is not None:
+        return rows.filter(api_key_id=api_key_id).count()
     if address_digest:
         return rows.filter(address_digest=address_digest).count()
     return rows.filter(phone_digest=phone_digest).count()

@@ -173,15 +173,40 @@ def _check_photos(photos: list[bytes]) -> None:
         images.image_check(data, field="photos", max_bytes=limit)
 
 
-def check_rate_limits(*, address: str, phone: str) -> None:
+def _limit_keys(*, address: str, phone: str, api_key: Open311Key | None) -> list[str]:
+    keys = [throttle.throttle_key("report-phone", phone)] if phone else []
+    if api_key is not None:
+        keys.append(f"report-key:{api_key.pk}")
+    elif address:
+        keys.append(throttle.throttle_key("report-address", address))
+    return keys
+
+
+def check_rate_limits(*, address: str, phone: str, api_key: Open311Key | None = None) -> None:
+    """Refuse a report over the limits: per Open311 API key (an app reports for many
+    residents from one server, and one resident can change address at will), otherwise
+    per client address; and per phone number.
+
+    Counts reports already stored, so the caller holds ``throttle.serialized`` on the same
+    keys within the transaction that stores the new one: two reports racing from one
+    address cannot both see 4 of 5 and both be accepted.
+    """
     now = timezone.now()
+    hour_ago = now - dt.timedelta(hours=1)
+    if api_key is not None:
+        per_key = _setting("CIVICGRID_OPEN311_REPORTS_PER_KEY_HOUR", 200)
+        if selectors.reports_since(api_key_id=api_key.pk, since=hour_ago) >= per_key:
+            raise RateLimited(
+                _("Too many reports with this API key in the last hour (at most %(n)s). "
+                  "Please try again later.") % {"n": per_key},
+                field="api_key",
+            )  # fmt: skip
     per_address = _setting("CIVICGRID_PUBLIC_REPORTS_PER_ADDRESS_HOUR", 5)
     per_phone = _setting("CIVICGRID_PUBLIC_REPORTS_PER_PHONE_DAY", 5)
     if (
-        address
-        and selectors.reports_since(
-            address_digest=keyed_digest(address), since=now - dt.timedelta(hours=1)
-        )
+        api_key is None
+        and address
+        and selectors.reports_since(address_digest=keyed_digest(address), since=hour_ago)
         >= per_address
     ):
         raise RateLimited(
@@ -332,13 +357,15 @@ def public_report_create(*, data: PublicReportIn) -> PublicReported:
     earlier = _earlier(data, digest)
     if earlier is not None:
         return earlier
-    check_rate_limits(address=data.address_ip, phone=phone)
     if not description:
         description = service.category.label
         if attributes:
             description += " · " + ", ".join(f"{k}={v}" for k, v in attributes.items())
     try:
         with transaction.atomic():
+            limited = {"address": data.address_ip, "phone": phone, "api_key": data.api_key}
+            throttle.serialized(*_limit_keys(**limited))
+            check_rate_limits(**limited)
             reported = case_report(
                 actor=None,
                 acting_as=Actor.RESIDENT,

@@ -7,14 +7,20 @@ cookie from the user's choice.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import check_for_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from civicgrid.people.backends import WAIT_ATTRIBUTE
 from civicgrid.people.models import User
 from civicgrid.people.services import user_language_set
 from civicgrid.web.casework import landing_url
@@ -22,7 +28,37 @@ from civicgrid.web.casework import landing_url
 SESSION_LANGUAGE = "civicgrid_language"
 
 
+class LoginForm(AuthenticationForm):
+    """Django's login form, saying so when the account's failure delay refused the attempt."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError:
+            wait = getattr(self.request, WAIT_ATTRIBUTE, 0)
+            if not wait:
+                raise
+            raise ValidationError(
+                _(
+                    "This account has had many failed logins from elsewhere. Wait %(seconds)s "
+                    "seconds before the next try here; from a device you have logged in from "
+                    "before there is no wait."
+                )
+                % {"seconds": wait},
+                code="login_delayed",
+            ) from None
+
+
 class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+
+    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+        response: HttpResponse = super().form_invalid(form)
+        if getattr(self.request, WAIT_ATTRIBUTE, 0):
+            response.status_code = 429
+            response["Retry-After"] = str(getattr(self.request, WAIT_ATTRIBUTE))
+        return response
+
     def get_default_redirect_url(self) -> str:
         user = self.request.user
         return landing_url(user) if isinstance(user, User) else super().get_default_redirect_url()

@@ -77,3 +77,90 @@ def test_lockout_page_is_translated(victim):
     response = client.post("/accounts/login/", {"username": "victim", "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many login attempts" in response.content.decode()
+
+
+# ---------------------------------------------------------------- per account (finding 11)
+
+FREE = 10  # failures per account and day before delays start (the default)
+
+
+@pytest.fixture
+def slow_delays(settings):
+    # A first delay of a minute: the test never depends on how fast the machine runs.
+    settings.CIVICGRID_LOGIN_BASE_DELAY_SECONDS = 60
+    settings.CIVICGRID_LOGIN_MAX_DELAY_SECONDS = 900
+
+
+def _account_failures() -> int:
+    from civicgrid.people.backends import ACCOUNT_WINDOW, account_key
+    from civicgrid.people.throttle import counter_value
+
+    return counter_value(account_key("victim"), window=ACCOUNT_WINDOW).count
+
+
+def _backdate_account_failures(seconds: int) -> None:
+    from civicgrid.people.models import RateCounter
+
+    for row in RateCounter.objects.all():
+        RateCounter.objects.filter(pk=row.pk).update(
+            last_at=row.last_at - dt.timedelta(seconds=seconds)
+        )
+
+
+def test_guessing_from_many_addresses_is_slowed_per_account(victim, slow_delays):
+    # The review's run: 40 guesses from 10 addresses, 4 each (under the per-address lock).
+    statuses = [_login(f"10.9.0.{n % 10}", f"guess {n}") for n in range(40)]
+    assert statuses == [200] * FREE + [429] * 30
+    assert _account_failures() == FREE  # refused attempts compared no password
+    assert _login("10.9.0.200", PASSWORD) == 429  # a new address waits too
+
+
+def test_the_owner_from_a_known_address_is_never_delayed(victim, slow_delays):
+    assert _login(VICTIM_ADDRESS, PASSWORD) == 302
+    for n in range(FREE + 5):
+        _login(f"10.8.{n}.1", "wrong password")
+    assert _login(VICTIM_ADDRESS, PASSWORD) == 302
+
+
+def test_the_delay_doubles_with_each_failure_and_is_capped(victim, settings):
+    from civicgrid.people.backends import login_wait_seconds
+
+    settings.CIVICGRID_LOGIN_BASE_DELAY_SECONDS = 1
+    _hammer_from_many(FREE)
+    waits = []
+    for _ in range(12):
+        wait = login_wait_seconds("victim", "10.7.7.7")
+        waits.append(wait)
+        _backdate_account_failures(wait)  # the attacker waits it out, then guesses again
+        assert _login(f"10.7.{len(waits)}.7", "wrong") == 200
+    assert waits[:10] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+    assert waits[10:] == [900, 900]
+
+
+def _hammer_from_many(times: int) -> None:
+    for n in range(times):
+        _login(f"10.6.{n}.1", "wrong password")
+
+
+def test_after_waiting_the_owner_logs_in_from_a_new_address(victim, slow_delays):
+    _hammer_from_many(FREE)
+    assert _login("10.5.5.5", PASSWORD) == 429
+    _backdate_account_failures(60)
+    assert _login("10.5.5.5", PASSWORD) == 302
+
+
+def test_the_delay_page_says_how_long_to_wait(victim, slow_delays):
+    _hammer_from_many(FREE)
+    for language, wanted in (("en", "Wait 60 seconds"), ("zh-hans", "请等待 60 秒")):
+        client = Client(REMOTE_ADDR="10.4.4.4", headers={"accept-language": language})
+        client.cookies["django_language"] = language
+        response = client.post("/accounts/login/", {"username": "victim", "password": "x"})
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) in (59, 60)
+        assert wanted.replace("60", response["Retry-After"]) in response.content.decode()
+
+
+def test_other_accounts_are_not_delayed(victim, slow_delays):
+    User.objects.create_user(username="colleague", password=PASSWORD)
+    _hammer_from_many(FREE + 3)
+    assert _login("10.3.3.3", PASSWORD, username="colleague") == 302
