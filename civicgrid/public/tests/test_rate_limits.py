@@ -109,7 +109,7 @@ def test_open311_reports_are_limited_per_api_key_not_per_address(public: Public,
         body = form(public, description=f"report {n}", phone=f"1390000{n:04d}")
         assert app.post(f"{BASE}/requests.json", body).status_code == 201
     # The key's limit, whichever address the next request comes from.
-    elsewhere = Client(REMOTE_ADDR="198.51.100.200")
+    elsewhere = Client(REMOTE_ADDR="198.51.100.200", headers={"accept-language": "en"})
     refused = elsewhere.post(f"{BASE}/requests.json", form(public, description="fourth",
                                                            phone="13900009999"))  # fmt: skip
     assert refused.status_code == 429
