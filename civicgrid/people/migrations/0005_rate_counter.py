@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0003_user_language'),
+        ('people', '0004_department_areas_of_the_manual'),
     ]
 
     operations = [
