@@ -27,6 +27,8 @@ COMMANDS = {
     "sweep-overdue": "Mark overdue case steps once each and notify (run from cron).",
     "send-webhooks": "Send due case webhooks; failures are retried with back-off (cron).",
     "ledger-verify": "Check every case ledger's hash chain; name the first broken event.",
+    "device": "Register a phone to a staff member (device register USERNAME DEVICE_ID).",
+    "purge-positions": "Delete staff positions past retention (--older-than-days N); idempotent.",
     "open311-key": "Create, list or revoke Open311 API keys (open311-key create NAME).",
     "check": "Check the configuration (--deploy for production settings).",
     "makemigrations": "For developers: write migrations for model changes.",

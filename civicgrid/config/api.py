@@ -161,6 +161,7 @@ def _mount_routers() -> None:
     api.add_router("/registry", "civicgrid.registry.api.router")
     api.add_router("/cases", "civicgrid.cases.api.router")
     api.add_router("/reopen-requests", "civicgrid.public.api.router")
+    api.add_router("/patrol", "civicgrid.patrol.api.router")
 
 
 _mount_routers()

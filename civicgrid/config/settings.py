@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "civicgrid.cases",
     "civicgrid.registry",
     "civicgrid.public",
+    "civicgrid.patrol",
     "civicgrid.web",
     "axes",
 ]
@@ -231,6 +232,15 @@ LOGGING = {
 # Working hours after a disposal before the grid team may verify a case an administrator
 # reported (at once when the reporter is away); see docs/cases.md.
 CIVICGRID_VERIFY_FALLBACK_HOURS = env.integer("CIVICGRID_VERIFY_FALLBACK_HOURS", 8)
+
+# Patrol (docs/patrol.md): a shift left open is closed after this many hours; positions are
+# kept this many days; fixes further apart than the gap do not count as patrol time.
+CIVICGRID_SHIFT_MAX_HOURS = env.integer("CIVICGRID_SHIFT_MAX_HOURS", 12)
+CIVICGRID_POSITION_RETENTION_DAYS = env.integer("CIVICGRID_POSITION_RETENTION_DAYS", 90)
+CIVICGRID_PATROL_GAP_MINUTES = env.integer("CIVICGRID_PATROL_GAP_MINUTES", 5)
+CIVICGRID_PATROL_DAILY_MINUTES = env.integer("CIVICGRID_PATROL_DAILY_MINUTES", 240)
+CIVICGRID_PATROL_MAX_SPEED_MS = env.integer("CIVICGRID_PATROL_MAX_SPEED_MS", 50)
+CIVICGRID_PATROL_MAX_ACCURACY_M = env.integer("CIVICGRID_PATROL_MAX_ACCURACY_M", 100)
 
 # Township shown by default when several exist; the demo sets it.
 CIVICGRID_SERVE_WORKERS = env.integer("CIVICGRID_SERVE_WORKERS", 0)

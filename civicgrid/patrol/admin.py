@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from civicgrid.patrol.models import Device, DutyDay, DutyExemption, Shift
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "user", "active", "registered_at"]
+    list_filter = ["active"]
+    search_fields = ["identifier", "user__username"]
+    raw_id_fields = ["user"]
+    fields = ["identifier", "user", "active"]
+
+    def save_model(self, request: HttpRequest, obj: Device, form: Any, change: bool) -> None:
+        if not change:
+            obj.registered_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    list_display = ["user", "started_at", "ended_at", "opened_by", "ending"]
+    list_filter = ["opened_by", "ending"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "started_at", "ended_at", "opened_by", "ending"]
+
+
+@admin.register(DutyExemption)
+class DutyExemptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "day", "reason", "recorded_by"]
+    list_filter = ["reason"]
+    search_fields = ["user__username"]
+    readonly_fields = ["recorded_by"]
+    raw_id_fields = ["user"]
+
+    def save_model(self, request: HttpRequest, obj: DutyExemption, form: Any, change: bool) -> None:
+        obj.recorded_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(DutyDay)
+class DutyDayAdmin(admin.ModelAdmin):
+    list_display = ["user", "day", "grid", "patrol_minutes", "in_grid_minutes", "rule"]
+    list_filter = ["rule", "day"]
+    search_fields = ["user__username"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

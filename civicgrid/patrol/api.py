@@ -1,0 +1,254 @@
+"""The patrol REST API: shifts, position batches, duty figures, tracks, exemptions, devices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Header, Query, Router, Status
+from ninja.files import UploadedFile
+
+from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.geo.crs import to_wgs84
+from civicgrid.patrol import selectors, services, tracks
+from civicgrid.patrol.models import DutyDay, Shift
+from civicgrid.patrol.schemas import (
+    BatchIn,
+    BatchOut,
+    DeviceIn,
+    DeviceOut,
+    DutyRowOut,
+    ExemptionIn,
+    ExemptionOut,
+    ImportOut,
+    LiveOut,
+    ShiftOut,
+)
+from civicgrid.people.models import Role, User
+from civicgrid.people.scopes import is_platform_admin
+
+router = Router(tags=["patrol"])
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _shift_out(shift: Shift) -> dict[str, Any]:
+    return {
+        "id": shift.pk,
+        "username": shift.user.username,
+        "started_at": shift.started_at,
+        "ended_at": shift.ended_at,
+        "ending": shift.ending,
+    }
+
+
+@router.post("/shifts", response={201: ShiftOut})
+def shift_start(request: HttpRequest) -> Status:
+    """Start the caller's duty shift (field rights required)."""
+    user = _user(request)
+    return Status(201, _shift_out(services.shift_start(user=user, actor=user)))
+
+
+@router.get("/shifts/current", response=ShiftOut)
+def shift_current(request: HttpRequest) -> dict[str, Any]:
+    shift = services.open_shift(_user(request))
+    if shift is None:
+        raise NotFound(_("No shift is open."))
+    return _shift_out(shift)
+
+
+@router.post("/shifts/current/end", response=ShiftOut)
+def shift_end(request: HttpRequest) -> dict[str, Any]:
+    user = _user(request)
+    return _shift_out(services.shift_end(user=user, actor=user))
+
+
+@router.post("/positions", response=BatchOut)
+def positions_batch(
+    request: HttpRequest,
+    payload: BatchIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> services.Stored:
+    """A batch from the field app, stored once per Idempotency-Key; GCJ-02 converted."""
+    fixes = []
+    for p in payload.positions:
+        lon, lat = to_wgs84(p.lon, p.lat, p.crs)
+        time = p.time if p.time.tzinfo else p.time.replace(tzinfo=dt.UTC)
+        fixes.append(
+            services.Incoming(
+                time=time,
+                lon=lon,
+                lat=lat,
+                accuracy=p.accuracy,
+                speed=p.speed,
+                bearing=p.bearing,
+                altitude=p.altitude,
+                battery=p.battery,
+            )
+        )
+    return services.positions_batch_record(user=_user(request), key=idempotency_key, fixes=fixes)
+
+
+def _day(value: str | None, field: str = "date") -> dt.date:
+    if not value:
+        return timezone.localdate()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            _("Give the day as YYYY-MM-DD, not %(value)s.") % {"value": value}, field=field
+        ) from None
+
+
+@router.get("/duty", response=list[DutyRowOut])
+def duty(
+    request: HttpRequest, date: Query[str | None] = None, grid: Query[str | None] = None
+) -> list[dict[str, Any]]:
+    """One row per grid administrator of the day in the caller's scope.
+
+    Figures are read from the stored staff-days; today's and yesterday's (still receiving
+    buffered positions) and missing ones are computed on the way.
+    """
+    day = _day(date)
+    pairs = selectors.field_staff_for(_user(request), day, grid_code=grid)
+    stored = selectors.stored_duty_days([u.pk for u, _g in pairs], day)
+    fresh_from = timezone.localdate() - dt.timedelta(days=1)
+    rows = []
+    for staff, staff_grid in pairs:
+        record: DutyDay | None = stored.get(staff.pk)
+        if record is None or day >= fresh_from:
+            record = services.duty_day_compute(user=staff, day=day)
+        rows.append(
+            {
+                "username": staff.username,
+                "grid": staff_grid.code,
+                "day": day,
+                "patrol_minutes": record.patrol_minutes,
+                "in_grid_minutes": record.in_grid_minutes,
+                "distance_m": record.distance_m,
+                "houses_share": record.houses_share,
+                "good_fixes": record.good_fixes,
+                "rejected_fixes": record.rejected_fixes,
+                "rule": record.rule,
+            }
+        )
+    return rows
+
+
+def _track_target(request: HttpRequest, username: str) -> User:
+    target = selectors.patrol_staff_visible_to(_user(request)).filter(username=username).first()
+    if target is None:
+        raise NotFound(_("No track of this staff member is visible to you."))
+    return target
+
+
+def _range(date: str | None, until: str | None) -> tuple[dt.date, dt.date]:
+    first = _day(date)
+    last = _day(until, "until") if until else first
+    if last < first or (last - first).days > 31:
+        raise ValidationFailed(
+            _("Give a range of 1 to 32 days, ending after it starts."), field="until"
+        )
+    return first, last
+
+
+@router.get("/tracks/{username}.gpx")
+def track_gpx(
+    request: HttpRequest,
+    username: str,
+    date: Query[str | None] = None,
+    until: Query[str | None] = None,
+) -> HttpResponse:
+    """The day's track (Asia/Shanghai) as GPX 1.1, every fix; the read is logged."""
+    target = _track_target(request, username)
+    first, last = _range(date, until)
+    points = selectors.track_points(target, first, last)
+    services.track_read_log(
+        actor=_user(request), target=target, day_from=first, day_to=last, channel="export"
+    )
+    parts = tracks.segments(points, gap_seconds=services.gap_seconds())
+    response = HttpResponse(
+        tracks.to_gpx(f"{target.username} {first.isoformat()}", parts),
+        content_type="application/gpx+xml",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{target.username}-{first}.gpx"'
+    return response
+
+
+@router.get("/tracks/{username}.geojson")
+def track_geojson(
+    request: HttpRequest,
+    username: str,
+    date: Query[str | None] = None,
+    until: Query[str | None] = None,
+    simplify: Query[float] = 0.0,
+) -> HttpResponse:
+    """The day's track as GeoJSON: segments with their times, stops; ``simplify`` in metres."""
+    target = _track_target(request, username)
+    first, last = _range(date, until)
+    points = selectors.track_points(target, first, last)
+    services.track_read_log(
+        actor=_user(request),
+        target=target,
+        day_from=first,
+        day_to=last,
+        channel="export" if simplify <= 0 else "detail",
+    )
+    parts = tracks.segments(points, gap_seconds=services.gap_seconds())
+    body = tracks.to_geojson(target.username, parts, simplify_m=max(0.0, min(simplify, 100.0)))
+    return HttpResponse(orjson.dumps(body), content_type="application/geo+json")
+
+
+@router.post("/tracks/{username}/import", response={201: ImportOut})
+def track_import(request: HttpRequest, username: str, file: File[UploadedFile]) -> Status:
+    """A GPX file recorded by another device, as one closed shift of the staff member."""
+    target = _track_target(request, username)
+    return Status(
+        201, services.track_import(user=target, content=file.read(), actor=_user(request))
+    )
+
+
+@router.get("/live", response=list[LiveOut])
+def live(request: HttpRequest) -> list[dict[str, Any]]:
+    """Last position of every staff member on duty (dispatchers, supervisors)."""
+    user = _user(request)
+    if not selectors.sees_live_map(user):
+        raise PermissionDenied(_("Only the center sees live positions."))
+    return selectors.live_positions(user)
+
+
+@router.post("/exemptions", response={201: ExemptionOut})
+def exemption(request: HttpRequest, payload: ExemptionIn) -> Status:
+    target = _track_target(request, payload.username)
+    record = services.exemption_record(
+        user=target, day=payload.day, reason=payload.reason, note=payload.note, actor=_user(request)
+    )
+    return Status(
+        201,
+        {
+            "username": target.username,
+            "day": record.day,
+            "reason": record.reason,
+            "note": record.note,
+            "recorded_by": record.recorded_by.username,
+        },
+    )
+
+
+@router.post("/devices", response={201: DeviceOut})
+def device_register(request: HttpRequest, payload: DeviceIn) -> Status:
+    """Register a phone to a staff member (system administrators and supervisors)."""
+    actor = _user(request)
+    if not (is_platform_admin(actor) or actor.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("Only a supervisor or system administrator registers devices."))
+    target = _track_target(request, payload.username)
+    device = services.device_register(user=target, identifier=payload.identifier, actor=actor)
+    return Status(
+        201, {"identifier": device.identifier, "username": target.username, "active": device.active}
+    )

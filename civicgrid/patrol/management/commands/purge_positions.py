@@ -1,0 +1,32 @@
+"""``civicgrid purge-positions [--older-than-days N]``: delete positions past retention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from civicgrid.core.errors import DomainError
+from civicgrid.patrol.services import positions_purge, retention_days
+
+
+class Command(BaseCommand):
+    help = "Delete staff positions older than the retention period (daily figures are kept)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--older-than-days",
+            type=int,
+            default=None,
+            help=f"default: CIVICGRID_POSITION_RETENTION_DAYS ({retention_days()})",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            purged = positions_purge(older_than_days=options["older_than_days"])
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from None
+        self.stdout.write(
+            f"Removed {purged.positions} positions and {purged.receipts} batch receipts; "
+            f"closed {purged.shifts_closed} overdue shifts."
+        )

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ShiftOut(Schema):
+    id: int
+    username: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    ending: str
+
+
+class PositionIn(Schema):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    time: dt.datetime = Field(description="ISO 8601 with a zone (UTC when none)")
+    accuracy: float | None = Field(None, ge=0, description="metres")
+    speed: float | None = Field(None, ge=0, description="m/s")
+    bearing: float | None = None
+    altitude: float | None = None
+    battery: float | None = Field(None, ge=0, le=100)
+    crs: Literal["wgs84", "cgcs2000", "gcj02"] = "wgs84"
+
+
+class BatchIn(Schema):
+    positions: list[PositionIn] = Field(max_length=5000)
+
+
+class BatchOut(Schema):
+    stored: int
+    flagged: int
+    duplicate: bool
+
+
+class ImportOut(Schema):
+    stored: int
+    flagged: int
+    skipped: int = Field(description="track points without a time, left out")
+
+
+class DutyRowOut(Schema):
+    username: str
+    grid: str
+    day: dt.date
+    patrol_minutes: float
+    in_grid_minutes: float
+    distance_m: float
+    houses_share: float | None
+    good_fixes: int
+    rejected_fixes: int
+    rule: str
+
+
+class ExemptionIn(Schema):
+    username: str
+    day: dt.date
+    reason: str = Field(description="leave, training, meeting, illness or other")
+    note: str
+
+
+class ExemptionOut(Schema):
+    username: str
+    day: dt.date
+    reason: str
+    note: str
+    recorded_by: str
+
+
+class DeviceIn(Schema):
+    username: str
+    identifier: str
+
+
+class DeviceOut(Schema):
+    identifier: str
+    username: str
+    active: bool
+
+
+class LiveOut(Schema):
+    username: str
+    grid: str
+    since: dt.datetime
+    at: dt.datetime
+    lon: float
+    lat: float
+    battery: float | None
+    stale: bool

@@ -1,0 +1,505 @@
+"""Every write of the patrol app: shifts, devices, exemptions, positions, figures, purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from civicgrid.geo.models import Grid
+from civicgrid.patrol import duty
+from civicgrid.patrol.ingest import Row, positions_insert
+from civicgrid.patrol.models import (
+    BatchReceipt,
+    Device,
+    DutyDay,
+    DutyExemption,
+    Position,
+    Shift,
+)
+from civicgrid.patrol.tracks import GpxProblem, gpx_points
+from civicgrid.people.certification import require_field_rights
+from civicgrid.people.models import AccessLog, Role, User
+from civicgrid.people.models import Position as TeamPosition
+from civicgrid.people.scopes import current_assignments, is_platform_admin
+from civicgrid.registry.models import House
+
+
+def shift_max_hours() -> float:
+    return float(getattr(settings, "CIVICGRID_SHIFT_MAX_HOURS", 12))
+
+
+def retention_days() -> int:
+    return int(getattr(settings, "CIVICGRID_POSITION_RETENTION_DAYS", 90))
+
+
+def gap_seconds() -> float:
+    return float(getattr(settings, "CIVICGRID_PATROL_GAP_MINUTES", 5)) * 60.0
+
+
+def daily_minutes() -> float:
+    return float(getattr(settings, "CIVICGRID_PATROL_DAILY_MINUTES", 240))
+
+
+class NoShift(DomainError):
+    """Positions outside a shift: refused, nothing stored."""
+
+    status = 409
+    code = "no_shift"
+
+
+class UnknownDevice(DomainError):
+    status = 404
+    code = "unknown_device"
+
+
+# ------------------------------------------------------------------------------- shifts
+
+
+def shifts_close_overdue(*, user: User | None = None, now: dt.datetime | None = None) -> int:
+    """Close shifts left open past the maximum length, at start + maximum."""
+    now = now or timezone.now()
+    limit = dt.timedelta(hours=shift_max_hours())
+    overdue = Shift.objects.filter(ended_at__isnull=True, started_at__lt=now - limit)
+    if user is not None:
+        overdue = overdue.filter(user=user)
+    closed = 0
+    for shift in overdue:
+        # Compare-and-swap on ended_at: a shift ended by its owner at the same moment keeps
+        # the owner's end.
+        closed += Shift.objects.filter(pk=shift.pk, ended_at__isnull=True).update(
+            ended_at=shift.started_at + limit, ending=Shift.Ending.AUTOMATIC
+        )
+    return closed
+
+
+def open_shift(user: User, *, now: dt.datetime | None = None) -> Shift | None:
+    shifts_close_overdue(user=user, now=now)
+    return Shift.objects.filter(user=user, ended_at__isnull=True).first()
+
+
+@transaction.atomic
+def shift_start(
+    *,
+    user: User,
+    actor: User,
+    opened_by: str = Shift.Opening.FIELD_APP,
+    now: dt.datetime | None = None,
+) -> Shift:
+    """Open ``user``'s duty shift; requires field rights on the day."""
+    now = now or timezone.now()
+    if actor.pk != user.pk and not (
+        is_platform_admin(actor) or actor.has_role(Role.SUPERVISOR, Role.GRID_LEADER)
+    ):
+        raise PermissionDenied(_("Only the staff member starts their own shift."))
+    require_field_rights(user, on=timezone.localdate(now))
+    if open_shift(user, now=now) is not None:
+        raise Conflict(_("A shift is already open; end it first."), code="shift_open")
+    try:
+        with transaction.atomic():
+            return Shift.objects.create(user=user, started_at=now, opened_by=opened_by)
+    except IntegrityError:  # a second start raced this one past the check above
+        raise Conflict(_("A shift is already open; end it first."), code="shift_open") from None
+
+
+@transaction.atomic
+def shift_end(*, user: User, actor: User, now: dt.datetime | None = None) -> Shift:
+    now = now or timezone.now()
+    if actor.pk != user.pk and not is_platform_admin(actor):
+        raise PermissionDenied(_("Only the staff member ends their own shift."))
+    shift = open_shift(user, now=now)
+    if shift is None:
+        raise NotFound(_("No shift is open."))
+    Shift.objects.filter(pk=shift.pk, ended_at__isnull=True).update(
+        ended_at=now, ending=Shift.Ending.ENDED
+    )
+    shift.refresh_from_db()
+    transaction.on_commit(lambda: duty_day_compute(user=user, day=timezone.localdate(now)))
+    return shift
+
+
+# ------------------------------------------------------------------------------ devices
+
+
+@transaction.atomic
+def device_register(*, user: User, identifier: str, actor: User | None) -> Device:
+    identifier = identifier.strip()
+    if not identifier or len(identifier) > 64:
+        raise ValidationFailed(_("A device identifier has 1 to 64 characters."), field="identifier")
+    existing = Device.objects.filter(identifier=identifier).first()
+    if existing is not None and existing.user_id != user.pk:
+        raise Conflict(_("This device is registered to another staff member."), field="identifier")
+    if existing is not None:
+        existing.active = True
+        existing.save(update_fields=["active"])
+        return existing
+    return Device.objects.create(identifier=identifier, user=user, registered_by=actor)
+
+
+# --------------------------------------------------------------------------- exemptions
+
+
+def can_record_exemption(actor: User, user: User) -> bool:
+    if is_platform_admin(actor):
+        return True
+    if actor.has_role(Role.SUPERVISOR):
+        return actor.township_id is not None and (
+            current_assignments()
+            .filter(user=user, grid__village__township_id=actor.township_id)
+            .exists()
+        )
+    if actor.has_role(Role.GRID_LEADER):
+        led = current_assignments().filter(user=actor, position=TeamPosition.LEADER)
+        return current_assignments().filter(user=user, grid_id__in=led.values("grid_id")).exists()
+    return False
+
+
+@transaction.atomic
+def exemption_record(
+    *, user: User, day: dt.date, reason: str, note: str, actor: User
+) -> DutyExemption:
+    if not can_record_exemption(actor, user):
+        raise PermissionDenied(
+            _("Only the grid leader or a supervisor records an exemption for this staff member.")
+        )
+    if reason not in DutyExemption.Reason.values:
+        raise ValidationFailed(
+            _("Unknown reason; use one of: %(reasons)s.")
+            % {"reasons": ", ".join(DutyExemption.Reason.values)},
+            field="reason",
+        )
+    note = note.strip()
+    if not note:
+        raise ValidationFailed(_("Say why this day is exempt."), field="note")
+    exemption, _created = DutyExemption.objects.update_or_create(
+        user=user,
+        day=day,
+        defaults={"reason": reason, "note": note[:300], "recorded_by": actor},
+    )
+    transaction.on_commit(lambda: duty_day_compute(user=user, day=day))
+    return exemption
+
+
+# ---------------------------------------------------------------------------- positions
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A fix on its way in, already in WGS 84, speed in m/s."""
+
+    time: dt.datetime
+    lon: float
+    lat: float
+    accuracy: float | None = None
+    speed: float | None = None
+    bearing: float | None = None
+    altitude: float | None = None
+    battery: float | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    stored: int
+    flagged: int
+    duplicate: bool = False
+    skipped: int = 0  # points without a time, left out of an import
+
+
+# Phones' clocks drift: a fix this close to a shift's start or end still belongs to it.
+CLOCK_TOLERANCE = dt.timedelta(minutes=1)
+
+
+def _shift_for_each(user: User, times: list[dt.datetime], now: dt.datetime) -> list[int | None]:
+    shifts = list(
+        Shift.objects.filter(user=user, started_at__lte=max(times) + CLOCK_TOLERANCE)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=min(times) - CLOCK_TOLERANCE))
+        .order_by("started_at")
+        .values_list("pk", "started_at", "ended_at")
+    )
+    found: list[int | None] = []
+    for time in times:
+        match = None
+        for pk, start, end in shifts:
+            if start - CLOCK_TOLERANCE <= time <= (end or now) + CLOCK_TOLERANCE:
+                match = pk
+        found.append(match)
+    return found
+
+
+@transaction.atomic
+def positions_record(
+    *,
+    user: User,
+    fixes: Sequence[Incoming],
+    source: str,
+    now: dt.datetime | None = None,
+) -> Stored:
+    """Store ``fixes`` of ``user``, all or nothing: each must lie inside one of their shifts.
+
+    Implausible fixes are stored with a flag and left out of the figures.
+    """
+    now = now or timezone.now()
+    if not fixes:
+        return Stored(0, 0)
+    shifts_close_overdue(user=user, now=now)
+    ordered = sorted(fixes, key=lambda f: f.time)
+    shift_ids = _shift_for_each(user, [f.time for f in ordered], now)
+    if any(pk is None for pk in shift_ids):
+        outside = ordered[shift_ids.index(None)]
+        raise NoShift(
+            _("No duty shift covers the position at %(time)s: start a patrol first.")
+            % {"time": timezone.localtime(outside.time).strftime("%Y-%m-%d %H:%M:%S")},
+            field="time",
+        )
+    previous = (
+        Position.objects.filter(staff=user, time__lt=ordered[0].time, flag="")
+        .order_by("-time")
+        .values_list("time", "lon", "lat")
+        .first()
+    )
+    flags = duty.implausible(
+        times=[f.time.timestamp() for f in ordered],
+        lons=[f.lon for f in ordered],
+        lats=[f.lat for f in ordered],
+        accuracies=[f.accuracy for f in ordered],
+        now=now.timestamp(),
+        previous=(previous[0].timestamp(), previous[1], previous[2]) if previous else None,
+        max_speed_ms=float(getattr(settings, "CIVICGRID_PATROL_MAX_SPEED_MS", 50)),
+        max_accuracy_m=float(getattr(settings, "CIVICGRID_PATROL_MAX_ACCURACY_M", 100)),
+    )
+    rows: list[Row] = [
+        (
+            user.pk,
+            shift_id or 0,
+            f.time,
+            f.lon,
+            f.lat,
+            f.accuracy,
+            f.speed,
+            f.bearing,
+            f.altitude,
+            f.battery,
+            source,
+            flag,
+        )
+        for f, shift_id, flag in zip(ordered, shift_ids, flags, strict=True)
+    ]
+    positions_insert(rows)
+    return Stored(len(rows), sum(1 for flag in flags if flag))
+
+
+@transaction.atomic
+def positions_batch_record(
+    *, user: User, key: str, fixes: Sequence[Incoming], now: dt.datetime | None = None
+) -> Stored:
+    """The field app's batch: stored once per ``key`` however often the phone retries."""
+    key = key.strip()
+    if not key or len(key) > 100:
+        raise ValidationFailed(
+            _("Send an Idempotency-Key header of 1 to 100 characters."),
+            field="Idempotency-Key",
+        )
+    done = BatchReceipt.objects.filter(user=user, key=key).first()
+    if done is not None:
+        return Stored(done.stored, done.flagged, duplicate=True)
+    result = positions_record(user=user, fixes=fixes, source="batch", now=now)
+    try:
+        with transaction.atomic():
+            BatchReceipt.objects.create(
+                user=user, key=key, stored=result.stored, flagged=result.flagged
+            )
+    except IntegrityError:
+        # The same batch, retried while the first attempt was still being written: undo
+        # this copy and answer as for a retry.
+        transaction.set_rollback(True)
+        done = BatchReceipt.objects.filter(user=user, key=key).first()
+        return Stored(done.stored if done else 0, done.flagged if done else 0, duplicate=True)
+    return result
+
+
+def device_user(identifier: str) -> User:
+    device = (
+        Device.objects.select_related("user")
+        .filter(identifier=identifier.strip(), active=True)
+        .first()
+    )
+    if device is None or not device.user.is_active:
+        raise UnknownDevice(_("This device is not registered."), field="id")
+    return device.user
+
+
+# ------------------------------------------------------------------------- duty figures
+
+
+def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return start, end
+
+
+def grid_of(user: User, day: dt.date) -> Grid | None:
+    assignment = (
+        current_assignments(day)
+        .filter(user=user)
+        .select_related("grid")
+        .order_by("position", "starts_on")
+        .first()
+    )
+    return assignment.grid if assignment else None
+
+
+def duty_day_compute(*, user: User, day: dt.date) -> DutyDay:
+    """Compute and store ``user``'s figures for ``day`` (replacing earlier ones)."""
+    start, end = local_day_bounds(day)
+    gap = gap_seconds()
+    rows = list(
+        Position.objects.filter(
+            staff=user,
+            time__gte=start - dt.timedelta(seconds=gap),
+            time__lt=end + dt.timedelta(seconds=gap),
+        ).values_list("time", "lon", "lat", "flag")
+    )
+    grid = grid_of(user, day)
+    houses = list(House.objects.filter(grid=grid).values_list("lon", "lat")) if grid else []
+    figures = duty.duty_figures(
+        times=[r[0].timestamp() for r in rows],
+        lons=[r[1] for r in rows],
+        lats=[r[2] for r in rows],
+        flagged=[bool(r[3]) for r in rows],
+        day_start=start.timestamp(),
+        day_end=end.timestamp(),
+        grid=grid.geometry if grid else None,
+        houses=houses,
+        exempt=DutyExemption.objects.filter(user=user, day=day).exists(),
+        gap_seconds=gap,
+        minimum_minutes=daily_minutes(),
+    )
+    record, _created = DutyDay.objects.update_or_create(
+        user=user,
+        day=day,
+        defaults={
+            "grid": grid,
+            "patrol_minutes": round(figures.patrol_minutes, 2),
+            "in_grid_minutes": round(figures.in_grid_minutes, 2),
+            "distance_m": round(figures.distance_m, 1),
+            "houses_share": figures.houses_share,
+            "good_fixes": figures.good_fixes,
+            "rejected_fixes": figures.rejected_fixes,
+            "rule": figures.rule,
+        },
+    )
+    return record
+
+
+# -------------------------------------------------------------------- reads and purging
+
+
+def track_read_log(
+    *, actor: User, target: User, day_from: dt.date, day_to: dt.date, channel: str
+) -> None:
+    """One access-log row per track read, like every other read of personal data."""
+    AccessLog.objects.create(
+        actor=actor,
+        model="patrol.Position",
+        record_ids=[target.pk],
+        fields=["time", "lon", "lat"],
+        purpose=f"track {day_from.isoformat()}..{day_to.isoformat()}",
+        channel=channel,
+    )
+
+
+@dataclass(frozen=True)
+class Purged:
+    positions: int
+    receipts: int
+    shifts_closed: int
+
+
+@transaction.atomic
+def positions_purge(
+    *, older_than_days: int | None = None, now: dt.datetime | None = None
+) -> Purged:
+    """Delete positions past the retention period; the daily figures stay."""
+    now = now or timezone.now()
+    days = retention_days() if older_than_days is None else older_than_days
+    if days < 1:
+        raise ValidationFailed(_("Keep at least one day of positions."), field="older_than_days")
+    closed = shifts_close_overdue(now=now)
+    cutoff = now - dt.timedelta(days=days)
+    positions, _detail = Position.objects.filter(time__lt=cutoff).delete()
+    receipts, _detail = BatchReceipt.objects.filter(received_at__lt=cutoff).delete()
+    return Purged(positions, receipts, closed)
+
+
+# --------------------------------------------------------------------------- GPX import
+
+
+def _gpx_refusal(problem: GpxProblem) -> str:
+    messages = {
+        "not_text": _("The file is not UTF-8 text."),
+        "not_gpx": _("The file is not a GPX file."),
+        "routes_only": _(
+            "The file holds a planned route or waypoints, not a recorded track: nothing to import."
+        ),
+        "no_points": _("The file's tracks have no points: nothing to import."),
+        "no_times": _(
+            "Most track points carry no time (%(detail)s), so the track cannot be placed "
+            "in a day. Export the track with times from the recording device."
+        )
+        % {"detail": str(problem)},
+    }
+    return messages.get(problem.kind, str(problem))
+
+
+@transaction.atomic
+def track_import(
+    *, user: User, content: bytes, actor: User, now: dt.datetime | None = None
+) -> Stored:
+    """A shift recorded by another device, from a GPX file: one closed shift and its fixes."""
+    if actor.pk != user.pk and not can_record_exemption(actor, user):
+        raise PermissionDenied(_("Only the staff member or their leader imports a track."))
+    try:
+        points, untimed = gpx_points(content)
+    except GpxProblem as problem:
+        raise ValidationFailed(_gpx_refusal(problem), field="file") from None
+    start = min(p.time for p in points)
+    end = max(p.time for p in points)
+    overlapping = Shift.objects.filter(user=user, started_at__lte=end).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=start)
+    )
+    if overlapping.exists():
+        raise Conflict(
+            _("The track overlaps a shift already recorded for this staff member."), field="file"
+        )
+    Shift.objects.create(
+        user=user,
+        started_at=start,
+        ended_at=end,
+        opened_by=Shift.Opening.IMPORT,
+        ending=Shift.Ending.IMPORT,
+    )
+    stored = positions_record(
+        user=user,
+        fixes=[Incoming(time=p.time, lon=p.lon, lat=p.lat, altitude=p.altitude) for p in points],
+        source="gpx",
+        now=now,
+    )
+    stored = Stored(stored.stored, stored.flagged, skipped=untimed)
+    days = {timezone.localdate(start), timezone.localdate(end)}
+    transaction.on_commit(lambda: [duty_day_compute(user=user, day=day) for day in sorted(days)])
+    return stored

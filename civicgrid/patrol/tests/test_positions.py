@@ -1,0 +1,300 @@
+"""Shifts and positions in: OsmAnd requests, the batch endpoint, refusals that store nothing."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from civicgrid.core.errors import Conflict
+from civicgrid.geo.crs import wgs84_to_gcj02
+from civicgrid.patrol import services
+from civicgrid.patrol.models import BatchReceipt, Position, Shift
+from civicgrid.patrol.tests.conftest import HERE, Patrol
+from civicgrid.people.certification import FieldRightsMissing
+from civicgrid.testing import shared_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_starting_a_shift_needs_field_rights(patrol: Patrol) -> None:
+    with pytest.raises(FieldRightsMissing) as refused:
+        services.shift_start(user=patrol.uncertified, actor=patrol.uncertified)
+    assert "training" in refused.value.message
+    assert not Shift.objects.exists()
+
+
+def test_one_open_shift_at_a_time(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    with pytest.raises(Conflict):
+        services.shift_start(user=patrol.admin, actor=patrol.admin)
+    assert Shift.objects.filter(user=patrol.admin).count() == 1
+
+
+def test_a_shift_left_open_closes_after_the_maximum(patrol: Patrol, settings) -> None:
+    settings.CIVICGRID_SHIFT_MAX_HOURS = 12
+    start = timezone.now() - dt.timedelta(hours=13)
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=start)
+    assert services.open_shift(patrol.admin) is None
+    shift = Shift.objects.get(user=patrol.admin)
+    assert shift.ending == Shift.Ending.AUTOMATIC
+    assert shift.ended_at == start + dt.timedelta(hours=12)
+    services.shift_start(user=patrol.admin, actor=patrol.admin)  # a new one may start
+
+
+def test_shift_api_starts_and_ends(patrol: Patrol) -> None:
+    client = patrol.client(patrol.admin)
+    started = client.post("/api/v1/patrol/shifts")
+    assert started.status_code == 201, started.content
+    assert started.json()["ended_at"] is None
+    ended = client.post("/api/v1/patrol/shifts/current/end")
+    assert ended.status_code == 200
+    assert ended.json()["ending"] == "ended"
+    again = client.post("/api/v1/patrol/shifts/current/end")
+    assert again.status_code == 404 and again.json()["error"] == "not_found"
+
+
+def test_shift_api_refusal_says_why_in_the_error_body(patrol: Patrol) -> None:
+    answer = patrol.client(patrol.uncertified).post(
+        "/api/v1/patrol/shifts", headers={"accept-language": "en"}
+    )
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "no_field_rights"
+    assert "training" in answer.json()["message"]
+
+
+def osmand_query(time: dt.datetime, **extra: str) -> dict[str, str]:
+    params = {
+        "id": "PHONE-1",
+        "lat": str(HERE[1]),
+        "lon": str(HERE[0]),
+        "timestamp": str(int(time.timestamp())),
+        "batt": "64",
+        "speed": "2",
+    }
+    params.update(extra)
+    return params
+
+
+def test_osmand_get_inside_a_shift_is_stored(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    answer = Client().get("/osmand/", osmand_query(timezone.now()))
+    assert answer.status_code == 200 and answer.content == b""
+    stored = Position.objects.get()
+    assert (stored.staff, stored.source, stored.flag) == (patrol.admin, "osmand", "")
+    assert stored.battery == 64 and stored.speed == pytest.approx(2 * 1852 / 3600)
+
+
+def test_osmand_form_post_and_json_body_are_stored(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    now = timezone.now()
+    assert Client().post("/osmand/", osmand_query(now)).status_code == 200
+    body = {
+        "device_id": "PHONE-1",
+        "location": {
+            "timestamp": (now + dt.timedelta(seconds=5)).isoformat(),
+            "coords": {"latitude": HERE[1], "longitude": HERE[0], "accuracy": 8, "speed": 1.2},
+        },
+    }
+    answer = Client().post("/osmand/", json.dumps(body), content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    assert Position.objects.count() == 2
+    assert Position.objects.get(speed=1.2).accuracy == 8
+
+
+def test_every_shared_request_from_a_registered_phone_is_answered(patrol: Patrol) -> None:
+    """The Traccar test requests, sent as they are, from a phone registered to each id."""
+    path = shared_data("protocols/traccar_osmand/osmand_query_requests.tsv")
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for row in rows:
+        for ident in ("id", "deviceid"):
+            for part in urlsplit(row["request_target"]).query.split("&"):
+                if part.startswith(ident + "="):
+                    services.device_register(
+                        user=patrol.admin, identifier=part.split("=")[1], actor=None
+                    )
+    services.shift_start(
+        user=patrol.admin, actor=patrol.admin, now=timezone.now() - dt.timedelta(hours=1)
+    )
+    expected_status = {"null": 400, "not_null": 200}
+    for row in rows:
+        answer = Client().get("/osmand" + row["request_target"])
+        # Positions carry their phone's old timestamps: outside any shift (409), except the
+        # ones without a timestamp, which are taken as received now and stored.
+        if row["expected"] == "position":
+            timed = "timestamp=" in row["request_target"]
+            assert answer.status_code == (409 if timed else 200), row
+        else:
+            assert answer.status_code == expected_status[row["expected"]], row
+    assert Position.objects.count() == 2  # the two requests without a timestamp
+
+
+def test_unknown_device_is_refused_and_nothing_is_stored(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    answer = Client().get("/osmand/", osmand_query(timezone.now(), id="STRANGER"))
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "unknown_device"
+    assert not Position.objects.exists()
+
+
+def test_positions_outside_a_shift_are_refused_and_nothing_is_stored(patrol: Patrol) -> None:
+    answer = Client().get("/osmand/", osmand_query(timezone.now()))
+    assert answer.status_code == 409
+    assert answer.json()["error"] == "no_shift"
+    client = patrol.client(patrol.admin)
+    batch = {"positions": [{"lon": HERE[0], "lat": HERE[1], "time": timezone.now().isoformat()}]}
+    refused = client.post(
+        "/api/v1/patrol/positions",
+        batch,
+        content_type="application/json",
+        headers={"idempotency-key": "k1"},
+    )
+    assert refused.status_code == 409 and refused.json()["field"] == "time"
+    assert not Position.objects.exists() and not BatchReceipt.objects.exists()
+
+
+def test_a_batch_reaching_outside_the_shift_stores_nothing(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    now = timezone.now()
+    batch = {
+        "positions": [
+            {"lon": HERE[0], "lat": HERE[1], "time": now.isoformat()},
+            {"lon": HERE[0], "lat": HERE[1], "time": (now - dt.timedelta(hours=2)).isoformat()},
+        ]
+    }
+    answer = patrol.client(patrol.admin).post(
+        "/api/v1/patrol/positions",
+        batch,
+        content_type="application/json",
+        headers={"idempotency-key": "k2"},
+    )
+    assert answer.status_code == 409
+    assert not Position.objects.exists()
+
+
+def test_a_retried_batch_is_stored_once(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    now = timezone.now()
+    batch = {
+        "positions": [
+            {
+                "lon": HERE[0],
+                "lat": HERE[1] + i * 0.0001,
+                "time": (now + dt.timedelta(seconds=10 * i)).isoformat(),
+                "accuracy": 5,
+                "speed": 1.0,
+            }
+            for i in range(3)
+        ]
+    }
+    client = patrol.client(patrol.admin)
+    first = client.post(
+        "/api/v1/patrol/positions",
+        batch,
+        content_type="application/json",
+        headers={"idempotency-key": "batch-7"},
+    )
+    again = client.post(
+        "/api/v1/patrol/positions",
+        batch,
+        content_type="application/json",
+        headers={"idempotency-key": "batch-7"},
+    )
+    assert first.json() == {"stored": 3, "flagged": 0, "duplicate": False}
+    assert again.json() == {"stored": 3, "flagged": 0, "duplicate": True}
+    assert Position.objects.count() == 3
+
+
+def test_a_batch_without_an_idempotency_key_is_refused(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    batch = {"positions": [{"lon": HERE[0], "lat": HERE[1], "time": timezone.now().isoformat()}]}
+    answer = patrol.client(patrol.admin).post(
+        "/api/v1/patrol/positions", batch, content_type="application/json"
+    )
+    assert answer.status_code == 422 and answer.json()["field"] == "Idempotency-Key"
+    assert not Position.objects.exists()
+
+
+def test_gcj02_positions_are_stored_in_wgs84(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    gcj_lon, gcj_lat = wgs84_to_gcj02([HERE[0]], [HERE[1]])
+    batch = {
+        "positions": [
+            {
+                "lon": float(gcj_lon[0]),
+                "lat": float(gcj_lat[0]),
+                "time": timezone.now().isoformat(),
+                "crs": "gcj02",
+            }
+        ]
+    }
+    answer = patrol.client(patrol.admin).post(
+        "/api/v1/patrol/positions",
+        batch,
+        content_type="application/json",
+        headers={"idempotency-key": "gcj"},
+    )
+    assert answer.status_code == 200, answer.content
+    stored = Position.objects.get()
+    assert stored.lon == pytest.approx(HERE[0], abs=1e-7)
+    assert stored.lat == pytest.approx(HERE[1], abs=1e-7)
+    assert abs(float(gcj_lon[0]) - HERE[0]) > 1e-4  # the offset was real
+
+
+def test_implausible_fixes_are_kept_but_flagged(patrol: Patrol) -> None:
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    now = timezone.now()
+    batch = {
+        "positions": [
+            {"lon": HERE[0], "lat": HERE[1], "time": now.isoformat()},
+            {
+                "lon": HERE[0],
+                "lat": HERE[1] + 0.05,
+                "time": (now + dt.timedelta(seconds=5)).isoformat(),
+            },
+            {
+                "lon": HERE[0],
+                "lat": HERE[1],
+                "time": (now + dt.timedelta(seconds=10)).isoformat(),
+                "accuracy": 900,
+            },
+            {"lon": HERE[0], "lat": HERE[1], "time": (now + dt.timedelta(hours=1)).isoformat()},
+        ]
+    }
+    answer = patrol.client(patrol.admin).post(
+        "/api/v1/patrol/positions",
+        batch,
+        content_type="application/json",
+        headers={"idempotency-key": "odd"},
+    )
+    assert answer.status_code == 409  # the last one lies beyond the open shift's present
+    batch["positions"].pop()
+    answer = patrol.client(patrol.admin).post(
+        "/api/v1/patrol/positions",
+        batch,
+        content_type="application/json",
+        headers={"idempotency-key": "odd"},
+    )
+    assert answer.json() == {"stored": 3, "flagged": 2, "duplicate": False}
+    assert sorted(Position.objects.values_list("flag", flat=True)) == ["", "accuracy", "speed"]
+
+
+def test_device_register_command(patrol: Patrol) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("device", "register", "mate", "PHONE-2", stdout=out)
+    assert "PHONE-2" in out.getvalue()
+    assert services.device_user("PHONE-2") == patrol.mate
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("device", "register", "walker", "PHONE-2", stdout=out)
