@@ -25,6 +25,7 @@ from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Attachment, Case
 from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.geo.crs import Crs
+from civicgrid.people.certification import field_rights_refusal
 from civicgrid.people.models import User
 from civicgrid.people.scopes import current_assignments
 from civicgrid.web.casework import (
@@ -77,6 +78,8 @@ def field(request: HttpRequest) -> HttpResponse:
             "grid_shapes": _grid_shapes(grids),
             "tasks": [_row(c) for c in to_verify],
             "reports": [_row(c) for c in mine],
+            # Why reporting and verifying are closed to this user today, if they are.
+            "no_field_rights": field_rights_refusal(user),
         },
     )
 

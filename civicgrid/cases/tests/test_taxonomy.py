@@ -106,3 +106,12 @@ def test_seeded_departments_agree_with_the_seeded_categories(township) -> None:
     for category in subs:
         area = areas.area_of_category(category.code).code
         assert area in departments[category.department_code], category.code
+
+
+def test_every_area_and_sub_category_name_is_shown_in_chinese(db: None) -> None:
+    from django.utils import translation
+
+    services.taxonomy_seed()
+    with translation.override("zh-hans"):
+        shown = {c.name: c.label for c in Category.objects.all()}
+    assert shown == translations()

@@ -318,3 +318,11 @@ def test_registry_writes_are_allowed_with_rights(field: Field) -> None:
 def test_a_village_officer_writes_the_registry_without_field_rights(field: Field) -> None:
     created = post_json(api(field.village_officer), "/api/v1/registry/houses", HOUSE)
     assert created.status_code == 201, created.content
+
+
+@pytest.mark.parametrize("how", GAPS)
+def test_the_field_home_says_why_duties_are_closed(field: Field, how: str) -> None:
+    assert 'id="no-field-rights"' not in page(field.admin).get("/field/").content.decode()
+    reason = lose_rights(field, how)
+    home = page(field.admin).get("/field/").content.decode()
+    assert 'id="no-field-rights"' in home and reason in home
