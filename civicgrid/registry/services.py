@@ -341,6 +341,7 @@ def _component_photo(photo: Any) -> ContentFile[bytes]:
 def component_create(
     *, values: Mapping[str, Any], actor: User | None, photo: Any = None
 ) -> UrbanComponent:
+    require_write_rights(actor)
     checked_photo = None if photo is None else _component_photo(photo)
     cleaned = cleaning.clean_component(values, lookups=cleaning.Lookups())
     component = _save_new(UrbanComponent, cleaned, actor, "lon")
@@ -354,6 +355,7 @@ def component_create(
 def component_update(
     *, component: UrbanComponent, values: Mapping[str, Any], actor: User | None, photo: Any = None
 ) -> UrbanComponent:
+    require_write_rights(actor)
     checked_photo = None if photo is None else _component_photo(photo)
     component = (
         UrbanComponent.objects.select_for_update(of=("self",))
