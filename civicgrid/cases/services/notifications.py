@@ -20,7 +20,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.permissions import reported_by_staff
 from civicgrid.cases.services.rules import village_officers
-from civicgrid.cases.workflow import Action
+from civicgrid.cases.workflow import Action, State
 from civicgrid.people.models import Role, User
 
 
@@ -50,6 +50,15 @@ def _notify(users: Iterable[User], case: Case, kind: str, event: CaseEvent) -> N
     )
 
 
+def _verifiers(case: Case) -> list[User]:
+    """Who is told a case awaits verification (cases.permissions has the rule)."""
+    if case.category.verifier == Verifier.ASSESSOR:
+        return _township_staff(case.township_id, Role.ASSESSOR)
+    if reported_by_staff(case) and case.reporter is not None:
+        return [case.reporter]  # the team finds it on its lists after the fallback time
+    return _grid_team(case.grid_id)
+
+
 def _after_transition(case: Case, event: CaseEvent) -> None:
     action = event.action
     if action == Action.DISPATCH:
@@ -58,14 +67,7 @@ def _after_transition(case: Case, event: CaseEvent) -> None:
         _notify(_township_staff(case.township_id, Role.DISPATCHER), case,
                 Notification.Kind.EXTENSION, event)  # fmt: skip
     elif action == Action.DISPOSE:
-        verifiers: list[User]
-        if case.category.verifier == Verifier.ASSESSOR:
-            verifiers = _township_staff(case.township_id, Role.ASSESSOR)
-        elif reported_by_staff(case) and case.reporter is not None:
-            verifiers = [case.reporter]  # the team sees it in its list after the fallback time
-        else:
-            verifiers = _grid_team(case.grid_id)
-        _notify(verifiers, case, Notification.Kind.DISPOSED, event)
+        _notify(_verifiers(case), case, Notification.Kind.DISPOSED, event)
     elif action == Action.MERGE:
         reporters = [c.reporter for c in (case, case.merged_into) if c and c.reporter]
         _notify(reporters, case, Notification.Kind.MERGED, event)
@@ -75,7 +77,11 @@ def _after_transition(case: Case, event: CaseEvent) -> None:
         _notify(village_officers(case.village_id), case, Notification.Kind.LOCAL, event)
     elif action == Action.MARK_OVERDUE:
         people = _township_staff(case.township_id, Role.DISPATCHER)
-        people += _department_staff(case.department_id)
+        # A late verification is the verifier's, not the department's.
+        if event.from_state == State.DISPOSED:
+            people += _verifiers(case)
+        else:
+            people += _department_staff(case.department_id)
         _notify(people, case, Notification.Kind.OVERDUE, event)
     _queue_webhooks(event, case)
 

@@ -143,3 +143,17 @@ def test_a_fresh_demo_leaves_no_open_case_on_nobodys_list(township: Township) ->
     assert "gridadmin" in listed[late.number]
     page = client_for(User.objects.get(username="gridadmin")).get("/field/").content.decode()
     assert late.number in page.split('id="tasks"')[1].split("</section>")[0]
+
+
+def test_the_sweep_tells_the_verifier_not_the_department(loop: Loop) -> None:  # noqa: F811
+    from civicgrid.cases.services import sweep_overdue
+
+    late = resident_case_disposed(loop)
+    Case.objects.filter(pk=late.pk).update(deadline=timezone.now() - dt.timedelta(hours=1))
+    sweep_overdue()
+    told = set(
+        Notification.objects.filter(case=late, kind="overdue").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert told == {loop.admin.username, loop.dispatcher.username, loop.dispatcher2.username}
