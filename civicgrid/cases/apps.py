@@ -10,6 +10,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from civicgrid.cases import rehoming
         from civicgrid.cases.models import CalendarDay, WorkingCalendar
         from civicgrid.cases.services import calendar_forget
         from civicgrid.cases.services.components import on_component_broken
@@ -27,3 +28,5 @@ class CasesConfig(AppConfig):
         register_personal_fields(
             "cases.Case", {"reporter_name": Kind.NAME, "reporter_phone": Kind.PHONE}
         )
+        # Open cases follow a re-division to the grid that now holds their position.
+        rehoming.register()

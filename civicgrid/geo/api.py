@@ -6,14 +6,16 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
 
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.core.refs import RecordId
-from civicgrid.geo import codes, selectors, services
+from civicgrid.geo import activation, codes, selectors, services
 from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.geo.geojson import collection
 from civicgrid.geo.models import DivisionUnit, DivisionVersion, Grid, Township, Village
 from civicgrid.geo.schemas import (
+    ActivateIn,
     CodeCheckOut,
     DivisionOut,
     DraftIn,
@@ -21,6 +23,7 @@ from civicgrid.geo.schemas import (
     LocateOut,
     MoveIn,
     MoveOut,
+    PreviewOut,
 )
 
 router = Router(tags=["geography"])
@@ -246,10 +249,42 @@ def division_move(request: HttpRequest, division_id: RecordId, payload: MoveIn) 
     }
 
 
+def _activate_body(request: HttpRequest) -> ActivateIn:
+    if request.content_type != "application/json" or not request.body.strip():
+        return ActivateIn()
+    try:
+        return ActivateIn.model_validate_json(request.body)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise ValidationFailed(
+            _('The body must be {"reasons": {grid code: text}, "expected": text}.'),
+            field=field,
+        ) from None
+
+
+@router.get(
+    "/divisions/{division_id}/preview", response=PreviewOut, summary="Preview an activation"
+)
+def division_preview(request: HttpRequest, division_id: RecordId) -> dict[str, Any]:
+    """Per grid, old → new households, houses, persons, legal persons, components, open
+    cases and the team that moves; what is left to place; every problem that stops it.
+    Changes nothing."""
+    _require_division_rights(request)
+    plan = activation.activation_plan(division=_division(division_id))
+    return {"fingerprint": plan.fingerprint(), **plan.as_dict()}
+
+
 @router.post("/divisions/{division_id}/activate", response=DivisionOut)
 def division_activate(request: HttpRequest, division_id: RecordId) -> dict[str, Any]:
+    """Activate a draft. An optional JSON body `{"reasons": {grid code: text}, "expected":
+    preview fingerprint}`: reasons are recorded first (kept even when refused); with
+    `expected` it refuses (409) if the plan is no longer the one previewed."""
     _require_division_rights(request)
     division = _division(division_id)
-    services.division_draft_activate(division=division, actor=request.user)
+    body = _activate_body(request)
+    if body.reasons:
+        activation.division_reasons_set(division=division, reasons=body.reasons, actor=request.user)
+    activation.division_activate(division=division, actor=request.user, expected=body.expected)
     division.refresh_from_db()
     return _division_out(division)

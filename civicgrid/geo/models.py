@@ -140,6 +140,12 @@ class Grid(BoundaryMixin, TimeStampedModel):
     units = models.JSONField(
         _("units"), default=list, blank=True, help_text=_("Keys of the division units.")
     )
+    range_reason = models.CharField(
+        _("reason for the household count"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why this grid may go live outside 300–500 households."),
+    )
 
     class Meta:
         verbose_name = _("grid")
@@ -175,6 +181,47 @@ class DivisionUnit(BoundaryMixin, models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DivisionActivation(models.Model):
+    """One activation: what it replaced, who confirmed it, and the plan it carried out."""
+
+    division = models.OneToOneField(
+        DivisionVersion,
+        on_delete=models.PROTECT,
+        related_name="activation",
+        verbose_name=_("division"),
+    )
+    previous = models.ForeignKey(
+        DivisionVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("previous division"),
+    )
+    activated_at = models.DateTimeField(_("activated at"), auto_now_add=True)
+    activated_by = models.ForeignKey(
+        "people.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("activated by"),
+    )
+    plan = models.JSONField(
+        _("plan"),
+        default=dict,
+        help_text=_("Per grid and per kind of record, what moved; what was left to place."),
+    )
+
+    class Meta:
+        verbose_name = _("division activation")
+        verbose_name_plural = _("division activations")
+        ordering = ["-activated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.division} @ {self.activated_at:%Y-%m-%d %H:%M}"
 
 
 class GridCodeChange(models.Model):

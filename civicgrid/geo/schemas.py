@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class NamedCode(Schema):
@@ -52,6 +52,27 @@ class DraftIn(Schema):
 class MoveIn(Schema):
     unit: str
     to_grid: str
+
+
+class ActivateIn(Schema):
+    reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="Grid code → why a grid outside 300–500 households may go live.",
+    )
+    expected: str | None = Field(
+        default=None, description="The fingerprint of the preview that was confirmed."
+    )
+
+
+class PreviewOut(Schema):
+    fingerprint: str
+    division: int
+    previous: int | None
+    problems: list[str]
+    kinds: list[dict[str, Any]]
+    grids: list[dict[str, Any]]
+    retired: list[dict[str, Any]]
+    without_team: list[str]
 
 
 class MoveOut(Schema):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from shapely.geometry.base import BaseGeometry
 
 from civicgrid.core.errors import Conflict, NotFound, ValidationFailed
 from civicgrid.core.refs import ascii_digits
-from civicgrid.geo import codes
-from civicgrid.geo.coverage import GridShape, Violation, check_coverage
+from civicgrid.geo import activation, codes
+from civicgrid.geo.activation import ActivationPlan, ActivationRefused
+from civicgrid.geo.coverage import Violation
+from civicgrid.geo.crs import equal_area_transformer
 from civicgrid.geo.division import (
     DEFAULT_MAX_HOUSEHOLDS,
     DEFAULT_MIN_HOUSEHOLDS,
@@ -51,6 +55,7 @@ class ImportResult:
     villages_created: int
     villages_updated: int
     grids: int
+    plan: ActivationPlan | None = None  # what activation did; None for a draft
 
 
 def _as_count(value: object) -> int | None:
@@ -82,13 +87,17 @@ def boundaries_import(
     village_field: str = "village",
     activate: bool = True,
     note: str = "",
+    compounds: Sequence[tuple[str, BaseGeometry]] = (),
     actor: User | None = None,
 ) -> ImportResult:
     """Load villages and a new division version of grids, all or nothing.
 
     Villages are matched by code and updated in place; grids always form a new division
     version, so grids already referred to by cases or registries are never rewritten.
-    Grids without a ``seq`` property are numbered west to east, north to south.
+    Grids without a ``seq`` property are numbered west to east, north to south; a grid
+    outside 300–500 households needs a ``reason`` property to go live. Activating is the
+    same as activating a draft: the same checks, and every record re-homed; a refusal
+    leaves nothing imported and the active division as it was.
     """
     problems: list[str] = []
     code9 = township_code.replace(" ", "")
@@ -155,7 +164,10 @@ def boundaries_import(
     for vcode, rows in per_village.items():
         if len(rows) > 99:
             problems.append(
-                _("village %(code)s: %(n)d grids, more than the 99 a 2-digit sequence allows")
+                _(
+                    "village %(code)s: %(n)d grids, more than the 99 a 2-digit sequence "
+                    "allows: split the village into communities"
+                )
                 % {"code": vcode, "n": len(rows)}
             )
     if problems:
@@ -210,24 +222,28 @@ def boundaries_import(
                 name=str(f.properties.get("name") or ""),
                 households=households,
                 units=[str(u) for u in units] if isinstance(units, list) else [],
+                range_reason=" ".join(str(f.properties.get("reason") or "").split())[:300],
             )
             grid.set_boundary(f.geometry)
             new_grids.append(grid)
     Grid.objects.bulk_create(new_grids)
+    plan = None
     if activate:
-        division_activate(division=division, actor=actor)
-    return ImportResult(township, division, created, updated, len(new_grids))
+        try:
+            plan = division_activate(division=division, actor=actor, compounds=compounds)
+        except ActivationRefused as exc:
+            raise ImportRefused(exc.problems) from None
+    return ImportResult(township, division, created, updated, len(new_grids), plan)
 
 
-@transaction.atomic
-def division_activate(*, division: DivisionVersion, actor: User | None = None) -> None:
-    """Make a division the township's active one; the previous one is retired, not deleted."""
-    DivisionVersion.objects.filter(
-        township=division.township, status=DivisionVersion.Status.ACTIVE
-    ).exclude(pk=division.pk).update(status=DivisionVersion.Status.RETIRED)
-    division.status = DivisionVersion.Status.ACTIVE
-    division.activated_at = timezone.now()
-    division.save(update_fields=["status", "activated_at", "updated_at"])
+def division_activate(
+    *,
+    division: DivisionVersion,
+    actor: User | None = None,
+    compounds: Sequence[tuple[str, BaseGeometry]] = (),
+) -> ActivationPlan:
+    """Make a draft the township's active one, re-homing every record (see ``activation``)."""
+    return activation.division_activate(division=division, actor=actor, compounds=compounds)
 
 
 @transaction.atomic
@@ -455,6 +471,7 @@ def draft_unit_move(
     for grid in (source, target):
         grid.save(update_fields=["units", "households", "boundary", "min_lon", "min_lat",
                                  "max_lon", "max_lat", "updated_at"])  # fmt: skip
+    _report_refresh(division, source.village, low, high)
     warnings = [
         _("Grid %(code)s now has %(n)d households, outside %(low)d–%(high)d.")
         % {"code": g.code, "n": g.households, "low": low, "high": high}
@@ -464,23 +481,47 @@ def draft_unit_move(
     return MoveResult(True, [], warnings, [source, target])
 
 
+def _report_refresh(division: DivisionVersion, village: Village, low: int, high: int) -> None:
+    """Recount a village's line of the draft report from its grids as they are now."""
+    grids = list(division.grids.filter(village=village))
+    if not grids:
+        return
+    households = [g.households for g in grids]
+    centre = shapely.union_all([g.geometry for g in grids]).centroid
+    transformer = equal_area_transformer(centre.x, centre.y)
+
+    def compactness(geometry: BaseGeometry) -> float:
+        projected = shapely.transform(
+            geometry,
+            lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])),
+        )
+        perimeter = projected.length
+        return 4 * math.pi * projected.area / (perimeter * perimeter) if perimeter else 0.0
+
+    scores = [compactness(g.geometry) for g in grids]
+    villages = dict(division.report.get("villages") or {})
+    line = dict(villages.get(village.code) or {})
+    line.update(
+        households=sum(households),
+        grids=len(grids),
+        grids_in_range=sum(low <= h <= high for h in households),
+        grids_below_min=sum(h < low for h in households),
+        grids_above_max=sum(h > high for h in households),
+        polsby_popper_mean=round(sum(scores) / len(scores), 4),
+        polsby_popper_min=round(min(scores), 4),
+    )
+    villages[village.code] = line
+    division.report = {**division.report, "villages": villages}
+    division.save(update_fields=["report", "updated_at"])
+
+
 def division_problems(division: DivisionVersion) -> list[Violation]:
     """Coverage violations of a division against its villages (empty means it may go live)."""
-    grids = list(division.grids.select_related("village"))
-    villages = {v.code: v.geometry for v in division.township.villages.all()}
-    return check_coverage([GridShape(g.code, g.village.code, g.geometry) for g in grids], villages)
+    return activation.coverage_violations(division)
 
 
-@transaction.atomic
-def division_draft_activate(*, division: DivisionVersion, actor: User | None = None) -> None:
-    """Activate a reviewed draft; refused while it breaks a coverage rule."""
-    division = DivisionVersion.objects.select_for_update().get(pk=division.pk)
-    _require_draft(division)
-    problems = division_problems(division)
-    if problems:
-        raise ValidationFailed(
-            _("The draft breaks %(n)d coverage rule(s), e.g. %(first)s")
-            % {"n": len(problems), "first": problems[0].message},
-            field="division",
-        )
-    division_activate(division=division, actor=actor)
+def division_draft_activate(
+    *, division: DivisionVersion, actor: User | None = None
+) -> ActivationPlan:
+    """Activate a reviewed draft; refused, naming every problem, while it breaks a rule."""
+    return activation.division_activate(division=division, actor=actor)

@@ -13,3 +13,7 @@ class PeopleConfig(AppConfig):
         from civicgrid.people.backends import login_failed
 
         user_login_failed.connect(login_failed, dispatch_uid="civicgrid_login_failed")
+
+        from civicgrid.people import rehoming
+
+        rehoming.register()

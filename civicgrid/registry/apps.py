@@ -8,4 +8,7 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Registries")
 
     def ready(self) -> None:
+        from civicgrid.registry import rehoming
+
+        rehoming.register()
         from civicgrid.registry import privacy  # noqa: F401  (registers the personal fields)

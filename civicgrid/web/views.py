@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from civicgrid.core.errors import DomainError
-from civicgrid.geo import selectors, services
+from civicgrid.geo import activation, selectors, services
 from civicgrid.geo.models import DivisionVersion
 
 
@@ -70,8 +70,22 @@ def division_review(request: HttpRequest, division_id: int) -> HttpResponse:
     _division_rights(request)
     division = get_object_or_404(DivisionVersion, pk=division_id)
     if request.method == "POST":
+        reasons = {
+            key.removeprefix("reason-"): value
+            for key, value in request.POST.items()
+            if key.startswith("reason-")
+        }
         try:
-            services.division_draft_activate(division=division, actor=request.user)
+            # Reasons are kept even when activation then refuses, so nobody types them twice.
+            if reasons:
+                activation.division_reasons_set(
+                    division=division, reasons=reasons, actor=request.user
+                )
+            activation.division_activate(
+                division=division,
+                actor=request.user,
+                expected=request.POST.get("expected") or None,
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -81,8 +95,18 @@ def division_review(request: HttpRequest, division_id: int) -> HttpResponse:
         {"village": code, **values}
         for code, values in sorted((division.report.get("villages") or {}).items())
     ]
-    return render(
-        request,
-        "web/division_review.html",
-        {"division": division, "report": report, "problems": services.division_problems(division)},
-    )
+    context: dict[str, object] = {"division": division, "report": report}
+    if division.status == DivisionVersion.Status.DRAFT:
+        plan = activation.activation_plan(division=division)
+        unexplained = sum(1 for r in plan.rows if not r.in_range and not r.reason)
+        context.update(
+            plan=plan,
+            kinds=plan.as_dict()["kinds"],
+            fingerprint=plan.fingerprint(),
+            problems=plan.problems,
+            # Problems a reason typed on this page cannot fix keep the button disabled.
+            blocking=len(plan.problems) - unexplained,
+        )
+    else:
+        context["problems"] = [v.message for v in services.division_problems(division)]
+    return render(request, "web/division_review.html", context)

@@ -22,7 +22,13 @@ def lattice_township():
         township_code="441900123",
         township_name="测试镇",
         villages=[Feature(1, {"code": "001", "name": "东村"}, village)],
-        grids=[Feature(1, {"village": "001", "households": 1440}, village)],
+        grids=[
+            Feature(
+                1,
+                {"village": "001", "households": 1440, "reason": "one grid until divided"},
+                village,
+            )
+        ],
     )
     units = [
         (f"u{r}{c}", box(113.0 + c * SIDE, 23.0 + r * SIDE, 113.0 + (c + 1) * SIDE,

@@ -143,12 +143,23 @@ def test_duplicate_codes_are_refused(tmp_path):
 
 def test_a_second_import_is_a_new_division_and_the_old_grids_stay(tmp_path, township):
     old = Grid.objects.get(code="44190012300101", division__status="active")
-    villages, grids = good_files(tmp_path)
+    villages, _grids = good_files(tmp_path)
+    grids = write(
+        tmp_path,
+        "whole.geojson",
+        [
+            ({"village": "001", "households": 400}, mapping(box(113.0, 23.0, 113.01, 23.02))),
+            ({"village": "001", "households": 380}, mapping(box(113.01, 23.0, 113.02, 23.02))),
+            ({"village": "002", "households": 790, "reason": "one estate"},
+             mapping(box(113.02, 23.0, 113.04, 23.02))),
+        ],
+    )  # fmt: skip
     run_import(villages, grids)
     old.refresh_from_db()
     assert old.division.status == "retired"
     active = Grid.objects.filter(division__status="active")
-    assert active.count() == 2
+    assert active.count() == 3
+    assert active.get(code="44190012300201").range_reason == "one estate"
     assert grid_at(113.005, 23.01).division.number == 2
 
 
