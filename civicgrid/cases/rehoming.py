@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicgrid.cases.models import Case, CaseEvent
 from civicgrid.cases.services.rules import Acting
@@ -20,6 +21,7 @@ from civicgrid.cases.workflow import OPEN_STATES
 from civicgrid.geo.rehoming import RecordMove, RehomingContext, RehomingPart
 
 REGRID = "regrid"
+REGRID_LABEL = gettext_lazy("moved to a new grid (re-division)")
 
 
 @dataclass(frozen=True)

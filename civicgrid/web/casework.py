@@ -30,6 +30,7 @@ from civicgrid.cases import photos, selectors, workflow
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Attachment, Case, Urgency
 from civicgrid.cases.permissions import verifier_label
+from civicgrid.cases.rehoming import REGRID, REGRID_LABEL
 from civicgrid.cases.workflow import STATE_LABELS, Action, State
 from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.core.refs import whole_number
@@ -232,6 +233,8 @@ def state_label(state: str) -> str:
 
 
 def action_label(action: str) -> str:
+    if action == REGRID:
+        return str(REGRID_LABEL)
     found = workflow.ACTIONS_BY_NAME.get(action)
     return str(workflow.ACTION_LABELS[found]) if found else action
 

@@ -166,6 +166,13 @@ def test_staff_keep_working_after_activation(demo_copy):
     assert visible == House.objects.count() - next(
         k["left"] for k in plan.as_dict()["kinds"] if k["kind"] == "houses"
     )
+    # The dispatcher's case page tells the move in the ledger.
+    regridded = CaseEvent.objects.filter(action="regrid").select_related("case").first()
+    assert regridded is not None
+    dispatcher = Client(headers={"accept-language": "en"})
+    dispatcher.force_login(User.objects.get(username="dispatcher"))
+    page = dispatcher.get(f"/center/cases/{regridded.case.number}/").content.decode()
+    assert "moved to a new grid (re-division)" in page
     # The old assignment ended yesterday; the history stays on the old grid.
     ended = GridAssignment.objects.filter(user=admin, grid__division__status="retired")
     assert ended.get().ends_on == timezone.localdate() - dt.timedelta(days=1)
