@@ -182,6 +182,12 @@ def read_rows(stream: IO[bytes], name: str) -> Iterator[list[Any]]:
                 return
             for row in book.worksheets[0].iter_rows(values_only=True):
                 yield ["" if cell is None else restored(cell) for cell in row]
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, EOFError):
+            # A broken sheet (XML parse errors are SyntaxErrors) or a corrupt zip entry.
+            raise ValidationFailed(
+                _("The file is not a valid XLSX workbook (an XLSX file is a zip archive)."),
+                field="file",
+            ) from None
         finally:
             book.close()
         return

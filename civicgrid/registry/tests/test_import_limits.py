@@ -80,6 +80,23 @@ def test_a_file_that_is_no_zip_is_a_clear_422_not_a_server_error(cast):
     assert "zip" in response.json()["message"]
 
 
+def test_a_workbook_with_a_broken_sheet_is_a_clear_refusal(cast):
+    plain = io.BytesIO(xlsx([HOUSE_HEADER, ["H001", "东村路", IN_GRID[0], IN_GRID[1]]]))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(broken, "w") as out:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"</sheetData></worksheet><junk>")
+            out.writestr(entry, data)
+    with pytest.raises(ValidationFailed, match="not a valid XLSX") as refused:
+        transfer.registry_import(
+            kind="houses", stream=io.BytesIO(broken.getvalue()), name="h.xlsx", actor=cast.admin
+        )
+    assert refused.value.field == "file"
+    assert House.objects.count() == 0
+
+
 def test_the_import_page_shows_the_same_refusal(cast):
     client = Client(headers={"accept-language": "en"})
     client.force_login(cast.admin)
