@@ -182,7 +182,8 @@ class Case(models.Model):
         related_name="cases",
         verbose_name=_("village"),
     )
-    # The grid the case was reported in; a later re-division does not move it.
+    # The grid responsible for the case. A re-division moves an open case to the new grid
+    # holding its position (cases/rehoming.py); a closed case keeps the grid it was handled in.
     grid = models.ForeignKey(
         "geo.Grid",
         null=True,

@@ -1,10 +1,10 @@
 """The four registries of a grid: houses, actual population, legal persons, urban components.
 
-Every record carries the grid it was registered in. The grid is derived from the location
-when the record is created or moved and then kept: a later re-division adds new grids and
-does not rewrite where a record was registered. Persons and legal persons hang on a house
-and so inherit its grid. Changes are written by ``services`` only, each with a
-``RecordChange`` row.
+Every record carries its grid, derived from the location when the record is created or
+moved. Activating a re-division moves houses and urban components to the new grid holding
+their position (``registry/rehoming.py``, with a history row each). Persons and legal
+persons hang on a house and so inherit its grid. Changes are written by ``services`` only,
+each with a ``RecordChange`` row.
 """
 
 from __future__ import annotations
