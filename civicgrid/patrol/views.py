@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from civicgrid.core.errors import DomainError
-from civicgrid.patrol import services
+from civicgrid.patrol import selectors, services
 from civicgrid.patrol.osmand import Message, ProtocolError, decode_json, decode_params
+from civicgrid.people.models import User
 
 
 def _refusal(status: int, code: str, message: str, field: str | None) -> HttpResponse:
@@ -74,3 +80,63 @@ def osmand(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return _refusal(exc.status, exc.code, str(exc.message), exc.field)
     return HttpResponse(status=200)
+
+
+# -------------------------------------------------------------------------------- pages
+
+
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def live_map(request: HttpRequest) -> HttpResponse:
+    """The center's live map of staff on duty, polled without reloading."""
+    if not selectors.sees_live_map(_staff(request)):
+        raise PermissionDenied
+    return render(request, "patrol/live.html", {"interval_ms": 5000})
+
+
+@login_required
+def track_replay(request: HttpRequest, username: str) -> HttpResponse:
+    """A staff member's route of a day with a time slider; the track read is logged by the API."""
+    target = selectors.patrol_staff_visible_to(_staff(request)).filter(username=username).first()
+    if target is None:
+        raise Http404(_("No track of this staff member is visible to you."))
+    day = request.GET.get("date") or timezone.localdate().isoformat()
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        day = timezone.localdate().isoformat()
+    return render(request, "patrol/replay.html", {"target": target, "day": day})
+
+
+@login_required
+def field_patrol(request: HttpRequest) -> HttpResponse:
+    """The administrator's patrol switch and today's figure."""
+    user = _staff(request)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "start":
+                services.shift_start(user=user, actor=user)
+                messages.success(request, _("Patrol started: your position is recorded."))
+            elif request.POST.get("action") == "end":
+                services.shift_end(user=user, actor=user)
+                messages.success(request, _("Patrol ended: your position is no longer recorded."))
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        return redirect("patrol_field")
+    today = timezone.localdate()
+    figure = services.duty_day_compute(user=user, day=today)
+    return render(
+        request,
+        "patrol/field.html",
+        {
+            "shift": services.open_shift(user),
+            "figure": figure,
+            "minimum": services.daily_minutes(),
+            "today": today.isoformat(),
+        },
+    )
