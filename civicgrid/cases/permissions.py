@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from civicgrid.cases import workflow
@@ -108,11 +109,15 @@ def reported_by_staff(case: Case) -> bool:
 
 
 def reporters_away(cases: Iterable[Case], *, on: dt.date | None = None) -> set[int]:
-    """The cases (by id) whose reporting administrator is away, in two queries.
+    """The cases (by id) whose reporting administrator is away, in two queries plus one per
+    away hook.
 
     Away: the account is disabled, the reporter holds no field rights today (training,
-    examination, valid permit), or no longer serves the case's grid. This is the one place
-    that decides it; duty shifts and exempt days (patrol) belong here when they exist.
+    examination, valid permit), no longer serves the case's grid, or an app above cases says
+    so through ``CIVICGRID_AWAY_HOOKS``: dotted paths of callables
+    ``(user_ids, *, on) -> set of away user ids`` (patrol: an exempt day). A setting, not an
+    import, keeps cases below the apps that know about duty. This is the one place that
+    decides it.
     """
     staff_cases = [c for c in cases if reported_by_staff(c)]
     if not staff_cases:
@@ -122,10 +127,15 @@ def reporters_away(cases: Iterable[Case], *, on: dt.date | None = None) -> set[i
     serving = set(
         current_assignments(on).filter(user_id__in=reporter_ids).values_list("user_id", "grid_id")
     )
+    elsewhere: set[int] = set()
+    for hook in getattr(settings, "CIVICGRID_AWAY_HOOKS", ()):
+        elsewhere |= set(import_string(hook)(reporter_ids, on=on))
     return {
         c.pk
         for c in staff_cases
-        if c.reporter_id not in present or (c.reporter_id, c.grid_id) not in serving
+        if c.reporter_id not in present
+        or (c.reporter_id, c.grid_id) not in serving
+        or c.reporter_id in elsewhere
     }
 
 

@@ -241,6 +241,10 @@ CIVICGRID_PATROL_GAP_MINUTES = env.integer("CIVICGRID_PATROL_GAP_MINUTES", 5)
 CIVICGRID_PATROL_DAILY_MINUTES = env.integer("CIVICGRID_PATROL_DAILY_MINUTES", 240)
 CIVICGRID_PATROL_MAX_SPEED_MS = env.integer("CIVICGRID_PATROL_MAX_SPEED_MS", 50)
 CIVICGRID_PATROL_MAX_ACCURACY_M = env.integer("CIVICGRID_PATROL_MAX_ACCURACY_M", 100)
+# A reporter away for the verifier rule (cases/permissions.py): an exempt day; with
+# CIVICGRID_NO_SHIFT_IS_AWAY also a day without any patrol shift.
+CIVICGRID_AWAY_HOOKS = ["civicgrid.patrol.away.reporters_off_duty"]
+CIVICGRID_NO_SHIFT_IS_AWAY = env.flag("CIVICGRID_NO_SHIFT_IS_AWAY", False)
 
 # Township shown by default when several exist; the demo sets it.
 CIVICGRID_SERVE_WORKERS = env.integer("CIVICGRID_SERVE_WORKERS", 0)

@@ -80,3 +80,11 @@ def test_fresh_demo_roster_has_no_warning(demo, capsys):
     page = client.get("/people/roster/").content.decode()
     assert f"{grids} grids, 0 warnings." in page
     assert page.count("healthy") == grids and 'class="warn"' not in page
+
+
+def test_demo_has_patrol_days_met_not_met_and_exempt(demo):
+    from civicgrid.patrol.models import DutyDay, Position
+
+    rules = set(DutyDay.objects.values_list("rule", flat=True))
+    assert rules == {"met", "not_met", "exempt"}
+    assert Position.objects.filter(flag="").count() > 1000

@@ -298,3 +298,30 @@ def test_device_register_command(patrol: Patrol) -> None:
 
     with pytest.raises(CommandError):
         call_command("device", "register", "walker", "PHONE-2", stdout=out)
+
+
+def test_an_exempt_reporter_is_away_for_the_verifier_rule(patrol: Patrol, settings) -> None:
+    from civicgrid.cases.models import Case
+    from civicgrid.cases.permissions import reporters_away
+
+    case = Case(pk=1, reporter=patrol.admin, reporter_kind="grid_admin", grid=patrol.grid)
+    assert reporters_away([case]) == set()
+    services.exemption_record(
+        user=patrol.admin,
+        day=timezone.localdate(),
+        reason="meeting",
+        note="镇会议",
+        actor=patrol.leader,
+    )
+    assert reporters_away([case]) == {1}
+
+
+def test_no_shift_today_is_away_only_when_switched_on(patrol: Patrol, settings) -> None:
+    from civicgrid.cases.models import Case
+    from civicgrid.cases.permissions import reporters_away
+
+    case = Case(pk=1, reporter=patrol.admin, reporter_kind="grid_admin", grid=patrol.grid)
+    settings.CIVICGRID_NO_SHIFT_IS_AWAY = True
+    assert reporters_away([case]) == {1}
+    services.shift_start(user=patrol.admin, actor=patrol.admin)
+    assert reporters_away([case]) == set()

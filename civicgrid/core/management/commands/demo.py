@@ -18,6 +18,7 @@ from civicgrid.geo.geojson import Feature, collection, feature
 from civicgrid.geo.models import Township
 from civicgrid.geo.services import boundaries_import, units_replace
 from civicgrid.geo.synthetic import SyntheticTownship, generate_township
+from civicgrid.patrol.demo import demo_patrols_create
 from civicgrid.people.models import Role, User
 from civicgrid.people.services import demo_staff_create, role_grant
 from civicgrid.registry.services import demo_registries_fill
@@ -109,6 +110,7 @@ def create_demo(seed: int) -> list[dict[str, Any]]:
     demo_registries_fill(town=town, seed=seed)
     staff += demo_cases_create(township=imported.township)
     demo_cases_complete(township=imported.township)
+    demo_patrols_create(township=imported.township, town=town, seed=seed)
     return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts] + staff
 
 
