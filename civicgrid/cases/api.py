@@ -278,14 +278,12 @@ def photo_upload(
 ) -> Status[Any]:
     actor = _actor(request)
     case = selectors.case_for(actor, ref)
-    if not case.is_open:
-        raise ValidationFailed(_("Photos are added only to open cases."), field="file")
     limit = photos.max_upload_bytes()
     if file.size is not None and file.size > limit:
         raise ValidationFailed(
             _("The photo is larger than %(mb)s MB.") % {"mb": limit // 1_048_576}, field="file"
         )
-    attachment = photos.attachment_add(case=case, kind=kind, data=file.read(), actor=actor)
+    attachment = services.case_photo_add(case=case, kind=kind, data=file.read(), actor=actor)
     return Status(201, attachment)
 
 

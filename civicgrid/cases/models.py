@@ -325,8 +325,11 @@ def event_digest(fields: dict[str, Any]) -> str:
 class CaseEvent(models.Model):
     """One entry of a case's work account; never updated, never deleted.
 
-    ``hash`` covers the entry's content and ``prev_hash`` (the previous entry's hash), so
-    editing or removing any entry breaks every later link; ``ledger-verify`` finds it.
+    Every event sits on two chains. ``seq``/``prev_hash`` link the events of one case;
+    ``position``/``chain_prev`` link all events of the installation in the order they were
+    written. ``hash`` covers the content and both links, so editing, removing or re-hashing
+    any event breaks the next event of the installation-wide chain, which signed
+    checkpoints pin; ``ledger-verify`` finds it. Database triggers refuse UPDATE and DELETE.
     """
 
     case = models.ForeignKey(
@@ -349,6 +352,8 @@ class CaseEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    position = models.PositiveBigIntegerField(_("number in the ledger"), unique=True)
+    chain_prev = models.CharField(_("previous hash in the ledger"), max_length=64, blank=True)
     hash = models.CharField(_("hash"), max_length=64)
 
     objects: ClassVar[models.Manager[CaseEvent]] = AppendOnlyQuerySet.as_manager()
@@ -373,22 +378,93 @@ class CaseEvent(models.Model):
         raise LedgerError("The case ledger is append-only.")
 
     def hashed_fields(self) -> dict[str, Any]:
-        return {
-            "case": self.case_id,
-            "seq": self.seq,
-            "at": self.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-            "actor": self.actor_id,
-            "role": self.role,
-            "action": self.action,
-            "from": self.from_state,
-            "to": self.to_state,
-            "note": self.note,
-            "payload": self.payload,
-            "prev": self.prev_hash,
-        }
+        return hashed_event_fields(self)
 
     def compute_hash(self) -> str:
         return event_digest(self.hashed_fields())
+
+
+def hashed_event_fields(event: Any) -> dict[str, Any]:
+    """What an event's hash covers (also used by the migration that sealed older events)."""
+    return {
+        "case": event.case_id,
+        "seq": event.seq,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor_id,
+        "role": event.role,
+        "action": event.action,
+        "from": event.from_state,
+        "to": event.to_state,
+        "note": event.note,
+        "payload": event.payload,
+        "prev": event.prev_hash,
+        "position": event.position,
+        "chain": event.chain_prev,
+    }
+
+
+class LedgerHead(models.Model):
+    """The last event of the installation-wide chain.
+
+    Every append locks this one row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
+    IMMEDIATE transactions already admit one writer), so two appends never take the same
+    position or both point to the same previous event.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    position = models.PositiveBigIntegerField(_("events in the ledger"), default=0)
+    hash = models.CharField(_("hash of the last event"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger head")
+        verbose_name_plural = _("ledger head")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"{self.position} {self.hash[:12]}"
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed statement of the ledger at one moment, written by ``ledger-checkpoint``.
+
+    ``mac`` is an HMAC-SHA256 over ``statement()`` with a key kept outside the database, so
+    someone who can write the database cannot forge or rewrite a checkpoint; ``digest`` is
+    printed so it can also be kept elsewhere.
+    """
+
+    created_at = models.DateTimeField(_("created at"))
+    position = models.PositiveBigIntegerField(_("events covered"))
+    head_hash = models.CharField(_("hash of the last covered event"), max_length=64, blank=True)
+    # {case id: number of its events among the covered ones}
+    case_counts = models.JSONField(_("events per case"), default=dict)
+    counts_digest = models.CharField(_("digest of the events per case"), max_length=64)
+    digest = models.CharField(_("checkpoint hash"), max_length=64)
+    mac = models.CharField(_("signature (HMAC-SHA256)"), max_length=64)
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.position} {self.digest[:12]}"
+
+    def statement(self) -> str:
+        return "\n".join(
+            [
+                "civicgrid-ledger-checkpoint/1",
+                self.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+                str(self.position),
+                self.head_hash,
+                self.counts_digest,
+            ]
+        )
+
+
+def counts_digest(case_counts: dict[str, int]) -> str:
+    text = json.dumps({str(k): v for k, v in case_counts.items()}, sort_keys=True,
+                      separators=(",", ":"))  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class IdempotencyKey(models.Model):

@@ -73,6 +73,7 @@ class Action(StrEnum):
     HAND_TO_VILLAGE = "hand_to_village"
     RESOLVE_LOCALLY = "resolve_locally"
     SEND_TO_CENTER = "send_to_center"
+    ADD_PHOTO = "add_photo"  # a ledger event of its own, not a row of the table below
 
 
 ACTION_LABELS = {
@@ -98,6 +99,7 @@ ACTION_LABELS = {
     Action.HAND_TO_VILLAGE: _("hand to the village committee"),
     Action.RESOLVE_LOCALLY: _("resolve locally"),
     Action.SEND_TO_CENTER: _("send on to the center"),
+    Action.ADD_PHOTO: _("add a photo"),
 }
 
 
@@ -231,6 +233,31 @@ def roles_for(action: Action | str) -> frozenset[str]:
         if t.action == action:
             found |= t.roles
     return frozenset(found)
+
+
+@dataclass(frozen=True)
+class PhotoStep:
+    """Who adds which photos in one state: only the party whose step it is."""
+
+    state: State
+    kind: str  # ``Attachment.Kind``: "before" or "after"
+    roles: frozenset[str]
+    checks: tuple[Check, ...] = ()
+
+
+PHOTO_STEPS = {
+    s.state: s
+    for s in (
+        # At the report: field staff of the grid show what they found.
+        PhotoStep(State.REPORTED, "before", FIELD_STAFF),
+        # The department it was dispatched to shows the work done.
+        PhotoStep(State.DISPATCHED, "after", DEPARTMENT, (Check.ASSIGNED_DEPARTMENT,)),
+        # The verifier shows what they found on the spot.
+        PhotoStep(State.DISPOSED, "after", VERIFIERS, (Check.VERIFIER,)),
+        # The village committee a case was handed to shows how it was resolved.
+        PhotoStep(State.LOCAL, "after", VILLAGE),
+    )
+}
 
 
 def as_dot() -> str:

@@ -248,3 +248,8 @@ CIVICGRID_NO_SHIFT_IS_AWAY = env.flag("CIVICGRID_NO_SHIFT_IS_AWAY", False)
 
 # Township shown by default when several exist; the demo sets it.
 CIVICGRID_SERVE_WORKERS = env.integer("CIVICGRID_SERVE_WORKERS", 0)
+
+# The key that signs ledger checkpoints, kept outside the database: from the environment,
+# else a file (created 0600 by ``civicgrid ledger-checkpoint``). See docs/operations.md.
+CIVICGRID_LEDGER_KEY = env.text("CIVICGRID_LEDGER_KEY") or ""
+CIVICGRID_LEDGER_KEY_FILE = env.path("CIVICGRID_LEDGER_KEY_FILE", DATA_DIR / "ledger.key")

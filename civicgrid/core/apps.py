@@ -37,3 +37,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(private_sqlite_files, dispatch_uid="private_sqlite_files")
+        from civicgrid.core.appendonly import register_sqlite_function
+
+        connection_created.connect(register_sqlite_function, dispatch_uid="civicgrid_append_only")

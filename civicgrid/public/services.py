@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Case
-from civicgrid.cases.photos import attachment_add
 from civicgrid.cases.services import case_report, case_transition
 from civicgrid.cases.services.rules import (
     UNSATISFIED_AT_MOST,
@@ -378,6 +377,7 @@ def public_report_create(*, data: PublicReportIn) -> PublicReported:
                 reporter_name=" ".join(p for p in (data.first_name, data.last_name) if p),
                 reporter_phone=phone,
                 note=_source_note(data),
+                photos=data.photos,
             )
             report = PublicReport.objects.create(
                 case=reported.case,
@@ -396,8 +396,6 @@ def public_report_create(*, data: PublicReportIn) -> PublicReported:
                 attributes=attributes,
                 created_at=reported.case.reported_at,
             )
-            for photo in data.photos:
-                attachment_add(case=reported.case, kind="before", data=photo, actor=None)
     except IntegrityError:
         # The same request, sent twice at once: the first one's commit won.
         earlier = _earlier(data, digest)

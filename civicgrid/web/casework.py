@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civicgrid.cases import photos, selectors, workflow
+from civicgrid.cases import selectors, workflow
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Attachment, Case, Urgency
 from civicgrid.cases.permissions import verifier_label
@@ -135,7 +135,8 @@ def _transition_with_photos(
     kind = PHOTO_ACTIONS.get(Action(action)) if action in workflow.ACTIONS_BY_NAME else None
     if files and kind is not None:
         added = [
-            photos.attachment_add(case=case, kind=kind, data=f.read(), actor=actor) for f in files
+            case_services.case_photo_add(case=case, kind=kind, data=f.read(), actor=actor)
+            for f in files
         ]
         if action in (Action.DISPOSE, Action.RESOLVE_LOCALLY):
             params["photos"] = [a.pk for a in added]

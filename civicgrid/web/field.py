@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from civicgrid.cases import photos, selectors
+from civicgrid.cases import selectors
 from civicgrid.cases import services as case_services
-from civicgrid.cases.models import Attachment, Case
+from civicgrid.cases.models import Case
 from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.people.certification import field_rights_refusal
@@ -124,14 +124,11 @@ def _yes_no(value: str | None) -> bool | None:
 def _report_with_photos(
     *, user: User, key: str, body: dict[str, Any], files: list[Any]
 ) -> tuple[Case, bool]:
-    # The case and its photos commit together; a replay (created=False) adds no photo.
-    case, created = case_services.case_report_once(actor=user, key=key, body=body, **body)
-    if created and case.is_open:
-        for upload in files:
-            photos.attachment_add(
-                case=case, kind=Attachment.Kind.BEFORE, data=upload.read(), actor=user
-            )
-    return case, created
+    # The case and its photos commit together (the report event records them); a replay
+    # (created=False) adds no photo.
+    return case_services.case_report_once(
+        actor=user, key=key, body=body, **body, photos=[upload.read() for upload in files]
+    )
 
 
 @role_required(*FIELD_ROLES)

@@ -8,6 +8,7 @@ transaction too (so they exist exactly when the change does); webhooks leave the
 only after commit, from ``webhooks_send``.
 """
 
+from civicgrid.cases.services.attachments import case_photo_add
 from civicgrid.cases.services.calendars import (
     CALENDAR_TTL,
     calendar_for,
@@ -19,13 +20,23 @@ from civicgrid.cases.services.calendars import (
 )
 from civicgrid.cases.services.categories import category_by_code, taxonomy_seed
 from civicgrid.cases.services.demo import demo_cases_create
+from civicgrid.cases.services.ledger import (
+    Break,
+    Finding,
+    LedgerReport,
+    checkpoint_export,
+    checkpoint_key,
+    ledger_audit,
+    ledger_checkpoint,
+    ledger_verify,
+)
 from civicgrid.cases.services.notifications import (
     WEBHOOK_BACKOFF,
     event_body,
     notifications_read,
     webhooks_send,
 )
-from civicgrid.cases.services.sweep import Break, ledger_verify, sweep_overdue
+from civicgrid.cases.services.sweep import sweep_overdue
 from civicgrid.cases.services.transitions import (
     MAX_REPORT_PHOTOS,
     Reported,
@@ -41,18 +52,25 @@ __all__ = [
     "MAX_REPORT_PHOTOS",
     "WEBHOOK_BACKOFF",
     "Break",
+    "Finding",
+    "LedgerReport",
     "Reported",
     "body_digest",
     "calendar_for",
     "calendar_forget",
     "calendar_seed",
+    "case_photo_add",
     "case_redispatch",
     "case_report",
     "case_report_once",
     "case_transition",
     "category_by_code",
+    "checkpoint_export",
+    "checkpoint_key",
     "demo_cases_create",
     "event_body",
+    "ledger_audit",
+    "ledger_checkpoint",
     "ledger_verify",
     "library_days",
     "notifications_read",

@@ -1,17 +1,11 @@
-"""The overdue sweep and the ledger verification."""
+"""The overdue sweep."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db.models import F
 from django.utils import timezone
 
-from civicgrid.cases.models import (
-    Case,
-    CaseEvent,
-)
+from civicgrid.cases.models import Case
 from civicgrid.cases.services.transitions import case_transition
 from civicgrid.cases.taxonomy import STEP_OF_STATE
 from civicgrid.cases.workflow import Action, Actor
@@ -35,37 +29,3 @@ def sweep_overdue() -> int:
             continue  # someone acted on it meanwhile; the next sweep looks again
         marked += 1
     return marked
-
-
-@dataclass
-class Break:
-    case_number: str
-    seq: int
-    reason: str
-
-
-def ledger_verify(*, cases: Iterable[int] | None = None) -> tuple[int, Break | None]:
-    """Check every chain; returns the number of events checked and the first broken one."""
-    events = CaseEvent.objects.select_related("case").order_by("case_id", "seq")
-    if cases is not None:
-        events = events.filter(case_id__in=list(cases))
-    checked = 0
-    current_case: int | None = None
-    previous: CaseEvent | None = None
-    for event in events.iterator(chunk_size=2000):
-        if event.case_id != current_case:
-            current_case, previous = event.case_id, None
-        checked += 1
-        expected_seq = previous.seq + 1 if previous else 1
-        expected_prev = previous.hash if previous else ""
-        reason = ""
-        if event.seq != expected_seq:
-            reason = f"event {expected_seq} is missing"
-        elif event.prev_hash != expected_prev:
-            reason = "does not point to the previous event's hash"
-        elif event.compute_hash() != event.hash:
-            reason = "its content does not match its hash"
-        if reason:
-            return checked, Break(event.case.number, event.seq, reason)
-        previous = event
-    return checked, None

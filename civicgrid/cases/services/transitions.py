@@ -24,11 +24,11 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.services.calendars import step_deadline
 from civicgrid.cases.services.categories import category_by_code
+from civicgrid.cases.services.ledger import case_last_event, ledger_append, ledger_head_locked
 from civicgrid.cases.services.notifications import _after_transition, _queue_webhooks
 from civicgrid.cases.services.rules import (
     CHECKS,
     EFFECTS,
-    Acting,
     Context,
     _acting,
     _in_scope,
@@ -41,36 +41,6 @@ from civicgrid.geo.crs import Crs
 from civicgrid.geo.selectors import grid_at
 from civicgrid.people.models import Department, User
 from civicgrid.registry.models import UrbanComponent
-
-
-def _append_event(
-    *,
-    case: Case,
-    acting: Acting,
-    action: str,
-    source: str,
-    target: str,
-    note: str,
-    payload: dict[str, Any],
-    at: dt.datetime,
-    last: CaseEvent | None,
-) -> CaseEvent:
-    event = CaseEvent(
-        case_id=case.pk,
-        seq=(last.seq + 1) if last else 1,
-        at=at,
-        actor=acting.user,
-        role=acting.role,
-        action=action,
-        from_state=source,
-        to_state=target,
-        note=note,
-        payload=payload,
-        prev_hash=last.hash if last else "",
-    )
-    event.hash = event.compute_hash()
-    event.save(force_insert=True)
-    return event
 
 
 def _new_number(now: dt.datetime) -> str:
@@ -203,21 +173,25 @@ def case_report(
     if component is not None:
         payload["component"] = component.identifier
     if photos:
-        payload["photos"] = [
-            attachment_add(case=case, kind="before", data=data, actor=acting.user).pk
-            for data in photos
-        ]
-    event = _append_event(
+        # The report's photos are recorded by the report event: their ids and digests are
+        # part of its hash.
+        added = [attachment_add(case=case, kind="before", data=data, actor=acting.user)
+                 for data in photos]  # fmt: skip
+        payload["photos"] = [a.pk for a in added]
+        payload["photo_sha256"] = [a.sha256 for a in added]
+    event = ledger_append(
+        head=ledger_head_locked(),
         case=case,
-        acting=acting,
+        last=None,
+        actor=acting.user,
+        role=acting.role,
         action=action,
         source="",
         target=transition.target,
         note=(note.strip() or ("phone" if phone_intake else ""))[:2000],
         payload=payload,
         at=now,
-        last=None,
-    )  # fmt: skip
+    )
     _queue_webhooks(event, case)
     return Reported(case, event, token)
 
@@ -298,7 +272,9 @@ def case_transition(
     403 (role, scope, or an extra check about who acts), 409 (``version`` is stale).
     Nothing is written unless everything passes.
     """
-    if action not in workflow.ACTIONS_BY_NAME or action in (Action.REPORT, Action.RESOLVE_ON_SPOT):
+    if action not in workflow.ACTIONS_BY_NAME or action in (
+        Action.REPORT, Action.RESOLVE_ON_SPOT, Action.ADD_PHOTO
+    ):  # fmt: skip
         raise ValidationFailed(_("Unknown action %(a)s.") % {"a": action}, field="action")
     # A case read at ``version`` equals the row at that version (every change bumps it),
     # and the compare-and-swap below proves the row is still there; else read it afresh.
@@ -332,9 +308,10 @@ def case_transition(
     if effect is not None:
         effect(ctx)
     changes = ctx.changes
-    # Every event bumps the version, so the last event read while the version is still
-    # ``version`` stays the last one exactly when the compare-and-swap below succeeds.
-    last = CaseEvent.objects.filter(case_id=current.pk).order_by("-seq").only("seq", "hash").first()
+    # The ledger head's lock is held from here to the commit: the case's last event read
+    # now stays its last one (a photo event, which leaves the version alone, waits too).
+    head = ledger_head_locked()
+    last = case_last_event(current.pk)
     last_seq = last.seq if last else 0
     if transition.changes_state or transition.restarts_clock:
         changes["state"] = transition.target
@@ -354,24 +331,26 @@ def case_transition(
     if transition.stops_clock:
         changes["deadline"] = None
     # Compare-and-swap: the UPDATE matches only the version this actor saw. Of two
-    # dispatchers acting at once, the second UPDATE matches no row (on PostgreSQL it waits
-    # for the first to commit, then re-checks the version) and is answered 409.
+    # dispatchers acting at once, the second UPDATE matches no row (on PostgreSQL it waited
+    # for the first to commit at the ledger head's lock) and is answered 409.
     updated = Case.objects.filter(pk=current.pk, version=version).update(
         version=F("version") + 1, updated_at=ctx.now, **changes
     )
     if updated != 1:
         raise Conflict(_("Someone else changed the case at the same moment. Reload it."),
                        field="version")  # fmt: skip
-    event = _append_event(
+    event = ledger_append(
+        head=head,
         case=current,
-        acting=acting,
+        last=last,
+        actor=acting.user,
+        role=acting.role,
         action=transition.action,
         source=current.state,
         target=transition.target,
         note=_text(ctx, "note"),
         payload=ctx.payload,
         at=ctx.now,
-        last=last,
     )
     if current is case:
         # Plain values only (counts were computed from the row the swap proved current),

@@ -118,9 +118,12 @@ def test_the_whole_loop_through_the_forms(loop: Loop) -> None:  # noqa: F811
     assert case.attachments.filter(kind="after").count() == 1
     events = CaseEvent.objects.filter(case=case).order_by("seq")
     actions = list(events.values_list("action", flat=True))
-    assert actions == ["report", "file", "dispatch", "dispose", "verify_pass", "close"]
+    # The after photo is a ledger event of its own, just before the disposal it shows.
+    assert actions == ["report", "file", "dispatch", "add_photo", "dispose", "verify_pass",
+                       "close"]  # fmt: skip
+    assert events[4].payload["photos"] == [events[3].payload["photo"]]
     timeline = center.get(f"/center/cases/{case.number}/").content.decode()
-    assert timeline.count('data-action="') == 6
+    assert timeline.count('data-action="') == 7
 
 
 def test_a_refused_action_says_why_and_changes_nothing(loop: Loop) -> None:  # noqa: F811
