@@ -248,10 +248,18 @@ def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) 
                                  note=payload.note, department=params["department"],
                                  deadline=params.get("deadline"))  # fmt: skip
         return case_out(case)
-    services.case_transition(
-        case=case, action=action, actor=actor, version=payload.version,
-        acting_as=payload.acting_as, **params,
-    )  # fmt: skip
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        # A retry after a lost answer (a dropped connection) gets the case, not a 409.
+        services.case_transition_once(
+            case=case, action=action, actor=actor, version=payload.version, key=key,
+            body=payload.dict(), acting_as=payload.acting_as, **params,
+        )  # fmt: skip
+    else:
+        services.case_transition(
+            case=case, action=action, actor=actor, version=payload.version,
+            acting_as=payload.acting_as, **params,
+        )  # fmt: skip
     return case_out(case, selectors.actions_for(actor, case))  # updated in place
 
 

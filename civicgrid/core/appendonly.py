@@ -109,11 +109,11 @@ def guard_operations(*tables: str) -> tuple[Any, Any]:
     def install(apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
         for table in tables:
             for statement in install_statements(schema_editor.connection.vendor, table):
-                schema_editor.execute(statement)
+                schema_editor.execute(statement, params=None)
 
     def remove(apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
         for table in tables:
             for statement in remove_statements(schema_editor.connection.vendor, table):
-                schema_editor.execute(statement)
+                schema_editor.execute(statement, params=None)
 
     return install, remove

@@ -45,6 +45,7 @@ from civicgrid.cases.services.transitions import (
     case_report,
     case_report_once,
     case_transition,
+    case_transition_once,
 )
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "case_report",
     "case_report_once",
     "case_transition",
+    "case_transition_once",
     "category_by_code",
     "checkpoint_export",
     "checkpoint_key",

@@ -244,6 +244,53 @@ def case_report_once(
     return reported.case, True
 
 
+def case_transition_once(
+    *,
+    case: Case,
+    action: str,
+    actor: User,
+    version: int,
+    key: str,
+    body: dict[str, Any],
+    **params: Any,
+) -> bool:
+    """``case_transition`` under an idempotency key: a retry after a lost answer changes
+    nothing and is answered like the first try (the version alone would answer 409).
+
+    Returns whether the action was taken now; ``case`` is updated in place either way.
+    """  # fmt: skip
+    key = key.strip()
+    if not 1 <= len(key) <= 100:
+        raise ValidationFailed(_("The Idempotency-Key must be 1 to 100 characters."),
+                               field="Idempotency-Key")  # fmt: skip
+    digest = body_digest({"case": case.pk, "action": action, **body})
+
+    def replayed() -> bool:
+        seen = IdempotencyKey.objects.filter(actor=actor, key=key).first()
+        if seen is None:
+            return False
+        if seen.body_digest != digest or seen.case_id != case.pk:
+            raise ValidationFailed(
+                _("This Idempotency-Key was used with a different request body."),
+                field="Idempotency-Key",
+            )
+        case.refresh_from_db()
+        return True
+
+    if replayed():
+        return False
+    try:
+        with transaction.atomic():
+            case_transition(case=case, action=action, actor=actor, version=version, **params)
+            IdempotencyKey.objects.create(actor=actor, key=key, body_digest=digest, case=case)
+    except IntegrityError:
+        # A concurrent retry with the same key committed first.
+        if not replayed():
+            raise
+        return False
+    return True
+
+
 def _refusal(case: Case, action: str) -> str:
     possible = [t.action.value for t in workflow.actions_from(case.state)
                 if t.action != Action.MARK_OVERDUE]  # fmt: skip

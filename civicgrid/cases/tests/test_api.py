@@ -116,6 +116,23 @@ def test_full_loop_over_http(loop: Loop, admin_client: Client, dispatcher_client
     assert events[1]["prev_hash"] == events[0]["hash"]
 
 
+def test_a_keyed_action_retried_after_a_lost_answer_is_taken_once(
+    loop: Loop, dispatcher_client: Client
+) -> None:
+    case = loop.report()
+    url = f"/api/v1/cases/{case.number}/actions/file"
+    first = post(dispatcher_client, url, {"version": 1}, **{"Idempotency-Key": "a-1"})
+    again = post(dispatcher_client, url, {"version": 1}, **{"Idempotency-Key": "a-1"})
+    assert (first.status_code, again.status_code) == (200, 200), again.content
+    assert again.json()["state"] == "filed" and again.json()["version"] == 2
+    assert list(case.events.values_list("action", flat=True)) == ["report", "file"]
+    unkeyed = post(dispatcher_client, url, {"version": 1})
+    assert unkeyed.status_code == 409
+    reused = post(dispatcher_client, f"/api/v1/cases/{case.number}/actions/reject",
+                  {"version": 2, "note": "重复"}, **{"Idempotency-Key": "a-1"})  # fmt: skip
+    assert reused.status_code == 422 and reused.json()["field"] == "Idempotency-Key"
+
+
 def test_stale_version_answers_409(loop: Loop, dispatcher_client: Client) -> None:
     case = loop.report()
     url = f"/api/v1/cases/{case.pk}/actions/file"

@@ -1,0 +1,284 @@
+"""Every API endpoint × every role against the matrix in api_matrix.csv.
+
+The endpoints come from the OpenAPI schema: an endpoint without a row for each role (here
+or in people's authz_matrix.csv, which also varies the actor's relation to the grid) fails
+the run, so a new endpoint cannot ship without its authorization written down.
+
+Each actor holds one role in the place the objects are in (own grid, village, township,
+the case's department). "allow" means the request was answered 2xx; "deny" means 401,
+403 or 404. Any other answer fails: the requests are valid for those allowed, so a 4xx
+that is not about authorization would hide what the matrix is meant to show. Each
+request runs in a savepoint that is rolled back, so one role's write does not change what
+the next one sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from civicgrid.cases import services as case_services
+from civicgrid.cases.models import Case
+from civicgrid.cases.tests.conftest import (
+    Loop,
+    loop,  # noqa: F401  (the fixture)
+    place,
+    staff,
+)
+from civicgrid.people.models import Position, Role, User
+from civicgrid.people.tests.test_authz_matrix import ROWS as PEOPLE_ROWS
+from civicgrid.registry import services as registry
+from civicgrid.registry.tests.conftest import house_values, resident_id
+
+MATRIX = Path(__file__).with_name("api_matrix.csv")
+ROWS = list(csv.DictReader(MATRIX.read_text(encoding="utf-8").splitlines()))
+ROLES = [*Role.values, "anonymous"]
+PREFIX = "/api/v1"
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (90, 90, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@dataclass
+class World:
+    loop: Loop
+    users: dict[str, User]
+    case: Case  # reported by the grid administrator, with a before photo
+    photo: int
+    house: int
+    person: int
+    legal_person: int
+    component: int
+    division: int
+    notification: int
+
+
+def _world(loop: Loop) -> World:  # noqa: F811
+    grid = loop.grid
+    users = {
+        Role.GRID_ADMINISTRATOR: loop.admin,
+        Role.DISPATCHER: loop.dispatcher,
+        Role.DEPARTMENT_OFFICER: loop.officer,
+        Role.ASSESSOR: loop.assessor,
+        Role.VILLAGE_OFFICER: staff("village1", Role.VILLAGE_OFFICER, village=grid.village),
+        Role.SUPERVISOR: staff("super1", Role.SUPERVISOR, township=loop.township),
+        Role.SYSTEM_ADMINISTRATOR: staff("root1", Role.SYSTEM_ADMINISTRATOR,
+                                         township=loop.township),
+    }  # fmt: skip
+    for role, position in ((Role.GRID_LEADER, Position.LEADER),
+                           (Role.DEPUTY_GRID_LEADER, Position.DEPUTY)):  # fmt: skip
+        users[role] = staff(f"{role}1", role)
+        place(users[role], grid, position)
+    reported = case_services.case_report(actor=loop.admin, category="0702", description="垃圾",
+                                         lon=113.005, lat=23.01, photos=[jpeg()])  # fmt: skip
+    dispatched = loop.case_in("dispatched")
+    house = registry.house_create(values=house_values(), actor=None)
+    person = registry.person_create(
+        values={"full_name": "赵六", "id_number": resident_id(dt.date(1950, 3, 4)),
+                "phone": "13912345678", "house": "H001"}, actor=None)  # fmt: skip
+    legal_person = registry.legal_person_create(
+        values={"name": "好味餐馆", "credit_code": "91350100M000100Y43", "kind": "individual",
+                "representative_name": "钱七", "house": "H001"}, actor=None)  # fmt: skip
+    component = registry.component_create(
+        values={"identifier": "4419000112000001", "lon": 113.004, "lat": 23.004,
+                "state": "damaged"}, actor=None)  # fmt: skip
+    from civicgrid.cases.models import Notification
+    from civicgrid.geo.models import DivisionVersion
+
+    return World(
+        loop=loop,
+        users=users,
+        case=reported.case,
+        photo=reported.case.attachments.get().pk,
+        house=house.pk,
+        person=person.pk,
+        legal_person=legal_person.pk,
+        component=component.pk,
+        division=DivisionVersion.objects.filter(township=loop.township).first().pk,
+        notification=Notification.objects.filter(case=dispatched).first().pk,
+    )
+
+
+Request = tuple[str, dict[str, Any] | None]  # url, body (JSON; "file" in it: multipart)
+TODAY = str(timezone.localdate())
+
+
+def _upload(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def requests_for(w: World) -> dict[str, Request]:
+    """The request sent to each endpoint: valid for the roles the matrix allows."""
+    case, grid = w.case.number, w.loop.grid.code
+    person = {"full_name": "孙八", "id_number": resident_id(dt.date(1980, 1, 2), seq=7),
+              "house": "H001"}  # fmt: skip
+    legal_person = {"name": "新店", "credit_code": "91350100M000200Y4T", "kind": "individual",
+                    "representative_name": "周九", "house": "H001"}  # fmt: skip
+    component = {"identifier": "4419000112000002", "lon": 113.004, "lat": 23.004}
+    houses_csv = _upload("h.csv", b"code,address,lon,lat\nH9,a,113.005,23.01\n")
+    report = {"category": "0702", "description": "垃圾", "lon": 113.005, "lat": 23.01}
+    return {
+        "GET /health": ("/health", None),
+        "GET /geo/locate": ("/geo/locate?lon=113.005&lat=23.01", None),
+        "GET /geo/codes/{code}": (f"/geo/codes/{grid}", None),
+        "GET /geo/townships": ("/geo/townships", None),
+        "GET /geo/villages": ("/geo/villages", None),
+        "GET /geo/grids": ("/geo/grids", None),
+        "GET /geo/grids/{code}": (f"/geo/grids/{grid}", None),
+        "GET /geo/divisions": ("/geo/divisions", None),
+        "GET /geo/divisions/{division_id}/grids": (f"/geo/divisions/{w.division}/grids", None),
+        "GET /geo/divisions/{division_id}/units": (f"/geo/divisions/{w.division}/units", None),
+        "POST /geo/divisions": ("/geo/divisions", {"villages": ["001"]}),
+        "POST /geo/divisions/{division_id}/moves": (
+            f"/geo/divisions/{w.division}/moves",
+            {"unit": "1", "to_grid": grid},
+        ),
+        "POST /geo/divisions/{division_id}/activate": (f"/geo/divisions/{w.division}/activate", {}),
+        "GET /people/me": ("/people/me", None),
+        "GET /people/staff": ("/people/staff", None),
+        "GET /registry/houses": ("/registry/houses", None),
+        "POST /registry/houses": ("/registry/houses", house_values("H002")),
+        "GET /registry/houses/{pk}": (f"/registry/houses/{w.house}", None),
+        "PATCH /registry/houses/{pk}": (f"/registry/houses/{w.house}", {"floors": 3}),
+        "GET /registry/persons": ("/registry/persons", None),
+        "POST /registry/persons": ("/registry/persons", person),
+        "GET /registry/persons/{pk}": (f"/registry/persons/{w.person}", None),
+        "PATCH /registry/persons/{pk}": (f"/registry/persons/{w.person}", {"phone": "13700001111"}),
+        "POST /registry/persons/{pk}/move-out": (
+            f"/registry/persons/{w.person}/move-out",
+            {"moved_out_on": TODAY},
+        ),
+        "GET /registry/legal-persons": ("/registry/legal-persons", None),
+        "POST /registry/legal-persons": ("/registry/legal-persons", legal_person),
+        "GET /registry/legal-persons/{pk}": (f"/registry/legal-persons/{w.legal_person}", None),
+        "PATCH /registry/legal-persons/{pk}": (
+            f"/registry/legal-persons/{w.legal_person}",
+            {"employees": 4},
+        ),
+        "GET /registry/components": ("/registry/components", None),
+        "POST /registry/components": ("/registry/components", component),
+        "GET /registry/components/{pk}": (f"/registry/components/{w.component}", None),
+        "PATCH /registry/components/{pk}": (
+            f"/registry/components/{w.component}",
+            {"state": "intact"},
+        ),
+        "GET /registry/licence-problems": ("/registry/licence-problems", None),
+        "GET /registry/{kind}/{pk}/history": (f"/registry/houses/{w.house}/history", None),
+        "POST /registry/{kind}/{pk}/reveal": (
+            f"/registry/persons/{w.person}/reveal",
+            {"purpose": "走访"},
+        ),
+        "POST /registry/import/{kind}": (
+            "/registry/import/houses?dry_run=true",
+            {"file": houses_csv},
+        ),
+        "POST /cases": ("/cases", report),
+        "GET /cases": ("/cases", None),
+        "GET /cases/categories": ("/cases/categories", None),
+        "GET /cases/inbox": ("/cases/inbox", None),
+        "POST /cases/inbox/{pk}/read": (f"/cases/inbox/{w.notification}/read", {}),
+        "GET /cases/{ref}": (f"/cases/{case}", None),
+        "GET /cases/{ref}/events": (f"/cases/{case}/events", None),
+        "GET /cases/{ref}/duplicates": (f"/cases/{case}/duplicates", None),
+        "POST /cases/{ref}/actions/{action}": (
+            f"/cases/{case}/actions/file",
+            {"version": w.case.version},
+        ),
+        "POST /cases/{ref}/reporter/reveal": (
+            f"/cases/{case}/reporter/reveal",
+            {"purpose": "回访"},
+        ),
+        "POST /cases/{ref}/photos": (
+            f"/cases/{case}/photos",
+            {"kind": "before", "file": _upload("p.jpg", jpeg())},
+        ),
+        "GET /cases/{ref}/photos/{pk}/{variant}": (f"/cases/{case}/photos/{w.photo}/public", None),
+    }
+
+
+def _people_endpoints() -> set[str]:
+    """The API endpoints people's matrix covers, in OpenAPI's words."""
+    names = {"{grid}": "{code}", "{member}": "{pk}", "{assignment}": "{pk}"}
+    found = set()
+    for row in PEOPLE_ROWS:
+        kind, path = row["endpoint"].split(":", 1)
+        if kind != "api":
+            continue
+        for ours, theirs in names.items():
+            path = path.replace(ours, theirs)
+        found.add(f"{'GET' if row['action'] in ('view', 'list') else 'POST'} {path}")
+    return found
+
+
+def _openapi_endpoints() -> set[str]:
+    from civicgrid.config.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    return {f"{m.upper()} {p.removeprefix(PREFIX)}" for p, ops in paths.items() for m in ops}
+
+
+def test_every_endpoint_of_the_api_has_a_row_for_every_role() -> None:
+    endpoints = _openapi_endpoints()
+    people = _people_endpoints()
+    assert people <= endpoints, f"people's matrix names no such endpoint: {people - endpoints}"
+    listed = {r["endpoint"] for r in ROWS}
+    missing = sorted(endpoints - people - listed)
+    assert not missing, f"endpoints without a row in {MATRIX.name}: {missing}"
+    assert not listed - endpoints, f"rows for endpoints that do not exist: {listed - endpoints}"
+    assert not listed & people, "an endpoint is in both matrices"
+    cells = [(r["endpoint"], r["role"]) for r in ROWS]
+    assert len(cells) == len(set(cells)), "a cell is listed twice"
+    assert set(cells) == {(e, role) for e in listed for role in ROLES}
+    assert {r["expected"] for r in ROWS} <= {"allow", "deny"}
+
+
+def _send(client: Client, method: str, url: str, body: dict[str, Any] | None) -> Any:
+    if body is None:
+        return client.generic(method, PREFIX + url)
+    if "file" in body:
+        return client.post(PREFIX + url, body)
+    return client.generic(method, PREFIX + url, json_dumps(body), content_type="application/json")
+
+
+def json_dumps(body: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(body, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("endpoint", sorted({r["endpoint"] for r in ROWS}))
+def test_api_authorization_matrix(endpoint: str, loop: Loop, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    settings.MEDIA_ROOT = tmp_path
+    world = _world(loop)
+    method = endpoint.split(" ", 1)[0]
+    wrong = []
+    for row in (r for r in ROWS if r["endpoint"] == endpoint):
+        client = Client(headers={"accept-language": "en"})
+        if row["role"] != "anonymous":
+            client.force_login(world.users[row["role"]])
+        url, body = requests_for(world)[endpoint]
+        with transaction.atomic():
+            response = _send(client, method, url, body)
+            transaction.set_rollback(True)
+        for close in getattr(response, "_resource_closers", []):
+            close()  # a photo's file (response.close() would also end the request)
+        status = response.status_code
+        got = "allow" if 200 <= status < 300 else "deny" if status in (401, 403, 404) else "?"
+        if got != row["expected"]:
+            wrong.append(f"{row['role']}: expected {row['expected']}, got {status} "
+                         f"{getattr(response, 'content', b'')[:160]!r}")  # fmt: skip
+    assert not wrong, "\n".join(wrong)
