@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0004_urban_codes_from_registry_catalogue'),
+        ('cases', '0005_case_local_state'),
     ]
 
     operations = [
