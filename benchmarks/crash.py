@@ -220,7 +220,8 @@ def run(db: str, kills: int, clients: int, workers: int) -> dict[str, Any]:
         log = Path(data) / "server.log"
         server = Server(env, port, workers, log)
         tally, stop = Tally(), threading.Event()
-        threads = [threading.Thread(target=client, args=(port, tokens, tally, stop))
+        # Daemon threads: if the server cannot be restarted, the run ends with the error.
+        threads = [threading.Thread(target=client, args=(port, tokens, tally, stop), daemon=True)
                    for _ in range(clients)]  # fmt: skip
         rng = random.Random(7)
         started = time.monotonic()

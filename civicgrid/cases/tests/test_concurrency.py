@@ -96,3 +96,38 @@ def test_two_retries_at_once_create_one_case(loop: Loop) -> None:
     assert outcomes[0][0] == outcomes[1][0]
     assert sorted(created for _pk, created in outcomes) == [False, True]
     assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
+
+
+def _act_on_own_case(
+    loop: Loop, case_id: int, barrier: threading.Barrier, outcomes: list[Any], who: str
+) -> None:
+    try:
+        mine = Case.objects.get(pk=case_id)
+        barrier.wait(timeout=10)
+        for action in ("file", "dispatch"):
+            services.case_transition(case=mine, action=action, actor=getattr(loop, who),
+                                     version=mine.version)  # fmt: skip
+        outcomes.append(action)
+    except Exception as exc:  # the assertion below shows it
+        outcomes.append(exc)
+    finally:
+        connection.close()
+
+
+def test_appends_to_different_cases_at_once_keep_one_ledger_chain(loop: Loop) -> None:
+    """The installation-wide chain: concurrent events take consecutive positions."""
+    cases = [loop.report(), loop.report()]
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+    threads = [
+        threading.Thread(target=_act_on_own_case, args=(loop, case.pk, barrier, outcomes, who))
+        for case, who in zip(cases, ("dispatcher", "dispatcher2"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == ["dispatch", "dispatch"], outcomes
+    positions = list(CaseEvent.objects.order_by("position").values_list("position", flat=True))
+    assert positions == list(range(1, 7))
+    assert services.ledger_audit().intact

@@ -65,6 +65,7 @@ class World:
     component: int
     division: int
     notification: int
+    reopened: Case  # closed, rated 1 by its resident, who asked to reopen it
 
 
 def _world(loop: Loop) -> World:  # noqa: F811
@@ -98,6 +99,19 @@ def _world(loop: Loop) -> World:  # noqa: F811
                 "state": "damaged"}, actor=None)  # fmt: skip
     from civicgrid.cases.models import Notification
     from civicgrid.geo.models import DivisionVersion
+    from civicgrid.public.services import reopen_request_create
+
+    resident = case_services.case_report(actor=None, acting_as="resident", category="0702",
+                                         description="路灯坏了", lon=113.005, lat=23.01,
+                                         reporter_phone="13912345678")  # fmt: skip
+    reopened = resident.case
+    for action, params in (("file", {}), ("dispatch", {}), ("dispose", {"result": "已修"}),
+                           ("verify_pass", {}), ("close", {})):  # fmt: skip
+        loop.act(reopened, action, **params)
+    case_services.case_transition(case=reopened, action="rate", actor=None,
+                                  acting_as="resident", version=reopened.version,
+                                  token=resident.follow_token, rating=1)  # fmt: skip
+    reopen_request_create(case=reopened, token=resident.follow_token, reason="还是不亮")
 
     return World(
         loop=loop,
@@ -110,6 +124,7 @@ def _world(loop: Loop) -> World:  # noqa: F811
         component=component.pk,
         division=DivisionVersion.objects.filter(township=loop.township).first().pk,
         notification=Notification.objects.filter(case=dispatched).first().pk,
+        reopened=reopened,
     )
 
 
@@ -130,7 +145,8 @@ def requests_for(w: World) -> dict[str, Request]:
                     "representative_name": "周九", "house": "H001"}  # fmt: skip
     component = {"identifier": "4419000112000002", "lon": 113.004, "lat": 23.004}
     houses_csv = _upload("h.csv", b"code,address,lon,lat\nH9,a,113.005,23.01\n")
-    report = {"category": "0702", "description": "垃圾", "lon": 113.005, "lat": 23.01}
+    report = {"category": "0702", "description": "垃圾", "lon": 113.005, "lat": 23.01,
+              "reporter_name": "王小明", "reporter_phone": "13912345678"}  # fmt: skip
     return {
         "GET /health": ("/health", None),
         "GET /geo/locate": ("/geo/locate?lon=113.005&lat=23.01", None),
@@ -205,6 +221,11 @@ def requests_for(w: World) -> dict[str, Request]:
         "POST /cases/{ref}/photos": (
             f"/cases/{case}/photos",
             {"kind": "before", "file": _upload("p.jpg", jpeg())},
+        ),
+        "GET /reopen-requests": ("/reopen-requests", None),
+        "POST /reopen-requests/{ref}/decide": (
+            f"/reopen-requests/{w.reopened.number}/decide",
+            {"grant": False, "note": "已按标准修复", "version": w.reopened.version},
         ),
         "GET /cases/{ref}/photos/{pk}/{variant}": (f"/cases/{case}/photos/{w.photo}/public", None),
     }

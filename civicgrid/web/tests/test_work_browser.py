@@ -181,10 +181,11 @@ def test_a_case_goes_around_the_whole_loop(browser, live_server, loop: Loop) -> 
     center.page.goto(f"{url}/center/overdue/")
     center.shot("center-overdue")
 
-    assert ledger(case) == ["report", "file", "dispatch", "dispose", "verify_pass", "close"]
+    assert ledger(case) == ["report", "file", "dispatch", "add_photo", "dispose", "verify_pass",
+                            "close"]  # fmt: skip
     roles = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("role", flat=True))
     assert roles == ["grid_admin", "dispatcher", "dispatcher", "department_officer",
-                     "grid_admin", "dispatcher"]  # fmt: skip
+                     "department_officer", "grid_admin", "dispatcher"]  # fmt: skip
     for session in (admin, center, dept):
         session.assert_clean()
 
