@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_case_local_state'),
+        ('cases', '0006_notification_local_reopened'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ install, remove = guard_operations("cases_caseevent", "cases_ledgercheckpoint")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0007_seal_existing_events_in_one_chain")]
+    dependencies = [("cases", "0008_seal_existing_events_in_one_chain")]
 
     operations = [
         migrations.AlterField(

@@ -29,6 +29,6 @@ def seal(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0006_ledger_installation_chain_checkpoints")]
+    dependencies = [("cases", "0007_ledger_installation_chain_checkpoints")]
 
     operations = [migrations.RunPython(seal, migrations.RunPython.noop)]
