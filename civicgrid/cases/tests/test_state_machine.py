@@ -1,15 +1,18 @@
 """Random action sequences by several actors against the one guarded service.
 
 Whatever happens: no transition outside the table is accepted, a refused action changes
-nothing, each accepted one adds exactly one event, the version counts the events, and
+nothing, each accepted one adds exactly one event, a photo is accepted only from the party
+whose step it is (one event, version unchanged), the version counts the other events, and
 every hash chain stays valid.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
@@ -44,7 +47,19 @@ ACTORS = ["admin", "far_admin", "dispatcher", "dispatcher2", "officer", "other_o
           "assessor", "foreign_dispatcher", "village_officer", "far_village_officer"]  # fmt: skip
 
 
-def test_random_action_sequences_keep_the_ledger_consistent(loop: Loop) -> None:
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), (40, 160, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_random_action_sequences_keep_the_ledger_consistent(loop: Loop, tmp_path: Path) -> None:
+    jpeg = _jpeg()
+
     class CaseMachine(RuleBasedStateMachine):
         cases = Bundle("cases")
 
@@ -89,14 +104,32 @@ def test_random_action_sequences_keep_the_ledger_consistent(loop: Loop) -> None:
             assert (case.version, case.events.count()) == (before[1] + 1, before[2] + 1)
             self.accepted += 1
 
+        @rule(case_id=cases, who=st.sampled_from(ACTORS), kind=st.sampled_from(["before", "after"]))
+        def photo(self, case_id: int, who: str, kind: str) -> None:
+            case = Case.objects.get(pk=case_id)
+            before = (case.state, case.version, case.events.count())
+            actor = getattr(loop, who)
+            try:
+                services.case_photo_add(case=case, kind=kind, data=jpeg, actor=actor)
+            except DomainError:
+                case.refresh_from_db()
+                assert (case.state, case.version, case.events.count()) == before
+                return
+            step = workflow.PHOTO_STEPS.get(workflow.State(before[0]))
+            assert step is not None and step.kind == kind, f"{kind} photo in {before[0]}"
+            assert any(actor.has_role(role) for role in step.roles)
+            case.refresh_from_db()
+            assert (case.state, case.version, case.events.count()) == (*before[:2], before[2] + 1)
+
         @invariant()
         def chains_are_valid_and_versions_count_events(self) -> None:
             _checked, broken = services.ledger_verify()
             assert broken is None, broken
             for case in Case.objects.all():
                 last = CaseEvent.objects.filter(case=case).order_by("-seq").first()
-                assert last is not None and last.seq == case.version
-                assert last.to_state == case.state
+                assert last is not None and last.to_state == case.state
+                # Photo events leave the version alone; every other event bumps it.
+                assert case.events.exclude(action="add_photo").count() == case.version
 
     CaseMachine.TestCase.settings = settings(
         max_examples=10,
@@ -104,4 +137,5 @@ def test_random_action_sequences_keep_the_ledger_consistent(loop: Loop) -> None:
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    CaseMachine.TestCase().runTest()
+    with override_settings(MEDIA_ROOT=tmp_path):
+        CaseMachine.TestCase().runTest()
