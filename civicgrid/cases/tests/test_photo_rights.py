@@ -53,7 +53,7 @@ def test_only_the_party_whose_step_it_is_adds_photos(
         from civicgrid.people.services import department_create
 
         loop.officer.department = department_create(
-            township=loop.township, code="PETITION", name="综治", areas=["disputes"], actor=None
+            township=loop.township, code="PETITION", name="综治", areas=["stability"], actor=None
         )
         loop.officer.save()
     case = loop.case_in(state, category)
