@@ -8,6 +8,6 @@ install, remove = guard_operations("people_accesslog")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("people", "0004_department_areas_of_the_manual")]
+    dependencies = [("people", "0005_rate_counter")]
 
     operations = [migrations.RunPython(install, remove)]
