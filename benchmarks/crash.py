@@ -18,8 +18,9 @@ Afterwards, with the server stopped, it checks and prints:
   PostgreSQL `amcheck` (`bt_index_check` with `heapallindexed`) on every B-tree index;
 - `civicgrid ledger-verify` (both hash chains, head, case states, guard triggers).
 
-Position batches are not exercised: they belong to the patrol app, which does not exist
-yet (no `/api/v1/patrol/positions` endpoint to send them to).
+Position batches: the grid administrator starts a duty shift, and each loop also sends a
+batch of three positions to `/api/v1/patrol/positions` with its own Idempotency-Key; each
+acknowledged position must be stored exactly once (matched by its time).
 
     .venv/bin/python benchmarks/crash.py                        # SQLite and PostgreSQL
     .venv/bin/python benchmarks/crash.py --db sqlite --kills 50
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import http.client
 import json
 import os
@@ -65,6 +67,9 @@ import django
 django.setup()
 from django.db import connection
 from civicgrid.cases.models import Case, CaseEvent
+from civicgrid.patrol.models import Position
+positions = [t.isoformat() for t in Position.objects.filter(
+    staff__username="bench_admin").values_list("time", flat=True)]
 cases = {c.number: {"description": c.description, "state": c.state,
                     "actions": list(c.events.order_by("seq").values_list("action", flat=True))}
          for c in Case.objects.all()}
@@ -89,7 +94,7 @@ with connection.cursor() as cursor:
             except Exception as exc:
                 problems.append(f"{name}: {exc}")
         what = f"amcheck bt_index_check(heapallindexed) on {len(indexes)} indexes"
-print(json.dumps({"cases": cases, "problems": problems, "what": what,
+print(json.dumps({"cases": cases, "problems": problems, "what": what, "positions": positions,
                   "events": CaseEvent.objects.count()}))
 """
 
@@ -99,6 +104,7 @@ class Tally:
     reports: dict[str, str] = field(default_factory=dict)  # report key → acknowledged number
     attempted: set[str] = field(default_factory=set)  # report keys sent at least once
     actions: list[tuple[str, str]] = field(default_factory=list)  # acknowledged (number, action)
+    positions: list[str] = field(default_factory=list)  # acknowledged position times (UTC ISO)
     retries: int = 0
     refused: list[str] = field(default_factory=list)  # unexpected 4xx answers
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -194,6 +200,13 @@ def client(port: int, tokens: dict[str, str], tally: Tally, stop: threading.Even
             continue
         with tally.lock:
             tally.reports[key] = case["number"]
+        now = dt.datetime.now(dt.UTC)
+        times = [(now + dt.timedelta(milliseconds=i)).isoformat() for i in range(3)]
+        batch = {"positions": [{"lon": 113.005, "lat": 23.01, "time": t} for t in times]}
+        if call(port, tokens["admin"], "/api/v1/patrol/positions", batch, uuid.uuid4().hex,
+                tally) is not None:  # fmt: skip
+            with tally.lock:
+                tally.positions += times
         for action, who, params in ACTIONS:
             path = f"/api/v1/cases/{case['number']}/actions/{action}"
             body = {"version": case["version"], **params}
@@ -228,6 +241,14 @@ def run(db: str, kills: int, clients: int, workers: int) -> dict[str, Any]:
         server.start()
         if not server.healthy():
             raise SystemExit("the server did not start:\n" + log.read_text()[-2000:])
+        # The administrator's duty shift, so position batches are accepted.
+        if call(port, tokens["admin"], "/api/v1/patrol/shifts", {}, "shift", tally) is None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            conn.request("GET", "/api/v1/patrol/shifts/current",
+                         headers={"authorization": f"Bearer {tokens['admin']}"})  # fmt: skip
+            if conn.getresponse().status != 200:
+                raise SystemExit(f"no duty shift: {tally.refused}")
+            tally.refused.clear()  # "already on duty": the first try was committed
         for thread in threads:
             thread.start()
         done = 0
@@ -258,6 +279,10 @@ def run(db: str, kills: int, clients: int, workers: int) -> dict[str, Any]:
         (n, a) for n, a in tally.actions if a not in cases.get(n, {}).get("actions", [])
     ]
     duplicated = sum(n - 1 for n in by_key.values() if n > 1)
+    stored = Counter(dt.datetime.fromisoformat(t) for t in found["positions"])
+    acked = [dt.datetime.fromisoformat(t) for t in tally.positions]
+    lost_positions = [t for t in acked if t not in stored]
+    duplicated += sum(n - 1 for n in stored.values() if n > 1)
     duplicated += sum(
         n - 1 for c in cases.values() for n in Counter(c["actions"]).values() if n > 1
     )
@@ -275,7 +300,8 @@ def run(db: str, kills: int, clients: int, workers: int) -> dict[str, Any]:
         "events": found["events"],
         "closed": sum(c["state"] == "closed" for c in cases.values()),
         "unacknowledged": len(tally.attempted) - len(tally.reports),
-        "lost": len(lost_reports) + len(lost_actions),
+        "positions": len(tally.positions),
+        "lost": len(lost_reports) + len(lost_actions) + len(lost_positions),
         "duplicated": duplicated,
         "refused": tally.refused,
         "db_check": found["what"],
@@ -292,12 +318,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="server processes (1 on SQLite, 2 on PG)")
     args = parser.parse_args()
     print(f"crash benchmark: {args.kills} × kill -9, {args.clients} clients; {machine_line()}")
-    print("position batches: not exercised (the patrol app does not exist yet)")
     failed = False
     for db in ["sqlite", "pg"] if args.db == "both" else [args.db]:
         r = run(db, args.kills, args.clients, args.workers or (1 if db == "sqlite" else 2))
         print(f"\n{db}: {r['kills']} kills in {r['seconds']:.0f} s; acknowledged {r['reports']} "
-              f"reports and {r['actions']} actions ({r['retries']} retried requests, "
+              f"reports, {r['actions']} actions and {r['positions']} positions "
+              f"({r['retries']} retried requests, "
               f"{r['unacknowledged']} reports never acknowledged: the client stopped)")  # fmt: skip
         print(f"  database: {r['cases']} cases ({r['closed']} closed), {r['events']} events")
         print(f"  acknowledged lost: {r['lost']}   duplicated: {r['duplicated']}")
