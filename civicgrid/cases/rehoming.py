@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid.cases.models import Case, CaseEvent
+from civicgrid.cases.services.ledger import ledger_append, ledger_head_locked
 from civicgrid.cases.services.rules import Acting
-from civicgrid.cases.services.transitions import _append_event
 from civicgrid.cases.workflow import OPEN_STATES
 from civicgrid.geo.rehoming import RecordMove, RehomingContext, RehomingPart
 
@@ -50,6 +50,8 @@ class OpenCaseRehomer:
         now = timezone.now()
         acting = Acting(actor if getattr(actor, "pk", None) else None, "system")  # type: ignore[arg-type]
         moving = {m.record: m for m in part.moved}
+        # The ledger head first, as every append takes it: then the case rows.
+        head = ledger_head_locked()
         cases = Case.objects.select_for_update().filter(pk__in=list(moving)).order_by("pk")
         last_events: dict[int, CaseEvent] = {}
         for event in CaseEvent.objects.filter(case_id__in=list(moving)).order_by("case_id", "seq"):
@@ -59,9 +61,11 @@ class OpenCaseRehomer:
             move = moving[case.pk]
             target = context.grid_by_id[move.new_grid or 0]
             by_target[target.pk].append(case.pk)
-            _append_event(
+            ledger_append(
+                head=head,
                 case=case,
-                acting=acting,
+                actor=acting.user,
+                role=acting.role,
                 action=REGRID,
                 source=case.state,
                 target=case.state,
