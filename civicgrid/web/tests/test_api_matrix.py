@@ -168,6 +168,7 @@ def requests_for(w: World) -> dict[str, Request]:
         "GET /geo/divisions": ("/geo/divisions", None),
         "GET /geo/divisions/{division_id}/grids": (f"/geo/divisions/{w.division}/grids", None),
         "GET /geo/divisions/{division_id}/units": (f"/geo/divisions/{w.division}/units", None),
+        "GET /geo/divisions/{division_id}/preview": (f"/geo/divisions/{w.division}/preview", None),
         "POST /geo/divisions": ("/geo/divisions", {"villages": ["001"]}),
         "POST /geo/divisions/{division_id}/moves": (
             f"/geo/divisions/{w.division}/moves",
