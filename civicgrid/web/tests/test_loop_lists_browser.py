@@ -98,6 +98,7 @@ def test_a_residents_report_is_found_and_closed_by_clicking_from_each_home(
     events = CaseEvent.objects.filter(case=case).order_by("seq")
     assert list(events.values_list("action", "role")) == [
         ("report", "resident"), ("file", "dispatcher"), ("dispatch", "dispatcher"),
+        ("add_photo", "department_officer"),  # the after photo: a ledger event of its own
         ("dispose", "department_officer"), ("verify_pass", "grid_leader"),
         ("close", "dispatcher"),
     ]  # fmt: skip
