@@ -13,6 +13,7 @@ from civicgrid.cases.services.notifications import _after_transition
 from civicgrid.cases.services.rules import CHECKS, ROLE_PREFERENCE, Acting, Context, _in_scope
 from civicgrid.cases.workflow import Action, State
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.people.certification import require_field_rights
 from civicgrid.people.models import User
 
 
@@ -26,6 +27,9 @@ def _photo_acting(step: workflow.PhotoStep, case: Case, actor: User) -> Acting:
             % {"state": workflow.STATE_LABELS[step.state]}
         )
     acting = Acting(actor, str(held[0]))
+    if acting.role in workflow.FIELD_STAFF:
+        # A photo from the field is a field duty like the report it illustrates.
+        require_field_rights(actor)
     if not _in_scope(case, acting):
         raise PermissionDenied(_("This case is outside your area of responsibility."))
     return acting

@@ -240,6 +240,28 @@ def test_verify_on_the_field_page_is_refused_without_rights(field: Field, how: s
     assert case.state == "disposed"
 
 
+@pytest.mark.parametrize("how", GAPS)
+def test_case_photo_by_api_is_refused_without_rights(field: Field, how: str) -> None:
+    case = disposed_case(field)
+    reason = lose_rights(field, how)
+    upload = SimpleUploadedFile("after.jpg", jpeg(), content_type="image/jpeg")
+    response = api(field.admin).post(
+        f"/api/v1/cases/{case.number}/photos", {"kind": "after", "file": upload}
+    )
+    assert_refused(response, reason)
+    assert case.attachments.count() == 0 and case.events.count() == 4
+
+
+def test_case_photo_is_allowed_with_rights(field: Field) -> None:
+    case = disposed_case(field)
+    upload = SimpleUploadedFile("after.jpg", jpeg(), content_type="image/jpeg")
+    response = api(field.admin).post(
+        f"/api/v1/cases/{case.number}/photos", {"kind": "after", "file": upload}
+    )
+    assert response.status_code == 201, response.content
+    assert case.attachments.count() == 1 and case.events.latest("seq").action == "add_photo"
+
+
 def test_verify_is_allowed_with_rights(field: Field) -> None:
     case = disposed_case(field)
     url = f"/api/v1/cases/{case.number}/actions/verify_pass"
