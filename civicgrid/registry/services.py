@@ -92,8 +92,16 @@ def _raise(cleaned: cleaning.Cleaned) -> None:
 
 
 def require_write_rights(actor: User | None) -> None:
-    """Grid staff write the registries only with current field rights (403 saying why)."""
-    if actor is not None and selectors.writes_as_field_staff(actor):
+    """Only writer roles write, and grid staff only with current field rights (403 saying why).
+
+    Checked before any value is looked at: a read-only role must not learn from a validation
+    answer ("already registered") whether a credit code or an ID number is on file.
+    """
+    if actor is None:
+        return
+    if not selectors.can_write(actor):
+        raise PermissionDenied(_("Your role may read this registry but not change it."))
+    if selectors.writes_as_field_staff(actor):
         require_field_rights(actor)
 
 
@@ -169,6 +177,7 @@ def _save_changes(
 
 @transaction.atomic
 def house_create(*, values: Mapping[str, Any], actor: User | None) -> House:
+    require_write_rights(actor)
     cleaned = cleaning.clean_house(values, lookups=cleaning.Lookups())
     return _save_new(House, cleaned, actor, "lon")
 
@@ -186,6 +195,7 @@ def house_update(*, house: House, values: Mapping[str, Any], actor: User | None)
 
 @transaction.atomic
 def person_create(*, values: Mapping[str, Any], actor: User | None) -> Person:
+    require_write_rights(actor)
     cleaned = cleaning.clean_person(values, lookups=cleaning.Lookups())
     return _save_new(Person, cleaned, actor, "house")
 
@@ -271,6 +281,7 @@ def _licence_summary(legal_person: LegalPerson) -> list[str]:
 
 @transaction.atomic
 def legal_person_create(*, values: Mapping[str, Any], actor: User | None) -> LegalPerson:
+    require_write_rights(actor)
     cleaned = cleaning.clean_legal_person(values, lookups=cleaning.Lookups())
     _raise(cleaned)
     _check_grid(actor, cleaned.grid_id, "house")
@@ -378,11 +389,9 @@ def component_update(
 def record_for_update(kind: str, actor: User, pk: int) -> Any:
     """A record the actor may edit, else 404 (outside scope) or 403 (read-only role)."""
     obj = selectors.record_for(kind, actor, pk)
-    if not selectors.can_write(actor):
-        raise PermissionDenied(_("Your role may read this registry but not change it."))
+    require_write_rights(actor)
     if obj is None:
         raise NotFound(_("No such record."))
-    require_write_rights(actor)
     return obj
 
 

@@ -8,6 +8,7 @@ from django.test import Client
 from civicgrid.people.models import AccessLog
 from civicgrid.people.services import api_token_create
 from civicgrid.registry import services
+from civicgrid.registry.models import House, Person
 from civicgrid.registry.tests.conftest import IN_NEIGHBOUR, house_values, resident_id
 
 
@@ -149,3 +150,19 @@ def test_import_endpoint_reports_rows(cast):
     )
     assert body["ok"] is False
     assert body["problems"][0]["row"] == 2 and body["problems"][0]["column"] == "纬度 / Latitude"
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "department"])
+def test_read_only_roles_learn_nothing_from_a_create(cast, house, person, who):
+    """A refused create answers 403 before any value is checked, so "already registered"
+    never tells a read-only role that a house code or an ID number is on file."""
+    client = client_for(getattr(cast, who))
+    taken = {
+        "houses": house_values(),
+        "persons": {"full_name": "某人", "id_number": person.id_number, "house": "H001"},
+    }
+    for kind, values in taken.items():
+        response = client.post(f"/api/v1/registry/{kind}", values, content_type="application/json")
+        assert response.status_code == 403, response.content
+        assert "Already registered" not in response.json()["message"]
+    assert Person.objects.count() == 1 and House.objects.count() == 1
