@@ -31,6 +31,7 @@ COMMANDS = {
     "ledger-verify": "Check case chains, the global chain and checkpoints; name each break.",
     "device": "Register a phone to a staff member (device register USERNAME DEVICE_ID).",
     "purge-positions": "Delete staff positions past retention (--older-than-days N); idempotent.",
+    "evaluation-materialise": "Recompute the daily indicator figures that changed (cron; --day D).",
     "open311-key": "Create, list or revoke Open311 API keys (open311-key create NAME).",
     "check": "Check the configuration (--deploy for production settings).",
     "makemigrations": "For developers: write migrations for model changes.",

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "civicgrid.registry",
     "civicgrid.public",
     "civicgrid.patrol",
+    "civicgrid.evaluation",
     "civicgrid.web",
     "axes",
 ]

@@ -254,6 +254,7 @@ def requests_for(w: World) -> dict[str, Request]:
             {"username": admin, "day": TODAY, "reason": "leave", "note": "年假"},
         ),
         "POST /patrol/devices": ("/patrol/devices", {"username": admin, "identifier": "dev-77"}),
+        "GET /evaluation/indicators": ("/evaluation/indicators?level=grid", None),
         "GET /reopen-requests": ("/reopen-requests", None),
         "POST /reopen-requests/{ref}/decide": (
             f"/reopen-requests/{w.reopened.number}/decide",

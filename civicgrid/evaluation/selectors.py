@@ -1,0 +1,242 @@
+"""Indicator tables read from the materialised daily figures, through the caller's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.evaluation import formulas
+from civicgrid.evaluation.formulas import Counts
+from civicgrid.evaluation.models import DailyFigure, Level
+from civicgrid.geo.models import Grid, Township, Village
+from civicgrid.people.models import Department, Role, User
+from civicgrid.people.privacy import mask_name
+from civicgrid.people.scopes import current_assignments, is_platform_admin
+
+LEVELS = ("township", "village", "grid", "department", "administrator")
+SUPERVISING = (Role.SUPERVISOR, Role.DISPATCHER)
+FIELD = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
+FRESH_DAYS = 183  # registry records confirmed within about six months count as fresh
+# Figures of apps not built yet: shown as not available, never as 0.
+NOT_AVAILABLE = ("inspections_rate", "findings_rectified_rate", "households_visited")
+DEFAULT_WEIGHTS = {
+    "on_time_closure_rate": 3,
+    "closure_rate": 2,
+    "accurate_dispatch_rate": 1,
+    "satisfied_share": 2,
+    "patrol_rule_rate": 2,
+    "registry_freshness": 1,
+}
+
+
+def score_weights() -> dict[str, float]:
+    """``CIVICGRID_EVALUATION_WEIGHTS`` (indicator → weight), else the defaults above."""
+    return dict(getattr(settings, "CIVICGRID_EVALUATION_WEIGHTS", None) or DEFAULT_WEIGHTS)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see: ``None`` means every unit of that kind within the township."""
+
+    levels: frozenset[str]
+    townships: frozenset[int] | None  # None: every township (platform administrators)
+    village: int | None = None
+    department: int | None = None
+    user: int | None = None
+
+
+def scope_for(user: User) -> Scope:
+    """Supervisors and dispatchers: everything of their township; a village officer: the
+    village, its grids and administrators; a department officer: the department; field
+    staff: their own figures."""
+    if not user.is_authenticated or not user.is_active:
+        return Scope(frozenset(), frozenset())
+    if is_platform_admin(user):
+        return Scope(frozenset(LEVELS), None)
+    township = frozenset({user.township_id}) if user.township_id else frozenset()
+    if user.has_role(*SUPERVISING) and user.township_id:
+        return Scope(frozenset(LEVELS), township)
+    if user.has_role(Role.VILLAGE_OFFICER) and user.village_id:
+        village = Village.objects.only("township_id").get(pk=user.village_id)
+        return Scope(frozenset({"village", "grid", "administrator"}),
+                     frozenset({village.township_id}), village=user.village_id)  # fmt: skip
+    if user.has_role(Role.DEPARTMENT_OFFICER) and user.department_id:
+        department = Department.objects.only("township_id").get(pk=user.department_id)
+        return Scope(frozenset({"department"}), frozenset({department.township_id}),
+                     department=user.department_id)  # fmt: skip
+    if user.has_role(*FIELD):
+        return Scope(frozenset({"administrator"}), None, user=user.pk)
+    return Scope(frozenset(), frozenset())
+
+
+def may_evaluate(user: User) -> bool:
+    return bool(scope_for(user).levels)
+
+
+@dataclass
+class Row:
+    level: str
+    unit: int
+    code: str
+    name: str
+    counts: Counts
+    values: dict[str, float | None] = field(default_factory=dict)
+    score: float | None = None
+
+
+@dataclass
+class Period:
+    first: dt.date
+    last: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before (a calendar month: the month before)."""
+        if self.first.day == 1 and (self.last + dt.timedelta(days=1)).day == 1:
+            last = self.first - dt.timedelta(days=1)
+            return Period(last.replace(day=1), last)
+        return Period(self.first - dt.timedelta(days=self.days), self.first - dt.timedelta(days=1))
+
+
+def period_parse(first: str | None, last: str | None, *, today: dt.date | None = None) -> Period:
+    """``from``/``to`` as ISO dates; by default this month up to today."""
+    now = today or timezone.localdate()
+
+    def parse(text: str | None, name: str, default: dt.date) -> dt.date:
+        if not text:
+            return default
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationFailed(
+                _("Give %(name)s as a date like 2026-11-01.") % {"name": name}, field=name
+            ) from None
+
+    period = Period(parse(first, "from", now.replace(day=1)), parse(last, "to", now))
+    if period.last < period.first:
+        raise ValidationFailed(_("The period ends before it starts."), field="to")
+    if period.days > 366 * 3:
+        raise ValidationFailed(_("Choose a period of at most three years."), field="from")
+    return period
+
+
+def _check_level(scope: Scope, level: str) -> None:
+    if level not in LEVELS:
+        raise ValidationFailed(
+            _("Unknown level %(level)s; choose one of: %(levels)s.")
+            % {"level": level, "levels": ", ".join(LEVELS)},
+            field="level",
+        )
+    if level not in scope.levels:
+        raise PermissionDenied(_("Your role does not see the figures of this level."))
+
+
+def _rows_in_scope(scope: Scope, level: str, period: Period) -> Any:
+    stored = Level.GRID if level in ("township", "village") else level
+    rows = DailyFigure.objects.filter(level=stored, day__gte=period.first, day__lte=period.last)
+    if scope.townships is not None:
+        rows = rows.filter(township_id__in=scope.townships)
+    if scope.village is not None and level != "administrator":
+        rows = rows.filter(village_id=scope.village)
+    if scope.village is not None and level == "administrator":
+        staff = current_assignments().filter(grid__village_id=scope.village).values("user_id")
+        rows = rows.filter(Q(village_id=scope.village) | Q(unit__in=staff))
+    if scope.department is not None:
+        rows = rows.filter(unit=scope.department)
+    if scope.user is not None:
+        rows = rows.filter(unit=scope.user)
+    return rows
+
+
+def period_counts(scope: Scope, level: str, period: Period) -> dict[int, Counts]:
+    """The sum of the daily counts of ``period`` per unit of ``level``."""
+    group = {"township": "township_id", "village": "village_id"}.get(level, "unit")
+    names = [f.name for f in fields(Counts)]
+    totals: dict[int, Counts] = {}
+    for row in _rows_in_scope(scope, level, period).values(group, *names):
+        unit = row.pop(group)
+        if unit is None:
+            continue
+        totals.setdefault(unit, Counts()).add(Counts(**row))
+    return totals
+
+
+def _labels(level: str, units: Iterable[int]) -> dict[int, tuple[str, str]]:
+    ids = list(units)
+    if level == "township":
+        return {t.pk: (t.full_code, t.name) for t in Township.objects.filter(pk__in=ids)}
+    if level == "village":
+        return {
+            v.pk: (v.full_code, v.name)
+            for v in Village.objects.select_related("township").filter(pk__in=ids)
+        }
+    if level == "grid":
+        return {g.pk: (g.code, g.code[-5:]) for g in Grid.objects.filter(pk__in=ids)}
+    if level == "department":
+        return {d.pk: (d.code, d.name) for d in Department.objects.filter(pk__in=ids)}
+    return {
+        u.pk: (u.username, mask_name(u.full_name) if u.full_name else u.username)
+        for u in User.objects.filter(pk__in=ids)
+    }
+
+
+def registry_freshness(level: str, units: Iterable[int]) -> dict[int, float | None]:
+    """Houses and persons changed in the last six months ÷ all of them, per unit."""
+    from civicgrid.registry.models import House, Person
+
+    ids = list(units)
+    if level not in ("township", "village", "grid") or not ids:
+        return {}
+    path = {"township": "grid__village__township_id", "village": "grid__village_id",
+            "grid": "grid_id"}[level]  # fmt: skip
+    since = timezone.now() - dt.timedelta(days=FRESH_DAYS)
+    totals: dict[int, list[int]] = {unit: [0, 0] for unit in ids}
+    for model, prefix in ((House, ""), (Person, "house__")):
+        key = prefix + path
+        records = model.objects.filter(**{f"{key}__in": ids})
+        for unit, fresh in records.values_list(key, "updated_at"):
+            totals[unit][0] += int(fresh >= since)
+            totals[unit][1] += 1
+    return {unit: formulas.ratio(fresh, total) for unit, (fresh, total) in totals.items()}
+
+
+def indicator_table(user: User, level: str, period: Period) -> list[Row]:
+    """One row per unit of ``level`` the user may see, every indicator a number or None."""
+    scope = scope_for(user)
+    _check_level(scope, level)
+    totals = period_counts(scope, level, period)
+    labels = _labels(level, totals)
+    freshness = registry_freshness(level, totals)
+    weights = score_weights()
+    rows = []
+    for unit, counts in totals.items():
+        code, name = labels.get(unit, (str(unit), str(unit)))
+        extra: dict[str, float | None] = {name: None for name in NOT_AVAILABLE}
+        extra["patrol_rule_rate"] = formulas.patrol_rule_rate(counts)
+        extra["registry_freshness"] = freshness.get(unit)
+        values = formulas.indicators(counts, extra)
+        row = Row(level, unit, code, name, counts, values)
+        row.score = formulas.weighted_score(values, weights)
+        rows.append(row)
+    rows.sort(key=lambda r: r.code)
+    return rows
+
+
+def ranking(rows: list[Row], indicator: str, *, count: int = 5) -> tuple[list[Row], list[Row]]:
+    """The best and the worst ``count`` rows by one indicator (rows without it left out)."""
+    known = [r for r in rows if r.values.get(indicator, r.score) is not None]
+    value = (lambda r: r.score) if indicator == "score" else (lambda r: r.values[indicator])
+    reverse = indicator not in formulas.LOWER_IS_BETTER
+    ordered = sorted(known, key=value, reverse=reverse)  # type: ignore[arg-type, return-value]
+    return ordered[:count], list(reversed(ordered[-count:])) if len(ordered) > count else []
