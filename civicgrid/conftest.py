@@ -43,6 +43,22 @@ def english_outside_requests():
         yield
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """Background tasks run at once, inside the request or command that enqueues them.
+
+    The worker's own tests (civicgrid/worker/tests) switch to the database queue and run
+    real ``civicgrid worker`` processes; tests of the photo and import tasks do too.
+    """
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks are queued in the database and wait for a worker, as in production."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture
 def township(db) -> Township:
     villages, grids = square_township_features()

@@ -14,7 +14,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.core.env import Env, database_from_url, local_secret_key, private_directory
+from civicgrid.core.env import (
+    Env,
+    database_from_url,
+    local_secret_key,
+    private_directory,
+    task_settings,
+)
 
 env = Env()
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "civicgrid.core",
+    "civicgrid.worker",
     "civicgrid.geo",
     "civicgrid.people",
     "civicgrid.cases",
@@ -55,6 +62,13 @@ INSTALLED_APPS = [
     "civicgrid.web",
     "axes",
 ]
+
+# Background work (docs/operations.md, "Background work"): Django's Tasks framework with
+# the database as the queue by default, Redis/RQ in larger deployments.
+TASKS, _task_apps, RQ_QUEUES = task_settings(
+    env.text("CIVICGRID_TASKS_BACKEND") or "database", env.text("CIVICGRID_REDIS_URL") or ""
+)
+INSTALLED_APPS += _task_apps
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -254,3 +268,24 @@ CIVICGRID_SERVE_WORKERS = env.integer("CIVICGRID_SERVE_WORKERS", 0)
 # else a file (created 0600 by ``civicgrid ledger-checkpoint``). See docs/operations.md.
 CIVICGRID_LEDGER_KEY = env.text("CIVICGRID_LEDGER_KEY") or ""
 CIVICGRID_LEDGER_KEY_FILE = env.path("CIVICGRID_LEDGER_KEY_FILE", DATA_DIR / "ledger.key")
+
+# ``civicgrid worker`` (docs/operations.md, "Background work"): beats, lost tasks, and the
+# periodic schedule that replaces cron. Times of day are the township's (TIME_ZONE).
+CIVICGRID_WORKER_BEAT_SECONDS = env.integer("CIVICGRID_WORKER_BEAT_SECONDS", 10)
+CIVICGRID_WORKER_LOST_SECONDS = env.integer("CIVICGRID_WORKER_LOST_SECONDS", 120)
+CIVICGRID_TASK_MAX_ATTEMPTS = env.integer("CIVICGRID_TASK_MAX_ATTEMPTS", 3)
+CIVICGRID_TASK_RESULT_RETENTION_DAYS = env.integer("CIVICGRID_TASK_RESULT_RETENTION_DAYS", 14)
+CIVICGRID_SCHEDULE = {
+    "sweep-overdue": {
+        "task": "civicgrid.cases.tasks.sweep_overdue_job",
+        "every": env.integer("CIVICGRID_SWEEP_EVERY_SECONDS", 300),
+    },
+    "send-webhooks": {
+        "task": "civicgrid.cases.tasks.send_webhooks_job",
+        "every": env.integer("CIVICGRID_WEBHOOKS_EVERY_SECONDS", 30),
+    },
+    "purge-positions": {"task": "civicgrid.patrol.tasks.purge_positions_job", "daily_at": "03:10"},
+    "retention": {"task": "civicgrid.worker.tasks.retention_job", "daily_at": "03:40"},
+    # A command hook: skipped while the command is not installed.
+    "evaluation-materialise": {"command": "evaluation-materialise", "daily_at": "01:30"},
+}

@@ -161,3 +161,37 @@ def local_secret_key(data_dir: Path) -> str:
     key = secrets.token_urlsafe(50)
     private_file_write(path, key)
     return key
+
+
+def task_settings(backend: str, redis_url: str) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """``TASKS``, the extra installed apps and ``RQ_QUEUES`` for ``CIVICGRID_TASKS_BACKEND``.
+
+    ``database`` (default): tasks are rows in the platform's own database, run by
+    ``civicgrid worker``; nothing else to install or run. ``rq``: tasks go to Redis through
+    django-tasks-rq (``pip install 'civicgrid[rq]'``), run by ``civicgrid rqworker``.
+    ``immediate``: each task runs at once inside the request (tests, debugging).
+    """
+    queues = ["default"]
+    if backend == "database":
+        return (
+            {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": queues}},
+            ["django_tasks_db"],
+            {},
+        )
+    if backend == "immediate":
+        return (
+            {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+            ["django_tasks_db"],  # its tables stay, so the health check and admin still work
+            {},
+        )
+    if backend == "rq":
+        if not redis_url:
+            raise ImproperlyConfigured("CIVICGRID_TASKS_BACKEND=rq needs CIVICGRID_REDIS_URL.")
+        return (
+            {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": queues}},
+            ["django_tasks_db", "django_rq", "django_tasks_rq"],
+            {name: {"URL": redis_url, "DEFAULT_TIMEOUT": 3600} for name in queues},
+        )
+    raise ImproperlyConfigured(
+        f"CIVICGRID_TASKS_BACKEND={backend!r} is not one of database, rq, immediate."
+    )

@@ -1,0 +1,23 @@
+"""Background tasks of the cases app, run by ``civicgrid worker`` on its schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.tasks import task
+
+from civicgrid.cases.services import sweep_overdue, webhooks_send
+
+
+@task
+def sweep_overdue_job() -> int:
+    """Each overdue step is marked once (compare-and-swap on the case version)."""
+    return sweep_overdue()
+
+
+@task
+def send_webhooks_job(limit: int = 500) -> dict[str, Any]:
+    """Each delivery is claimed by its attempt count before it is posted, so two workers
+    never post it twice; failures wait for their back-off and are retried by a later run."""
+    sent, failed = webhooks_send(limit=limit)
+    return {"delivered": sent, "failed": failed}
