@@ -32,7 +32,7 @@ COMMANDS = {
     "ledger-verify": "Check case chains, the global chain and checkpoints; name each break.",
     "device": "Register a phone to a staff member (device register USERNAME DEVICE_ID).",
     "purge-positions": "Delete staff positions past retention (--older-than-days N; the worker).",
-    "evaluation-materialise": "Recompute the daily indicator figures that changed (the worker; --day D).",
+    "evaluation-materialise": "Recompute the changed daily indicator figures (the worker runs it).",
     "open311-key": "Create, list or revoke Open311 API keys (open311-key create NAME).",
     "check": "Check the configuration (--deploy for production settings).",
     "makemigrations": "For developers: write migrations for model changes.",
