@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "civicgrid.web.inbox.unread_count",
+                "civicgrid.web.menus.navigation",
             ],
         },
     },
@@ -128,7 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]  # fmt: skip
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request, not the login
 AUTHENTICATION_BACKENDS = [

@@ -36,6 +36,7 @@ from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.core.refs import whole_number
 from civicgrid.people.models import Department, Role, User
 from civicgrid.people.scopes import is_platform_admin
+from civicgrid.web.menus import home_url
 
 CENTER_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR)
 FIELD_ROLES = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
@@ -75,9 +76,8 @@ def landing_section(user: User) -> str | None:
 
 
 def landing_url(user: User) -> str:
-    """Where a user starts after logging in: the page of the work their role does."""
-    section = landing_section(user)
-    return reverse(section) if section else reverse("home")
+    """Where a user starts after logging in: the home the menu gives their role."""
+    return home_url(user)
 
 
 def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Any]:

@@ -9,9 +9,19 @@ from django.utils.translation import gettext as _
 from civicgrid.core.errors import DomainError
 from civicgrid.geo import activation, selectors, services
 from civicgrid.geo.models import DivisionVersion
+from civicgrid.people.models import User
+from civicgrid.web.menus import home_url, menu_for
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Residents go to the portal, staff to the page of their work; the overview remains
+    for those whose work is the whole platform (system administrators)."""
+    user = request.user
+    if not isinstance(user, User):
+        return redirect("public:home")
+    landing = home_url(user)
+    if landing != request.path:
+        return redirect(landing)
     summary = selectors.active_grids().aggregate(grids=Count("id"), households=Sum("households"))
     return render(
         request,
@@ -21,6 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "village_count": selectors.villages().count(),
             "grid_count": summary["grids"],
             "households": summary["households"] or 0,
+            "cards": [e for e in menu_for(user) if e.key != "overview"],
         },
     )
 

@@ -1,0 +1,14 @@
+"""The patrol pages in the staff menu (see ``civicgrid.core.menus``)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.core.menus import ANYONE, MenuEntry
+from civicgrid.patrol.selectors import sees_live_map
+from civicgrid.people.models import Role
+
+ENTRIES = (
+    MenuEntry("patrol", _("Patrol"), "patrol_field",
+              (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER), order=20),
+    MenuEntry("live", _("Staff on duty"), "patrol_live", (ANYONE,), order=30,
+              allowed=sees_live_map),
+)  # fmt: skip
