@@ -71,6 +71,7 @@ TASKS, _task_apps, RQ_QUEUES = task_settings(
 INSTALLED_APPS += _task_apps
 
 MIDDLEWARE = [
+    "civicgrid.patrol.middleware.OsmandShortcut",  # phones' positions: no page middleware
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -257,6 +258,9 @@ CIVICGRID_PATROL_GAP_MINUTES = env.integer("CIVICGRID_PATROL_GAP_MINUTES", 5)
 CIVICGRID_PATROL_DAILY_MINUTES = env.integer("CIVICGRID_PATROL_DAILY_MINUTES", 240)
 CIVICGRID_PATROL_MAX_SPEED_MS = env.integer("CIVICGRID_PATROL_MAX_SPEED_MS", 50)
 CIVICGRID_PATROL_MAX_ACCURACY_M = env.integer("CIVICGRID_PATROL_MAX_ACCURACY_M", 100)
+# Position writes commit without waiting for the disk flush unless this is set
+# (patrol/ingest.py says what a power cut can cost).
+CIVICGRID_POSITIONS_FLUSH = env.flag("CIVICGRID_POSITIONS_FLUSH", False)
 # A reporter away for the verifier rule (cases/permissions.py): an exempt day; with
 # CIVICGRID_NO_SHIFT_IS_AWAY also a day without any patrol shift.
 CIVICGRID_AWAY_HOOKS = ["civicgrid.patrol.away.reporters_off_duty"]

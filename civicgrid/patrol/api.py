@@ -78,19 +78,10 @@ def positions_batch(
     """A batch from the field app, stored once per Idempotency-Key; GCJ-02 converted."""
     fixes = []
     for p in payload.positions:
-        lon, lat = to_wgs84(p.lon, p.lat, p.crs)
+        lon, lat = (p.lon, p.lat) if p.crs != "gcj02" else to_wgs84(p.lon, p.lat, p.crs)
         time = p.time if p.time.tzinfo else p.time.replace(tzinfo=dt.UTC)
         fixes.append(
-            services.Incoming(
-                time=time,
-                lon=lon,
-                lat=lat,
-                accuracy=p.accuracy,
-                speed=p.speed,
-                bearing=p.bearing,
-                altitude=p.altitude,
-                battery=p.battery,
-            )
+            services.Incoming(time, lon, lat, p.accuracy, p.speed, p.bearing, p.altitude, p.battery)
         )
     return services.positions_batch_record(user=_user(request), key=idempotency_key, fixes=fixes)
 

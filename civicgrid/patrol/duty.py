@@ -174,6 +174,9 @@ def implausible(
     """
     flags: list[str] = []
     last = previous
+    # The projection of ``project`` written out per pair: this runs for every incoming fix,
+    # and numpy's per-call cost on two-element arrays dominated a 500-fix batch.
+    scale = math.radians(1.0) * EARTH_RADIUS_M
     for time, lon, lat, accuracy in zip(times, lons, lats, accuracies, strict=True):
         flag = ""
         if time > now + future_tolerance_s:
@@ -181,9 +184,9 @@ def implausible(
         elif accuracy is not None and accuracy > max_accuracy_m:
             flag = "accuracy"
         elif last is not None and time > last[0]:
-            x, y = project(np.array([last[1], lon]), np.array([last[2], lat]), lat)
-            metres = float(np.hypot(x[1] - x[0], y[1] - y[0]))
-            if metres / (time - last[0]) > max_speed_ms:
+            east = (lon - last[1]) * scale * math.cos(math.radians(lat))
+            north = (lat - last[2]) * scale
+            if math.hypot(east, north) / (time - last[0]) > max_speed_ms:
                 flag = "speed"
         flags.append(flag)
         if not flag:

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,7 +22,7 @@ from civicgrid.core.errors import (
     ValidationFailed,
 )
 from civicgrid.geo.models import Grid
-from civicgrid.patrol import duty
+from civicgrid.patrol import duty, ingest
 from civicgrid.patrol.ingest import Row, positions_insert
 from civicgrid.patrol.models import (
     BatchReceipt,
@@ -31,6 +32,7 @@ from civicgrid.patrol.models import (
     Position,
     Shift,
 )
+from civicgrid.patrol.osmand import Fix
 from civicgrid.patrol.tracks import GpxProblem, gpx_points
 from civicgrid.people.certification import require_field_rights
 from civicgrid.people.models import AccessLog, Role, User
@@ -197,9 +199,9 @@ def exemption_record(
 # ---------------------------------------------------------------------------- positions
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """A fix on its way in, already in WGS 84, speed in m/s."""
+class Incoming(NamedTuple):
+    """A fix on its way in, already in WGS 84, speed in m/s (a tuple: a batch makes
+    thousands of them)."""
 
     time: dt.datetime
     lon: float
@@ -230,17 +232,19 @@ def _shift_for_each(user: User, times: list[dt.datetime], now: dt.datetime) -> l
         .order_by("started_at")
         .values_list("pk", "started_at", "ended_at")
     )
+    bounds = [
+        (pk, start - CLOCK_TOLERANCE, (end or now) + CLOCK_TOLERANCE) for pk, start, end in shifts
+    ]
     found: list[int | None] = []
     for time in times:
         match = None
-        for pk, start, end in shifts:
-            if start - CLOCK_TOLERANCE <= time <= (end or now) + CLOCK_TOLERANCE:
+        for pk, low, high in bounds:  # the latest shift that covers the fix
+            if low <= time <= high:
                 match = pk
         found.append(match)
     return found
 
 
-@transaction.atomic
 def positions_record(
     *,
     user: User,
@@ -252,6 +256,13 @@ def positions_record(
 
     Implausible fixes are stored with a flag and left out of the figures.
     """
+    with ingest.positions_transaction():
+        return _positions_record(user=user, fixes=fixes, source=source, now=now)
+
+
+def _positions_record(
+    *, user: User, fixes: Sequence[Incoming], source: str, now: dt.datetime | None
+) -> Stored:
     now = now or timezone.now()
     if not fixes:
         return Stored(0, 0)
@@ -282,27 +293,13 @@ def positions_record(
         max_accuracy_m=float(getattr(settings, "CIVICGRID_PATROL_MAX_ACCURACY_M", 100)),
     )
     rows: list[Row] = [
-        (
-            user.pk,
-            shift_id or 0,
-            f.time,
-            f.lon,
-            f.lat,
-            f.accuracy,
-            f.speed,
-            f.bearing,
-            f.altitude,
-            f.battery,
-            source,
-            flag,
-        )
+        (user.pk, shift_id or 0, *f, source, flag)
         for f, shift_id, flag in zip(ordered, shift_ids, flags, strict=True)
     ]
     positions_insert(rows)
     return Stored(len(rows), sum(1 for flag in flags if flag))
 
 
-@transaction.atomic
 def positions_batch_record(
     *, user: User, key: str, fixes: Sequence[Incoming], now: dt.datetime | None = None
 ) -> Stored:
@@ -313,10 +310,17 @@ def positions_batch_record(
             _("Send an Idempotency-Key header of 1 to 100 characters."),
             field="Idempotency-Key",
         )
+    with ingest.positions_transaction():
+        return _batch_record(user=user, key=key, fixes=fixes, now=now)
+
+
+def _batch_record(
+    *, user: User, key: str, fixes: Sequence[Incoming], now: dt.datetime | None
+) -> Stored:
     done = BatchReceipt.objects.filter(user=user, key=key).first()
     if done is not None:
         return Stored(done.stored, done.flagged, duplicate=True)
-    result = positions_record(user=user, fixes=fixes, source="batch", now=now)
+    result = _positions_record(user=user, fixes=fixes, source="batch", now=now)
     try:
         with transaction.atomic():
             BatchReceipt.objects.create(
@@ -329,6 +333,51 @@ def positions_batch_record(
         done = BatchReceipt.objects.filter(user=user, key=key).first()
         return Stored(done.stored if done else 0, done.flagged if done else 0, duplicate=True)
     return result
+
+
+def osmand_fix_record(
+    *, identifier: str, fix: Fix | None, now: dt.datetime | None = None
+) -> Stored:
+    """One OsmAnd message: one query finds the phone's owner, their open shift and last
+    good fix, one statement stores the fix and commits without a flush (``ingest``).
+
+    Anything but the plain case (no open shift, an overdue one, a fix outside it) goes the
+    general way of ``positions_record``, which decides and explains the refusal.
+    """
+    now = now or timezone.now()
+    time = fix.time if fix is not None and fix.time is not None else now
+    # No transaction around the read and the insert: the insert is one statement, and a
+    # shift ending between the two moves nothing (the fix lies inside it either way).
+    state = ingest.device_state(identifier.strip(), time)
+    if state is None:
+        raise UnknownDevice(_("This device is not registered."), field="id")
+    if fix is None:
+        return Stored(0, 0)
+    incoming = Incoming(
+        time, fix.lon, fix.lat, fix.accuracy, fix.speed, fix.bearing, fix.altitude, fix.battery
+    )
+    start = state.shift_start
+    if (
+        state.shift_id is None
+        or start is None
+        or start < now - dt.timedelta(hours=shift_max_hours())
+        or not start - CLOCK_TOLERANCE <= time <= now + CLOCK_TOLERANCE
+    ):
+        user = User.objects.get(pk=state.user_id)
+        return positions_record(user=user, fixes=[incoming], source="osmand", now=now)
+    previous = state.previous
+    (flag,) = duty.implausible(
+        times=[time.timestamp()],
+        lons=[fix.lon],
+        lats=[fix.lat],
+        accuracies=[fix.accuracy],
+        now=now.timestamp(),
+        previous=(previous[0].timestamp(), previous[1], previous[2]) if previous else None,
+        max_speed_ms=float(getattr(settings, "CIVICGRID_PATROL_MAX_SPEED_MS", 50)),
+        max_accuracy_m=float(getattr(settings, "CIVICGRID_PATROL_MAX_ACCURACY_M", 100)),
+    )
+    ingest.position_insert_alone((state.user_id, state.shift_id, *incoming, "osmand", flag))
+    return Stored(1, 1 if flag else 0)
 
 
 def device_user(identifier: str) -> User:

@@ -58,25 +58,7 @@ def osmand(request: HttpRequest) -> HttpResponse:
     if message is None:
         return _refusal(400, "validation", _("Send the device identifier as id."), "id")
     try:
-        user = services.device_user(message.device)
-        if message.fix is not None:
-            fix = message.fix
-            services.positions_record(
-                user=user,
-                fixes=[
-                    services.Incoming(
-                        time=fix.time or timezone.now(),
-                        lon=fix.lon,
-                        lat=fix.lat,
-                        accuracy=fix.accuracy,
-                        speed=fix.speed,
-                        bearing=fix.bearing,
-                        altitude=fix.altitude,
-                        battery=fix.battery,
-                    )
-                ],
-                source="osmand",
-            )
+        services.osmand_fix_record(identifier=message.device, fix=message.fix)
     except DomainError as exc:
         return _refusal(exc.status, exc.code, str(exc.message), exc.field)
     return HttpResponse(status=200)

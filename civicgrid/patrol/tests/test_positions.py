@@ -325,3 +325,42 @@ def test_no_shift_today_is_away_only_when_switched_on(patrol: Patrol, settings) 
     assert reporters_away([case]) == {1}
     services.shift_start(user=patrol.admin, actor=patrol.admin)
     assert reporters_away([case]) == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_osmand_outside_a_request_transaction_stores_flags_and_refuses(patrol: Patrol) -> None:
+    """The phones' path as a server runs it: no surrounding transaction, one statement per
+    fix committed without a flush; the connection's own durability is restored after."""
+    from django.db import connection
+
+    now = timezone.now()
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(minutes=10))
+    first = Client().get("/osmand/", osmand_query(now - dt.timedelta(seconds=20)))
+    assert first.status_code == 200 and first.content == b""
+    # 0.05° north (about 5.5 km) ten seconds later: a jump, stored with a flag.
+    jump = osmand_query(now - dt.timedelta(seconds=10), lat=str(HERE[1] + 0.05))
+    assert Client().get("/osmand/", jump).status_code == 200
+    before_shift = Client().get("/osmand/", osmand_query(now - dt.timedelta(hours=1)))
+    assert before_shift.status_code == 409 and before_shift.json()["error"] == "no_shift"
+    unknown = Client().get("/osmand/", osmand_query(now, id="NOBODY"))
+    assert unknown.status_code == 404
+    flags = list(Position.objects.order_by("time").values_list("flag", "source", "shift_id"))
+    shift = Shift.objects.get(user=patrol.admin)
+    assert flags == [("", "osmand", shift.pk), ("speed", "osmand", shift.pk)]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_outside_a_request_transaction_is_stored_once(patrol: Patrol) -> None:
+    now = timezone.now()
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(minutes=10))
+    fixes = [
+        services.Incoming(now - dt.timedelta(seconds=s), HERE[0], HERE[1], 5.0)
+        for s in (30, 20, 10)
+    ]
+    first = services.positions_batch_record(user=patrol.admin, key="k-1", fixes=fixes)
+    again = services.positions_batch_record(user=patrol.admin, key="k-1", fixes=fixes)
+    assert (first.stored, first.duplicate, again.duplicate) == (3, False, True)
+    assert Position.objects.count() == 3
