@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "civicgrid.registry",
     "civicgrid.public",
     "civicgrid.patrol",
+    "civicgrid.inspections",
     "civicgrid.evaluation",
     "civicgrid.web",
     "axes",
@@ -293,4 +294,9 @@ CIVICGRID_SCHEDULE = {
     "retention": {"task": "civicgrid.worker.tasks.retention_job", "daily_at": "03:40"},
     # A command hook: skipped while the command is not installed.
     "evaluation-materialise": {"command": "evaluation-materialise", "daily_at": "01:30"},
+    # Inspection findings past their rectification deadline become cases (once each).
+    "inspections-sweep": {
+        "command": "inspections-sweep",
+        "every": env.integer("CIVICGRID_INSPECTIONS_SWEEP_EVERY_SECONDS", 900),
+    },
 }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("people/", include("civicgrid.people.urls")),
     path("registry/", include("civicgrid.registry.urls")),
+    path("inspections/", include("civicgrid.inspections.urls")),
     path("", include("civicgrid.patrol.urls")),
     path("", include("civicgrid.public.urls")),
     path("", include("civicgrid.web.urls")),

@@ -32,6 +32,8 @@ from civicgrid.registry.models import (
     Person,
     RegistrationType,
     Sex,
+    Site,
+    SiteSubtype,
     UrbanComponent,
 )
 
@@ -360,9 +362,31 @@ def clean_component(
     return out
 
 
+def clean_site(
+    raw: Mapping[str, Any], *, lookups: Lookups, current: Mapping[str, Any] | None = None
+) -> Cleaned:
+    out = Cleaned()
+    parsed = _parse(columns.SITE, raw, current, out)
+    _location(parsed, current, out, lookups)
+    parsed.pop("crs", None)
+    _default(parsed, subtype=SiteSubtype.OTHER, demolition=False, address="", operator="",
+             contact_name="", contact_phone="", permit_number="")  # fmt: skip
+    starts, ends = parsed.get("starts_on"), parsed.get("ends_on")
+    if starts and ends and ends < starts:
+        out.fail("ends_on", _("The works cannot end before they start."))
+    code = parsed.get("code")
+    if code:
+        found = Site.objects.filter(code=code).values_list("pk", flat=True).first()
+        if found is not None and (current is None or found != current.get("id")):
+            out.duplicate("code", _("Already registered: this site code."), found)
+    out.values = parsed
+    return out
+
+
 CLEANERS = {
     "houses": clean_house,
     "persons": clean_person,
     "legal-persons": clean_legal_person,
     "components": clean_component,
+    "sites": clean_site,
 }

@@ -29,6 +29,8 @@ from civicgrid.registry.models import (
     LicenceKind,
     RegistrationType,
     Sex,
+    SiteKind,
+    SiteSubtype,
 )
 
 Parser = Callable[[Any], Any]
@@ -283,11 +285,33 @@ COMPONENT = [
     Column("maintenance_department", "养护单位", "Maintenance department", text(20)),
 ]
 
+SITE = [
+    Column("code", "场所编号", "Site code", text(30), required=True),
+    Column("kind", "登记类别", "Register", choice(SiteKind), required=True),
+    Column("subtype", "场所类型", "Kind of site", choice(SiteSubtype)),
+    Column("name", "名称", "Name", text(200), required=True),
+    Column("address", "地址", "Address", text(200)),
+    Column("lon", "经度", "Longitude", decimal_degrees, required=True),
+    Column("lat", "纬度", "Latitude", decimal_degrees, required=True),
+    Column("crs", "坐标系", "Coordinate system", choice(CRS_CHOICES)),
+    Column("grid", "网格编码", "Grid code", text(24), export_only=True),
+    Column("operator", "建设或经营单位", "Builder or operator", text(200)),
+    Column("contact_name", "联系人", "Contact person", text(100)),
+    Column("contact_phone", "联系电话", "Contact phone", optional(validators.phone)),
+    Column("permit_number", "许可证号", "Permit or licence number", text(50)),
+    Column("permit_expires_on", "许可证有效期至", "Permit expires on", date),
+    Column("starts_on", "开工日期", "Works start on", date),
+    Column("ends_on", "竣工日期", "Works end on", date),
+    Column("demolition", "拆除工程", "Demolition", boolean),
+    Column("closed_on", "关闭日期", "Closed on", date),
+]
+
 COLUMNS = {
     "houses": HOUSE,
     "persons": PERSON,
     "legal-persons": LEGAL_PERSON,
     "components": COMPONENT,
+    "sites": SITE,
 }
 
 LICENCE_KIND = choice(LicenceKind)

@@ -1,4 +1,5 @@
-"""The four registries of a grid: houses, actual population, legal persons, urban components.
+"""The registries of a grid: houses, actual population, legal persons, urban components,
+and the sites inspected (construction sites, education institutions, public places).
 
 Every record carries its grid, derived from the location when the record is created or
 moved. Activating a re-division moves houses and urban components to the new grid holding
@@ -314,6 +315,76 @@ class UrbanComponent(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class SiteKind(models.TextChoices):
+    CONSTRUCTION = "construction", _("construction site")
+    EDUCATION = "education", _("education or training institution")
+    PUBLIC_PLACE = "public_place", _("public place with a health licence")
+
+
+class SiteSubtype(models.TextChoices):
+    BUILDING = "building", _("building works")
+    DEMOLITION = "demolition", _("demolition works")
+    KINDERGARTEN = "kindergarten", _("kindergarten")
+    PRIMARY = "primary", _("primary or secondary school")
+    TRAINING = "training", _("training institution")
+    HOTEL = "hotel", _("hotel")
+    BATHHOUSE = "bathhouse", _("bathhouse or beauty salon")
+    VENUE = "venue", _("entertainment or sports venue")
+    OTHER = "other", _("other")
+
+
+class Site(TimeStampedModel):
+    """The registers the inspections need beside houses and legal persons: construction
+    sites (permit, builder, period, demolition), education and training institutions
+    (kind, licence) and public places holding a health licence. One register with a kind:
+    the same scope, history, import/export and masking as the other registries."""
+
+    code = models.CharField(_("site code"), max_length=30, unique=True)
+    kind = models.CharField(_("register"), max_length=20, choices=SiteKind)
+    subtype = models.CharField(
+        _("kind of site"), max_length=20, choices=SiteSubtype, default=SiteSubtype.OTHER
+    )
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    lon = models.FloatField(_("longitude"))
+    lat = models.FloatField(_("latitude"))
+    grid = models.ForeignKey(
+        "geo.Grid", on_delete=models.PROTECT, related_name="sites", verbose_name=_("grid")
+    )
+    operator = models.CharField(
+        _("builder or operator"), max_length=200, blank=True,
+        help_text=_("The company or organisation: builder, school operator, licence holder."),
+    )  # fmt: skip
+    contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    permit_number = models.CharField(
+        _("permit or licence number"), max_length=50, blank=True,
+        help_text=_("Construction permit, school licence or public health licence."),
+    )  # fmt: skip
+    permit_expires_on = models.DateField(_("permit expires on"), null=True, blank=True)
+    starts_on = models.DateField(_("works start on"), null=True, blank=True)
+    ends_on = models.DateField(_("works end on"), null=True, blank=True)
+    demolition = models.BooleanField(_("demolition"), default=False)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["grid", "kind"], name="site_grid_kind")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
+                name="site_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
 
 
 class RecordChange(models.Model):

@@ -34,6 +34,12 @@ LEGAL_PERSON_FIELDS = {
     "representative_phone": Kind.PHONE,
 }
 
+SITE_FIELDS = {
+    "contact_name": Kind.NAME,
+    "contact_phone": Kind.PHONE,
+}
+
 register_personal_fields("registry.House", HOUSE_FIELDS)
 register_personal_fields("registry.Person", PERSON_FIELDS)
 register_personal_fields("registry.LegalPerson", LEGAL_PERSON_FIELDS)
+register_personal_fields("registry.Site", SITE_FIELDS)

@@ -27,6 +27,7 @@ from civicgrid.registry.models import (
     Licence,
     Person,
     RecordChange,
+    Site,
     UrbanComponent,
 )
 
@@ -288,11 +289,30 @@ def components_for(
     return qs.order_by("identifier")
 
 
+def sites_for(
+    user: User,
+    *,
+    q: str = "",
+    grid: str | None = None,
+    village: str | None = None,
+    kind: str | None = None,
+) -> QuerySet[Site]:
+    qs = _in_grids(
+        Site.objects.select_related("grid", "grid__village"), user, "grid", grid, village
+    )
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(address__icontains=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("code")
+
+
 _LISTS = {
     "houses": houses_for,
     "persons": lambda user: persons_for(user, include_moved_out=True),
     "legal-persons": legal_persons_for,
     "components": components_for,
+    "sites": sites_for,
 }
 
 

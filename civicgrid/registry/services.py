@@ -26,6 +26,7 @@ from civicgrid.registry.models import (
     LicenceKind,
     Person,
     RecordChange,
+    Site,
     UrbanComponent,
 )
 from civicgrid.registry.signals import component_broken
@@ -143,7 +144,7 @@ def _save_new(
     _raise(cleaned)
     _check_grid(actor, cleaned.grid_id, field)
     values = dict(cleaned.values)
-    if model in (House, UrbanComponent):
+    if model in (House, UrbanComponent, Site):
         values["grid_id"] = cleaned.grid_id
     obj = model(**values)
     obj.save()
@@ -163,7 +164,7 @@ def _save_changes(
     _check_grid(actor, cleaned.grid_id, field)
     before = _snapshot(obj)
     _apply(obj, cleaned.values)
-    if isinstance(obj, House | UrbanComponent):
+    if isinstance(obj, House | UrbanComponent | Site):
         obj.grid_id = cleaned.grid_id
     row = history_row(obj, action=action, actor=actor, before=before)
     if row.changes:
@@ -384,6 +385,26 @@ def component_update(
         component.photo.save(checked_photo.name, checked_photo, save=True)
         history_row(component, action=RecordChange.Action.UPDATE, actor=actor, before=before).save()
     return component
+
+
+# ---- sites (construction, education, public places) ---------------------------------------
+
+
+@transaction.atomic
+def site_create(*, values: Mapping[str, Any], actor: User | None) -> Site:
+    require_write_rights(actor)
+    cleaned = cleaning.clean_site(values, lookups=cleaning.Lookups())
+    return _save_new(Site, cleaned, actor, "lon")
+
+
+@transaction.atomic
+def site_update(*, site: Site, values: Mapping[str, Any], actor: User | None) -> Site:
+    require_write_rights(actor)
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    cleaned = cleaning.clean_site(
+        values, lookups=cleaning.Lookups(), current=_current("sites", site)
+    )
+    return _save_changes("sites", site, cleaned, actor, "lon")
 
 
 def record_for_update(kind: str, actor: User, pk: int) -> Any:

@@ -33,6 +33,7 @@ from civicgrid.registry.models import (
     Licence,
     Person,
     RecordChange,
+    Site,
     UrbanComponent,
 )
 
@@ -42,6 +43,7 @@ MODELS: dict[str, type[models.Model]] = {
     "persons": Person,
     "legal-persons": LegalPerson,
     "components": UrbanComponent,
+    "sites": Site,
 }
 # The column whose value identifies a record: a repeat is a duplicate.
 NATURAL_KEYS = {
@@ -49,6 +51,7 @@ NATURAL_KEYS = {
     "persons": "id_number",
     "legal-persons": "credit_code",
     "components": "identifier",
+    "sites": "code",
 }
 BATCH = 2000
 
@@ -344,7 +347,7 @@ def _write(kind: str, rows: list[cleaning.Cleaned], actor: User | None) -> int:
     objects = []
     for cleaned in rows:
         values = dict(cleaned.values)
-        if kind in {"houses", "components"}:
+        if kind in {"houses", "components", "sites"}:
             values["grid_id"] = cleaned.grid_id
         objects.append(model(**values))
     model.objects.bulk_create(objects, batch_size=BATCH)

@@ -28,12 +28,14 @@ TITLES = {
     "persons": gettext_lazy("Actual population"),
     "legal-persons": gettext_lazy("Legal persons"),
     "components": gettext_lazy("Urban components"),
+    "sites": gettext_lazy("Sites (construction, education, public places)"),
 }
 CREATE = {
     "houses": services.house_create,
     "persons": services.person_create,
     "legal-persons": services.legal_person_create,
     "components": services.component_create,
+    "sites": services.site_create,
 }
 
 
@@ -221,6 +223,8 @@ def field_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpRe
                 services.person_update(person=obj, values=values, actor=actor)
             elif kind == "legal-persons":
                 services.legal_person_update(legal_person=obj, values=values, actor=actor)
+            elif kind == "sites":
+                services.site_update(site=obj, values=values, actor=actor)
             else:
                 services.component_update(component=obj, values=values, actor=actor, photo=photo)
         except DomainError as exc:

@@ -77,6 +77,7 @@ def case_report(
     component: UrbanComponent | None = None,
     measures: str = "",
     complied: bool | None = None,
+    origin: dict[str, Any] | None = None,
 ) -> Reported:
     """A new case at a point; ``on_the_spot`` closes it at once (resolved by persuasion).
 
@@ -85,6 +86,8 @@ def case_report(
     administrator records what was done (``measures``: persuasion and education) and
     whether the party complied. A dispatcher reports on behalf of a caller (phone intake):
     the caller's name and phone are the reporter, the case counts as a resident's.
+    ``origin`` names what the case came from in the report event (an inspection finding:
+    ``{"inspection": number, "finding": id}``).
     """
     action = Action.RESOLVE_ON_SPOT if on_the_spot else Action.REPORT
     transition = workflow.transition_for(None, action)
@@ -170,6 +173,8 @@ def case_report(
     payload: dict[str, Any] = {"category": found.code, "urgency": urgency, "grid": grid.code,
                                "lon": f"{wgs_lon:.7f}", "lat": f"{wgs_lat:.7f}"}  # fmt: skip
     payload.update(extra)
+    if origin:
+        payload["origin"] = {str(k): str(v) for k, v in origin.items()}
     if component is not None:
         payload["component"] = component.identifier
     if photos:

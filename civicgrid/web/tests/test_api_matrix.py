@@ -68,6 +68,8 @@ class World:
     division: int
     notification: int
     reopened: Case  # closed, rated 1 by its resident, who asked to reopen it
+    visit: str  # an inspection of the house by the grid administrator
+    site: int  # a construction site in the grid
 
 
 def _world(loop: Loop) -> World:  # noqa: F811
@@ -127,7 +129,34 @@ def _world(loop: Loop) -> World:  # noqa: F811
         division=DivisionVersion.objects.filter(township=loop.township).first().pk,
         notification=Notification.objects.filter(case=dispatched).first().pk,
         reopened=reopened,
+        visit=_inspection(loop.admin, house.pk),
+        site=registry.site_create(
+            values={
+                "code": "S001",
+                "kind": "construction",
+                "name": "工地",
+                "lon": 113.004,
+                "lat": 23.006,
+            },
+            actor=None,
+        ).pk,
     )
+
+
+def _inspection_answers() -> list[dict[str, Any]]:
+    from civicgrid.inspections.models import Template
+
+    items = Template.objects.get(area="02", active=True).items.all()
+    return [{"item": i.code, "value": "3" if i.kind == "number" else "yes"} for i in items]
+
+
+def _inspection(admin: User, house: int) -> str:
+    from civicgrid.inspections import services as inspections
+
+    answers = [inspections.AnswerIn(item=a["item"], value=a["value"])
+               for a in _inspection_answers()]  # fmt: skip
+    return inspections.visit_record(actor=admin, premises_kind="house", premises_id=house,
+                                    area="02", answers=answers).number  # fmt: skip
 
 
 Request = tuple[str, dict[str, Any] | None]  # url, body (JSON; "file" in it: multipart)
@@ -261,6 +290,23 @@ def requests_for(w: World) -> dict[str, Request]:
             {"grant": False, "note": "已按标准修复", "version": w.reopened.version},
         ),
         "GET /cases/{ref}/photos/{pk}/{variant}": (f"/cases/{case}/photos/{w.photo}/public", None),
+        "GET /registry/sites/{pk}": (f"/registry/sites/{w.site}", None),
+        "GET /inspections/templates": ("/inspections/templates", None),
+        "GET /inspections/due": ("/inspections/due", None),
+        "GET /inspections/premises": ("/inspections/premises", None),
+        "GET /inspections/visits": ("/inspections/visits", None),
+        "GET /inspections/visits/{number}": (f"/inspections/visits/{w.visit}", None),
+        "GET /inspections/findings": ("/inspections/findings", None),
+        "POST /inspections/visits": (
+            "/inspections/visits",
+            {
+                "premises_kind": "house",
+                "premises_id": w.house,
+                "area": "02",
+                "answers": _inspection_answers(),
+                "signed": True,
+            },
+        ),
     }
 
 
