@@ -18,6 +18,7 @@ from civicgrid.geo.geojson import Feature, collection, feature
 from civicgrid.geo.models import Township
 from civicgrid.geo.services import boundaries_import, units_replace
 from civicgrid.geo.synthetic import SyntheticTownship, generate_township
+from civicgrid.inspections.demo import demo_inspections_create
 from civicgrid.patrol.demo import demo_patrols_create
 from civicgrid.people.models import Role, User
 from civicgrid.people.services import demo_staff_create, role_grant
@@ -111,6 +112,7 @@ def create_demo(seed: int) -> list[dict[str, Any]]:
     staff += demo_cases_create(township=imported.township)
     demo_cases_complete(township=imported.township)
     demo_patrols_create(township=imported.township, town=town, seed=seed)
+    demo_inspections_create(township=imported.township)
     return [{k: v for k, v in a.items() if k != "superuser"} for a in accounts] + staff
 
 
