@@ -103,18 +103,15 @@ def duty(
 ) -> list[dict[str, Any]]:
     """One row per grid administrator of the day in the caller's scope.
 
-    Figures are read from the stored staff-days; today's and yesterday's (still receiving
-    buffered positions) and missing ones are computed on the way.
+    Figures are read from the stored staff-days; missing ones, today's and those that
+    positions reached after they were computed are computed on the way.
     """
     day = _day(date)
     pairs = selectors.field_staff_for(_user(request), day, grid_code=grid)
-    stored = selectors.stored_duty_days([u.pk for u, _g in pairs], day)
-    fresh_from = timezone.localdate() - dt.timedelta(days=1)
+    current = services.duty_days_current([u for u, _g in pairs], day)
     rows = []
     for staff, staff_grid in pairs:
-        record: DutyDay | None = stored.get(staff.pk)
-        if record is None or day >= fresh_from:
-            record = services.duty_day_compute(user=staff, day=day)
+        record: DutyDay = current[staff.pk]
         rows.append(
             {
                 "username": staff.username,

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -453,6 +453,36 @@ def duty_day_compute(*, user: User, day: dt.date) -> DutyDay:
         },
     )
     return record
+
+
+def duty_days_current(
+    users: Sequence[User], day: dt.date, *, today: dt.date | None = None
+) -> dict[int, DutyDay]:
+    """The stored figures of ``users`` for ``day``, recomputing only those that need it:
+    missing, today's, or stale.
+
+    A stored day is stale when positions arrived after it was computed (buffered fixes sent
+    late): positions are only ever added to a day (a purge removes whole old days, which are
+    then never recomputed), so the day's stored fixes outnumbering the good and rejected
+    fixes it counted is the sign. One grouped count answers it for every user at once.
+    """
+    today = today or timezone.localdate()
+    stored = {d.user_id: d for d in DutyDay.objects.filter(user__in=users, day=day)}
+    start, end = local_day_bounds(day)
+    counts = dict(
+        Position.objects.filter(staff__in=users, time__gte=start, time__lt=end)
+        .values("staff_id")
+        .annotate(n=Count("time"))
+        .values_list("staff_id", "n")
+    )
+    current = {}
+    for user in users:
+        record = stored.get(user.pk)
+        seen = record.good_fixes + record.rejected_fixes if record is not None else -1
+        if record is None or day >= today or counts.get(user.pk, 0) > seen:
+            record = duty_day_compute(user=user, day=day)
+        current[user.pk] = record
+    return current
 
 
 # -------------------------------------------------------------------- reads and purging

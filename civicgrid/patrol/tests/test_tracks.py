@@ -20,7 +20,8 @@ from civicgrid.testing import shared_data
 
 pytestmark = pytest.mark.django_db
 
-YESTERDAY = timezone.localdate() - dt.timedelta(days=1)
+# A fixed day a few days back: nothing here depends on the time of day the tests run.
+A_DAY = timezone.localdate() - dt.timedelta(days=4)
 
 
 def walked(user: User, start: dt.datetime, minutes: int, *, step_s: int = 60) -> Shift:
@@ -50,11 +51,11 @@ def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def test_duty_day_figures_are_stored_per_staff_day(patrol: Patrol) -> None:
-    walked(patrol.admin, local(YESTERDAY, 8), 240)
-    record = services.duty_day_compute(user=patrol.admin, day=YESTERDAY)
+    walked(patrol.admin, local(A_DAY, 8), 240)
+    record = services.duty_day_compute(user=patrol.admin, day=A_DAY)
     assert record.patrol_minutes == 240.0 and record.in_grid_minutes == 240.0
     assert record.rule == "met" and record.grid == patrol.grid
-    assert DutyDay.objects.filter(user=patrol.admin, day=YESTERDAY).count() == 1
+    assert DutyDay.objects.filter(user=patrol.admin, day=A_DAY).count() == 1
 
 
 def test_midnight_in_shanghai_splits_the_figures(patrol: Patrol) -> None:
@@ -68,9 +69,9 @@ def test_midnight_in_shanghai_splits_the_figures(patrol: Patrol) -> None:
 
 
 def test_duty_api_lists_the_team_with_rules(patrol: Patrol) -> None:
-    walked(patrol.admin, local(YESTERDAY, 8), 241)
-    walked(patrol.mate, local(YESTERDAY, 8), 100)
-    answer = patrol.client(patrol.leader).get(f"/api/v1/patrol/duty?date={YESTERDAY}")
+    walked(patrol.admin, local(A_DAY, 8), 241)
+    walked(patrol.mate, local(A_DAY, 8), 100)
+    answer = patrol.client(patrol.leader).get(f"/api/v1/patrol/duty?date={A_DAY}")
     assert answer.status_code == 200
     rows = {row["username"]: row for row in answer.json()}
     assert set(rows) == {"walker", "mate"}
@@ -78,17 +79,50 @@ def test_duty_api_lists_the_team_with_rules(patrol: Patrol) -> None:
     assert rows["mate"]["rule"] == "not_met" and rows["mate"]["patrol_minutes"] == 100.0
 
 
+def test_duty_api_reads_a_stored_past_day_without_recomputing_it(patrol: Patrol) -> None:
+    walked(patrol.admin, local(A_DAY, 8), 60)
+    services.duty_day_compute(user=patrol.admin, day=A_DAY)
+    # A marker only a recomputation would overwrite.
+    DutyDay.objects.filter(user=patrol.admin, day=A_DAY).update(distance_m=-1.0)
+    rows = patrol.client(patrol.admin).get(f"/api/v1/patrol/duty?date={A_DAY}").json()
+    assert rows[0]["distance_m"] == -1.0 and rows[0]["patrol_minutes"] == 60.0
+
+
+def test_duty_api_recomputes_a_day_that_late_positions_reached(patrol: Patrol) -> None:
+    shift = walked(patrol.admin, local(A_DAY, 8), 60)
+    services.duty_day_compute(user=patrol.admin, day=A_DAY)
+    DutyDay.objects.filter(user=patrol.admin, day=A_DAY).update(distance_m=-1.0)
+    # The phone's buffer arrives days later: ten more minutes inside the same shift.
+    Shift.objects.filter(pk=shift.pk).update(ended_at=local(A_DAY, 9, 10))
+    late = [
+        services.Incoming(local(A_DAY, 9) + dt.timedelta(minutes=m), HERE[0], HERE[1], 5.0)
+        for m in range(1, 11)
+    ]
+    services.positions_batch_record(user=patrol.admin, key="late-1", fixes=late)
+    rows = patrol.client(patrol.admin).get(f"/api/v1/patrol/duty?date={A_DAY}").json()
+    assert rows[0]["distance_m"] != -1.0 and rows[0]["patrol_minutes"] == 70.0
+    assert DutyDay.objects.get(user=patrol.admin, day=A_DAY).patrol_minutes == 70.0
+
+
+def test_todays_figures_are_always_recomputed(patrol: Patrol) -> None:
+    today = timezone.localdate()
+    services.duty_day_compute(user=patrol.admin, day=today)
+    DutyDay.objects.filter(user=patrol.admin, day=today).update(distance_m=-1.0)
+    rows = patrol.client(patrol.admin).get(f"/api/v1/patrol/duty?date={today}").json()
+    assert rows[0]["distance_m"] == 0.0
+
+
 def test_an_exempt_day_counts_as_exempt(patrol: Patrol) -> None:
-    walked(patrol.mate, local(YESTERDAY, 8), 30)
+    walked(patrol.mate, local(A_DAY, 8), 30)
     answer = patrol.client(patrol.leader).post(
         "/api/v1/patrol/exemptions",
-        {"username": "mate", "day": str(YESTERDAY), "reason": "illness", "note": "病假"},
+        {"username": "mate", "day": str(A_DAY), "reason": "illness", "note": "病假"},
         content_type="application/json",
     )
     assert answer.status_code == 201, answer.content
     rows = (
         patrol.client(patrol.leader)
-        .get(f"/api/v1/patrol/duty?date={YESTERDAY}&grid={patrol.grid.code}")
+        .get(f"/api/v1/patrol/duty?date={A_DAY}&grid={patrol.grid.code}")
         .json()
     )
     assert {r["username"]: r["rule"] for r in rows}["mate"] == "exempt"
@@ -97,7 +131,7 @@ def test_an_exempt_day_counts_as_exempt(patrol: Patrol) -> None:
 def test_an_administrator_cannot_exempt_a_colleague(patrol: Patrol) -> None:
     answer = patrol.client(patrol.admin).post(
         "/api/v1/patrol/exemptions",
-        {"username": "walker", "day": str(YESTERDAY), "reason": "leave", "note": "x"},
+        {"username": "walker", "day": str(A_DAY), "reason": "leave", "note": "x"},
         content_type="application/json",
     )
     assert answer.status_code in (403, 404)
@@ -105,14 +139,14 @@ def test_an_administrator_cannot_exempt_a_colleague(patrol: Patrol) -> None:
 
 
 def test_an_administrator_sees_only_their_own_figure(patrol: Patrol) -> None:
-    rows = patrol.client(patrol.admin).get(f"/api/v1/patrol/duty?date={YESTERDAY}").json()
+    rows = patrol.client(patrol.admin).get(f"/api/v1/patrol/duty?date={A_DAY}").json()
     assert [r["username"] for r in rows] == ["walker"]
 
 
 def test_gpx_export_is_gpx_11_with_every_fix_and_a_logged_read(patrol: Patrol) -> None:
-    walked(patrol.admin, local(YESTERDAY, 8), 30)
-    walked(patrol.admin, local(YESTERDAY, 10), 10)  # a gap: a second segment
-    answer = patrol.client(patrol.leader).get(f"/api/v1/patrol/tracks/walker.gpx?date={YESTERDAY}")
+    walked(patrol.admin, local(A_DAY, 8), 30)
+    walked(patrol.admin, local(A_DAY, 10), 10)  # a gap: a second segment
+    answer = patrol.client(patrol.leader).get(f"/api/v1/patrol/tracks/walker.gpx?date={A_DAY}")
     assert answer.status_code == 200
     assert answer["content-type"] == "application/gpx+xml"
     text = answer.content.decode()
@@ -120,7 +154,7 @@ def test_gpx_export_is_gpx_11_with_every_fix_and_a_logged_read(patrol: Patrol) -
     gpx = gpxpy.parse(text)
     segments = gpx.tracks[0].segments
     assert [len(s.points) for s in segments] == [31, 11]
-    assert segments[0].points[0].time == local(YESTERDAY, 8)
+    assert segments[0].points[0].time == local(A_DAY, 8)
     log = AccessLog.objects.get()
     assert (log.actor, log.model, log.record_ids, log.channel) == (
         patrol.leader,
@@ -131,11 +165,11 @@ def test_gpx_export_is_gpx_11_with_every_fix_and_a_logged_read(patrol: Patrol) -
 
 
 def test_geojson_export_has_segments_with_times_and_stops(patrol: Patrol) -> None:
-    walked(patrol.admin, local(YESTERDAY, 8), 30, step_s=60)
+    walked(patrol.admin, local(A_DAY, 8), 30, step_s=60)
     Shift.objects.create(
         user=patrol.admin,
-        started_at=local(YESTERDAY, 9),
-        ended_at=local(YESTERDAY, 9, 10),
+        started_at=local(A_DAY, 9),
+        ended_at=local(A_DAY, 9, 10),
         ending="ended",
     )
     services.positions_record(
@@ -143,14 +177,12 @@ def test_geojson_export_has_segments_with_times_and_stops(patrol: Patrol) -> Non
         source="batch",
         fixes=[
             services.Incoming(
-                time=local(YESTERDAY, 9) + dt.timedelta(minutes=m), lon=HERE[0], lat=HERE[1]
+                time=local(A_DAY, 9) + dt.timedelta(minutes=m), lon=HERE[0], lat=HERE[1]
             )
             for m in range(0, 9)
         ],
     )
-    answer = patrol.client(patrol.admin).get(
-        f"/api/v1/patrol/tracks/walker.geojson?date={YESTERDAY}"
-    )
+    answer = patrol.client(patrol.admin).get(f"/api/v1/patrol/tracks/walker.geojson?date={A_DAY}")
     assert answer.status_code == 200
     features = answer.json()["features"]
     lines = [f for f in features if f["properties"]["kind"] == "segment"]
@@ -162,8 +194,8 @@ def test_geojson_export_has_segments_with_times_and_stops(patrol: Patrol) -> Non
 
 
 def test_tracks_follow_the_scopes(patrol: Patrol) -> None:
-    walked(patrol.admin, local(YESTERDAY, 8), 10)
-    url = f"/api/v1/patrol/tracks/walker.gpx?date={YESTERDAY}"
+    walked(patrol.admin, local(A_DAY, 8), 10)
+    url = f"/api/v1/patrol/tracks/walker.gpx?date={A_DAY}"
     assert patrol.client(patrol.mate).get(url).status_code == 404  # a colleague
     assert patrol.client(patrol.far_admin).get(url).status_code == 404
     assert patrol.client(patrol.admin).get(url).status_code == 200  # self
@@ -248,8 +280,8 @@ def test_importing_the_same_track_twice_is_refused(patrol: Patrol) -> None:
 
 
 def test_gpx_round_trip(patrol: Patrol) -> None:
-    walked(patrol.admin, local(YESTERDAY, 8), 20)
-    exported = patrol.client(patrol.admin).get(f"/api/v1/patrol/tracks/walker.gpx?date={YESTERDAY}")
+    walked(patrol.admin, local(A_DAY, 8), 20)
+    exported = patrol.client(patrol.admin).get(f"/api/v1/patrol/tracks/walker.gpx?date={A_DAY}")
     before = list(Position.objects.order_by("time").values_list("time", "lon", "lat"))
     Position.objects.all().delete()
     Shift.objects.all().delete()
@@ -270,7 +302,7 @@ def test_gpx_round_trip(patrol: Patrol) -> None:
 def test_purge_removes_old_positions_once_and_keeps_the_figures(patrol: Patrol) -> None:
     old_day = timezone.localdate() - dt.timedelta(days=100)
     walked(patrol.admin, local(old_day, 8), 10)
-    walked(patrol.admin, local(YESTERDAY, 8), 10)
+    walked(patrol.admin, local(A_DAY, 8), 10)
     services.duty_day_compute(user=patrol.admin, day=old_day)
     out = StringIO()
     call_command("purge_positions", stdout=out)
