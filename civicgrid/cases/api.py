@@ -303,4 +303,6 @@ def photo_file(request: HttpRequest, ref: str, pk: RecordId, variant: str) -> Fi
         raise NotFound(_("No such photo."))
     stored = getattr(attachment, variant)
     content_type = "image/jpeg" if variant == "thumbnail" else attachment.content_type
+    if not stored:  # the copies are still being made: staff may see the original meanwhile
+        stored, content_type = attachment.original, attachment.content_type
     return FileResponse(stored.open("rb"), content_type=content_type)

@@ -2,13 +2,14 @@
 
 The original is kept for staff as uploaded. The copy shown outside the staff and the
 thumbnail are re-encoded from pixels only, so no EXIF block (camera, time, GPS position)
-survives in them.
+survives in them; a background task makes them (``attachment_derive``), off the request.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import weakref
 from typing import Any
 
@@ -16,11 +17,15 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from civicgrid.cases.models import Attachment, Case
 from civicgrid.core import images
 from civicgrid.core.errors import ValidationFailed
 from civicgrid.people.models import User
+from civicgrid.worker.queue import enqueue_with_write
+
+ORIENTATION = 0x0112  # the EXIF tag
 
 THUMBNAIL_SIZE = (320, 320)
 # The copy shown outside the staff: enough for any screen, and it bounds the cost of
@@ -100,22 +105,29 @@ def _write(field: Any, name: str, data: bytes, written: list[str]) -> None:
     written.append(field.name)
 
 
+def _upright_size(checked: images.CheckedImage) -> tuple[int, int]:
+    """The size of the photo as taken and turned upright, from the EXIF orientation only."""
+    width, height = checked.width, checked.height
+    with contextlib.suppress(*images.UNREADABLE), Image.open(io.BytesIO(checked.data)) as probe:
+        if probe.getexif().get(ORIENTATION) in {5, 6, 7, 8}:  # turned by a quarter
+            width, height = height, width
+    return width, height
+
+
 @transaction.atomic
 def attachment_add(*, case: Case, kind: str, data: bytes, actor: User | None) -> Attachment:
+    """Keep the original (checked from its header only) and queue the derived copies.
+
+    Decoding and re-encoding a camera photo takes a noticeable time and memory, so the
+    copy without metadata and the thumbnail are made by ``attachment_derive`` in the
+    worker, enqueued with this write. Until then the public pages do not show the photo
+    and the staff pages show the original.
+    """
     if kind not in Attachment.Kind.values:
         raise ValidationFailed(_("A photo is either before or after."), field="kind")
     checked = images.image_check(data, field="file")
-    clean = images.image_decode(checked, max_side=PUBLIC_MAX_SIDE, field="file")
-    public = images.image_encode(clean, checked.format)
-    thumb_image = clean.copy()
-    thumb_image.thumbnail(THUMBNAIL_SIZE)
-    thumb = images.image_encode(thumb_image, "JPEG")
     digest = hashlib.sha256(data).hexdigest()
-    ext = checked.extension
-    # The size of the photo as taken and turned upright, not of the reduced public copy.
-    width, height = checked.width, checked.height
-    if (clean.width > clean.height) != (width > height) and clean.width != clean.height:
-        width, height = height, width
+    width, height = _upright_size(checked)
     attachment = Attachment(
         case=case,
         kind=kind,
@@ -126,10 +138,47 @@ def attachment_add(*, case: Case, kind: str, data: bytes, actor: User | None) ->
         height=height,
         uploaded_by=actor,
     )
-    name = f"{case.number}-{digest[:16]}"
     written = _removed_on_rollback(attachment.original.storage)
-    _write(attachment.original, f"{name}.{ext}", data, written)
-    _write(attachment.public, f"{name}.{ext}", public, written)
-    _write(attachment.thumbnail, f"{name}.jpg", thumb, written)
+    _write(attachment.original, f"{_base_name(attachment)}.{checked.extension}", data, written)
     attachment.save()
+    from civicgrid.cases.tasks import attachment_derive_job
+
+    enqueue_with_write(attachment_derive_job, attachment.pk)
+    attachment.refresh_from_db(fields=["public", "thumbnail"])  # made already by some backends
     return attachment
+
+
+def _base_name(attachment: Attachment) -> str:
+    return f"{attachment.case.number}-{attachment.sha256[:16]}"
+
+
+@transaction.atomic
+def attachment_derive(*, attachment_id: int) -> bool:
+    """Write the copy without metadata and the thumbnail; False when there is nothing to do.
+
+    Safe to run twice or on two workers at once: the row names its copies only through a
+    compare-and-swap from "none yet", and the loser's files go with its rolled-back
+    savepoint.
+    """
+    attachment = Attachment.objects.select_related("case").filter(pk=attachment_id).first()
+    if attachment is None or attachment.public:
+        return False
+    with attachment.original.open("rb") as stored:
+        data = stored.read()
+    checked = images.image_check(data, field="file", max_bytes=len(data))
+    clean = images.image_decode(checked, max_side=PUBLIC_MAX_SIDE, field="file")
+    public = images.image_encode(clean, checked.format)
+    thumb_image = clean.copy()
+    thumb_image.thumbnail(THUMBNAIL_SIZE)
+    thumb = images.image_encode(thumb_image, "JPEG")
+    with transaction.atomic():
+        written = _removed_on_rollback(attachment.public.storage)
+        name = _base_name(attachment)
+        _write(attachment.public, f"{name}.{checked.extension}", public, written)
+        _write(attachment.thumbnail, f"{name}.jpg", thumb, written)
+        claimed = Attachment.objects.filter(pk=attachment.pk, public="").update(
+            public=attachment.public.name, thumbnail=attachment.thumbnail.name
+        )
+        if not claimed:
+            transaction.set_rollback(True)  # another run was first: drop these files
+    return bool(claimed)

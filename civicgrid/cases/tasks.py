@@ -21,3 +21,11 @@ def send_webhooks_job(limit: int = 500) -> dict[str, Any]:
     never post it twice; failures wait for their back-off and are retried by a later run."""
     sent, failed = webhooks_send(limit=limit)
     return {"delivered": sent, "failed": failed}
+
+
+@task
+def attachment_derive_job(attachment_id: int) -> bool:
+    """The public copy and thumbnail of a photo (enqueued with the photo's row)."""
+    from civicgrid.cases.photos import attachment_derive
+
+    return attachment_derive(attachment_id=attachment_id)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.core.env import (
     Env,
+    cache_settings,
     database_from_url,
     local_secret_key,
     private_directory,
@@ -218,6 +219,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.integer("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * MB)
 CIVICGRID_IMPORT_MAX_BYTES = env.integer("CIVICGRID_IMPORT_MAX_BYTES", 50 * MB)
 CIVICGRID_IMPORT_MAX_ROWS = env.integer("CIVICGRID_IMPORT_MAX_ROWS", 100_000)
 CIVICGRID_IMPORT_MAX_UNPACKED_BYTES = env.integer("CIVICGRID_IMPORT_MAX_UNPACKED_BYTES", 200 * MB)
+# Imports from the pages larger than this run in the worker, with a progress page.
+CIVICGRID_IMPORT_BACKGROUND_BYTES = env.integer("CIVICGRID_IMPORT_BACKGROUND_BYTES", 1 * MB)
 CIVICGRID_PHOTO_MAX_BYTES = env.integer("CIVICGRID_PHOTO_MAX_BYTES", 10 * MB)
 CIVICGRID_IMAGE_MAX_PIXELS = env.integer("CIVICGRID_IMAGE_MAX_PIXELS", 40_000_000)
 
@@ -238,7 +241,8 @@ CIVICGRID_PUBLIC_REPORTS_PER_ADDRESS_HOUR = env.integer(
 CIVICGRID_PUBLIC_REPORTS_PER_PHONE_DAY = env.integer("CIVICGRID_PUBLIC_REPORTS_PER_PHONE_DAY", 5)
 CIVICGRID_OPEN311_REPORTS_PER_KEY_HOUR = env.integer("CIVICGRID_OPEN311_REPORTS_PER_KEY_HOUR", 200)
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# CIVICGRID_CACHE_URL=redis://… shares the cache between processes and machines.
+CACHES = cache_settings(env.text("CIVICGRID_CACHE_URL") or "", data_dir=DATA_DIR)
 
 LOGGING = {
     "version": 1,
@@ -292,6 +296,10 @@ CIVICGRID_SCHEDULE = {
     },
     "purge-positions": {"task": "civicgrid.patrol.tasks.purge_positions_job", "daily_at": "03:10"},
     "retention": {"task": "civicgrid.worker.tasks.retention_job", "daily_at": "03:40"},
+    "import-uploads": {
+        "task": "civicgrid.registry.tasks.import_uploads_purge_job",
+        "daily_at": "03:50",
+    },
     # A command hook: skipped while the command is not installed.
     "evaluation-materialise": {"command": "evaluation-materialise", "daily_at": "01:30"},
     # Inspection findings past their rectification deadline become cases (once each).

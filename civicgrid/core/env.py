@@ -195,3 +195,24 @@ def task_settings(backend: str, redis_url: str) -> tuple[dict[str, Any], list[st
     raise ImproperlyConfigured(
         f"CIVICGRID_TASKS_BACKEND={backend!r} is not one of database, rq, immediate."
     )
+
+
+def cache_settings(url: str, *, data_dir: Path) -> dict[str, Any]:
+    """``CACHES``: Redis shared by every process when ``CIVICGRID_CACHE_URL`` is set.
+
+    Without it, ``default`` is per process and ``progress`` (the progress of background
+    tasks, read by the pages) is a directory of files that the processes of one machine
+    share. Several machines need the shared cache.
+    """
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ImproperlyConfigured(f"CIVICGRID_CACHE_URL={url!r} is not a redis:// URL.")
+        shared = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {"default": shared, "progress": {**shared, "KEY_PREFIX": "progress"}}
+    return {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "progress": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(data_dir / "cache" / "progress"),
+        },
+    }

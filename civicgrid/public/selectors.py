@@ -143,7 +143,8 @@ def _visible() -> Q:
 
 
 def _cases() -> QuerySet[Case]:
-    photos = Attachment.objects.order_by("uploaded_at", "id")
+    # A photo appears once its copy without metadata is made (a background task).
+    photos = Attachment.objects.exclude(public="").order_by("uploaded_at", "id")
     return Case.objects.select_related(
         "category", "category__public_service", "department", "merged_into"
     ).prefetch_related(Prefetch("attachments", queryset=photos))
@@ -314,7 +315,7 @@ def timeline(case: Case) -> list[Step]:
 
 def photo_for_public(photo_id: int, *, number: str = "", token: str = "") -> Attachment:
     """A photo's public copy: of a public case, or of the reporter's own case."""
-    photo = Attachment.objects.select_related("case").filter(pk=photo_id).first()
+    photo = Attachment.objects.select_related("case").filter(pk=photo_id).exclude(public="").first()
     if photo is None:
         raise NotFound(_("No such photo."))
     case = photo.case

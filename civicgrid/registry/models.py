@@ -427,3 +427,50 @@ class RecordChange(models.Model):
         if self.pk is not None:
             raise ValueError("Record changes are append-only.")
         super().save(*args, **kwargs)
+
+
+class ImportJob(models.Model):
+    """A registry import run by the worker: the stored upload, its state and its report.
+
+    ``written`` is set in the same transaction as the imported rows, so a job is either
+    written whole or not at all, and a retried run after a crash knows which.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        CHECKING = "checking", _("checking and writing")
+        WRITTEN = "written", _("written")
+        DONE = "done", _("finished")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(_("registry"), max_length=20)
+    file_name = models.CharField(_("file name"), max_length=255)
+    upload = models.FileField(_("uploaded file"), upload_to="imports/%Y/%m", blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    dry_run = models.BooleanField(_("check only"), default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.QUEUED)
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("records created"), default=0)
+    problem_count = models.PositiveIntegerField(_("problems"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
+    problems = models.JSONField(_("first problems"), default=list)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} ({self.state})"

@@ -248,8 +248,13 @@ def registry_import(
     actor: User | None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    written: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Check every row, then write all of them or none. ``actor=None`` is the system."""
+    """Check every row, then write all of them or none. ``actor=None`` is the system.
+
+    ``progress`` hears (rows checked, rows) while checking; ``written`` hears (records
+    written, records) inside the write's transaction, after each batch.
+    """
     if kind not in KINDS:
         raise ValidationFailed(_("Unknown registry %(kind)s.") % {"kind": kind}, field="kind")
     services.require_write_rights(actor)
@@ -329,7 +334,7 @@ def registry_import(
             progress(done, len(raw_rows))
     if report.problems or dry_run:
         return report
-    report.created = _write(kind, [c.cleaned for c in checked], actor)
+    report.created = _write(kind, [c.cleaned for c in checked], actor, written)
     return report
 
 
@@ -342,7 +347,12 @@ def _identity(kind: str, cleaned: cleaning.Cleaned) -> Any:
 
 
 @transaction.atomic
-def _write(kind: str, rows: list[cleaning.Cleaned], actor: User | None) -> int:
+def _write(
+    kind: str,
+    rows: list[cleaning.Cleaned],
+    actor: User | None,
+    written: Callable[[int, int], None] | None = None,
+) -> int:
     model = MODELS[kind]
     objects = []
     for cleaned in rows:
@@ -350,7 +360,10 @@ def _write(kind: str, rows: list[cleaning.Cleaned], actor: User | None) -> int:
         if kind in {"houses", "components", "sites"}:
             values["grid_id"] = cleaned.grid_id
         objects.append(model(**values))
-    model.objects.bulk_create(objects, batch_size=BATCH)
+    for start in range(0, len(objects), BATCH):
+        model.objects.bulk_create(objects[start : start + BATCH])
+        if written is not None:
+            written(min(start + BATCH, len(objects)), len(objects))
     if kind == "legal-persons":
         licences = [
             Licence(legal_person=obj, **entry)

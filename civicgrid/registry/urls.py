@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("licences/", views.licence_report, name="licences"),
     path("import/", views.import_page, name="import"),
+    path("import/<int:pk>/", views.import_job_page, name="import-job"),
     path("persons/<int:pk>/move-out/", views.person_move_out, name="move-out"),
     path("<str:kind>/", views.record_list, name="list"),
     path("<str:kind>/new/", views.field_form, name="new"),

@@ -9,8 +9,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,8 +20,8 @@ from civicgrid.core.errors import DomainError
 from civicgrid.people.models import User
 from civicgrid.people.privacy import Channel, personal_data_read
 from civicgrid.people.scopes import grids_visible_to
-from civicgrid.registry import columns, selectors, services, transfer
-from civicgrid.registry.models import TAG_LABELS, ComponentState
+from civicgrid.registry import columns, imports, selectors, services, transfer
+from civicgrid.registry.models import TAG_LABELS, ComponentState, ImportJob
 from civicgrid.registry.present import record_grid, record_values
 
 TITLES = {
@@ -285,6 +286,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "houses")
     if request.method == "POST" and request.FILES.get("file"):
         upload = request.FILES["file"]
+        if (upload.size or 0) > imports.background_threshold():
+            return _import_in_background(request, kind, upload)
         try:
             report = transfer.registry_import(
                 kind=_kind(kind),
@@ -301,11 +304,66 @@ def import_page(request: HttpRequest) -> HttpResponse:
         "report": report,
         "error": error,
         "problems": report.problems[:500] if report else [],
+        "problem_count": len(report.problems) if report else 0,
+        "duplicate_count": len(report.duplicates) if report else 0,
     }
     if request.method == "POST" and request.headers.get("x-requested-with") == "XMLHttpRequest":
         # import.js showed the upload progress and puts just the report into the page.
         return render(request, "registry/_import_report.html", context)
     return render(request, "registry/import.html", context)
+
+
+def _import_in_background(request: HttpRequest, kind: str, upload: Any) -> HttpResponse:
+    """A large file: stored and imported by the worker; the job page shows the progress."""
+    try:
+        job = imports.import_job_create(
+            kind=_kind(kind),
+            upload=upload,
+            dry_run=bool(request.POST.get("dry_run")),
+            actor=_actor(request),
+        )
+    except DomainError as exc:
+        context = {"kinds": list(TITLES.items()), "kind": kind, "error": str(exc.message)}
+        if request.headers.get("x-requested-with") == "XMLHttpRequest":
+            return render(request, "registry/_import_report.html", context)
+        return render(request, "registry/import.html", context)
+    url = reverse("registry:import-job", args=[job.pk])
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        return JsonResponse({"job": url}, status=202)
+    return redirect(url)
+
+
+@login_required
+def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background import: its progress while it runs, its report once it is done."""
+    job = imports.import_job_for(_actor(request), pk)
+    if job is None:
+        raise Http404
+    status = imports.import_job_status(job)
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JsonResponse(status)
+    report = None
+    if job.state == ImportJob.State.DONE:
+        report = {
+            "ok": job.problem_count == 0,
+            "dry_run": job.dry_run,
+            "rows": job.rows,
+            "created": job.created,
+        }
+    return render(
+        request,
+        "registry/import_job.html",
+        {
+            "job": job,
+            "status": status,
+            "title": TITLES.get(job.kind, job.kind),
+            "report": report,
+            "error": job.error,
+            "problems": [transfer.RowProblem(**p) for p in job.problems],
+            "problem_count": job.problem_count,
+            "duplicate_count": job.duplicate_count,
+        },
+    )
 
 
 def _download(content: bytes, name: str, fmt: str) -> HttpResponse:

@@ -160,3 +160,65 @@ def test_files_follow_the_outermost_transaction(loop: Loop, tmp_path: Path) -> N
                                        data=jpeg_with_gps((30, 20)), actor=loop.admin)  # fmt: skip
     assert stored_files(tmp_path) == names(first) | names(second)
     assert Attachment.objects.count() == 2
+
+
+def _run_queued_tasks() -> int:
+    """Run every queued task in this process, as ``civicgrid worker --batch`` would."""
+    from django_tasks_db.models import DBTaskResult
+
+    ran = 0
+    for row in DBTaskResult.objects.ready():
+        row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+        row.delete()
+        ran += 1
+    return ran
+
+
+def test_the_copies_are_made_by_the_worker_not_the_request(loop: Loop, database_tasks) -> None:
+    from django.test import Client
+
+    from civicgrid.core.errors import NotFound
+    from civicgrid.public.selectors import photo_for_public
+
+    case = loop.report()
+    data = jpeg_with_gps()
+    attachment = photos.attachment_add(case=case, kind="before", data=data, actor=loop.admin)
+    assert not attachment.public and not attachment.thumbnail  # nothing decoded yet
+    assert (attachment.width, attachment.height) == (800, 600)
+    # Meanwhile the staff see the original, and the public sees no photo at all.
+    client = Client()
+    client.force_login(loop.admin)
+    shown = client.get(f"/api/v1/cases/{case.number}/photos/{attachment.pk}/thumbnail")
+    assert shown.status_code == 200 and b"".join(shown.streaming_content) == data
+    with pytest.raises(NotFound):
+        photo_for_public(attachment.pk, number=case.number, token="")
+    assert _run_queued_tasks() == 1
+    attachment.refresh_from_db()
+    for stored in (attachment.public, attachment.thumbnail):
+        with stored.open("rb") as handle, Image.open(handle) as image:
+            assert not image.getexif() and "exif" not in image.info
+    # Run again (a retried task, a second worker): nothing changes, no extra files.
+    assert photos.attachment_derive(attachment_id=attachment.pk) is False
+
+
+def test_a_rolled_back_photo_leaves_no_task_behind(loop: Loop, database_tasks) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    case = loop.report()
+    with pytest.raises(Refused), transaction.atomic():
+        photos.attachment_add(case=case, kind="before", data=jpeg_with_gps(), actor=loop.admin)
+        assert DBTaskResult.objects.count() == 1
+        raise Refused
+    assert DBTaskResult.objects.count() == 0
+
+
+def test_a_photo_turned_by_exif_reports_its_upright_size(loop: Loop, database_tasks) -> None:
+    image = Image.new("RGB", (80, 60))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° to view
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    attachment = photos.attachment_add(
+        case=loop.report(), kind="before", data=out.getvalue(), actor=loop.admin
+    )
+    assert (attachment.width, attachment.height) == (60, 80)

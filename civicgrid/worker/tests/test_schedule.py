@@ -68,3 +68,19 @@ def test_the_task_backend_is_chosen_by_configuration():
         task_settings("rq", "")
     with pytest.raises(ImproperlyConfigured, match="not one of"):
         task_settings("celery", "")
+
+
+def test_the_cache_is_shared_through_redis_only_when_configured(tmp_path):
+    from civicgrid.core.env import cache_settings
+
+    local = cache_settings("", data_dir=tmp_path)
+    assert local["default"]["BACKEND"].endswith("LocMemCache")
+    # Progress of background tasks is read by other processes: files, not process memory.
+    assert local["progress"]["BACKEND"].endswith("FileBasedCache")
+    assert local["progress"]["LOCATION"].startswith(str(tmp_path))
+    shared = cache_settings("redis://127.0.0.1:6379/2", data_dir=tmp_path)
+    assert {c["BACKEND"] for c in shared.values()} == {
+        "django.core.cache.backends.redis.RedisCache"
+    }
+    with pytest.raises(ImproperlyConfigured, match="not a redis"):
+        cache_settings("memcached://x", data_dir=tmp_path)

@@ -51,6 +51,10 @@
         window.location.href = xhr.responseURL; // redirected (signed out): follow it
         return;
       }
+      if (xhr.status === 202) { // a large file: the worker imports it; its page shows the progress
+        window.location.href = JSON.parse(xhr.responseText).job;
+        return;
+      }
       if (xhr.status !== 200) { done(box.dataset.failed + " (HTTP " + xhr.status + ")"); return; }
       result.innerHTML = xhr.responseText; // the server-rendered, escaped report fragment
       done("");
