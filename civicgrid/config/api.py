@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -148,6 +148,15 @@ def on_too_many_parts(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.get("/health", auth=None, tags=["system"])
 def health(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
+
+
+@api.get("/health/checks", auth=None, tags=["system"], response={200: dict, 503: dict})
+def health_checks(request: HttpRequest) -> Any:
+    """The database, the caches and the task queue's lag; 503 when any of them fails."""
+    from civicgrid.worker.health import health_checks as run_checks
+
+    healthy, checks = run_checks()
+    return Status(200 if healthy else 503, {"status": "ok" if healthy else "failing", **checks})
 
 
 def _mount_routers() -> None:

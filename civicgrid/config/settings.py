@@ -73,6 +73,7 @@ TASKS, _task_apps, RQ_QUEUES = task_settings(
 INSTALLED_APPS += _task_apps
 
 MIDDLEWARE = [
+    "civicgrid.core.clientip.TrustedProxyMiddleware",  # first: all later code sees the client
     "civicgrid.patrol.middleware.OsmandShortcut",  # phones' positions: no page middleware
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,6 +88,10 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+# Empty: the direct peer is the client, whatever the headers say.
+CIVICGRID_TRUSTED_PROXIES = env.items("CIVICGRID_TRUSTED_PROXIES", [])
 
 ROOT_URLCONF = "civicgrid.config.urls"
 WSGI_APPLICATION = "civicgrid.config.wsgi.application"

@@ -188,6 +188,7 @@ def requests_for(w: World) -> dict[str, Request]:
               "reporter_name": "王小明", "reporter_phone": "13912345678"}  # fmt: skip
     return {
         "GET /health": ("/health", None),
+        "GET /health/checks": ("/health/checks", None),
         "GET /geo/locate": ("/geo/locate?lon=113.005&lat=23.01", None),
         "GET /geo/codes/{code}": (f"/geo/codes/{grid}", None),
         "GET /geo/townships": ("/geo/townships", None),

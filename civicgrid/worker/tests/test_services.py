@@ -105,3 +105,17 @@ def test_retention_removes_what_is_past_its_time(database_tasks):
     assert pruned == services.Pruned(sessions=1, task_results=1, scheduled_runs=1, workers=1)
     assert DBTaskResult.objects.count() == 1
     assert services.retention_prune(now=NOW) == services.Pruned(0, 0, 0, 0)
+
+
+def test_the_health_checks_report_database_caches_and_queue_lag(database_tasks, client, settings):
+    settings.CIVICGRID_HEALTH_MAX_QUEUE_LAG_SECONDS = 60
+    answer = client.get("/api/v1/health/checks")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "ok" and body["database"]["ok"] and body["cache:progress"]["ok"]
+    assert body["tasks"] == {"ok": True, "lag_seconds": 0, "workers": 0}
+    record_run.enqueue("/dev/null", "x")
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - dt.timedelta(minutes=5))
+    answer = client.get("/api/v1/health/checks")
+    assert answer.status_code == 503 and answer.json()["status"] == "failing"
+    assert answer.json()["tasks"]["lag_seconds"] >= 300

@@ -1,0 +1,56 @@
+"""What a load balancer or monitoring system asks: can this server reach what it needs?"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from civicgrid.worker.queue import queue_lag
+
+
+def max_queue_lag() -> int:
+    return int(getattr(settings, "CIVICGRID_HEALTH_MAX_QUEUE_LAG_SECONDS", 300))
+
+
+def health_checks() -> tuple[bool, dict[str, Any]]:
+    """(healthy, details): the database, every cache, and how long due tasks have waited."""
+    checks: dict[str, Any] = {}
+    healthy = True
+    started = time.monotonic()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+    except DatabaseError as exc:
+        healthy = False
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+    for alias in settings.CACHES:
+        try:
+            key = f"health:{alias}"
+            caches[alias].set(key, "1", timeout=10)
+            ok = caches[alias].get(key) == "1"
+        except Exception as exc:  # any cache backend failure (connection refused, timeout)
+            ok = False
+            checks[f"cache:{alias}"] = {"ok": False, "error": type(exc).__name__}
+        else:
+            checks[f"cache:{alias}"] = {"ok": ok}
+        healthy &= ok
+    if checks["database"]["ok"]:
+        lag = queue_lag()
+        if lag is None:
+            checks["tasks"] = {"ok": True, "queue": "external"}
+        else:
+            from civicgrid.worker.models import WorkerBeat
+            from civicgrid.worker.services import lost_after
+
+            alive = WorkerBeat.objects.filter(seen_at__gte=timezone.now() - lost_after()).count()
+            ok = lag <= dt.timedelta(seconds=max_queue_lag())
+            checks["tasks"] = {"ok": ok, "lag_seconds": int(lag.total_seconds()), "workers": alive}
+            healthy &= ok
+    return healthy, checks
