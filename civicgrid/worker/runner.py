@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import threading
 import time
 
@@ -64,9 +65,11 @@ class Worker(QueueWorker):
         jobs: list[Job],
         tz: dt.tzinfo,
         schedule: bool = True,
+        parent_pid: int = 0,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.parent_pid = parent_pid
         self.jobs = jobs
         self.tz = tz
         self.schedule = schedule
@@ -110,6 +113,9 @@ class Worker(QueueWorker):
         logger.info("Worker %s: queues %s", self.worker_id, ",".join(self.queue_names))
         try:
             while self.running:
+                if self.parent_pid and os.getppid() != self.parent_pid:
+                    logger.info("Worker %s: the parent process is gone", self.worker_id)
+                    return
                 close_old_connections()
                 self.housekeeping()
                 task_result, looked = self.claim()

@@ -81,3 +81,24 @@ def test_a_task_whose_worker_crashed_is_run_again_by_another_worker(database_tas
     assert done.worker_ids == ["doomed", "rescuer"]
     assert log.read_text().count("done") == 1
     assert not WorkerBeat.objects.filter(worker_id="rescuer").exists()  # it signed off
+
+
+def test_a_worker_beside_a_server_runs_tasks_and_stops_with_it(
+    database_tasks, tmp_path, monkeypatch
+):
+    import time
+
+    from civicgrid.worker.process import worker_beside
+
+    monkeypatch.setenv("DATABASE_URL", _database_url())
+    monkeypatch.setenv("CIVICGRID_TASKS_BACKEND", "database")
+    log = tmp_path / "runs.log"
+    result = record_run.enqueue(str(log), "beside")
+    with worker_beside() as child:
+        for _ in range(600):  # waits for the worker; asserts nothing about how long it took
+            if DBTaskResult.objects.filter(pk=result.id, status="SUCCESSFUL").exists():
+                break
+            time.sleep(0.2)
+        assert child.poll() is None
+    assert child.returncode is not None
+    assert log.read_text().split()[0] == "beside"

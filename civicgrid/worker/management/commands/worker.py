@@ -31,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
         parser.add_argument("--max-tasks", type=int, default=None)
         parser.add_argument("--worker-id", default="", help="unique per worker (default: random)")
+        parser.add_argument(
+            "--parent-pid", type=int, default=0, help="stop when this process is gone (demo)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django_tasks_db.backend import DatabaseBackend
@@ -58,6 +61,7 @@ class Command(BaseCommand):
             jobs=jobs,
             tz=township_zone(),
             schedule=not options["no_schedule"],
+            parent_pid=options["parent_pid"],
             queue_names=["*"],
             interval=options["interval"],
             batch=options["batch"],
