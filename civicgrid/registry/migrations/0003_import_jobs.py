@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0001_houses_persons_legal_persons_components'),
+        ('registry', '0002_sites'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
