@@ -83,6 +83,8 @@ def _filtered(kind: str, actor: User, params: Any) -> Any:
         return selectors.legal_persons_for(
             actor, licence_state=params.get("licences") or None, **common
         )
+    if kind == "sites":
+        return selectors.sites_for(actor, kind=params.get("register") or None, **common)
     return selectors.components_for(
         actor, state=params.get("state") or None, category=params.get("category") or None, **common
     )

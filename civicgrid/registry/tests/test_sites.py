@@ -57,3 +57,18 @@ def test_sites_import_all_or_nothing_and_export_masked(cast: Cast) -> None:
     transfer.registry_export(kind="sites", actor=cast.admin, out=out, fmt="csv")
     text = out.getvalue().decode("utf-8-sig")
     assert "东村幼儿园" in text and "44190012300101" in text and "周九" not in text
+
+
+def test_the_sites_pages_list_show_and_add(cast: Cast, client) -> None:  # type: ignore[no-untyped-def]
+    site = services.site_create(values=site_values(), actor=None)
+    client.force_login(cast.admin)
+    assert "旧厂拆除" in client.get("/registry/sites/").content.decode()
+    detail = client.get(f"/registry/sites/{site.pk}/").content.decode()
+    assert "SG-1" in detail and "孙八" not in detail
+    assert client.get("/registry/sites/new/").status_code == 200
+    response = client.post("/registry/sites/new/", {
+        "code": "S002", "kind": "education", "name": "东村小学", "lon": IN_GRID[0],
+        "lat": IN_GRID[1], "subtype": "primary",
+    })  # fmt: skip
+    assert response.status_code == 302 and Site.objects.filter(code="S002").exists()
+    assert client.get("/registry/sites/export.xlsx").status_code == 200
