@@ -13,8 +13,16 @@ from civicgrid.inspections.models import Frequency
 from civicgrid.inspections.tests.conftest import World, all_pass
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
-NOW = timezone.make_aware(dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(10, 0)))
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """Mid-morning in Shanghai three days back: never near midnight, never in the future."""
+    return timezone.make_aware(dt.datetime.combine(today() - dt.timedelta(days=3), dt.time(10)))
 
 
 def test_next_due_adds_the_frequency_to_the_last_visit() -> None:
@@ -32,36 +40,41 @@ def test_which_areas_each_premises_is_inspected_in() -> None:
 
 
 def _due(world: World) -> dict[tuple[str, str, bool], rules.Due]:
-    items = selectors.due_for(world.admin, administrator=world.admin, today=TODAY)
+    items = selectors.due_for(world.admin, administrator=world.admin, today=today())
     return {(d.name, d.area, d.reinspection): d for d in items}
 
 
-def test_a_visit_moves_the_next_due_day_by_the_areas_frequency(world: World) -> None:
+def test_a_visit_moves_the_next_due_day_by_the_areas_frequency(
+    world: World, now: dt.datetime
+) -> None:
     before = _due(world)[("H001 东村路1号", "01", False)]
-    assert before.last_visit is None and before.due_on <= TODAY and before.risk == "normal"
+    assert before.last_visit is None and before.due_on <= today() and before.risk == "normal"
     services.visit_record(actor=world.admin, premises_kind="house", premises_id=world.house.pk,
-                          area="01", answers=all_pass("01"), now=NOW)  # fmt: skip
+                          area="01", answers=all_pass("01"), now=now)  # fmt: skip
     after = _due(world)[("H001 东村路1号", "01", False)]
-    visited = timezone.localtime(NOW).date()
+    visited = timezone.localtime(now).date()
     assert after.last_visit == visited and after.due_on == visited + dt.timedelta(days=90)
     Frequency.objects.filter(area="01", risk="normal").update(every_days=45)
     assert _due(world)[("H001 东村路1号", "01", False)].due_on == visited + dt.timedelta(days=45)
 
 
-def test_hidden_dangers_make_a_rental_high_risk_and_monthly(world: World) -> None:
+def test_hidden_dangers_make_a_rental_high_risk_and_monthly(world: World, now: dt.datetime) -> None:
     world.house.rental_tenants = 12  # crowded
     world.house.save()
     services.visit_record(actor=world.admin, premises_kind="house", premises_id=world.house.pk,
-                          area="01", answers=all_pass("01"), now=NOW)  # fmt: skip
+                          area="01", answers=all_pass("01"), now=now)  # fmt: skip
     due = _due(world)[("H001 东村路1号", "01", False)]
-    visited = timezone.localtime(NOW).date()
+    visited = timezone.localtime(now).date()
     assert due.risk == "high" and due.due_on == visited + dt.timedelta(days=30)
 
 
-def test_a_notice_adds_a_re_inspection_on_its_deadline_and_raises_the_risk(world: World) -> None:
+def test_a_notice_adds_a_re_inspection_on_its_deadline_and_raises_the_risk(
+    world: World, now: dt.datetime
+) -> None:
     visit = services.visit_record(actor=world.admin, premises_kind="house",
                                   premises_id=world.house.pk, area="02",
-                                  answers=all_pass("02", **{"02.02": "no"}), now=NOW)  # fmt: skip
+                                  answers=all_pass("02", **{"02.02": "no"}),
+                                  now=now)  # fmt: skip
     finding = visit.findings.get()
     due = _due(world)
     again = due[("H001 东村路1号", "02", True)]
@@ -73,20 +86,22 @@ def test_a_notice_adds_a_re_inspection_on_its_deadline_and_raises_the_risk(world
 def test_the_field_list_is_ordered_by_walking_distance(world: World) -> None:
     near_site = (113.004, 23.01)
     listed = selectors.due_this_week(world.admin, lon=near_site[0], lat=near_site[1],
-                                     today=TODAY)  # fmt: skip
+                                     today=today())  # fmt: skip
     distances = [m for _d, m in listed]
     assert listed[0][0].name == "东村安置房工地"
     assert distances == sorted(distances)
 
 
-def test_the_report_counts_visits_due_findings_and_rectification(world: World) -> None:
+def test_the_report_counts_visits_due_findings_and_rectification(
+    world: World, now: dt.datetime
+) -> None:
     services.visit_record(actor=world.admin, premises_kind="house", premises_id=world.house.pk,
                           area="02", answers=all_pass("02", **{"02.02": "no"}),
-                          now=NOW)  # fmt: skip
+                          now=now)  # fmt: skip
     services.visit_record(actor=world.admin, premises_kind="house", premises_id=world.house.pk,
                           area="02", answers=all_pass("02"),
-                          now=NOW + dt.timedelta(hours=2))  # fmt: skip
-    start, end = TODAY - dt.timedelta(days=10), TODAY + dt.timedelta(days=10)
+                          now=now + dt.timedelta(hours=2))  # fmt: skip
+    start, end = today() - dt.timedelta(days=10), today() + dt.timedelta(days=10)
     figures = selectors.inspection_figures(start=start, end=end, township_id=world.township.pk)
     grid = figures["grids"]["44190012300101"]
     assert grid["visits"] == 2 and grid["findings"] == 1
