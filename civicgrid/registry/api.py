@@ -143,6 +143,20 @@ def component_list(
     return _page("components", qs, offset, limit)
 
 
+@router.get("/sites", response=RecordListOut, summary="Construction, education and public sites")
+def site_list(
+    request: HttpRequest,
+    q: str = "",
+    grid: str | None = None,
+    village: str | None = None,
+    kind: str | None = None,
+    offset: Offset = 0,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    qs = selectors.sites_for(_actor(request), q=q, grid=grid, village=village, kind=kind)
+    return _page("sites", qs, offset, limit)
+
+
 @router.get(
     "/licence-problems",
     response=list[LicenceProblemOut],

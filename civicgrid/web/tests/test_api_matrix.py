@@ -291,6 +291,7 @@ def requests_for(w: World) -> dict[str, Request]:
             {"grant": False, "note": "已按标准修复", "version": w.reopened.version},
         ),
         "GET /cases/{ref}/photos/{pk}/{variant}": (f"/cases/{case}/photos/{w.photo}/public", None),
+        "GET /registry/sites": ("/registry/sites", None),
         "GET /registry/sites/{pk}": (f"/registry/sites/{w.site}", None),
         "GET /inspections/templates": ("/inspections/templates", None),
         "GET /inspections/due": ("/inspections/due", None),
