@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from civicgrid.patrol import services
 from civicgrid.patrol.models import Shift
 from civicgrid.patrol.tests.conftest import HERE, Patrol
-from civicgrid.patrol.tests.test_tracks import YESTERDAY, local, walked
+from civicgrid.patrol.tests.test_tracks import A_DAY, local, walked
 from civicgrid.people.models import AccessLog, User
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -126,9 +126,9 @@ def test_live_map_shows_staff_on_duty_and_updates_without_reload(
 
 @pytest.mark.django_db(transaction=True)
 def test_replay_slider_moves_through_the_day(browser, live_server, patrol: Patrol) -> None:
-    walked(patrol.admin, local(YESTERDAY, 8), 30)
+    walked(patrol.admin, local(A_DAY, 8), 30)
     page = log_in(browser, live_server, patrol.leader)
-    page.goto(f"{live_server.url}/patrol/tracks/walker/?date={YESTERDAY}")
+    page.goto(f"{live_server.url}/patrol/tracks/walker/?date={A_DAY}")
     slider = page.locator("#slider")
     expect(slider).to_be_enabled()
     output = page.locator("#slider-time")
@@ -137,10 +137,10 @@ def test_replay_slider_moves_through_the_day(browser, live_server, patrol: Patro
     def shown() -> dt.datetime:
         return dt.datetime.fromisoformat(output.get_attribute("data-time") or "")
 
-    assert shown() == local(YESTERDAY, 8)
+    assert shown() == local(A_DAY, 8)
     last_index = int(slider.get_attribute("max") or 0)
     assert last_index > 0
     slider.fill(str(last_index))
     expect(output).not_to_have_attribute("data-time", re.compile(r"T00:00:00"))
-    assert shown() == local(YESTERDAY, 8, 30)
+    assert shown() == local(A_DAY, 8, 30)
     assert AccessLog.objects.filter(actor=patrol.leader, model="patrol.Position").count() == 1
