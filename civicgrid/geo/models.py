@@ -161,6 +161,15 @@ class Grid(BoundaryMixin, TimeStampedModel):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def label(self) -> str:
+        """How people name the grid: "东坑村 第01网格 (441900 123 001 01)"."""
+        return _("%(village)s grid %(seq)s (%(code)s)") % {
+            "village": self.village.name,
+            "seq": f"{self.sequence:02d}",
+            "code": " ".join((self.code[:6], self.code[6:9], self.code[9:12], self.code[12:])),
+        }
+
 
 class DivisionUnit(BoundaryMixin, models.Model):
     """A block, census area or courtyard with a household count: what grids are built from."""

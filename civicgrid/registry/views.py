@@ -21,8 +21,14 @@ from civicgrid.people.models import User
 from civicgrid.people.privacy import Channel, personal_data_read
 from civicgrid.people.scopes import grids_visible_to
 from civicgrid.registry import columns, imports, selectors, services, transfer
-from civicgrid.registry.models import TAG_LABELS, ComponentState, ImportJob
-from civicgrid.registry.present import record_grid, record_values
+from civicgrid.registry.models import TAG_LABELS, ComponentState, ImportJob, LicenceKind
+from civicgrid.registry.present import (
+    change_display,
+    display_value,
+    grid_labels,
+    record_display,
+    record_values,
+)
 
 TITLES = {
     "houses": gettext_lazy("Houses"),
@@ -112,13 +118,19 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
     if searched:
         selectors.person_search_log(actor, list(page.object_list), searched)
     shown = [c for c in columns.COLUMNS[kind] if c.name not in {"crs", "licences"}][:7]
+    headers = [_label(c) for c in shown]
+    objects = list(page.object_list)
+    labels = grid_labels(objects)
     rows = [
         {
             "id": obj.pk,
-            "grid": record_grid(obj),
-            "cells": [record_values(kind, obj).get(c.name, "") for c in shown],
+            "grid": labels[obj.pk],
+            "cells": [
+                (label, display_value(kind, c.name, values.get(c.name, "")))
+                for c, label in zip(shown, headers, strict=True)
+            ],
         }
-        for obj in page.object_list
+        for obj, values in ((o, record_values(kind, o)) for o in objects)
     ]
     grids = grids_visible_to(actor).order_by("code")
     tags = [(code, label) for code, label in TAG_LABELS.items()]
@@ -130,7 +142,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             "title": TITLES[kind],
             "page": page,
             "rows": rows,
-            "headers": [_label(c) for c in shown],
+            "headers": headers,
             "grids": grids,
             "villages": sorted({(g.village.code, g.village.name) for g in grids}),
             # A name or ID search and the health tags read personal data: offered only to
@@ -165,8 +177,6 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             )
         except DomainError as exc:
             error = str(exc.message)
-    values = record_values(kind, obj, revealed)
-    labels = {c.name: _label(c) for c in columns.COLUMNS[kind]}
     return render(
         request,
         "registry/detail.html",
@@ -174,13 +184,17 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "kind": kind,
             "title": TITLES[kind],
             "obj": obj,
-            "grid": record_grid(obj),
-            "values": [(labels.get(k, k), v) for k, v in values.items()],
+            "grid": grid_labels([obj])[obj.pk],
+            "values": record_display(kind, obj, revealed),
+            "photo": getattr(obj, "photo", None),
             "revealed": revealed is not None,
             "error": error,
             "can_reveal": selectors.can_reveal(actor),
             "can_write": selectors.can_write(actor),
-            "history": selectors.history_for(obj)[:100],
+            "history": [
+                (change, change_display(kind, change.changes))
+                for change in selectors.history_for(obj)[:100]
+            ],
         },
     )
 
@@ -278,7 +292,18 @@ def licence_report(request: HttpRequest) -> HttpResponse:
         grid=request.GET.get("grid") or None,
         village=request.GET.get("village") or None,
     )
-    return render(request, "registry/licences.html", {"reports": reports})
+    kinds = dict(LicenceKind.choices)
+    shown = [
+        {
+            "grid": report.grid,
+            "rows": [
+                (lp, [(kinds.get(p.kind, p.kind), p) for p in problems])
+                for lp, problems in report.rows
+            ],
+        }
+        for report in reports
+    ]
+    return render(request, "registry/licences.html", {"reports": shown})
 
 
 @login_required
