@@ -306,7 +306,10 @@ CIVICGRID_SCHEDULE = {
         "daily_at": "03:50",
     },
     # A command hook: skipped while the command is not installed.
-    "evaluation-materialise": {"command": "evaluation-materialise", "daily_at": "01:30"},
+    "evaluation-materialise": {
+        "command": "evaluation-materialise",
+        "every": env.integer("CIVICGRID_EVALUATION_EVERY_SECONDS", 600),
+    },
     # Inspection findings past their rectification deadline become cases (once each).
     "inspections-sweep": {
         "command": "inspections-sweep",
