@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "civicgrid.inspections",
     "civicgrid.evaluation",
     "civicgrid.web",
+    "civicgrid.demo",
     "axes",
 ]
 

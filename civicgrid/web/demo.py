@@ -1,5 +1,5 @@
 """What the demo's cases lack for walking the working pages: the states and situations
-``cases.services.demo_cases_create`` does not seed (verified, merged, returned, rework, on
+``cases.demo.demo_cases_create`` does not seed (verified, merged, returned, rework, on
 the backlog) and some overdue cases, all made through the case services.
 """
 

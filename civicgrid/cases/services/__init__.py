@@ -19,7 +19,6 @@ from civicgrid.cases.services.calendars import (
     step_limit,
 )
 from civicgrid.cases.services.categories import category_by_code, taxonomy_seed
-from civicgrid.cases.services.demo import demo_cases_create
 from civicgrid.cases.services.ledger import (
     Break,
     Finding,
@@ -69,7 +68,6 @@ __all__ = [
     "category_by_code",
     "checkpoint_export",
     "checkpoint_key",
-    "demo_cases_create",
     "event_body",
     "ledger_audit",
     "ledger_checkpoint",

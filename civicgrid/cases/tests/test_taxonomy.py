@@ -77,7 +77,7 @@ def test_the_taxonomy_areas_are_the_one_list_of_people() -> None:
 def test_every_sub_category_goes_to_a_department_responsible_for_its_area() -> None:
     from civicgrid.cases.taxonomy import DEPARTMENTS
     from civicgrid.people import areas
-    from civicgrid.people.services import DEMO_DEPARTMENTS
+    from civicgrid.people.demo import DEMO_DEPARTMENTS
 
     by_number = {a.code: a.department for a in AREAS}
     received: dict[str, set[str]] = {code: set() for code in DEPARTMENTS}
@@ -93,13 +93,15 @@ def test_every_sub_category_goes_to_a_department_responsible_for_its_area() -> N
 
 
 def test_seeded_departments_agree_with_the_seeded_categories(township) -> None:
+    from civicgrid.cases.demo import demo_cases_create
     from civicgrid.people import areas
+    from civicgrid.people.demo import DEMO_DEPARTMENTS
     from civicgrid.people.models import Department
-    from civicgrid.people.services import DEMO_DEPARTMENTS, department_create
+    from civicgrid.people.services import department_create
 
     for code, name, demo_areas in DEMO_DEPARTMENTS:
         department_create(township=township, code=code, name=name, areas=demo_areas, actor=None)
-    services.demo_cases_create(township=township)  # the taxonomy and the other departments
+    demo_cases_create(township=township)  # the taxonomy and the other departments
     departments = {d.code: d.areas for d in Department.objects.filter(township=township)}
     subs = Category.objects.filter(parent__isnull=False)
     assert subs.count() == len(SUBS)

@@ -2,8 +2,8 @@ import pytest
 from django.test import Client
 
 from civicgrid.people.certification import has_field_rights
+from civicgrid.people.demo import demo_staff_create
 from civicgrid.people.models import GridAssignment, Role, User
-from civicgrid.people.services import demo_staff_create
 
 pytestmark = pytest.mark.django_db
 

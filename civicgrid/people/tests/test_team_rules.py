@@ -17,6 +17,7 @@ from django.utils import timezone
 from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.geo.selectors import active_grids
 from civicgrid.people import services
+from civicgrid.people.demo import demo_staff_create
 from civicgrid.people.models import GridAssignment, Position, Role, User
 from civicgrid.people.selectors import grid_teams, roster_warnings
 from civicgrid.people.tests.conftest import actor_for, certify, place
@@ -208,7 +209,7 @@ def test_two_placements_at_once_cannot_make_eight(world, make_staff):
 
 
 def test_demo_teams_follow_the_manual_in_every_grid(township):
-    accounts = services.demo_staff_create(township=township, password=lambda: "demo-password-1")
+    accounts = demo_staff_create(township=township, password=lambda: "demo-password-1")
     grids = active_grids().filter(village__township=township)
     teams = grid_teams(grids)
     assert len(teams) == 4

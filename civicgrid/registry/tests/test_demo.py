@@ -4,7 +4,8 @@ import time
 
 from civicgrid.geo.services import boundaries_import
 from civicgrid.geo.synthetic import generate_township
-from civicgrid.registry import services, validators
+from civicgrid.registry import validators
+from civicgrid.registry.demo import demo_registries_fill
 from civicgrid.registry.models import House, LegalPerson, Person, UrbanComponent
 
 
@@ -25,7 +26,7 @@ def test_demo_fills_every_registry_with_well_formed_records(db):
         ],
     )
     started = time.perf_counter()
-    counts = services.demo_registries_fill(town=town, seed=0)
+    counts = demo_registries_fill(town=town, seed=0)
     print("demo registries", counts, f"{time.perf_counter() - started:.1f}s")
     assert counts["houses"] == House.objects.count() > 1000
     assert Person.objects.count() == counts["persons"] > 1000

@@ -12,26 +12,27 @@ from django.test import Client
 from django.utils import timezone
 from shapely.geometry import box
 
+from civicgrid.cases.demo import demo_cases_create
 from civicgrid.cases.models import Case, CaseEvent
-from civicgrid.cases.services import demo_cases_create, ledger_verify
+from civicgrid.cases.services import ledger_verify
 from civicgrid.cases.workflow import CLOSED_STATES, OPEN_STATES
-from civicgrid.core.management.commands.demo import divide_demo
 from civicgrid.geo.activation import (
     activation_plan,
     division_activate,
     division_reasons_set,
     in_range,
 )
+from civicgrid.geo.demo import divide_demo
 from civicgrid.geo.geojson import Feature
 from civicgrid.geo.models import DivisionActivation, DivisionVersion, Grid, Township
 from civicgrid.geo.rehoming import rehomers
 from civicgrid.geo.services import boundaries_import, division_draft_create, units_replace
 from civicgrid.geo.synthetic import generate_township
+from civicgrid.people.demo import demo_staff_create
 from civicgrid.people.models import GridAssignment, Role, User
 from civicgrid.people.scopes import current_assignments, grids_visible_to
-from civicgrid.people.services import demo_staff_create
+from civicgrid.registry.demo import demo_registries_fill
 from civicgrid.registry.models import House, LegalPerson, Person, UrbanComponent
-from civicgrid.registry.services import demo_registries_fill
 from civicgrid.web.demo import demo_cases_complete
 from civicgrid.web.tests.test_browser import browser, log_in  # noqa: F401  (fixture)
 

@@ -15,8 +15,8 @@ from civicgrid.cases.models import Case, Notification
 from civicgrid.cases.tests.conftest import FAR, Loop, loop, place, staff  # noqa: F401
 from civicgrid.cases.workflow import OPEN_STATES
 from civicgrid.geo.models import Township
+from civicgrid.people.demo import demo_staff_create
 from civicgrid.people.models import Position, Role, User
-from civicgrid.people.services import demo_staff_create
 from civicgrid.web.demo import demo_cases_complete
 
 
@@ -126,7 +126,7 @@ def test_overdue_verification_is_charged_to_the_verifier(loop: Loop) -> None:  #
 
 
 def test_a_fresh_demo_leaves_no_open_case_on_nobodys_list(township: Township) -> None:
-    from civicgrid.cases.services import demo_cases_create
+    from civicgrid.cases.demo import demo_cases_create
 
     demo_staff_create(township=township, password=lambda: secrets.token_urlsafe(9))
     demo_cases_create(township=township)

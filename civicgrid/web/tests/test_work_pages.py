@@ -13,8 +13,8 @@ from civicgrid.cases.models import Case, CaseEvent, IdempotencyKey
 from civicgrid.cases.selectors import actions_for
 from civicgrid.cases.tests.conftest import HERE, Loop, loop  # noqa: F401  (fixture)
 from civicgrid.geo.models import Township
+from civicgrid.people.demo import demo_staff_create
 from civicgrid.people.models import User
-from civicgrid.people.services import demo_staff_create
 from civicgrid.web.demo import demo_cases_complete
 
 PASSWORD = "a-long-test-password"
@@ -252,7 +252,8 @@ def test_language_choice_follows_the_user_to_another_device(loop: Loop) -> None:
 
 
 def test_demo_adds_the_missing_states_and_overdue_cases(township: Township) -> None:
-    from civicgrid.cases.services import demo_cases_create, ledger_verify
+    from civicgrid.cases.demo import demo_cases_create
+    from civicgrid.cases.services import ledger_verify
 
     demo_staff_create(township=township, password=lambda: secrets.token_urlsafe(9))
     demo_cases_create(township=township)

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from civicgrid.cases.models import (
-    Category,
-)
-from civicgrid.cases.services.calendars import calendar_seed
-from civicgrid.cases.services.categories import taxonomy_seed
-from civicgrid.cases.services.transitions import case_report, case_transition
+from civicgrid.cases.models import Category
+from civicgrid.cases.services import calendar_seed, case_report, case_transition, taxonomy_seed
+from civicgrid.cases.taxonomy import DEPARTMENTS
 from civicgrid.geo.models import Township
 from civicgrid.people.models import Department, User
 from civicgrid.people.scopes import current_assignments
+from civicgrid.people.services import department_create
 
 
 def demo_cases_create(*, township: Township) -> list[dict[str, Any]]:
     """Taxonomy, calendar, the missing departments and a dozen cases in various states.
 
-    Uses the demo's staff (people.services.demo_staff_create) when present. Returns extra
+    Uses the demo's staff (people.demo.demo_staff_create) when present. Returns extra
     demo accounts (none: the people demo already has one per role).
     """
-    from civicgrid.cases.taxonomy import DEPARTMENTS
-    from civicgrid.people.services import department_create
-
     taxonomy_seed()
     calendar_seed(township=township)
     for code, (name, areas) in DEPARTMENTS.items():

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from civicgrid.core.env import private_file_write
+from civicgrid.core.management.commands.serve import parse_addr, serve
+from civicgrid.demo.steps import demo_create
+from civicgrid.geo.models import Township
+
+ACCOUNTS_FILE = "demo-accounts.json"
+
+
+class Command(BaseCommand):
+    help = "Create (once) and serve a generated demo township on SQLite."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="HOST:PORT to serve on")
+        parser.add_argument("--no-serve", action="store_true", help="create the demo and stop")
+        parser.add_argument("--seed", type=int, default=0, help="generator seed (first run only)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = parse_addr(options["addr"])
+        data_dir: Path = settings.DATA_DIR
+        self.stdout.write(f"Data directory: {data_dir}  (set CIVICGRID_DATA_DIR to change)")
+        call_command("migrate", interactive=False, verbosity=0)
+        accounts_path = data_dir / ACCOUNTS_FILE
+        if Township.objects.exists() and accounts_path.exists():
+            accounts = json.loads(accounts_path.read_text())
+            self.stdout.write("Demo township already created; reusing it.")
+        else:
+            self.stdout.write("Generating the demo township…")
+            accounts = demo_create(seed=options["seed"], folder=data_dir / "demo")
+            private_file_write(accounts_path, json.dumps(accounts, ensure_ascii=False, indent=2))
+        town = Township.objects.first()
+        if town is not None:
+            grids = sum(d.grids.count() for d in town.divisions.filter(status="active"))
+            self.stdout.write(
+                f"Township: {town} with {town.villages.count()} villages, {grids} grids"
+            )
+        self.stdout.write(f"Accounts (also in {accounts_path}):")
+        for a in accounts:
+            self.stdout.write(f"  {a['username']:<12} {a['password']:<16} {a['role']}")
+        if options["no_serve"]:
+            return
+        self.stdout.write(f"Open http://{host}:{port}/  (API docs at /api/v1/docs)")
+        serve(host, port)
