@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -37,7 +38,10 @@ from civicgrid.geo.models import (
     Village,
 )
 from civicgrid.geo.numbering import sequence_numbers
-from civicgrid.people.models import User
+
+if TYPE_CHECKING:
+    # Geography knows no staff: any user model will do (settings.AUTH_USER_MODEL).
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 
 class ImportRefused(ValidationFailed):

@@ -30,7 +30,9 @@ from civicgrid.cases.workflow import (
     is_open,
 )
 from civicgrid.core.errors import NotFound
+from civicgrid.people.models import Role, User
 from civicgrid.people.privacy import mask_id_number, mask_phone
+from civicgrid.public.catalogue import public_services_seed
 from civicgrid.public.models import PublicReport, PublicService
 
 # Cell size in degrees for cases about homes (about 220 m north-south).
@@ -116,12 +118,15 @@ def coarsen(lon: float, lat: float) -> tuple[float, float]:
     return snap(lon), snap(lat)
 
 
+def may_decide_reopen(user: User, case: Case) -> bool:
+    """Only a dispatcher of the case's township grants or refuses a resident's reopening."""
+    return user.has_role(Role.DISPATCHER) and user.township_id == case.township_id
+
+
 def public_services() -> QuerySet[PublicService]:
     if not PublicService.objects.exists():
         # A fresh installation (taxonomy seeded, nothing chosen yet) opens the default
         # public categories once; afterwards only the admin changes the choice.
-        from civicgrid.public.services import public_services_seed
-
         public_services_seed()
     return (
         PublicService.objects.select_related("category", "category__parent")

@@ -33,7 +33,7 @@ from civicgrid.core import images
 from civicgrid.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import Crs
 from civicgrid.people import throttle
-from civicgrid.people.models import Role, User
+from civicgrid.people.models import User
 from civicgrid.people.services import token_digest
 from civicgrid.public import selectors
 from civicgrid.public.models import (
@@ -65,53 +65,6 @@ def photo_max_bytes() -> int:
 MAX_PHOTOS = 3
 DESCRIPTION_MAX = 4000
 REOPEN_DAYS = 7
-
-
-# ---------------------------------------------------------------------------- services list
-
-# Categories open to the public by default: city management, public facilities,
-# environment, and the fire-safety and building hazards anyone can see from the street.
-DEFAULT_PUBLIC_AREAS = ("07", "09", "10")
-DEFAULT_PUBLIC_CODES = ("0201", "0203", "1204")
-DEFAULT_ABOUT_HOME = ("0203", "0701", "1003", "1004", "1204")
-DEFAULT_GROUPS = {"02": "fire", "07": "street", "09": "facilities", "10": "environment",
-                  "12": "building"}  # fmt: skip
-DEFAULT_ATTRIBUTES = {
-    "0904": [("LAMP", ServiceAttribute.Datatype.SINGLE, True, "What is wrong with the lamp?",
-              [("out", "Out"), ("flicker", "Flickering"), ("damaged", "Damaged")])],
-    "0711": [("SIZE", ServiceAttribute.Datatype.NUMBER, False,
-              "About how wide is the hole, in metres?", [])],
-}  # fmt: skip
-
-
-@transaction.atomic
-def public_services_seed() -> int:
-    """Make the default categories public (once); an edited or withdrawn one is kept."""
-    from civicgrid.cases.selectors import categories
-
-    known = set(PublicService.objects.values_list("category_id", flat=True))
-    created = 0
-    for category in categories().filter(parent__isnull=False):
-        code = category.code
-        if category.pk in known:
-            continue
-        if code[:2] not in DEFAULT_PUBLIC_AREAS and code not in DEFAULT_PUBLIC_CODES:
-            continue
-        service = PublicService.objects.create(
-            category=category,
-            about_home=code in DEFAULT_ABOUT_HOME,
-            group=DEFAULT_GROUPS.get(code[:2], ""),
-        )
-        for order, (attr, kind, required, text, values) in enumerate(
-            DEFAULT_ATTRIBUTES.get(code, []), start=1
-        ):
-            ServiceAttribute.objects.create(
-                service=service, code=attr, datatype=kind, required=required,
-                description=text, order=order,
-                values=[{"key": k, "name": n} for k, n in values],
-            )  # fmt: skip
-        created += 1
-    return created
 
 
 # ---------------------------------------------------------------------------- Open311 keys
@@ -485,7 +438,7 @@ def reopen_decide(*, request: ReopenRequest, grant: bool, actor: User, note: str
     case = request.case
     if request.status != ReopenRequest.Status.PENDING:
         raise ValidationFailed(_("This request has already been decided."), field="status")
-    if not (actor.has_role(Role.DISPATCHER) and actor.township_id == case.township_id):
+    if not selectors.may_decide_reopen(actor, case):
         raise PermissionDenied(_("Only a dispatcher of the township decides on reopening."))
     note = (note or "").strip()
     seen = case.version if version is None else version

@@ -26,6 +26,7 @@ from civicgrid.geo.selectors import active_grids
 from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import grids_visible_to
 from civicgrid.people.selectors import grid_teams
+from civicgrid.public import selectors as public_selectors
 from civicgrid.public import services as public_services
 from civicgrid.public.models import ReopenRequest
 from civicgrid.registry.selectors import registry_counts
@@ -293,11 +294,7 @@ def center_act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
 def _reopen_panel(user: User, case: Case) -> dict[str, Any]:
     """The resident's request to reopen, if any, and whether ``user`` may decide on it."""
     request = ReopenRequest.objects.filter(case=case).select_related("follow_up").first()
-    may_decide = (
-        request is not None
-        and user.has_role(Role.DISPATCHER)
-        and user.township_id == case.township_id
-    )
+    may_decide = request is not None and public_selectors.may_decide_reopen(user, case)
     return {"reopen_request": request, "may_decide_reopen": may_decide}
 
 

@@ -13,6 +13,7 @@ from PIL import Image
 from civicgrid.cases.models import Case
 from civicgrid.cases.tests.conftest import HERE, Loop, loop  # noqa: F401  (fixture)
 from civicgrid.public import services
+from civicgrid.public.catalogue import public_services_seed
 from civicgrid.public.models import PublicReport
 
 
@@ -58,7 +59,7 @@ class Public:
 
 @pytest.fixture
 def public(loop: Loop) -> Public:  # noqa: F811
-    services.public_services_seed()
+    public_services_seed()
     _key, raw = services.open311_key_create(name="test client")
     return Public(loop, raw)
 

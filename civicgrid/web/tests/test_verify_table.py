@@ -19,6 +19,7 @@ from civicgrid.cases.tests.test_api import client_for as api_client_for
 from civicgrid.people import services as people
 from civicgrid.people.models import GridAssignment, Position, Role, User, WorkPermit
 from civicgrid.public import services as public
+from civicgrid.public.catalogue import public_services_seed
 from civicgrid.public.models import PublicReport
 
 
@@ -70,7 +71,7 @@ class Table:
 
 @pytest.fixture
 def table(loop: Loop) -> Table:  # noqa: F811
-    public.public_services_seed()
+    public_services_seed()
     leader = staff("leader1", Role.GRID_LEADER)
     place(leader, loop.grid, Position.LEADER)
     return Table(loop, leader)
