@@ -58,10 +58,12 @@ def test_token_command_prints_a_working_token(demo, capsys):
 def test_home_and_map_pages_in_both_languages(demo):
     accounts = json.loads((demo / "demo-accounts.json").read_text())
     client = Client()
-    zh = client.get("/", headers={"accept-language": "zh-hans"})
-    assert "网格化服务管理" in zh.content.decode()
-    en = client.get("/", headers={"accept-language": "en"})
-    assert "Grid-based service management" in en.content.decode()
+    # Residents (anyone not signed in) land on the portal.
+    zh = client.get("/", headers={"accept-language": "zh-hans"}, follow=True)
+    assert zh.redirect_chain[-1][0] == "/public/"
+    assert "上报、跟踪、评价" in zh.content.decode()
+    en = client.get("/", headers={"accept-language": "en"}, follow=True)
+    assert "Report, track and rate" in en.content.decode()
     assert client.get("/map/").status_code == 302  # login first
     client.login(username=accounts[0]["username"], password=accounts[0]["password"])
     page = client.get("/map/", headers={"accept-language": "en"})
