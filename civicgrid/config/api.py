@@ -172,6 +172,7 @@ def _mount_routers() -> None:
     api.add_router("/reopen-requests", "civicgrid.public.api.router")
     api.add_router("/patrol", "civicgrid.patrol.api.router")
     api.add_router("/inspections", "civicgrid.inspections.api.router")
+    api.add_router("/care", "civicgrid.care.api.router")
     api.add_router("/evaluation", "civicgrid.evaluation.api.router")
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "civicgrid.public",
     "civicgrid.patrol",
     "civicgrid.inspections",
+    "civicgrid.care",
     "civicgrid.evaluation",
     "civicgrid.web",
     "civicgrid.demo",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", include("civicgrid.people.urls")),
     path("registry/", include("civicgrid.registry.urls")),
     path("inspections/", include("civicgrid.inspections.urls")),
+    path("care/", include("civicgrid.care.urls")),
     path("", include("civicgrid.patrol.urls")),
     path("", include("civicgrid.public.urls")),
     path("", include("civicgrid.web.urls")),

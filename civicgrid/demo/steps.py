@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
+from civicgrid.care.demo import demo_care_create
 from civicgrid.cases.demo import demo_cases_create
 from civicgrid.geo.demo import demo_township_create
 from civicgrid.geo.models import Township
@@ -53,6 +54,7 @@ STEPS: list[tuple[str, Step]] = [
     ("case situations", lambda d: demo_cases_complete(township=d.township)),
     ("patrols", lambda d: demo_patrols_create(township=d.township, town=d.town, seed=d.seed)),
     ("inspections", lambda d: demo_inspections_create(township=d.township)),
+    ("care", lambda d: demo_care_create(township=d.township, password=demo_password)),
 ]
 
 

@@ -23,6 +23,8 @@ class Role(models.TextChoices):
     ASSESSOR = "assessor", _("petition/stability assessor")
     SUPERVISOR = "supervisor", _("township supervisor")
     SYSTEM_ADMINISTRATOR = "system_admin", _("system administrator")
+    # Social Health Center staff: the township's 0-6, pregnant and senior lists (care app).
+    HEALTH_OFFICER = "health_officer", _("health center officer")
 
 
 class EmploymentSource(models.TextChoices):

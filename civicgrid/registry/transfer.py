@@ -440,11 +440,16 @@ def registry_export(
     fmt: str,
     purpose: str = "",
     unmasked: bool = False,
+    records: Iterable[Any] | None = None,
 ) -> int:
-    """Write the registry in the actor's scope; one access-log row per export."""
+    """Write the registry in the actor's scope; one access-log row per export.
+
+    ``records`` narrows the export to a filtered list the caller took from the selectors
+    (in the actor's scope already); by default the whole registry in scope is written.
+    """
     if kind not in KINDS:
         raise ValidationFailed(_("Unknown registry %(kind)s.") % {"kind": kind}, field="kind")
-    records = list(export_queryset(kind, actor))
+    records = list(export_queryset(kind, actor) if records is None else records)
     revealed: list[dict[str, Any]] | None = None
     model = MODELS[kind]
     if unmasked and personal_fields(model):

@@ -16,7 +16,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from civicgrid.core.errors import DomainError
+from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.people.models import User
 from civicgrid.people.privacy import Channel, personal_data_read
 from civicgrid.people.scopes import grids_visible_to
@@ -152,6 +152,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             "states": ComponentState.choices,
             "params": request.GET,
             "can_write": selectors.can_write(actor),
+            "can_reveal": can_reveal,
         },
     )
 
@@ -412,15 +413,44 @@ def template_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse
 
 @login_required
 def export_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
-    """Masked export of what the user may see; logged like every export."""
+    """Export of the filtered list the user sees (the list page's filters), masked unless
+    ``reveal`` with a ``purpose`` by a role that may reveal; logged like every export.
+
+    A filter by a hidden tag or a name reads personal data: it is refused to roles that
+    may not reveal it and logged per person exported, as on the list page.
+    """
     if fmt not in {"csv", "xlsx"}:
         raise Http404
-    buffer = io.BytesIO()
-    transfer.registry_export(
-        kind=_kind(kind),
-        actor=_actor(request),
-        out=buffer,
-        fmt=fmt,
-        purpose=_("export from the registry pages"),
-    )
+    kind = _kind(kind)
+    actor = _actor(request)
+    reveal = bool(request.GET.get("reveal"))
+    purpose = request.GET.get("purpose", "").strip()
+    try:
+        if reveal and not purpose:
+            raise ValidationFailed(_("State the purpose of an unmasked export."), field="purpose")
+        searched: list[str] = []
+        if kind == "persons":
+            searched = selectors.person_search_fields(
+                actor, q=request.GET.get("q", ""), tag=request.GET.get("tag") or None
+            )
+        records = list(_filtered(kind, actor, request.GET))
+        if searched:
+            selectors.person_search_log(actor, records, searched)
+        buffer = io.BytesIO()
+        transfer.registry_export(
+            kind=kind,
+            actor=actor,
+            out=buffer,
+            fmt=fmt,
+            purpose=purpose or _("export from the registry pages"),
+            unmasked=reveal,
+            records=records,
+        )
+    except DomainError as exc:
+        return render(
+            request,
+            "registry/refused.html",
+            {"title": TITLES[kind], "kind": kind, "message": exc.message},
+            status=exc.status,
+        )
     return _download(buffer.getvalue(), f"{kind}.{fmt}", fmt)

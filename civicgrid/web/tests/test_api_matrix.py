@@ -70,6 +70,8 @@ class World:
     reopened: Case  # closed, rated 1 by its resident, who asked to reopen it
     visit: str  # an inspection of the house by the grid administrator
     site: int  # a construction site in the grid
+    grievance: int  # a village grievance from a visit in the grid
+    campaign: int  # URBAN's, aimed at the grid
 
 
 def _world(loop: Loop) -> World:  # noqa: F811
@@ -83,6 +85,7 @@ def _world(loop: Loop) -> World:  # noqa: F811
         Role.SUPERVISOR: staff("super1", Role.SUPERVISOR, township=loop.township),
         Role.SYSTEM_ADMINISTRATOR: staff("root1", Role.SYSTEM_ADMINISTRATOR,
                                          township=loop.township),
+        Role.HEALTH_OFFICER: staff("health1", Role.HEALTH_OFFICER, township=loop.township),
     }  # fmt: skip
     for role, position in ((Role.GRID_LEADER, Position.LEADER),
                            (Role.DEPUTY_GRID_LEADER, Position.DEPUTY)):  # fmt: skip
@@ -116,6 +119,18 @@ def _world(loop: Loop) -> World:  # noqa: F811
                                   acting_as="resident", version=reopened.version,
                                   token=resident.follow_token, rating=1)  # fmt: skip
     reopen_request_create(case=reopened, token=resident.follow_token, reason="还是不亮")
+    from civicgrid.care import services as care
+
+    care_visit = care.visit_record(
+        actor=loop.admin,
+        house="H001",
+        visited_on=TODAY,
+        asked="噪音",
+        grievance="邻里噪音",
+        grievance_route="village",
+    ).visit
+    campaign = care.campaign_create(actor=loop.officer, title="垃圾分类", material="宣传单",
+                                    starts_on=TODAY, ends_on=TODAY, grids=[grid.code])  # fmt: skip
 
     return World(
         loop=loop,
@@ -140,6 +155,8 @@ def _world(loop: Loop) -> World:  # noqa: F811
             },
             actor=None,
         ).pk,
+        grievance=care_visit.grievances.get().pk,
+        campaign=campaign.pk,
     )
 
 
@@ -307,6 +324,68 @@ def requests_for(w: World) -> dict[str, Request]:
                 "area": "02",
                 "answers": _inspection_answers(),
                 "signed": True,
+            },
+        ),
+        "GET /care/lists/{name}": ("/care/lists/children", None),
+        "GET /care/lists/{name}/export": ("/care/lists/seniors/export?purpose=体检", None),
+        "GET /care/visits": ("/care/visits", None),
+        "POST /care/visits": (
+            "/care/visits",
+            {"house": "H001", "visited_on": TODAY, "asked": "咨询"},
+        ),
+        "GET /care/grievances": ("/care/grievances", None),
+        "POST /care/grievances/{pk}/resolve": (
+            f"/care/grievances/{w.grievance}/resolve",
+            {"result": "已调解"},
+        ),
+        "POST /care/grievances/{pk}/confirm": (
+            f"/care/grievances/{w.grievance}/confirm",
+            {"confirmed_on": TODAY},
+        ),
+        "POST /care/grievances/{pk}/escalate": (
+            f"/care/grievances/{w.grievance}/escalate",
+            {"category": "0702"},
+        ),
+        "GET /care/notices": ("/care/notices", None),
+        "POST /care/notices": (
+            "/care/notices",
+            {"person": w.person, "kind": "exam", "round": "2026", "delivered_on": TODAY},
+        ),
+        "GET /care/notices/progress": (
+            "/care/notices/progress?kind=exam&round=2026&list=seniors",
+            None,
+        ),
+        "GET /care/campaigns": ("/care/campaigns", None),
+        "POST /care/campaigns": (
+            "/care/campaigns",
+            {
+                "title": "防诈骗",
+                "material": "海报",
+                "starts_on": TODAY,
+                "ends_on": TODAY,
+                "grids": [grid],
+                "department": "URBAN",
+            },
+        ),
+        "GET /care/campaigns/{pk}/coverage": (f"/care/campaigns/{w.campaign}/coverage", None),
+        "POST /care/campaigns/{pk}/distributions": (
+            f"/care/campaigns/{w.campaign}/distributions",
+            {
+                "grid": grid,
+                "distributed_on": TODAY,
+                "quantity": 50,
+                "place": "村口",
+                "households_reached": 40,
+            },
+        ),
+        "POST /care/campaigns/{pk}/events": (
+            f"/care/campaigns/{w.campaign}/events",
+            {
+                "grid": grid,
+                "kind": "law_publicity",
+                "title": "普法",
+                "held_on": TODAY,
+                "attendance": 20,
             },
         ),
     }

@@ -1,0 +1,20 @@
+"""The care pages in the staff menu (see ``civicgrid.core.menus``)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.core.menus import MenuEntry
+from civicgrid.people.models import Role
+
+GRID = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
+
+ENTRIES = (
+    MenuEntry("care-field", _("Households to visit"), "care_field", GRID, order=26),
+    MenuEntry("care-village", _("Village tasks"), "care_village", (Role.VILLAGE_OFFICER,),
+              order=31),
+    MenuEntry("care-lists", _("Service lists"), "care_lists",
+              (Role.HEALTH_OFFICER, *GRID, Role.VILLAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR),
+              order=32, home_for=(Role.HEALTH_OFFICER,)),
+    MenuEntry("care-campaigns", _("Publicity campaigns"), "care_campaigns",
+              (Role.HEALTH_OFFICER, Role.DEPARTMENT_OFFICER, *GRID, Role.VILLAGE_OFFICER,
+               Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM_ADMINISTRATOR), order=33),
+)  # fmt: skip

@@ -1,0 +1,476 @@
+"""Every write of the care app: visits, grievances, notices, publicity.
+
+Visits are recorded by grid staff with field rights in their own grids. A visit sent again
+with the same Idempotency-Key (the field page's offline queue) returns the first visit. A
+grievance the village can resolve is a small task (result, then the resident's
+confirmation); one that needs a department becomes a case through ``cases.services``,
+exactly once (the grievance row is locked and holds the case in a one-to-one column).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.care.models import (
+    MATTER_MAX,
+    Campaign,
+    Distribution,
+    EventKind,
+    Grievance,
+    GrievanceRoute,
+    GrievanceState,
+    HealthNotice,
+    NoticeKind,
+    PublicityEvent,
+    Visit,
+    VisitKind,
+)
+from civicgrid.care.selectors import grids_for_list, is_staff, lists_for
+from civicgrid.cases import services as case_services
+from civicgrid.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from civicgrid.geo.models import Grid, Township
+from civicgrid.people.certification import FieldRightsMissing, field_rights_refusal
+from civicgrid.people.models import Department, Role, User
+from civicgrid.people.scopes import (
+    GRID_ROLES,
+    current_assignments,
+    grids_visible_to,
+    is_platform_admin,
+)
+from civicgrid.registry.models import House, Person
+
+HEALTH_CENTER_CODE = "HEALTH"
+HEALTH_CENTER_NAME = "社区卫生服务中心"
+
+
+def health_center_department(*, township: Township) -> Department:
+    """The Social Health Center of the township, created when absent. It handles no case
+    area: it receives lists, not dispatched cases."""
+    department, _created = Department.objects.get_or_create(
+        township=township,
+        code=HEALTH_CENTER_CODE,
+        defaults={"name": HEALTH_CENTER_NAME, "areas": []},
+    )
+    return department
+
+
+def _text(value: Any, field: str, *, required: bool = False) -> str:
+    text = " ".join(str(value or "").split())
+    if required and not text:
+        raise ValidationFailed(_("This field is required."), field=field)
+    if len(text) > MATTER_MAX:
+        raise ValidationFailed(
+            _(
+                "Keep to the matter raised and the service given: at most %(n)s characters. "
+                "A visit records no opinions or beliefs."
+            )
+            % {"n": MATTER_MAX},
+            field=field,
+        )
+    return text
+
+
+def _date(value: Any, field: str, *, required: bool = True) -> dt.date | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationFailed(_("This field is required."), field=field)
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(_("Give a date as YYYY-MM-DD."), field=field) from None
+
+
+def _require_field_staff(actor: User) -> None:
+    if not actor.has_role(*GRID_ROLES):
+        raise PermissionDenied(_("Only grid staff record visits."))
+    refusal = field_rights_refusal(actor)
+    if refusal:
+        raise FieldRightsMissing(refusal)
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class Recorded:
+    visit: Visit
+    created: bool
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    actor: User,
+    house: str,
+    person: int | None = None,
+    visited_on: Any,
+    kind: str = VisitKind.ROUTINE,
+    asked: str = "",
+    done: str = "",
+    follow_up_on: Any = None,
+    grievance: str = "",
+    grievance_route: str = "",
+    category: str = "",
+    key: str = "",
+    now: dt.datetime | None = None,
+) -> Recorded:
+    """A visit to a house in the actor's own grid, with an optional grievance.
+
+    With ``key`` (the Idempotency-Key), a second call with the same key and body returns
+    the first visit; the same key with another body is refused.
+    """
+    _require_field_staff(actor)
+    body = {
+        "house": house, "person": person, "visited_on": str(visited_on), "kind": kind,
+        "asked": asked, "done": done, "follow_up_on": str(follow_up_on or ""),
+        "grievance": grievance, "grievance_route": grievance_route, "category": category,
+    }  # fmt: skip
+    key = (key or "").strip()
+    if len(key) > 100:
+        raise ValidationFailed(
+            _("The Idempotency-Key must be 1 to 100 characters."), field="Idempotency-Key"
+        )
+    digest = _digest(body) if key else ""
+    if key:
+        earlier = _replayed(actor, key, digest)
+        if earlier is not None:
+            return Recorded(earlier, False)
+    today = timezone.localdate(now) if now else timezone.localdate()
+    day = _date(visited_on, "visited_on")
+    assert day is not None
+    if day > today:
+        raise ValidationFailed(_("A visit cannot be in the future."), field="visited_on")
+    follow = _date(follow_up_on, "follow_up_on", required=False)
+    if follow is not None and follow < day:
+        raise ValidationFailed(_("The follow-up date is before the visit."), field="follow_up_on")
+    if kind not in VisitKind.values:
+        raise ValidationFailed(_("Unknown kind %(kind)s.") % {"kind": kind}, field="kind")
+    mine = current_assignments(day).filter(user=actor).values("grid_id")
+    target = House.objects.select_related("grid").filter(code=str(house).strip(),
+                                                         grid_id__in=mine).first()  # fmt: skip
+    if target is None:
+        raise ValidationFailed(_("No house with this code in your grids."), field="house")
+    resident = None
+    if person not in (None, ""):
+        resident = Person.objects.filter(pk=person, house=target, moved_out_on__isnull=True).first()
+        if resident is None:
+            raise ValidationFailed(_("This person does not live in the house."), field="person")
+    matter = _text(grievance, "grievance")
+    if matter and grievance_route not in GrievanceRoute.values:
+        raise ValidationFailed(
+            _("Say whether the village resolves it or a department must."),
+            field="grievance_route",
+        )
+    if matter and grievance_route == GrievanceRoute.DEPARTMENT:
+        case_services.category_by_code(category)  # refused early, naming the field
+    visit = Visit(
+        house=target,
+        person=resident,
+        grid=target.grid,
+        visitor=actor,
+        visited_on=day,
+        kind=kind,
+        asked=_text(asked, "asked"),
+        done=_text(done, "done"),
+        follow_up_on=follow,
+        client_key=key,
+        body_digest=digest,
+    )
+    try:
+        with transaction.atomic():
+            visit.save()
+    except IntegrityError:
+        # A concurrent retry with the same key committed first.
+        earlier = _replayed(actor, key, digest) if key else None
+        if earlier is None:
+            raise
+        return Recorded(earlier, False)
+    if matter:
+        found = Grievance.objects.create(
+            visit=visit,
+            grid=target.grid,
+            matter=matter,
+            route=grievance_route,
+            category=category if grievance_route == GrievanceRoute.DEPARTMENT else "",
+        )
+        if grievance_route == GrievanceRoute.DEPARTMENT:
+            grievance_escalate(grievance=found, actor=actor, category=category)
+    return Recorded(visit, True)
+
+
+def _replayed(actor: User, key: str, digest: str) -> Visit | None:
+    seen = Visit.objects.filter(visitor=actor, client_key=key).first()
+    if seen is None:
+        return None
+    if seen.body_digest != digest:
+        raise ValidationFailed(
+            _("This Idempotency-Key was used with a different request body."),
+            field="Idempotency-Key",
+        )
+    return seen
+
+
+def _grievance_locked(grievance: Grievance) -> Grievance:
+    return Grievance.objects.select_for_update().select_related("visit__house").get(pk=grievance.pk)
+
+
+@transaction.atomic
+def grievance_escalate(*, grievance: Grievance, actor: User, category: str = "") -> Grievance:
+    """Send the grievance to the platform as a case, once: a second call returns the
+    grievance with the case it already has."""
+    locked = _grievance_locked(grievance)
+    if locked.case_id is not None:
+        return locked
+    if locked.state != GrievanceState.OPEN:
+        raise Conflict(_("Only an open grievance can be sent on."), field="state")
+    if not grids_visible_to(actor).filter(pk=locked.grid_id).exists():
+        raise NotFound(_("Not found."))
+    house = locked.visit.house
+    reported = case_services.case_report(
+        actor=actor,
+        category=category or locked.category,
+        description=locked.matter,
+        lon=house.lon,
+        lat=house.lat,
+        address=house.address,
+        note=_("From a household visit (grievance G%(pk)s).") % {"pk": locked.pk},
+    )
+    locked.case = reported.case
+    locked.category = category or locked.category
+    locked.route = GrievanceRoute.DEPARTMENT
+    locked.state = GrievanceState.ESCALATED
+    locked.save(update_fields=["case", "category", "route", "state"])
+    grievance.refresh_from_db()
+    return locked
+
+
+def _village_task(grievance: Grievance, actor: User) -> Grievance:
+    locked = _grievance_locked(grievance)
+    allowed = is_staff(actor) and grids_visible_to(actor).filter(pk=locked.grid_id).exists()
+    if not allowed or locked.route != GrievanceRoute.VILLAGE:
+        raise NotFound(_("Not found."))
+    return locked
+
+
+@transaction.atomic
+def grievance_resolve(*, grievance: Grievance, actor: User, result: str) -> Grievance:
+    """The village's result of a task it resolves itself."""
+    locked = _village_task(grievance, actor)
+    if locked.state != GrievanceState.OPEN:
+        raise Conflict(_("This task is no longer open."), field="state")
+    locked.result = _text(result, "result", required=True)
+    locked.state = GrievanceState.RESOLVED
+    locked.resolved_by = actor
+    locked.resolved_at = timezone.now()
+    locked.save(update_fields=["result", "state", "resolved_by", "resolved_at"])
+    return locked
+
+
+@transaction.atomic
+def grievance_confirm(*, grievance: Grievance, actor: User, confirmed_on: Any) -> Grievance:
+    """The resident confirmed the result (recorded by staff who asked them)."""
+    locked = _village_task(grievance, actor)
+    if locked.state != GrievanceState.RESOLVED:
+        raise Conflict(_("Record the result before the confirmation."), field="state")
+    day = _date(confirmed_on, "confirmed_on")
+    assert day is not None
+    if locked.resolved_at is not None and day < timezone.localdate(locked.resolved_at):
+        raise ValidationFailed(_("The confirmation is before the result."), field="confirmed_on")
+    locked.confirmed_on = day
+    locked.state = GrievanceState.CONFIRMED
+    locked.save(update_fields=["confirmed_on", "state"])
+    return locked
+
+
+@transaction.atomic
+def notice_record(
+    *, actor: User, person: int, kind: str, round: str, delivered_on: Any
+) -> HealthNotice:
+    """A Health Center notice delivered to one person on one of the health lists; once per
+    person, kind and round."""
+    if not (actor.has_role(*GRID_ROLES, Role.VILLAGE_OFFICER) or is_platform_admin(actor)):
+        raise PermissionDenied(_("Only grid staff and village officers deliver notices."))
+    if kind not in NoticeKind.values:
+        raise ValidationFailed(_("Unknown notice %(kind)s.") % {"kind": kind}, field="kind")
+    round = _text(round, "round", required=True)[:40]
+    day = _date(delivered_on, "delivered_on")
+    assert day is not None
+    if day > timezone.localdate():
+        raise ValidationFailed(_("A delivery cannot be in the future."), field="delivered_on")
+    grids = Grid.objects.none()
+    for name in ("children", "pregnant", "seniors"):
+        grids = grids | grids_for_list(actor, name)
+    target = Person.objects.filter(pk=person, house__grid__in=grids).first()
+    if target is None:
+        raise ValidationFailed(_("No such person in your grids."), field="person")
+    if HealthNotice.objects.filter(person=target, kind=kind, round=round).exists():
+        raise Conflict(
+            _("This notice of this round was already delivered to this person."), field="round"
+        )
+    return HealthNotice.objects.create(
+        person=target, kind=kind, round=round, delivered_on=day, delivered_by=actor
+    )
+
+
+# ---------------------------------------------------------------------------- publicity
+
+CAMPAIGN_ROLES = (Role.DEPARTMENT_OFFICER, Role.HEALTH_OFFICER, Role.DISPATCHER)
+
+
+def campaign_role_require(actor: User) -> None:
+    if not (actor.has_role(*CAMPAIGN_ROLES) or is_platform_admin(actor)):
+        raise PermissionDenied(_("Your role may not commission publicity."))
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    actor: User,
+    title: str,
+    material: str,
+    starts_on: Any,
+    ends_on: Any,
+    grids: list[str],
+    department: Department | None = None,
+) -> Campaign:
+    """A department's campaign (its officers, the Health Center, or the center for it)."""
+    campaign_role_require(actor)
+    dept = department or actor.department
+    center = actor.has_role(Role.DISPATCHER) or is_platform_admin(actor)
+    if actor.has_role(Role.HEALTH_OFFICER) and actor.township is not None and not center:
+        # The Health Center commissions its own publicity only.
+        dept = health_center_department(township=actor.township)
+    if dept is None:
+        raise ValidationFailed(_("Name the commissioning department."), field="department")
+    own_only = actor.has_role(Role.DEPARTMENT_OFFICER) and not is_platform_admin(actor)
+    if own_only and actor.department_id != dept.pk:
+        raise PermissionDenied(_("Commission for your own department."), field="department")
+    start = _date(starts_on, "starts_on")
+    end = _date(ends_on, "ends_on")
+    assert start is not None and end is not None
+    if end < start:
+        raise ValidationFailed(_("The campaign ends before it starts."), field="ends_on")
+    title = _text(title, "title", required=True)[:200]
+    material = _text(material, "material", required=True)[:200]
+    chosen = list(
+        Grid.objects.filter(
+            code__in=grids, village__township=dept.township, division__status="active"
+        )
+    )
+    if not grids or len(chosen) != len(set(grids)):
+        raise ValidationFailed(_("Name the target grids by their 14-digit codes."), field="grids")
+    campaign = Campaign.objects.create(
+        township=dept.township,
+        department=dept,
+        title=title,
+        material=material,
+        starts_on=start,
+        ends_on=end,
+        created_by=actor,
+    )
+    campaign.grids.set(chosen)
+    return campaign
+
+
+def _campaign_grid(campaign: Campaign, actor: User, grid: str) -> Grid:
+    if not is_staff(actor):
+        raise PermissionDenied(_("Only grid staff and village officers record publicity."))
+    target = campaign.grids.filter(code=grid).first()
+    if target is None:
+        raise ValidationFailed(_("The grid is not a target of this campaign."), field="grid")
+    if not grids_visible_to(actor).filter(pk=target.pk).exists():
+        raise PermissionDenied(_("The grid is not yours."), field="grid")
+    return target
+
+
+def _count(value: Any, field: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Give a whole number."), field=field) from None
+    if number < 0:
+        raise ValidationFailed(_("Give a whole number, 0 or more."), field=field)
+    return number
+
+
+@transaction.atomic
+def distribution_record(
+    *,
+    campaign: Campaign,
+    actor: User,
+    grid: str,
+    distributed_on: Any,
+    quantity: Any,
+    place: str,
+    households_reached: Any,
+    photo: Any = None,
+) -> Distribution:
+    target = _campaign_grid(campaign, actor, grid)
+    day = _date(distributed_on, "distributed_on")
+    assert day is not None
+    if not campaign.starts_on <= day <= campaign.ends_on:
+        raise ValidationFailed(_("The date is outside the campaign."), field="distributed_on")
+    return Distribution.objects.create(
+        campaign=campaign,
+        grid=target,
+        distributed_on=day,
+        quantity=_count(quantity, "quantity"),
+        place=_text(place, "place", required=True)[:200],
+        households_reached=_count(households_reached, "households_reached"),
+        photo=photo or "",
+        recorded_by=actor,
+    )
+
+
+@transaction.atomic
+def event_record(
+    *,
+    campaign: Campaign,
+    actor: User,
+    grid: str,
+    kind: str,
+    title: str,
+    held_on: Any,
+    attendance: Any,
+) -> PublicityEvent:
+    target = _campaign_grid(campaign, actor, grid)
+    if kind not in EventKind.values:
+        raise ValidationFailed(_("Unknown kind %(kind)s.") % {"kind": kind}, field="kind")
+    day = _date(held_on, "held_on")
+    assert day is not None
+    return PublicityEvent.objects.create(
+        campaign=campaign,
+        grid=target,
+        kind=kind,
+        title=_text(title, "title", required=True)[:200],
+        held_on=day,
+        attendance=_count(attendance, "attendance"),
+        recorded_by=actor,
+    )
+
+
+__all__ = [
+    "Recorded",
+    "campaign_create",
+    "distribution_record",
+    "event_record",
+    "grievance_confirm",
+    "grievance_escalate",
+    "grievance_resolve",
+    "health_center_department",
+    "lists_for",
+    "notice_record",
+    "visit_record",
+]
