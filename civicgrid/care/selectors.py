@@ -61,6 +61,13 @@ LIST_LABELS = {
     "low_income": gettext_lazy("low income"),
     "special_needs": gettext_lazy("special-needs households"),
 }
+CHANGE_LABELS = {
+    "new": gettext_lazy("new"),
+    "moved_out": gettext_lazy("moved out"),
+    "aged_in": gettext_lazy("aged in"),
+    "aged_out": gettext_lazy("aged out"),
+    "ended": gettext_lazy("ended"),
+}
 # The API's list names: the health lists, and the welfare groups together.
 API_LISTS = {
     "children": ("children",),

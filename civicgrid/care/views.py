@@ -21,7 +21,7 @@ from civicgrid.care import exports, selectors, services, targets
 from civicgrid.care.models import GrievanceRoute, NoticeKind, VisitKind
 from civicgrid.cases.selectors import categories
 from civicgrid.core.errors import DomainError
-from civicgrid.people.models import User
+from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import GRID_ROLES
 
 
@@ -147,6 +147,8 @@ def health_lists(request: HttpRequest) -> HttpResponse:
         page = selectors.list_read(
             user, [name], grid=grid, day=timezone.localdate(), purpose=purpose, reveal=reveal
         )
+        for row in page.rows:
+            row["change_label"] = selectors.CHANGE_LABELS.get(row["change"], "")
     except DomainError as exc:
         error = str(exc.message)
     grids = selectors.grids_for_list(user, name).order_by("code")
@@ -157,6 +159,10 @@ def health_lists(request: HttpRequest) -> HttpResponse:
             "lists": [(n, selectors.LIST_LABELS[n]) for n in offered],
             "name": name,
             "page": page,
+            "changes": [
+                (selectors.CHANGE_LABELS.get(k, k), n)
+                for k, n in (page.changes if page else {}).items()
+            ],
             "error": error,
             "grids": grids,
             "params": request.GET,
@@ -197,12 +203,16 @@ def notice_progress(request: HttpRequest) -> HttpResponse:
     )
 
 
+CAMPAIGN_PAGE_ROLES = (Role.HEALTH_OFFICER, Role.DEPARTMENT_OFFICER, Role.DISPATCHER,
+                       Role.SUPERVISOR)  # fmt: skip
+
+
 @login_required
 def campaigns(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    found = list(selectors.campaigns_for(user)[:50])
-    if not found and not (selectors.is_staff(user) or selectors.is_health(user)):
+    if not (user.has_role(*CAMPAIGN_PAGE_ROLES) or selectors.is_staff(user)):
         raise Http404
+    found = list(selectors.campaigns_for(user)[:50])
     return render(
         request,
         "care/campaigns.html",

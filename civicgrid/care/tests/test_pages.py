@@ -64,3 +64,16 @@ def test_the_health_list_page_logs_each_person_shown(care: Care) -> None:
     export = care.client(care.health).get("/care/lists/?list=children&export=1&purpose=接种")
     assert export["Content-Type"].startswith("text/csv")
     assert AccessLog.objects.count() == before + 3
+
+
+def test_the_health_officer_lands_on_the_lists_with_them_in_the_menu(care: Care) -> None:
+    home = care.client(care.health).get("/", follow=True)
+    assert home.request["PATH_INFO"] == "/care/lists/"
+    assert {"/care/lists/", "/care/campaigns/"} <= {link.url for link in home.context["menu"]}
+
+
+def test_the_lists_page_in_chinese_names_changes_in_words(care: Care) -> None:
+    client = care.client(care.admin)
+    page = client.get("/care/lists/?list=children", headers={"accept-language": "zh-hans"})
+    html = page.content.decode()
+    assert "新增" in html and "aged_in" not in html and "0-6岁儿童" in html
