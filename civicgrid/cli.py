@@ -11,7 +11,7 @@ import sys
 
 # Listed in ``civicgrid --help``, one line each; everything else Django offers still works.
 COMMANDS = {
-    "demo": "Create (once) and serve a generated demo township on SQLite.",
+    "demo": "Create (once) and serve a generated demo township, with a worker.",
     "serve": "Serve the platform with the production WSGI server (granian).",
     "migrate": "Create or update the database tables.",
     "createsuperuser": "Create a system administrator account.",

@@ -90,3 +90,25 @@ def test_demo_has_patrol_days_met_not_met_and_exempt(demo):
     rules = set(DutyDay.objects.values_list("rule", flat=True))
     assert rules == {"met", "not_met", "exempt"}
     assert Position.objects.filter(flag="").count() > 1000
+
+
+def test_demo_serves_with_a_worker_beside_the_server(demo, monkeypatch):
+    import contextlib
+
+    from civicgrid.demo.management.commands import demo as command
+
+    events: list[str] = []
+
+    @contextlib.contextmanager
+    def beside():
+        events.append("worker started")
+        yield
+        events.append("worker stopped")
+
+    monkeypatch.setattr(command, "worker_beside", beside)
+    monkeypatch.setattr(command, "serve", lambda host, port: events.append(f"serve {port}"))
+    call_command("demo", addr="127.0.0.1:8765")
+    assert events == ["worker started", "serve 8765", "worker stopped"]
+    events.clear()
+    call_command("demo", addr="127.0.0.1:8765", no_worker=True)
+    assert events == ["serve 8765"]

@@ -12,17 +12,21 @@ from civicgrid.core.env import private_file_write
 from civicgrid.core.management.commands.serve import parse_addr, serve
 from civicgrid.demo.steps import demo_create
 from civicgrid.geo.models import Township
+from civicgrid.worker.process import worker_beside
 
 ACCOUNTS_FILE = "demo-accounts.json"
 
 
 class Command(BaseCommand):
-    help = "Create (once) and serve a generated demo township on SQLite."
+    help = "Create (once) and serve a generated demo township on SQLite, with a worker."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="HOST:PORT to serve on")
         parser.add_argument("--no-serve", action="store_true", help="create the demo and stop")
         parser.add_argument("--seed", type=int, default=0, help="generator seed (first run only)")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="serve without the background worker"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = parse_addr(options["addr"])
@@ -49,4 +53,11 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self.stdout.write(f"Open http://{host}:{port}/  (API docs at /api/v1/docs)")
-        serve(host, port)
+        if options["no_worker"]:
+            serve(host, port)
+            return
+        # Photo copies, large imports and the periodic jobs (overdue sweep, webhooks,
+        # purges, indicator figures) run in a worker beside the server, stopped with it.
+        with worker_beside():
+            self.stdout.write("Background worker started (tasks and the periodic schedule).")
+            serve(host, port)
