@@ -254,7 +254,9 @@ CACHES = cache_settings(env.text("CIVICGRID_CACHE_URL") or "", data_dir=DATA_DIR
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"ordinary_refusals": {"()": "civicgrid.config.logs.OrdinaryRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["ordinary_refusals"]}},
     "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL") or "WARNING"},
 }
 

@@ -15,3 +15,5 @@ urlpatterns = [
     path("", include("civicgrid.public.urls")),
     path("", include("civicgrid.web.urls")),
 ]
+
+handler404 = "civicgrid.web.views.not_found"

@@ -249,6 +249,12 @@ def sub_categories() -> list[Any]:
 
 
 URGENCY_CHOICES = Urgency.choices
+# Who acted, in words: staff roles, and the two actors that are no account.
+ROLE_LABELS = {
+    **dict(Role.choices),
+    "resident": gettext_lazy("resident"),
+    "system": gettext_lazy("the system"),
+}
 SECTION_TITLES = {
     "center": gettext_lazy("Command center"),
     "dept": gettext_lazy("Department inbox"),
@@ -271,6 +277,7 @@ def case_page(
     events = list(selectors.case_events(case))
     allowed = [a for a in selectors.actions_for(user, case) if a not in HIDDEN_ACTIONS]
     attachments = list(case.attachments.all())
+    department_names = dict(departments_of(case.township_id).values_list("code", "name"))
     default_department = case.department.code if case.department else (
         case.category.department_code
     )  # fmt: skip
@@ -289,8 +296,9 @@ def case_page(
                     "event": e,
                     "action": action_label(e.action),
                     "to": state_label(e.to_state),
-                    "who": e.actor.username if e.actor else e.role,
-                    "role": e.role,
+                    "who": (e.actor.full_name or e.actor.username) if e.actor else "",
+                    "role": ROLE_LABELS.get(e.role, e.role),
+                    "department": department_names.get(str(e.payload.get("department") or ""), ""),
                 }
                 for e in events
             ],

@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -34,6 +36,18 @@ def home(request: HttpRequest) -> HttpResponse:
             "cards": [e for e in menu_for(user) if e.key != "overview"],
         },
     )
+
+
+# Django's own 404 messages name models and paths; only a view's own words are shown.
+TECHNICAL_404 = re.compile(r"^(No .* matches the given query\.|Resolver404|Http404|)$")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 page: the view's reason when it gave one, and a way back."""
+    reason = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    if TECHNICAL_404.match(str(reason)):
+        reason = ""
+    return render(request, "404.html", {"reason": reason}, status=404)
 
 
 @login_required
