@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,30 @@ def parse_addr(addr: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def refuse_busy_port(host: str, port: int) -> None:
+    """Stop before serving when something already listens on the address.
+
+    granian binds with SO_REUSEPORT, so a second server on a busy port would start without
+    a word and the two (with their two databases) would answer at random.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CommandError(f"--addr {host}:{port}: {exc}") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # Lets a port a stopped server left in TIME_WAIT pass; a listening one still fails.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            raise CommandError(
+                f"{host}:{port} is already in use (another civicgrid demo or serve?). "
+                f"Stop it (Ctrl+C in its terminal) or choose another port with "
+                f"--addr {host}:{port + 1}."
+            ) from None
+
+
 def serve(host: str, port: int, workers: int | None = None) -> None:
     """Run the WSGI app under granian: measured fastest here (see benchmarks/serve.py)."""
     from granian import Granian
@@ -24,6 +49,7 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
         # SQLite has one writer: one process keeps writes from queueing behind a lock.
         workers = settings.CIVICGRID_SERVE_WORKERS or (1 if sqlite else os.cpu_count() or 1)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings")
+    refuse_busy_port(host, port)
     Granian(
         "civicgrid.config.wsgi:application",
         address=host,
@@ -46,6 +72,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = parse_addr(options["addr"])
+        refuse_busy_port(host, port)
         if settings.PRODUCTION and not options["no_collectstatic"]:
             from django.core.management import call_command
 

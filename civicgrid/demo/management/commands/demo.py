@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from civicgrid.core.env import private_file_write
-from civicgrid.core.management.commands.serve import parse_addr, serve
+from civicgrid.core.management.commands.serve import parse_addr, refuse_busy_port, serve
 from civicgrid.demo.steps import demo_create
 from civicgrid.geo.models import Township
 from civicgrid.worker.process import worker_beside
@@ -30,6 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = parse_addr(options["addr"])
+        if not options["no_serve"]:
+            refuse_busy_port(host, port)
         data_dir: Path = settings.DATA_DIR
         self.stdout.write(f"Data directory: {data_dir}  (set CIVICGRID_DATA_DIR to change)")
         call_command("migrate", interactive=False, verbosity=0)
