@@ -34,6 +34,7 @@ COMMANDS = {
     "device": "Register a phone to a staff member (device register USERNAME DEVICE_ID).",
     "purge-positions": "Delete staff positions past retention (--older-than-days N; the worker).",
     "evaluation-materialise": "Recompute the changed daily indicator figures (the worker runs it).",
+    "report": "Write the monthly evaluation report as PDF (--month YYYY-MM [--village CODE]).",
     "open311-key": "Create, list or revoke Open311 API keys (open311-key create NAME).",
     "check": "Check the configuration (--deploy for production settings).",
     "makemigrations": "For developers: write migrations for model changes.",

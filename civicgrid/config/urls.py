@@ -12,6 +12,7 @@ urlpatterns = [
     path("inspections/", include("civicgrid.inspections.urls")),
     path("care/", include("civicgrid.care.urls")),
     path("", include("civicgrid.patrol.urls")),
+    path("", include("civicgrid.evaluation.urls")),
     path("", include("civicgrid.public.urls")),
     path("", include("civicgrid.web.urls")),
 ]

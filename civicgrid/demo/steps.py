@@ -17,6 +17,7 @@ from django.db import transaction
 
 from civicgrid.care.demo import demo_care_create
 from civicgrid.cases.demo import demo_cases_create
+from civicgrid.evaluation.demo import demo_figures_materialise
 from civicgrid.geo.demo import demo_township_create
 from civicgrid.geo.models import Township
 from civicgrid.geo.synthetic import SyntheticTownship
@@ -55,6 +56,8 @@ STEPS: list[tuple[str, Step]] = [
     ("patrols", lambda d: demo_patrols_create(township=d.township, town=d.town, seed=d.seed)),
     ("inspections", lambda d: demo_inspections_create(township=d.township)),
     ("care", lambda d: demo_care_create(township=d.township, password=demo_password)),
+    # Last: the daily figures of everything above.
+    ("evaluation", lambda d: demo_figures_materialise()),
 ]
 
 

@@ -213,7 +213,10 @@ def registry_freshness(level: str, units: Iterable[int]) -> dict[int, float | No
 
 def indicator_table(user: User, level: str, period: Period) -> list[Row]:
     """One row per unit of ``level`` the user may see, every indicator a number or None."""
-    scope = scope_for(user)
+    return table_in_scope(scope_for(user), level, period)
+
+
+def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
     _check_level(scope, level)
     totals = period_counts(scope, level, period)
     labels = _labels(level, totals)
@@ -240,3 +243,103 @@ def ranking(rows: list[Row], indicator: str, *, count: int = 5) -> tuple[list[Ro
     reverse = indicator not in formulas.LOWER_IS_BETTER
     ordered = sorted(known, key=value, reverse=reverse)  # type: ignore[arg-type, return-value]
     return ordered[:count], list(reversed(ordered[-count:])) if len(ordered) > count else []
+
+
+def home_level(scope: Scope) -> str:
+    """The widest level a scope sees whole: its trend line and its report."""
+    for level in ("township", "village", "department", "administrator"):
+        if level in scope.levels:
+            return level
+    return "administrator"
+
+
+def month_start(day: dt.date, back: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def trend(user: User, indicator: str, *, end: dt.date, months: int = 12) -> list[tuple[str, Any]]:
+    """The indicator of the user's whole scope, month by month, the last ``months`` to ``end``."""
+    return trend_in_scope(scope_for(user), indicator, end=end, months=months)
+
+
+def trend_in_scope(
+    scope: Scope, indicator: str, *, end: dt.date, months: int = 12
+) -> list[tuple[str, Any]]:
+    level = home_level(scope)
+    first = month_start(end, months - 1)
+    stored = Level.GRID if level in ("township", "village") else level
+    by_month: dict[tuple[int, int], Counts] = {}
+    names = [f.name for f in fields(Counts)]
+    rows = _rows_in_scope(scope, level, Period(first, end)).filter(level=stored)
+    for row in rows.values("day", *names):
+        day = row.pop("day")
+        by_month.setdefault((day.year, day.month), Counts()).add(Counts(**row))
+    points: list[tuple[str, Any]] = []
+    for back in range(months - 1, -1, -1):
+        start = month_start(end, back)
+        counts = by_month.get((start.year, start.month))
+        value = None
+        if counts is not None:
+            extra = {"patrol_rule_rate": formulas.patrol_rule_rate(counts)}
+            value = formulas.indicators(counts, extra).get(indicator)
+        points.append((f"{start:%Y-%m}", value))
+    return points
+
+
+def _cases_of_unit(level: str, unit: int) -> Q:
+    from civicgrid.cases.models import CaseEvent
+
+    if level == "township":
+        return Q(township_id=unit)
+    if level == "village":
+        return Q(village_id=unit)
+    if level == "grid":
+        return Q(grid_id=unit)
+    if level == "department":
+        code = Department.objects.filter(pk=unit).values_list("code", flat=True).first()
+        sent = CaseEvent.objects.filter(action="dispatch", payload__department=code)
+        return Q(pk__in=sent.values("case_id"))
+    verified = CaseEvent.objects.filter(actor_id=unit, action__in=["verify_pass", "verify_fail"])
+    return Q(reporter_id=unit) | Q(pk__in=verified.values("case_id"))
+
+
+LIST_LIMIT = 500
+
+
+def counted_cases(user: User, level: str, unit: int, period: Period, count: str) -> list[Any]:
+    """The cases behind one count of one unit (as they stand now), at most ``LIST_LIMIT``."""
+    from civicgrid.cases.models import Case
+    from civicgrid.evaluation.sources import case_tracks, reported_between
+
+    scope = scope_for(user)
+    _check_level(scope, level)
+    if count != "overdue_steps" and count not in formulas.COUNT_FIELDS:
+        raise ValidationFailed(_("Unknown count %(c)s.") % {"c": count}, field="count")
+    if unit not in period_counts(scope, level, period):
+        return []
+    key_level = "grid" if level in ("township", "village") else level
+    wanted = Q(reported_between(period.first, period.last)) & _cases_of_unit(level, unit)
+    code = None
+    if level == "department":
+        code = Department.objects.filter(pk=unit).values_list("code", flat=True).first()
+    chosen: list[int] = []
+    for track, _township, _village in case_tracks(wanted):
+        for contribution_level, key, counts in formulas.contributions(track):
+            if contribution_level != key_level:
+                continue
+            if level == "department" and key != code:
+                continue
+            if level == "administrator" and key != unit:
+                continue
+            value = (
+                formulas.overdue_steps(counts)
+                if count == "overdue_steps"
+                else getattr(counts, count)
+            )
+            if value:
+                chosen.append(track.case.id)
+    found = Case.objects.filter(pk__in=chosen[:LIST_LIMIT]).select_related(
+        "category", "grid", "department"
+    )
+    return list(found.order_by("reported_at"))

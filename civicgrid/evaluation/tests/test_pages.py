@@ -1,0 +1,89 @@
+"""The /evaluation/ page, the lists behind its figures and the XLSX export."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from civicgrid.cases.tests.conftest import staff
+from civicgrid.evaluation import services
+from civicgrid.evaluation.tests.test_materialise import build_two_days
+from civicgrid.people.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def figures(loop, hand_clock):
+    day1, day2, c2 = build_two_days(loop, hand_clock)
+    hand_clock.at(day2, 18)
+    services.figures_refresh()
+    return {"from": day1.isoformat(), "to": day2.isoformat(), "resident_case": c2}
+
+
+def login(user, language="en") -> Client:
+    client = Client(headers={"accept-language": language})
+    client.force_login(user)
+    return client
+
+
+def test_the_page_shows_the_table_ranking_trend_and_map(loop, figures):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    response = client.get("/evaluation/", {"level": "grid", "from": figures["from"],
+                                           "to": figures["to"]})  # fmt: skip
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="indicator-table"' in html
+    assert loop.grid.code in html
+    assert "50.00 %" in html  # closure rate: 1 closed of 2 due
+    assert html.count("<svg") == 2  # the trend and the grid map
+    assert "polyline" in html or "circle" in html
+    assert "100 × (" in html  # the score's formula beside the ranking
+
+
+def test_every_figure_links_to_the_cases_it_counts(loop, figures):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    html = client.get("/evaluation/", {"level": "grid", "from": figures["from"],
+                                       "to": figures["to"]}).content.decode()  # fmt: skip
+    links = re.findall(r'href="(/evaluation/cases/\?[^"]+)"', html)
+    overdue = next(link for link in links if "count=overdue_steps" in link)
+    listed = client.get(overdue.replace("&amp;", "&")).content.decode()
+    assert figures["resident_case"].number in listed
+    closed = next(link for link in links if link.endswith("count=closed"))
+    listed = client.get(closed.replace("&amp;", "&")).content.decode()
+    assert listed.count("<tr>") == 2  # the header and the one closed case
+
+
+def test_the_page_speaks_chinese(loop, figures):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township), "zh-hans")
+    html = client.get("/evaluation/", {"from": figures["from"], "to": figures["to"]}).content
+    assert "结案率".encode() in html
+
+
+def test_scope_per_role_on_the_page(loop, figures):
+    assert Client().get("/evaluation/").status_code == 302  # to the login
+    village = login(loop.village_officer)
+    assert village.get("/evaluation/", {"level": "township"}).status_code == 403
+    assert village.get("/evaluation/", {"level": "village"}).status_code == 200
+    assert login(loop.assessor).get("/evaluation/").status_code == 403
+    department = login(loop.officer)
+    html = department.get("/evaluation/", figures).content.decode()
+    assert "URBAN" in html and "FIRE" not in html
+
+
+def test_the_export_is_a_workbook_of_the_table(loop, figures):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    response = client.get("/evaluation/export.xlsx", {"level": "department",
+                                                      "from": figures["from"],
+                                                      "to": figures["to"]})  # fmt: skip
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert {r[0] for r in body} == {"URBAN", "FIRE"}
+    urban = next(r for r in body if r[0] == "URBAN")
+    assert urban[header.index("closure rate")] == 0.5

@@ -1,0 +1,227 @@
+"""The evaluation page, the list behind each figure, the XLSX export and the monthly PDF."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.evaluation import charts, formulas, labels, selectors
+from civicgrid.evaluation.models import DailyFigure
+from civicgrid.geo.models import Grid
+from civicgrid.people.models import User
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _refused(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
+    return render(request, "evaluation/refused.html", {"message": exc.message}, status=exc.status)
+
+
+def _choices(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
+    level = request.GET.get("level") or ("grid" if "grid" in scope.levels
+                                         else selectors.home_level(scope))  # fmt: skip
+    indicator = request.GET.get("indicator") or "on_time_closure_rate"
+    if indicator not in labels.INDICATOR_LABELS:
+        raise ValidationFailed(_("Unknown indicator %(i)s.") % {"i": indicator}, field="indicator")
+    period = selectors.period_parse(request.GET.get("from"), request.GET.get("to"))
+    return {"level": level, "indicator": indicator, "period": period}
+
+
+def _link(level: str, unit: int, period: selectors.Period, count: str) -> str:
+    query = urlencode({"level": level, "unit": unit, "from": period.first.isoformat(),
+                       "to": period.last.isoformat(), "count": count})  # fmt: skip
+    return f"/evaluation/cases/?{query}"
+
+
+@login_required
+def evaluation(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    scope = selectors.scope_for(user)
+    if not scope.levels:
+        raise HttpForbidden(_("Your role has no access to this page."))
+    try:
+        chosen = _choices(request, scope)
+        level, indicator, period = chosen["level"], chosen["indicator"], chosen["period"]
+        rows = selectors.indicator_table(user, level, period)
+        before = {r.unit: r for r in selectors.indicator_table(user, level, period.previous())}
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    table = []
+    for row in rows:
+        previous = before.get(row.unit)
+        cells = []
+        for name in labels.TABLE_COLUMNS:
+            value = row.score if name == "score" else row.values.get(name)
+            old = None
+            if previous is not None:
+                old = previous.score if name == "score" else previous.values.get(name)
+            count = labels.COUNTED.get(name)
+            cells.append({
+                "name": name,
+                "shown": labels.format_value(name, value),
+                "change": labels.format_change(name, value, old),
+                "href": _link(level, row.unit, period, count) if count and value is not None
+                else "",
+            })  # fmt: skip
+        table.append({"row": row, "cells": cells})
+    best, worst = selectors.ranking(rows, indicator)
+    trend = selectors.trend(user, indicator, end=period.last)
+    title = str(labels.INDICATOR_LABELS[indicator])
+    trend_svg = charts.trend_svg(trend, title=title, percent=indicator in labels.PERCENT)
+    grid_map = ""
+    if level == "grid" and rows:
+        grids = {g.pk: g for g in Grid.objects.filter(pk__in=[r.unit for r in rows])}
+        value_of = (lambda r: r.score) if indicator == "score" else (lambda r: r.values[indicator])
+        areas = [
+            charts.MapArea(
+                boundary=grids[r.unit].boundary,
+                label=r.code,
+                value=value_of(r),
+                shown=labels.format_value(indicator, value_of(r)),
+                href=_link(level, r.unit, period, labels.COUNTED.get(indicator, "reports")),
+            )
+            for r in rows
+            if r.unit in grids
+        ]
+        lower = indicator in formulas.LOWER_IS_BETTER
+        grid_map = charts.map_svg(areas, title=title, lower_is_better=lower)
+    query = urlencode({"level": level, "from": period.first.isoformat(),
+                       "to": period.last.isoformat()})  # fmt: skip
+    return render(
+        request,
+        "evaluation/index.html",
+        {
+            "levels": [(k, v) for k, v in labels.LEVEL_LABELS.items() if k in scope.levels],
+            "level": level,
+            "indicator": indicator,
+            "indicators": [
+                (k, v) for k, v in labels.INDICATOR_LABELS.items() if k in labels.TABLE_COLUMNS
+            ],
+            "period": period,
+            "previous": period.previous(),
+            "columns": [(name, labels.INDICATOR_LABELS[name]) for name in labels.TABLE_COLUMNS],
+            "table": table,
+            "best": [(r, labels.format_value(indicator, _value(r, indicator))) for r in best],
+            "worst": [(r, labels.format_value(indicator, _value(r, indicator))) for r in worst],
+            "trend_svg": mark_safe(trend_svg),
+            "grid_map": mark_safe(grid_map),
+            "score_formula": formulas.score_formula(selectors.score_weights()),
+            "computed_at": DailyFigure.objects.order_by("-computed_at")
+            .values_list("computed_at", flat=True)
+            .first(),
+            "query": query,
+            "month": period.last.strftime("%Y-%m"),
+            "can_report": scope.user is None,
+        },
+    )
+
+
+def _value(row: selectors.Row, indicator: str) -> float | None:
+    return row.score if indicator == "score" else row.values.get(indicator)
+
+
+@login_required
+def counted(request: HttpRequest) -> HttpResponse:
+    """The cases one figure counts."""
+    user = _user(request)
+    try:
+        level = request.GET.get("level", "")
+        try:
+            unit = int(request.GET.get("unit", ""))
+        except ValueError:
+            raise ValidationFailed(_("Name the unit by its number."), field="unit") from None
+        period = selectors.period_parse(request.GET.get("from"), request.GET.get("to"))
+        count = request.GET.get("count", "reports")
+        cases = selectors.counted_cases(user, level, unit, period, count)
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    center = user.has_role("dispatcher", "supervisor") or user.is_superuser
+    return render(
+        request,
+        "evaluation/cases.html",
+        {
+            "cases": cases,
+            "count": count,
+            "count_label": labels.INDICATOR_LABELS.get(count, count),
+            "level": labels.LEVEL_LABELS.get(level, level),
+            "period": period,
+            "limit": selectors.LIST_LIMIT,
+            "center": center,
+        },
+    )
+
+
+@login_required
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The indicator table of a level and period as a workbook: indicators, then counts."""
+    from openpyxl import Workbook
+
+    from civicgrid.registry.transfer import neutralised
+
+    user = _user(request)
+    scope = selectors.scope_for(user)
+    try:
+        chosen = _choices(request, scope)
+        rows = selectors.indicator_table(user, chosen["level"], chosen["period"])
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    period = chosen["period"]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("Indicators")
+    names = list(rows[0].values) if rows else list(labels.INDICATOR_LABELS)
+    counts = list(formulas.COUNT_FIELDS)
+    sheet.append([_("code"), _("name"), *[str(labels.INDICATOR_LABELS.get(n, n)) for n in names],
+                  str(labels.INDICATOR_LABELS["score"]), *counts])  # fmt: skip
+    for row in rows:
+        sheet.append([neutralised(row.code), neutralised(row.name),
+                      *[row.values.get(n) for n in names], row.score,
+                      *[getattr(row.counts, c) for c in counts]])  # fmt: skip
+    info = book.create_sheet(_("About"))
+    info.append([_("level"), chosen["level"]])
+    info.append([_("from"), period.first.isoformat()])
+    info.append([_("to"), period.last.isoformat()])
+    info.append([_("score"), formulas.score_formula(selectors.score_weights())])
+    info.append([_("Rates are ratios from 0 to 1; an empty cell is not available.")])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    name = f"evaluation-{chosen['level']}-{period.first}-{period.last}.xlsx"
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def report_pdf(request: HttpRequest) -> HttpResponse:
+    """The monthly report of the user's scope (their township, village or department)."""
+    from civicgrid.evaluation.report import report_pdf as render_pdf
+    from civicgrid.geo.models import Village
+
+    user = _user(request)
+    scope = selectors.scope_for(user)
+    if not scope.levels or scope.user is not None:
+        raise HttpForbidden(_("Your role has no access to this page."))
+    month = request.GET.get("month", "")
+    village = Village.objects.filter(pk=scope.village).first() if scope.village else None
+    try:
+        data = render_pdf(month=month, village=village, scope=scope)
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="evaluation-{month}.pdf"'
+    return response
