@@ -139,3 +139,24 @@ def counts_between(
         part = Counts(**{f.name: getattr(row, f.name) for f in fields(Counts)})
         total.add(part)
     return total
+
+
+TODAY_MAX_AGE = dt.timedelta(minutes=5)
+
+
+def figures_today_refresh(*, now: dt.datetime | None = None) -> bool:
+    """Recompute today's figures on demand when they are older than five minutes.
+
+    Today's counts change all day; a page asking for a period that includes today calls
+    this instead of waiting for the worker. Returns whether it recomputed.
+    """
+    moment = now or timezone.now()
+    today = local_day(moment)
+    latest = (
+        DailyFigure.objects.filter(day=today).order_by("-computed_at")
+        .values_list("computed_at", flat=True).first()
+    )  # fmt: skip
+    if latest is not None and moment - latest < TODAY_MAX_AGE:
+        return False
+    figures_materialise(days=[today], as_of=moment)
+    return True

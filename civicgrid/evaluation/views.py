@@ -10,11 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
-from civicgrid.evaluation import charts, formulas, labels, selectors
+from civicgrid.evaluation import charts, formulas, labels, selectors, services
 from civicgrid.evaluation.models import DailyFigure
 from civicgrid.geo.models import Grid
 from civicgrid.people.models import User
@@ -53,6 +54,8 @@ def evaluation(request: HttpRequest) -> HttpResponse:
     try:
         chosen = _choices(request, scope)
         level, indicator, period = chosen["level"], chosen["indicator"], chosen["period"]
+        if period.first <= timezone.localdate() <= period.last:
+            services.figures_today_refresh()
         rows = selectors.indicator_table(user, level, period)
         before = {r.unit: r for r in selectors.indicator_table(user, level, period.previous())}
     except (ValidationFailed, PermissionDenied) as exc:

@@ -182,3 +182,16 @@ def test_an_empty_period_has_no_rows_and_rates_are_never_zero_for_nothing(loop, 
     client.force_login(supervisor)
     status, body = _get(client, level="township", **{"from": "2020-01-01", "to": "2020-01-31"})
     assert (status, body["rows"]) == (200, [])
+
+
+def test_todays_figures_are_recomputed_on_demand_when_stale(loop, hand_clock):
+    day1, _day2, _c2 = build_two_days(loop, hand_clock)
+    hand_clock.at(day1, 11)
+    assert services.figures_today_refresh() is True
+    hand_clock.advance(2)
+    assert services.figures_today_refresh() is False  # fresh enough
+    loop.report()
+    hand_clock.advance(10)
+    assert services.figures_today_refresh() is True
+    grid = period_counts(everything(loop), "grid", EvalPeriod(day1, day1))[loop.grid.pk]
+    assert grid.reports == 4  # the three of the morning and the new one
