@@ -46,11 +46,17 @@ HOMES = {
 MUST_OFFER = {
     "grid_admin": {"/field/", "/registry/", "/patrol/field/", "/inbox/"},
     "grid_leader": {"/field/", "/registry/", "/people/roster/"},
-    "village_officer": {"/village/", "/registry/", "/people/roster/"},
-    "dispatcher": {"/center/", "/center/intake/", "/registry/", "/patrol/live/"},
-    "department_officer": {"/dept/", "/inbox/"},
+    "village_officer": {"/village/", "/registry/", "/people/roster/", "/evaluation/"},
+    "dispatcher": {"/center/", "/center/intake/", "/registry/", "/patrol/live/", "/evaluation/"},
+    "department_officer": {"/dept/", "/inbox/", "/evaluation/"},
     "assessor": {"/assess/", "/center/"},
-    "supervisor": {"/center/", "/people/roster/", "/people/access-log/", "/registry/"},
+    "supervisor": {
+        "/center/",
+        "/people/roster/",
+        "/people/access-log/",
+        "/registry/",
+        "/evaluation/",
+    },
     "system_admin": {"/admin/", "/divisions/", "/people/access-log/", "/registry/"},
 }
 

@@ -1,0 +1,13 @@
+"""The evaluation page in the staff menu (see ``civicgrid.core.menus``)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.core.menus import MenuEntry
+from civicgrid.evaluation.selectors import may_evaluate
+from civicgrid.people.models import Role
+
+ENTRIES = (
+    MenuEntry("evaluation", _("Evaluation"), "evaluation",
+              (Role.SUPERVISOR, Role.DISPATCHER, Role.DEPARTMENT_OFFICER, Role.VILLAGE_OFFICER,
+               Role.SYSTEM_ADMINISTRATOR), order=40, allowed=may_evaluate),
+)  # fmt: skip
