@@ -6,10 +6,11 @@ from typing import Any, cast
 
 from django.db.models import Max
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
 
-from civicgrid.evaluation import formulas, selectors
+from civicgrid.evaluation import formulas, selectors, services
 from civicgrid.evaluation.models import DailyFigure
 from civicgrid.evaluation.schemas import IndicatorTableOut
 from civicgrid.people.models import User
@@ -36,9 +37,12 @@ def row_out(row: selectors.Row) -> dict[str, Any]:
 def indicators(request: HttpRequest, query: Query[IndicatorQuery]) -> dict[str, Any]:
     """One row per unit of ``level`` (township, village, grid, department, administrator)
     reported ``from``–``to`` (ISO dates, Asia/Shanghai; default this month), as far as the
-    caller's role reaches. Rates are ratios 0–1; null when not available."""
+    caller's role reaches. Rates are ratios 0–1; null when not available. A period that
+    includes today recomputes today's figures first when they are older than 5 minutes."""
     user = cast(User, request.user)
     period = selectors.period_parse(query.date_from, query.date_to)
+    if period.first <= timezone.localdate() <= period.last:
+        services.figures_today_refresh()
     rows = selectors.indicator_table(user, query.level, period)
     computed = DailyFigure.objects.aggregate(at=Max("computed_at"))["at"]
     return {
