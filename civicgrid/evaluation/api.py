@@ -29,7 +29,7 @@ def row_out(row: selectors.Row) -> dict[str, Any]:
         "unit": {"level": row.level, "id": row.unit, "code": row.code, "name": row.name},
         "indicators": row.values,
         "score": row.score,
-        "counts": row.counts.as_dict(),
+        "counts": {**row.counts.as_dict(), **row.other_counts},
     }
 
 

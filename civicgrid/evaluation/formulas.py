@@ -501,6 +501,16 @@ def patrol_rule_rate(c: Counts) -> float | None:
     return ratio(c.patrol_days_met, c.patrol_days)
 
 
+def inspections_rate(due_visited: int, due: int) -> float | None:
+    """inspections due and done in the period ÷ inspections due (the inspections app's due list)."""
+    return ratio(due_visited, due)
+
+
+def findings_rectified_rate(rectified_in_time: int, rectify_due: int) -> float | None:
+    """findings rectified by their notice's deadline ÷ findings whose deadline fell due."""
+    return ratio(rectified_in_time, rectify_due)
+
+
 def overdue_steps(c: Counts) -> int:
     """late steps of every party: center + department + verifier + village."""
     return c.overdue_center + c.overdue_department + c.overdue_verifier + c.overdue_village

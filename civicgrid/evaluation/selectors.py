@@ -26,7 +26,8 @@ SUPERVISING = (Role.SUPERVISOR, Role.DISPATCHER)
 FIELD = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
 FRESH_DAYS = 183  # registry records confirmed within about six months count as fresh
 # Figures of apps not built yet: shown as not available, never as 0.
-NOT_AVAILABLE = ("inspections_rate", "findings_rectified_rate", "households_visited")
+NOT_AVAILABLE = ("households_visited",)
+INSPECTION_COUNTS = ("due", "due_visited", "rectify_due", "rectified_in_time")
 DEFAULT_WEIGHTS = {
     "on_time_closure_rate": 3,
     "closure_rate": 2,
@@ -90,6 +91,8 @@ class Row:
     counts: Counts
     values: dict[str, float | None] = field(default_factory=dict)
     score: float | None = None
+    # Counts read from other apps (inspections), beside the ledger's.
+    other_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,11 +219,42 @@ def indicator_table(user: User, level: str, period: Period) -> list[Row]:
     return table_in_scope(scope_for(user), level, period)
 
 
+def inspection_counts(
+    level: str, units: Iterable[int], period: Period
+) -> dict[int, dict[str, int]]:
+    """Inspections due / done and findings rectified, per unit, from the inspections app."""
+    from civicgrid.inspections.selectors import inspection_figures
+
+    ids = list(units)
+    if level == "department" or not ids:
+        return {}
+    figures = inspection_figures(start=period.first, end=period.last)
+    out: dict[int, dict[str, int]] = {}
+    if level == "administrator":
+        names = dict(User.objects.filter(pk__in=ids).values_list("username", "pk"))
+        for username, found in figures["administrators"].items():
+            if username in names:
+                out[names[username]] = {k: int(found.get(k) or 0) for k in INSPECTION_COUNTS}
+        return out
+    key = {"grid": "pk", "village": "village_id", "township": "village__township_id"}[level]
+    active = Grid.objects.filter(division__status="active", code__in=list(figures["grids"]))
+    codes = dict(active.filter(**{f"{key}__in": ids}).values_list("code", key))
+    for code, found in figures["grids"].items():
+        unit = codes.get(code)
+        if unit is None:
+            continue
+        total = out.setdefault(unit, dict.fromkeys(INSPECTION_COUNTS, 0))
+        for k in INSPECTION_COUNTS:
+            total[k] += int(found.get(k) or 0)
+    return out
+
+
 def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
     _check_level(scope, level)
     totals = period_counts(scope, level, period)
     labels = _labels(level, totals)
     freshness = registry_freshness(level, totals)
+    inspections = inspection_counts(level, totals, period)
     weights = score_weights()
     rows = []
     for unit, counts in totals.items():
@@ -228,8 +262,16 @@ def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
         extra: dict[str, float | None] = {name: None for name in NOT_AVAILABLE}
         extra["patrol_rule_rate"] = formulas.patrol_rule_rate(counts)
         extra["registry_freshness"] = freshness.get(unit)
+        seen = inspections.get(unit, {})
+        extra["inspections_rate"] = formulas.inspections_rate(
+            seen.get("due_visited", 0), seen.get("due", 0)
+        )
+        extra["findings_rectified_rate"] = formulas.findings_rectified_rate(
+            seen.get("rectified_in_time", 0), seen.get("rectify_due", 0)
+        )
         values = formulas.indicators(counts, extra)
         row = Row(level, unit, code, name, counts, values)
+        row.other_counts = {f"inspections_{k}": v for k, v in seen.items()}
         row.score = formulas.weighted_score(values, weights)
         rows.append(row)
     rows.sort(key=lambda r: r.code)

@@ -195,3 +195,30 @@ def test_todays_figures_are_recomputed_on_demand_when_stale(loop, hand_clock):
     assert services.figures_today_refresh() is True
     grid = period_counts(everything(loop), "grid", EvalPeriod(day1, day1))[loop.grid.pk]
     assert grid.reports == 4  # the three of the morning and the new one
+
+
+def test_inspection_figures_come_from_the_inspections_selector(loop, hand_clock, monkeypatch):
+    day1, day2, _c2 = build_two_days(loop, hand_clock)
+    hand_clock.at(day2, 18)
+    services.figures_refresh()
+    from civicgrid.inspections import selectors as inspections
+
+    def figures(*, start, end, township_id=None):
+        assert (start, end) == (day1, day2)
+        done = {"due": 4, "due_visited": 3, "rectify_due": 2, "rectified_in_time": 1}
+        return {"grids": {loop.grid.code: done}, "administrators": {loop.admin.username: done}}
+
+    monkeypatch.setattr(inspections, "inspection_figures", figures)
+    supervisor = staff("sup1", Role.SUPERVISOR, township=loop.township)
+    client = Client()
+    client.force_login(supervisor)
+    period = {"from": day1.isoformat(), "to": day2.isoformat()}
+    for level in ("grid", "village", "township", "administrator"):
+        _status, body = _get(client, level=level, **period)
+        row = body["rows"][0]
+        assert row["indicators"]["inspections_rate"] == 0.75, level
+        assert row["indicators"]["findings_rectified_rate"] == 0.5, level
+        assert row["counts"]["inspections_due"] == 4, level
+        assert row["indicators"]["households_visited"] is None  # care: not available
+    _status, body = _get(client, level="department", **period)
+    assert all(r["indicators"]["inspections_rate"] is None for r in body["rows"])
