@@ -41,6 +41,7 @@ def indicators(request: HttpRequest, query: Query[IndicatorQuery]) -> dict[str, 
     includes today recomputes today's figures first when they are older than 5 minutes."""
     user = cast(User, request.user)
     period = selectors.period_parse(query.date_from, query.date_to)
+    selectors.check_level(selectors.scope_for(user), query.level)  # before any write
     if period.first <= timezone.localdate() <= period.last:
         services.figures_today_refresh()
     rows = selectors.indicator_table(user, query.level, period)

@@ -134,7 +134,8 @@ def period_parse(first: str | None, last: str | None, *, today: dt.date | None =
     return period
 
 
-def _check_level(scope: Scope, level: str) -> None:
+def check_level(scope: Scope, level: str) -> None:
+    """422 for an unknown level, 403 for a level the scope does not reach."""
     if level not in LEVELS:
         raise ValidationFailed(
             _("Unknown level %(level)s; choose one of: %(levels)s.")
@@ -250,7 +251,7 @@ def inspection_counts(
 
 
 def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
-    _check_level(scope, level)
+    check_level(scope, level)
     totals = period_counts(scope, level, period)
     labels = _labels(level, totals)
     freshness = registry_freshness(level, totals)
@@ -355,7 +356,7 @@ def counted_cases(user: User, level: str, unit: int, period: Period, count: str)
     from civicgrid.evaluation.sources import case_tracks, reported_between
 
     scope = scope_for(user)
-    _check_level(scope, level)
+    check_level(scope, level)
     if count != "overdue_steps" and count not in formulas.COUNT_FIELDS:
         raise ValidationFailed(_("Unknown count %(c)s.") % {"c": count}, field="count")
     if unit not in period_counts(scope, level, period):

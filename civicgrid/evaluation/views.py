@@ -54,6 +54,7 @@ def evaluation(request: HttpRequest) -> HttpResponse:
     try:
         chosen = _choices(request, scope)
         level, indicator, period = chosen["level"], chosen["indicator"], chosen["period"]
+        selectors.check_level(scope, level)  # before any write
         if period.first <= timezone.localdate() <= period.last:
             services.figures_today_refresh()
         rows = selectors.indicator_table(user, level, period)
