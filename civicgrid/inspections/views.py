@@ -140,13 +140,31 @@ def visit_form(request: HttpRequest, kind: str, pk: int, area: str) -> HttpRespo
     })  # fmt: skip
 
 
+def _answer_label(answer: Any, language: str | None) -> str:
+    """The answer as the inspector saw it: yes / no / not applicable, a choice's label."""
+    item = answer.item
+    if item.kind == "yes_no":
+        return {"yes": _("Yes"), "no": _("No"), "na": _("Not applicable")}.get(
+            answer.value, answer.value
+        )
+    if item.kind == "choice":
+        zh = (language or "").startswith("zh")
+        for choice in item.choices or []:
+            if choice.get("value") == answer.value:
+                return str(choice.get("zh") if zh else choice.get("en"))
+    return str(answer.value)
+
+
 @login_required
 def visit_detail(request: HttpRequest, number: str) -> HttpResponse:
     visit = selectors.visit_for(_user(request), number)
     if visit is None:
         raise Http404(_("No such visit."))
     language = get_language()
-    answers = [{"answer": a, "text": a.item.text(language)} for a in visit.answers.all()]
+    answers = [
+        {"answer": a, "text": a.item.text(language), "value": _answer_label(a, language)}
+        for a in visit.answers.all()
+    ]
     findings = visit.findings.select_related("item", "case")
     return render(request, "inspections/visit.html", {
         "visit": visit, "answers": answers, "findings": findings,

@@ -94,7 +94,7 @@ def world(township: Township, settings: Any, tmp_path: Any) -> World:
     active = Grid.objects.filter(division__status="active")
     grid = active.get(code="44190012300101")
     far = active.get(code="44190012300202")
-    admin = staff("inspector", Role.GRID_ADMINISTRATOR)
+    admin = staff("walker", Role.GRID_ADMINISTRATOR)
     place(admin, grid)
     far_admin = staff("faraway", Role.GRID_ADMINISTRATOR)
     place(far_admin, far)

@@ -107,7 +107,7 @@ def test_the_report_counts_visits_due_findings_and_rectification(
     assert grid["visits"] == 2 and grid["findings"] == 1
     assert grid["rectify_due"] == 1 and grid["rectified_in_time"] == 1
     assert grid["due"] >= grid["due_visited"] >= 1
-    mine = figures["administrators"]["inspector"]
+    mine = figures["administrators"]["walker"]
     assert mine["visits"] == 2 and mine["due"] == grid["due"]
     assert (
         "faraway" in figures["administrators"]

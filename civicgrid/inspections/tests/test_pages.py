@@ -73,3 +73,19 @@ def test_the_center_report_and_its_xlsx(world: World) -> None:
     book = load_workbook(io.BytesIO(download.content))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[1][0] == "44190012300101" and rows[1][1] == 1
+
+
+def test_the_inspection_pages_in_chinese_have_no_english_from_the_catalogue(world: World) -> None:
+    from civicgrid.web.tests.zh_catalogue import english_on
+
+    client = world.client(world.admin)
+    form = f"/inspections/field/legal_person/{world.restaurant.pk}/03/"
+    client.post(f"/inspections/field/house/{world.house.pk}/01/", form_data(**{"01.03": "no"}))
+    visit = Visit.objects.get()
+    zh = {"accept-language": "zh-hans"}
+    pages = {url: english_on(client.get(url, headers=zh).content.decode())
+             for url in ("/inspections/field/", "/inspections/field/?q=东村", form,
+                         f"/inspections/visits/{visit.number}/")}  # fmt: skip
+    center = world.client(world.dispatcher)
+    pages["report"] = english_on(center.get("/inspections/report/", headers=zh).content.decode())
+    assert not {url: found for url, found in pages.items() if found}
