@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from civicgrid.cases import photos, selectors, services, workflow
+from civicgrid.cases import permissions, photos, selectors, services, workflow
 from civicgrid.cases.models import Case, CaseEvent
 from civicgrid.cases.schemas import (
     ActionIn,
@@ -40,6 +40,30 @@ def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+def _related(case: Case, relation: str, attribute: str, annotated: str) -> Any:
+    """``case.<relation>.<attribute>``, or the value ``case_brief_for`` read beside the row.
+
+    A relation set since the read (a transition assigns the department it dispatched to)
+    wins over the value read with the row.
+    """
+    field = Case._meta.get_field(relation)
+    if not field.is_cached(case) and annotated in case.__dict__:  # type: ignore[attr-defined]
+        return case.__dict__[annotated]
+    related = getattr(case, relation)
+    return getattr(related, attribute) if related is not None else None
+
+
+def _photos(case: Case) -> list[dict[str, Any]]:
+    if case.__dict__.get("has_photos") is False and "attachments" not in getattr(
+        case, "_prefetched_objects_cache", {}
+    ):
+        return []
+    return [
+        {"id": a.pk, "kind": a.kind, "width": a.width, "height": a.height}
+        for a in case.attachments.all()
+    ]
+
+
 def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[str, Any]:
     """The case as the API shows it; ``allowed``: the caller's actions (``actions_for``)."""
     masked = masked_values(case)
@@ -58,11 +82,11 @@ def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[s
         "lon": case.lon,
         "lat": case.lat,
         "address": case.address,
-        "township": case.township.full_code,
-        "village": case.village.code if case.village else None,
-        "grid": case.grid.code if case.grid else None,
-        "department": case.department.code if case.department else None,
-        "reporter": case.reporter.username if case.reporter else None,
+        "township": _related(case, "township", "full_code", "township_code"),
+        "village": _related(case, "village", "code", "village_code"),
+        "grid": _related(case, "grid", "code", "grid_code"),
+        "department": _related(case, "department", "code", "department_code"),
+        "reporter": _related(case, "reporter", "username", "reporter_username"),
         "reporter_kind": case.reporter_kind,
         "reporter_name": masked.get("reporter_name", ""),
         "reporter_phone": masked.get("reporter_phone", ""),
@@ -75,8 +99,8 @@ def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[s
         "return_count": case.return_count,
         "result": case.result,
         "rating": case.rating,
-        "merged_into": case.merged_into.number if case.merged_into else None,
-        "component": case.component.identifier if case.component else None,
+        "merged_into": _related(case, "merged_into", "number", "merged_into_number"),
+        "component": _related(case, "component", "identifier", "component_identifier"),
         "closed_at": case.closed_at,
         "actions": [
             t.action.value
@@ -84,10 +108,7 @@ def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[s
             if t.action != workflow.Action.MARK_OVERDUE
         ],
         "allowed": [a.value for a in allowed or []],
-        "photos": [
-            {"id": a.pk, "kind": a.kind, "width": a.width, "height": a.height}
-            for a in case.attachments.all()
-        ],
+        "photos": _photos(case),
     }
 
 
@@ -112,10 +133,14 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     report = {**body, "photos": [_decoded(text) for text in payload.photos]}
     key = request.headers.get("Idempotency-Key")
     if key is not None:
-        case, _created = services.case_report_once(actor=actor, key=key, body=body, **report)
+        case, created = services.case_report_once(actor=actor, key=key, body=body, **report)
     else:
-        case = services.case_report(actor=actor, **report).case
-    case = selectors.case_for(actor, case.pk)
+        case, created = services.case_report(actor=actor, **report).case, True
+    if created:
+        case.has_photos = bool(report["photos"])  # type: ignore[attr-defined]
+    else:
+        # A replayed key answers with the first case as it is now.
+        case = selectors.case_brief_for(actor, case.pk)
     allowed = selectors.actions_for(actor, case)
     return Status(201, {**case_out(case, allowed), "duplicates": _duplicates(case)})
 
@@ -201,13 +226,13 @@ def inbox_read(request: HttpRequest, pk: RecordId) -> Status[None]:
 @router.get("/{ref}", response=CaseOut, summary="One case")
 def case_detail(request: HttpRequest, ref: str) -> dict[str, Any]:
     actor = _actor(request)
-    case = selectors.case_for(actor, ref)
+    case = selectors.case_brief_for(actor, ref)
     return case_out(case, selectors.actions_for(actor, case))
 
 
 @router.get("/{ref}/events", response=list[EventOut], summary="The case's ledger")
 def case_events(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
-    case = selectors.case_for(_actor(request), ref)
+    case = selectors.case_brief_for(_actor(request), ref)
     return [_event_out(e) for e in selectors.case_events(case)]
 
 
@@ -229,7 +254,7 @@ def _event_out(event: CaseEvent) -> dict[str, Any]:
 
 @router.get("/{ref}/duplicates", response=list[DuplicateOut], summary="Possible duplicates")
 def case_duplicates(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
-    return _duplicates(selectors.case_for(_actor(request), ref))
+    return _duplicates(selectors.case_brief_for(_actor(request), ref))
 
 
 @router.post(
@@ -240,7 +265,9 @@ def case_duplicates(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
 )
 def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) -> dict[str, Any]:
     actor = _actor(request)
-    case = selectors.case_for(actor, ref)
+    if actor.is_active:
+        permissions.remember_who(actor)  # the service and ``allowed`` below share it
+    case = selectors.case_brief_for(actor, ref)
     params = payload.dict(exclude={"version", "acting_as"}, exclude_none=True)
     if action == workflow.Action.RECALL and params.get("department"):
         # Recall and re-dispatch to the named department: two events, one transaction.
@@ -268,7 +295,7 @@ def case_action(request: HttpRequest, ref: str, action: str, payload: ActionIn) 
 )
 def reporter_reveal(request: HttpRequest, ref: str, payload: ReporterRevealIn) -> dict[str, Any]:
     actor = _actor(request)
-    case = selectors.case_for(actor, ref)
+    case = selectors.case_brief_for(actor, ref)
     if not actor.has_role(*REVEAL_ROLES) and case.reporter_id != actor.pk:
         raise PermissionDenied(_("Your role may not see the reporter's contact details."))
     [values] = personal_data_read(
@@ -285,7 +312,7 @@ def photo_upload(
     file: File[UploadedFile],
 ) -> Status[Any]:
     actor = _actor(request)
-    case = selectors.case_for(actor, ref)
+    case = selectors.case_brief_for(actor, ref)
     limit = photos.max_upload_bytes()
     if file.size is not None and file.size > limit:
         raise ValidationFailed(
@@ -297,7 +324,7 @@ def photo_upload(
 
 @router.get("/{ref}/photos/{pk}/{variant}", summary="A photo: original, public or thumbnail")
 def photo_file(request: HttpRequest, ref: str, pk: RecordId, variant: str) -> FileResponse:
-    case = selectors.case_for(_actor(request), ref)
+    case = selectors.case_brief_for(_actor(request), ref)
     attachment = case.attachments.filter(pk=pk).first()
     if attachment is None or variant not in ("original", "public", "thumbnail"):
         raise NotFound(_("No such photo."))

@@ -11,9 +11,10 @@ class CasesConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from civicgrid.cases import rehoming
-        from civicgrid.cases.models import CalendarDay, WorkingCalendar
+        from civicgrid.cases.models import CalendarDay, WebhookEndpoint, WorkingCalendar
         from civicgrid.cases.services import calendar_forget
         from civicgrid.cases.services.components import on_component_broken
+        from civicgrid.cases.services.notifications import webhooks_forget
         from civicgrid.people.privacy import Kind, register_personal_fields
         from civicgrid.registry.signals import component_broken
 
@@ -23,6 +24,14 @@ class CasesConfig(AppConfig):
         for model in (WorkingCalendar, CalendarDay):
             post_save.connect(forget, sender=model, dispatch_uid=f"calendar-forget-{model}")
             post_delete.connect(forget, sender=model, dispatch_uid=f"calendar-forget-d-{model}")
+
+        def forget_webhooks(**kwargs: object) -> None:
+            webhooks_forget()
+
+        # weak=False: the receiver is a local function, nothing else keeps it alive.
+        for signal in (post_save, post_delete):
+            signal.connect(forget_webhooks, sender=WebhookEndpoint, weak=False,
+                           dispatch_uid=f"webhooks-forget-{signal is post_save}")  # fmt: skip
         # A damaged or missing urban component in the registry becomes a case.
         component_broken.connect(on_component_broken, dispatch_uid="cases-component-broken")
         register_personal_fields(

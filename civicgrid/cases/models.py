@@ -305,6 +305,28 @@ class Case(models.Model):
         return self.is_open and self.deadline is not None and self.deadline < moment
 
 
+class CaseDepartment(models.Model):
+    """A department a case was dispatched to, now or before: the department's scope.
+
+    Written by the dispatch in the same transaction as its ledger event, so a department
+    keeps seeing a case it returned or had recalled through an indexed lookup instead of
+    a scan of the events' payloads.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey("people.Department", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("department of a case")
+        verbose_name_plural = _("departments of cases")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "case"], name="case_department_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department_id}"
+
+
 class LedgerError(Exception):
     pass
 

@@ -64,6 +64,9 @@ class Who:
 
 
 def who_is(user: User) -> Who:
+    remembered: Who | None = user.__dict__.get("_who_for_request")
+    if remembered is not None:
+        return remembered
     grid_ids: frozenset[int] = frozenset()
     rights = False
     if user.pk and user.has_role(*FIELD_ROLES):
@@ -81,6 +84,17 @@ def who_is(user: User) -> Who:
         field_rights=rights,
         platform_admin=is_platform_admin(user),
     )
+
+
+def remember_who(user: User) -> Who:
+    """``who_is(user)``, kept on this instance of the user for the rest of the request.
+
+    For a request's own user object only (the API's): a service and the answer built after
+    it then read the roles, grids and field rights once. Other callers get fresh facts.
+    """
+    who = who_is(user)
+    user.__dict__["_who_for_request"] = who
+    return who
 
 
 def acting_role(who: Who, transition: Transition) -> str | None:

@@ -1,7 +1,9 @@
-"""Refuse a request larger than the platform accepts before any of it is read."""
+"""Refuse a request larger than the platform accepts before any of it is read; renew idle
+sessions without a write on every request."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -40,3 +42,34 @@ class RequestSizeLimit:
             fmt = "json" if path.endswith(".json") else "xml"
             return render.errors(fmt, 413, message)
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+# How stale a session's expiry may get before a request renews it (seconds).
+SESSION_RENEW_AFTER = 300
+
+
+class SessionIdleRenewal:
+    """Keep ``SESSION_COOKIE_AGE`` an idle timeout without writing the session every time.
+
+    Renews the expiry (one session write) at most every ``SESSION_RENEW_AFTER`` seconds of
+    activity, so a session ends between ``SESSION_COOKIE_AGE - SESSION_RENEW_AFTER`` and
+    ``SESSION_COOKIE_AGE`` after the last request. Saving on every request (Django's
+    ``SESSION_SAVE_EVERY_REQUEST``) put a write into every page view and API read.
+    Placed after the session middleware, so its change is saved with the response.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or getattr(session, "modified", True):
+            return response  # none, or saved anyway (a login, a logout, a change)
+        if getattr(session, "_session_cache", None) is None or not session.session_key:
+            return response  # never read, or anonymous: nothing to renew, nothing created
+        now = int(time.time())
+        renewed = session.get("_renewed_at", 0)
+        if now - renewed >= SESSION_RENEW_AFTER:
+            session["_renewed_at"] = now
+        return response

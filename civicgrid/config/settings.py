@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "civicgrid.config.middleware.SessionIdleRenewal",  # inside the session middleware
     "django.middleware.locale.LocaleMiddleware",
     "civicgrid.config.middleware.RequestSizeLimit",  # after the locale: its message is translated
     "django.middleware.common.CommonMiddleware",
@@ -141,7 +142,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request, not the login
+# The timeout counts from the last request, not the login: civicgrid.config.middleware.
+# SessionIdleRenewal renews it every few minutes instead of saving on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 AUTHENTICATION_BACKENDS = [
     "civicgrid.people.backends.LoginThrottleBackend",  # django-axes, must come first
     "django.contrib.auth.backends.ModelBackend",

@@ -116,7 +116,11 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": int(options.pop("conn_max_age", "0")),
+            # Persistent connections: a new one (TCP, authentication, backend start) cost
+            # more than the request it served. The health check replaces a connection the
+            # server dropped before the request uses it. ``?conn_max_age=0`` closes each
+            # one after its request (behind a pooler such as PgBouncer in session mode).
+            "CONN_MAX_AGE": int(options.pop("conn_max_age", "600")),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -54,8 +55,9 @@ def _verifiers(case: Case) -> list[User]:
     """Who is told a case awaits verification (cases.permissions has the rule)."""
     if case.category.verifier == Verifier.ASSESSOR:
         return _township_staff(case.township_id, Role.ASSESSOR)
-    if reported_by_staff(case) and case.reporter is not None:
-        return [case.reporter]  # the team finds it on its lists after the fallback time
+    if reported_by_staff(case) and case.reporter_id is not None:
+        # The team finds it on its lists after the fallback time. A notice needs the id only.
+        return [User(pk=case.reporter_id)]
     return _grid_team(case.grid_id)
 
 
@@ -110,11 +112,27 @@ def event_body(event: CaseEvent, case: Case) -> dict[str, Any]:
     }
 
 
+# Most installations configure no webhook: each process remembers for a while that there
+# is none and then skips the query. Saving or deleting an endpoint forgets it at once in
+# this process (cases.apps); other server processes notice a new one within the TTL.
+WEBHOOKS_NONE_TTL = 30.0
+_no_webhooks_until = 0.0
+
+
+def webhooks_forget() -> None:
+    global _no_webhooks_until
+    _no_webhooks_until = 0.0
+
+
 def _queue_webhooks(event: CaseEvent, case: Case) -> None:
-    endpoints = [
-        e for e in WebhookEndpoint.objects.filter(active=True)
-        if not e.actions or event.action in e.actions
-    ]  # fmt: skip
+    global _no_webhooks_until
+    if _no_webhooks_until > time.monotonic():
+        return
+    active = list(WebhookEndpoint.objects.filter(active=True))
+    if not active:
+        _no_webhooks_until = time.monotonic() + WEBHOOKS_NONE_TTL
+        return
+    endpoints = [e for e in active if not e.actions or event.action in e.actions]
     if not endpoints:
         return
     body = event_body(event, case)

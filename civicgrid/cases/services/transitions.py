@@ -14,9 +14,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.cases import workflow
+from civicgrid.cases import permissions, workflow
 from civicgrid.cases.models import (
     Case,
+    CaseDepartment,
     CaseEvent,
     IdempotencyKey,
     Urgency,
@@ -342,8 +343,10 @@ def case_transition(
     transition = workflow.transition_for(current.state, action)
     if transition is None:
         raise ValidationFailed(_refusal(current, action), field="action")
-    acting = _acting(transition, actor, acting_as)
-    if not _in_scope(current, acting):
+    # The acting user's roles, grids and field rights, read once for every check below.
+    who = permissions.who_is(actor) if actor is not None and actor.is_active else None
+    acting = _acting(transition, actor, acting_as, who)
+    if not _in_scope(current, acting, who):
         raise PermissionDenied(_("This case is outside your area of responsibility."))
     for name in transition.requires:
         value = params.get(name)
@@ -353,7 +356,7 @@ def case_transition(
                 % {"action": workflow.ACTION_LABELS[transition.action], "field": name},
                 field=name,
             )
-    ctx = Context(current, acting, params, timezone.now(), {}, {})
+    ctx = Context(current, acting, params, timezone.now(), {}, {}, who)
     for check in transition.checks:
         CHECKS[check](ctx)
     effect = EFFECTS.get(transition.action)
@@ -404,6 +407,12 @@ def case_transition(
         payload=ctx.payload,
         at=ctx.now,
     )
+    if transition.action == Action.DISPATCH:
+        # The department's scope: it keeps the case after a return or a recall.
+        CaseDepartment.objects.bulk_create(
+            [CaseDepartment(case_id=current.pk, department=changes["department"])],
+            ignore_conflicts=True,
+        )
     if current is case:
         # Plain values only (counts were computed from the row the swap proved current),
         # so the caller's object can take them without reading the row again.

@@ -1,0 +1,113 @@
+"""How many statements each case action and read costs (issue 20); speed is benchmarks/'.
+
+The counts include the two SAVEPOINT statements of the atomic block inside the test's
+transaction (a real request has BEGIN and COMMIT instead).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from civicgrid.cases import selectors
+from civicgrid.cases.models import CaseDepartment, WebhookEndpoint
+from civicgrid.cases.tests.conftest import Loop
+from civicgrid.cases.tests.test_api import BODY, client_for, post
+
+STEPS = [
+    ("file", "dispatcher", {}),
+    ("dispatch", "dispatcher", {}),
+    ("dispose", "officer", {"result": "已清理"}),
+    ("verify_pass", "admin", {}),
+    ("close", "dispatcher", {}),
+]
+# The token with its user and roles, the case row, its codes; the ledger head, the case's
+# last event, the compare-and-swap UPDATE, the event, the head; two savepoints. Then what
+# each action adds: the department and its officers, the department row of the scope and
+# the inbox (dispatch); the inbox (dispose); the verifier's grids, field rights and
+# whether the reporter is away (verify_pass).
+AT_MOST = {"file": 10, "dispatch": 15, "dispose": 11, "verify_pass": 16, "close": 10}
+
+
+@pytest.fixture
+def clients(loop: Loop) -> dict[str, Client]:
+    made = {
+        "admin": client_for(loop.admin),
+        "dispatcher": client_for(loop.dispatcher),
+        "officer": client_for(loop.officer),
+    }
+    for client in made.values():
+        client.get("/api/v1/cases/categories")  # a token's first use records the time
+    return made
+
+
+def test_each_action_answers_in_a_few_statements(
+    loop: Loop, clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    body = {k: v for k, v in BODY.items() if not k.startswith("reporter_")}
+    case = post(clients["admin"], "/api/v1/cases", body).json()
+    version = case["version"]
+    for action, who, params in STEPS:
+        url = f"/api/v1/cases/{case['id']}/actions/{action}"
+        with django_assert_max_num_queries(AT_MOST[action]):
+            response = post(clients[who], url, {"version": version, **params})
+        assert response.status_code == 200, (action, response.content)
+        version = response.json()["version"]
+    answer = response.json()
+    assert answer["state"] == "closed"
+    assert (answer["grid"], answer["village"], answer["township"]) == (
+        "44190012300101", "001", "441900123"
+    )  # fmt: skip
+    assert answer["department"] == "URBAN" and answer["reporter"] == "admin1"
+
+
+def test_a_case_without_photos_reads_no_attachments(loop: Loop, clients: dict[str, Client]) -> None:
+    case = loop.report()
+    with CaptureQueriesContext(connection) as queries:
+        response = clients["dispatcher"].get(f"/api/v1/cases/{case.pk}")
+    assert response.json()["photos"] == []
+    assert not any('FROM "cases_attachment"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_no_webhook_query_while_none_is_configured(loop: Loop) -> None:
+    loop.report()  # learns that there is none
+    with CaptureQueriesContext(connection) as queries:
+        case = loop.report()
+    assert not any("webhookendpoint" in q["sql"] for q in queries.captured_queries)
+    WebhookEndpoint.objects.create(url="https://example.org/hook", secret="s")
+    loop.act(case, "file")
+    assert case.events.last().action == "file"
+    from civicgrid.cases.models import WebhookDelivery
+
+    assert WebhookDelivery.objects.filter(event__case=case).count() == 1
+
+
+def test_department_scope_reads_no_event_payloads(loop: Loop) -> None:
+    case = loop.case_in("dispatched")
+    assert CaseDepartment.objects.filter(case=case, department=loop.department).exists()
+    loop.act(case, "return", note="不归我们")
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.case_brief_for(loop.officer, case.pk)
+    assert found.pk == case.pk  # returned, still visible to the department
+    assert not any("cases_caseevent" in q["sql"] for q in queries.captured_queries)
+    with pytest.raises(Exception, match="No such case"):
+        selectors.case_brief_for(loop.other_officer, case.pk)
+
+
+def test_codes_follow_a_transition_without_a_reread(loop: Loop, clients: dict[str, Client]) -> None:
+    case = loop.case_in("filed")
+    response = post(
+        clients["dispatcher"], f"/api/v1/cases/{case.pk}/actions/dispatch",
+        {"version": case.version, "department": "FIRE"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert response.json()["department"] == "FIRE"
+    recalled = post(
+        clients["dispatcher"], f"/api/v1/cases/{case.pk}/actions/recall",
+        {"version": response.json()["version"], "note": "派错了"},
+    )  # fmt: skip
+    assert recalled.json()["department"] is None and recalled.json()["state"] == "filed"
