@@ -178,7 +178,9 @@ def center(request: HttpRequest) -> HttpResponse:
         for s in QUEUE
     ]  # fmt: skip
     areas = [c for c in selectors.categories() if c.is_area]
-    villages = sorted({(g.village.code, g.village.name) for g in grids_visible_to(user)})
+    # Codes and names only: a grid row carries its whole GeoJSON boundary.
+    named = grids_visible_to(user).order_by().values_list("village__code", "village__name")
+    villages = sorted(set(named))
     return render(
         request,
         "web/center/index.html",
