@@ -61,6 +61,11 @@ def _msgids(po: Path) -> list[str]:
     return found
 
 
+# Text in these elements is not prose: scripts, and <code> (formulas and identifiers shown
+# on purpose, such as the evaluation score's formula).
+NOT_PROSE = ("script", "style", "template", "code")
+
+
 class _Texts(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -68,14 +73,14 @@ class _Texts(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in NOT_PROSE:
             self._skip += 1
         for name, value in attrs:
             if name in SHOWN_ATTRIBUTES and value:
                 self.texts.append(value.strip())
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._skip:
+        if tag in NOT_PROSE and self._skip:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:
