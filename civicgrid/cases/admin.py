@@ -51,8 +51,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class CaseEventInline(admin.TabularInline):
     model = CaseEvent
-    fields = ["seq", "at", "actor", "role", "action", "from_state", "to_state", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = [  # type: ignore[assignment]
+        "seq",
+        "at",
+        "actor",
+        "role",
+        "action",
+        "from_state",
+        "to_state",
+        "note",
+    ]
     extra = 0
     can_delete = False
 

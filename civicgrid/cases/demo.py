@@ -34,6 +34,8 @@ def demo_cases_create(*, township: Township) -> list[dict[str, Any]]:
         return []
     centre = grid.grid.geometry.representative_point()
     department = officer.department
+    if department is None:
+        return []
     urban = [c for c in Category.objects.filter(department_code=department.code,
                                                 parent__isnull=False)[:6]]  # fmt: skip
     plans: list[list[tuple[str, User, dict[str, Any]]]] = [

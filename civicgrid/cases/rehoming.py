@@ -19,6 +19,7 @@ from civicgrid.cases.services.ledger import ledger_append, ledger_head_locked
 from civicgrid.cases.services.rules import Acting
 from civicgrid.cases.workflow import OPEN_STATES
 from civicgrid.geo.rehoming import RecordMove, RehomingContext, RehomingPart
+from civicgrid.people.models import User
 
 REGRID = "regrid"
 REGRID_LABEL = gettext_lazy("moved to a new grid (re-division)")
@@ -46,9 +47,9 @@ class OpenCaseRehomer:
             ],
         )
 
-    def apply(self, context: RehomingContext, part: RehomingPart, actor: object) -> None:
+    def apply(self, context: RehomingContext, part: RehomingPart, actor: User | None) -> None:
         now = timezone.now()
-        acting = Acting(actor if getattr(actor, "pk", None) else None, "system")  # type: ignore[arg-type]
+        acting = Acting(actor if getattr(actor, "pk", None) else None, "system")
         moving = {m.record: m for m in part.moved}
         # The ledger head first, as every append takes it: then the case rows.
         head = ledger_head_locked()

@@ -84,10 +84,10 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
         path = unquote(parts.path)
         if path.startswith("/") and not url.startswith("sqlite:////"):
             path = path[1:]  # sqlite:///relative.db → relative to the data directory
-        name = Path(path) if Path(path).is_absolute() else data_dir / (path or "civicgrid.sqlite3")
+        file = Path(path) if Path(path).is_absolute() else data_dir / (path or "civicgrid.sqlite3")
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(name),
+            "NAME": str(file),
             "OPTIONS": {
                 # WAL lets readers run beside the single writer; FULL makes a committed
                 # case survive a power cut, at the cost measured in DESIGN.md.
@@ -99,7 +99,7 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
             },
             # A file, not memory: browser tests run the live server in another thread, and
             # threads sharing one in-memory connection collide ("API misuse").
-            "TEST": {"NAME": str(name.with_name(f"test-{name.name}"))},
+            "TEST": {"NAME": str(file.with_name(f"test-{file.name}"))},
             # Keep the connection: opening one and running the pragmas cost about 7 ms of
             # an 18 ms request here. Safe because the server runs one thread per worker.
             "CONN_MAX_AGE": None,

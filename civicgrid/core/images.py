@@ -103,7 +103,7 @@ def image_decode(checked: CheckedImage, *, max_side: int, field: str = "file") -
     """
     try:
         # Not closed by a ``with``: closing would discard the pixels that are returned.
-        image = Image.open(io.BytesIO(checked.data))
+        image: Image.Image = Image.open(io.BytesIO(checked.data))
         if checked.format == "JPEG":
             scale = max(checked.width, checked.height) / max_side
             if scale > 1:

@@ -284,7 +284,7 @@ def ranking(rows: list[Row], indicator: str, *, count: int = 5) -> tuple[list[Ro
     known = [r for r in rows if r.values.get(indicator, r.score) is not None]
     value = (lambda r: r.score) if indicator == "score" else (lambda r: r.values[indicator])
     reverse = indicator not in formulas.LOWER_IS_BETTER
-    ordered = sorted(known, key=value, reverse=reverse)  # type: ignore[arg-type, return-value]
+    ordered = sorted(known, key=value, reverse=reverse)
     return ordered[:count], list(reversed(ordered[-count:])) if len(ordered) > count else []
 
 

@@ -251,7 +251,7 @@ def _plan(
     after: dict[str, Counter[int]] = {}
     for part in parts:
         before[part.kind] = Counter(m.old_grid for m in part.moves)
-        after[part.kind] = Counter(m.new_grid for m in part.moved)
+        after[part.kind] = Counter(m.new_grid for m in part.moved)  # type: ignore[misc]
     team = next((p for p in parts if p.kind == "team"), None)
     team_source: dict[int, Counter[int]] = defaultdict(Counter)
     for m in team.moved if team else []:

@@ -115,4 +115,5 @@ def project(geometries: list[BaseGeometry], transformer: Transformer) -> np.ndar
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(np.array(geometries, dtype=object), forward)
+    projected: np.ndarray = shapely.transform(np.array(geometries, dtype=object), forward)
+    return projected

@@ -11,7 +11,7 @@ objects, what a person confirmed is what happens.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
@@ -118,14 +118,18 @@ def _lineage(
 
 
 class Rehomer(Protocol):
-    """One app's records that point at a grid."""
+    """One app's records that point at a grid. ``actor`` is the staff member who activates
+    (settings.AUTH_USER_MODEL, or None for the system)."""
 
-    kind: str
-    order: int
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def order(self) -> int: ...
 
     def plan(self, context: RehomingContext) -> RehomingPart: ...
 
-    def apply(self, context: RehomingContext, part: RehomingPart, actor: object) -> None: ...
+    def apply(self, context: RehomingContext, part: RehomingPart, actor: Any) -> None: ...
 
 
 _REHOMERS: dict[str, Rehomer] = {}

@@ -6,7 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import shapely
@@ -39,9 +39,9 @@ from civicgrid.geo.models import (
 )
 from civicgrid.geo.numbering import sequence_numbers
 
-if TYPE_CHECKING:
-    # Geography knows no staff: any user model will do (settings.AUTH_USER_MODEL).
-    from django.contrib.auth.models import AbstractBaseUser as User
+# The acting staff member, an instance of settings.AUTH_USER_MODEL: geography knows no staff,
+# so it does not import the people app's model to name the type.
+Actor = Any
 
 
 class ImportRefused(ValidationFailed):
@@ -92,7 +92,7 @@ def boundaries_import(
     activate: bool = True,
     note: str = "",
     compounds: Sequence[tuple[str, BaseGeometry]] = (),
-    actor: User | None = None,
+    actor: Actor | None = None,
 ) -> ImportResult:
     """Load villages and a new division version of grids, all or nothing.
 
@@ -243,7 +243,7 @@ def boundaries_import(
 def division_activate(
     *,
     division: DivisionVersion,
-    actor: User | None = None,
+    actor: Actor | None = None,
     compounds: Sequence[tuple[str, BaseGeometry]] = (),
 ) -> ActivationPlan:
     """Make a draft the township's active one, re-homing every record (see ``activation``)."""
@@ -251,7 +251,7 @@ def division_activate(
 
 
 @transaction.atomic
-def village_renumber(*, village: Village, actor: User | None = None) -> list[GridCodeChange]:
+def village_renumber(*, village: Village, actor: Actor | None = None) -> list[GridCodeChange]:
     """Renumber the active grids of a village W→E, N→S, keeping every old code."""
     grids = list(
         Grid.objects.select_for_update()
@@ -328,7 +328,7 @@ def division_draft_create(
     min_households: int = DEFAULT_MIN_HOUSEHOLDS,
     max_households: int = DEFAULT_MAX_HOUSEHOLDS,
     note: str = "",
-    actor: User | None = None,
+    actor: Actor | None = None,
 ) -> DivisionVersion:
     """Divide some villages (all when ``village_codes`` is None) into a draft version.
 
@@ -422,7 +422,7 @@ def _require_draft(division: DivisionVersion) -> None:
 
 @transaction.atomic
 def draft_unit_move(
-    *, division: DivisionVersion, unit_key: str, to_grid_code: str, actor: User | None = None
+    *, division: DivisionVersion, unit_key: str, to_grid_code: str, actor: Actor | None = None
 ) -> MoveResult:
     """Move one unit to a neighbouring grid of the same village, if the hard rules allow."""
     division = DivisionVersion.objects.select_for_update().get(pk=division.pk)
@@ -525,7 +525,7 @@ def division_problems(division: DivisionVersion) -> list[Violation]:
 
 
 def division_draft_activate(
-    *, division: DivisionVersion, actor: User | None = None
+    *, division: DivisionVersion, actor: Actor | None = None
 ) -> ActivationPlan:
     """Activate a reviewed draft; refused, naming every problem, while it breaks a rule."""
     return activation.division_activate(division=division, actor=actor)

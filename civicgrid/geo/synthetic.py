@@ -8,6 +8,7 @@ like a real township's while describing no real place.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,14 +205,17 @@ def generate_township(seed: int = 0) -> SyntheticTownship:
     return township
 
 
-def _inverse(transformer: Transformer):  # type: ignore[no-untyped-def]
+LonLat = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _inverse(transformer: Transformer) -> LonLat:
     def apply(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return transformer.transform(x, y, direction="INVERSE")
 
     return apply
 
 
-def _project(geometry: BaseGeometry, to_lonlat) -> BaseGeometry:  # type: ignore[no-untyped-def]
+def _project(geometry: BaseGeometry, to_lonlat: LonLat) -> BaseGeometry:
     def apply(coords: np.ndarray) -> np.ndarray:
         lon, lat = to_lonlat(coords[:, 0], coords[:, 1])
         return np.column_stack([np.round(lon, 7), np.round(lat, 7)])

@@ -56,7 +56,7 @@ def finding_out(f: Finding) -> dict[str, Any]:
         "area": f.area, "severity": f.severity, "state": f.state, "grid": f.grid.code,
         "premises": f.visit.premises_name, "notice": f.notice_number,
         "rectify_by": f.rectify_by, "rectified_at": f.rectified_at,
-        "case": f.case.number if f.case_id else None, "found_at": f.created_at,
+        "case": f.case.number if f.case_id else None, "found_at": f.created_at,  # type: ignore[union-attr]
     }  # fmt: skip
 
 

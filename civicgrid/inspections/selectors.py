@@ -124,7 +124,7 @@ def due_in_grids(
     last: dict[tuple[str, int, str], dt.date] = {}
     for row in visits.values("premises_kind", "house_id", "legal_person_id", "site_id",
                              "template__area").annotate(last=Max("visited_at")):  # fmt: skip
-        pk = row[PREMISES_FIELD[row["premises_kind"]]]
+        pk = row[PREMISES_FIELD[row["premises_kind"]]]  # type: ignore[literal-required]
         last[(row["premises_kind"], pk, row["template__area"])] = _local_day(row["last"])
     open_findings: dict[tuple[str, int, str], list[Finding]] = defaultdict(list)
     for f in findings.select_related("visit"):
@@ -340,8 +340,8 @@ def report_for_grids(grids: QuerySet[Grid], *, start: dt.date, end: dt.date) -> 
         grid__in=grids, severity=Severity.RECTIFY, rectify_by__gte=begin, rectify_by__lt=finish
     ).select_related("visit__inspector")
     for f in notices:
-        month = f"{timezone.localtime(f.rectify_by):%Y-%m}"  # type: ignore[arg-type]
-        buckets = (total, by_grid[grid_codes[f.grid_id]], by_area[f.area],
+        month = f"{timezone.localtime(f.rectify_by):%Y-%m}"
+        buckets = (total, by_grid[grid_codes[f.grid_id]], by_area[f.area],  # type: ignore[assignment]
                    by_admin[f.visit.inspector.username], by_month[month])  # fmt: skip
         for bucket in buckets:
             bucket.rectify_due += 1

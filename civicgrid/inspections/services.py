@@ -76,7 +76,7 @@ def premises_for(user: User, kind: str, pk: int) -> House | LegalPerson | Site:
     found = registry.record_for(REGISTRY_KINDS[PremisesKind(kind)], user, pk)
     if found is None:
         raise NotFound(_("No such premises."))
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def premises_grid_id(premises: House | LegalPerson | Site) -> int:
@@ -352,7 +352,7 @@ def visit_record(
         row.visit = visit
         row.save(force_insert=True)
         if photo is not None:
-            row.photo.save(photo.name, photo, save=True)
+            row.photo.save(photo.name, photo, save=True)  # type: ignore[arg-type]
     _rectifications_record(visit, [a for a, _p in stored])
     serious = []
     for row, _photo in stored:

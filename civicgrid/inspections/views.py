@@ -117,7 +117,7 @@ def visit_form(request: HttpRequest, kind: str, pk: int, area: str) -> HttpRespo
                     actor=user, key=key, body=_digest_body(request, answers), **params
                 )
             else:
-                visit = services.visit_record(actor=user, **params)
+                visit = services.visit_record(actor=user, **params)  # type: ignore[arg-type]
         except DomainError as exc:
             if key is not None or "application/json" in request.headers.get("Accept", ""):
                 return JsonResponse(exc.as_body(), status=exc.status)

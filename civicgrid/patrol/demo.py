@@ -28,7 +28,7 @@ PLANS = [(265, 250, 180), (245, 200, 260), (150, 250, 250)]
 
 def _route(grid_shape: shapely.Geometry, roads: list[LineString]) -> LineString:
     """The longest piece of demo road inside the grid, or the grid's outline."""
-    pieces = []
+    pieces: list[shapely.Geometry] = []
     for road in roads:
         cut = road.intersection(grid_shape)
         pieces.extend(getattr(cut, "geoms", [cut]))

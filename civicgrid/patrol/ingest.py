@@ -106,7 +106,7 @@ def positions_insert(rows: Sequence[Row]) -> int:
     sql = _insert_sql(connection.vendor)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            with cursor.cursor.copy(sql) as copy:
                 copy.set_types(PG_TYPES)
                 for row in rows:
                     copy.write_row(row)

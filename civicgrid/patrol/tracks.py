@@ -164,6 +164,7 @@ def gpx_points(content: bytes) -> tuple[list[TrackPoint], int]:
         raise GpxProblem("no_times", f"{len(timed)} of {len(points)} points have a time")
     out = []
     for p in timed:
-        time = p.time if p.time.tzinfo else p.time.replace(tzinfo=dt.UTC)  # type: ignore[union-attr]
+        assert p.time is not None  # only timed points
+        time = p.time if p.time.tzinfo else p.time.replace(tzinfo=dt.UTC)
         out.append(TrackPoint(time.astimezone(dt.UTC), p.longitude, p.latitude, p.elevation))
     return out, len(points) - len(timed)

@@ -54,7 +54,7 @@ class WorkPermitInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Profile"), {"fields": ("full_name", "phone", "employment_source")}),
         (_("Workplace"), {"fields": ("township", "village", "department")}),
         (_("Equipment"), {"fields": ("uniform_issued_on", "id_card_issued_on")}),

@@ -73,7 +73,7 @@ def login_wait_seconds(username: str, address: str, *, now: dt.datetime | None =
 def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
     """Count a wrong password against the account (a refusal for the delay is no guess)."""
     username = str(credentials.get("username") or "")
-    if request is None or not username or getattr(request, WAIT_ATTRIBUTE, 0):
+    if request is None or not username or getattr(request, WAIT_ATTRIBUTE, False):
         return
     throttle.counter_hit(account_key(username), window=ACCOUNT_WINDOW)
 

@@ -72,7 +72,7 @@ def demo_staff_create(
         ("assessor", "郑信访", Role.ASSESSOR, {"township": township}),
         ("supervisor", "孙督查", Role.SUPERVISOR, {"township": township}),
     ]
-    positions = {
+    positions: dict[str, str] = {
         Role.GRID_ADMINISTRATOR: Position.ADMINISTRATOR,
         Role.GRID_LEADER: Position.LEADER,
         Role.DEPUTY_GRID_LEADER: Position.DEPUTY,

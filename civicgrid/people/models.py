@@ -34,7 +34,7 @@ class EmploymentSource(models.TextChoices):
 
 
 # The manual's 14 areas as choices (``areas.AREAS`` is the one list): URBAN_MANAGEMENT…
-ManagementArea = models.TextChoices(
+ManagementArea = models.TextChoices(  # type: ignore[call-overload]  # (value, label) pairs
     "ManagementArea", [(area.code.upper(), (area.code, _(area.name))) for area in areas.AREAS]
 )
 
@@ -137,8 +137,9 @@ class User(AbstractUser):
     )
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # The stubs type the base Meta's names as str; lazy translations are what Django uses.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         # The username, never the name: __str__ ends up in admin pages, messages and logs,
@@ -264,7 +265,7 @@ class Examination(models.Model):
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=1)
     pass_mark = models.DecimalField(_("pass mark"), max_digits=5, decimal_places=1, default=60)
     passed = models.GeneratedField(
-        expression=Q(score__gte=F("pass_mark")),
+        expression=Q(score__gte=F("pass_mark")),  # type: ignore[arg-type]  # Q is an expression
         output_field=models.BooleanField(),
         db_persist=True,
         verbose_name=_("passed"),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.geo.rehoming import RecordMove, RehomingContext, RehomingPart
-from civicgrid.people.models import GridAssignment
+from civicgrid.people.models import GridAssignment, User
 
 
 def _not_ended(day: dt.date) -> Q:
@@ -52,7 +52,7 @@ class TeamRehomer:
             ],
         )
 
-    def apply(self, context: RehomingContext, part: RehomingPart, actor: object) -> None:
+    def apply(self, context: RehomingContext, part: RehomingPart, actor: User | None) -> None:
         today = timezone.localdate()
         moving = {m.record: m for m in part.moved}
         created = []
@@ -65,7 +65,7 @@ class TeamRehomer:
                 ends_on=today - dt.timedelta(days=1)
             )
             created.append(
-                GridAssignment(
+                GridAssignment(  # type: ignore[misc]
                     user_id=assignment.user_id,
                     grid_id=target,
                     position=assignment.position,

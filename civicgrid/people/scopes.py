@@ -10,6 +10,7 @@ outside scope, so its existence is not revealed.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -42,7 +43,7 @@ def current_assignments(on: dt.date | None = None) -> QuerySet[GridAssignment]:
     )
 
 
-def _grid_ids_served(user: User, *positions: str) -> QuerySet[GridAssignment]:
+def _grid_ids_served(user: User, *positions: str) -> QuerySet[GridAssignment, Any]:
     mine = current_assignments().filter(user=user)
     if positions:
         mine = mine.filter(position__in=positions)

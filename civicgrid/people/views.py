@@ -75,6 +75,6 @@ def _model_label(label: str) -> str:
 def _field_label(label: str, name: str) -> str:
     model = _model(label)
     try:
-        return str(model._meta.get_field(name).verbose_name) if model else name
+        return str(model._meta.get_field(name).verbose_name) if model else name  # type: ignore[union-attr]
     except FieldDoesNotExist:
         return name

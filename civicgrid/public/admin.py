@@ -48,8 +48,14 @@ class Open311KeyAdmin(admin.ModelAdmin):
 class PublicReportAdmin(admin.ModelAdmin):
     list_display = ["case", "source", "api_key", "created_at"]
     list_filter = ["source"]
-    fields = ["case", "source", "api_key", "created_at", "attributes", "media_url"]
-    readonly_fields = fields
+    fields = readonly_fields = [  # type: ignore[assignment]
+        "case",
+        "source",
+        "api_key",
+        "created_at",
+        "attributes",
+        "media_url",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -66,7 +66,7 @@ def _out(found: ReopenRequest) -> dict[str, Any]:
 @router.get("", response=list[ReopenRequestOut], summary="Requests to reopen in my township")
 def reopen_requests(request: HttpRequest, status: str = "pending") -> list[dict[str, Any]]:
     user = _dispatcher(request)
-    rows = ReopenRequest.objects.select_related("case").filter(case__township_id=user.township_id)
+    rows = ReopenRequest.objects.select_related("case").filter(case__township_id=user.township_id)  # type: ignore[misc]
     if status:
         rows = rows.filter(status=status)
     return [_out(r) for r in rows.order_by("created_at")[:500]]

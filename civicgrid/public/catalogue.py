@@ -18,7 +18,7 @@ DEFAULT_PUBLIC_CODES = ("0201", "0203", "1204")
 DEFAULT_ABOUT_HOME = ("0203", "0701", "1003", "1004", "1204")
 DEFAULT_GROUPS = {"02": "fire", "07": "street", "09": "facilities", "10": "environment",
                   "12": "building"}  # fmt: skip
-DEFAULT_ATTRIBUTES = {
+DEFAULT_ATTRIBUTES: dict[str, list[tuple[str, str, bool, str, list[tuple[str, str]]]]] = {
     "0904": [("LAMP", ServiceAttribute.Datatype.SINGLE, True, "What is wrong with the lamp?",
               [("out", "Out"), ("flicker", "Flickering"), ("damaged", "Damaged")])],
     "0711": [("SIZE", ServiceAttribute.Datatype.NUMBER, False,

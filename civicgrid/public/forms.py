@@ -50,8 +50,8 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "—")] + [
-            (s.category.code, f"{s.category.parent.label} · {s.category.label}")
+        self.fields["service"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (s.category.code, f"{s.category.parent.label} · {s.category.label}")  # type: ignore[union-attr]
             for s in selectors.public_services()
         ]  # fmt: skip
         if not self.is_bound:

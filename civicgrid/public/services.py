@@ -315,9 +315,9 @@ def public_report_create(*, data: PublicReportIn) -> PublicReported:
             description += " · " + ", ".join(f"{k}={v}" for k, v in attributes.items())
     try:
         with transaction.atomic():
-            limited = {"address": data.address_ip, "phone": phone, "api_key": data.api_key}
-            throttle.serialized(*_limit_keys(**limited))
-            check_rate_limits(**limited)
+            address, api_key = data.address_ip, data.api_key
+            throttle.serialized(*_limit_keys(address=address, phone=phone, api_key=api_key))
+            check_rate_limits(address=address, phone=phone, api_key=api_key)
             reported = case_report(
                 actor=None,
                 acting_as=Actor.RESIDENT,

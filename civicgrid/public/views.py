@@ -294,4 +294,4 @@ def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
         return HttpResponse(status=404)
     response = FileResponse(found.public.open("rb"), content_type=found.content_type)
     response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return response  # type: ignore[return-value]

@@ -322,7 +322,7 @@ def record_import(
 ) -> dict[str, Any]:
     report = transfer.registry_import(
         kind=_kind(kind),
-        stream=file.file,
+        stream=file.file,  # type: ignore[arg-type]
         name=file.name or "",
         actor=_actor(request),
         dry_run=dry_run,

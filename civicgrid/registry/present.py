@@ -145,7 +145,7 @@ def display_value(kind: str, name: str, value: Any) -> str:
             " ".join(
                 str(part)
                 for part in (
-                    licences.get(x.get("kind"), x.get("kind")),
+                    licences.get(x.get("kind"), x.get("kind")),  # type: ignore[arg-type]
                     x.get("number"),
                     x.get("expires_on") and gettext("until %(day)s") % {"day": x["expires_on"]},
                 )
@@ -204,7 +204,7 @@ def change_display(kind: str, changes: dict[str, Any]) -> list[Any]:
 def _code_of(field: str, pk: Any) -> str:
     if pk in (None, ""):
         return "—"
-    model: type[models.Model] = Grid if field == "grid" else House
+    model: Any = Grid if field == "grid" else House
     found = model.objects.filter(pk=pk).values_list("code", flat=True).first()
     return str(found or pk)
 

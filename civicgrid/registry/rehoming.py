@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.geo.rehoming import RecordMove, RehomingContext, RehomingPart
+from civicgrid.people.models import User
 from civicgrid.registry.models import House, LegalPerson, Person, RecordChange, UrbanComponent
 
 _HOUSES = "registry.houses"
@@ -44,7 +45,7 @@ def _move_by_position(
     model: type[House] | type[UrbanComponent],
     context: RehomingContext,
     part: RehomingPart,
-    actor: object,
+    actor: User | None,
 ) -> None:
     now = timezone.now()
     for target, moves in _by_target(part).items():
@@ -80,7 +81,7 @@ class HouseRehomer:
             list(_house_moves(context).values()),
         )
 
-    def apply(self, context: RehomingContext, part: RehomingPart, actor: object) -> None:
+    def apply(self, context: RehomingContext, part: RehomingPart, actor: User | None) -> None:
         _move_by_position(House, context, part, actor)
 
 
@@ -98,10 +99,10 @@ class ResidentRehomer:
             label, records = _("persons"), [(p, f"P{p}", h) for p, h in
                                             rows.values_list("pk", "house_id")]  # fmt: skip
         else:
-            rows = LegalPerson.objects.filter(house_id__in=list(houses), closed_on__isnull=True)
+            firms = LegalPerson.objects.filter(house_id__in=list(houses), closed_on__isnull=True)
             label, records = _("legal persons"), [
                 (p, code, h) for p, code, h in
-                rows.order_by("pk").values_list("pk", "credit_code", "house_id")
+                firms.order_by("pk").values_list("pk", "credit_code", "house_id")
             ]  # fmt: skip
         moves = []
         for pk, record_label, house in records:
@@ -109,7 +110,7 @@ class ResidentRehomer:
             moves.append(RecordMove(pk, record_label, home.old_grid, home.old_code, home.new_grid))
         return RehomingPart(self.kind, label, _("stays with its house, which is left"), moves)
 
-    def apply(self, context: RehomingContext, part: RehomingPart, actor: object) -> None:
+    def apply(self, context: RehomingContext, part: RehomingPart, actor: User | None) -> None:
         """Nothing to write: the house moved, and they hang on the house."""
 
 
@@ -137,7 +138,7 @@ class ComponentRehomer:
             ],
         )
 
-    def apply(self, context: RehomingContext, part: RehomingPart, actor: object) -> None:
+    def apply(self, context: RehomingContext, part: RehomingPart, actor: User | None) -> None:
         _move_by_position(UrbanComponent, context, part, actor)
 
 

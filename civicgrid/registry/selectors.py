@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,7 +308,7 @@ def sites_for(
     return qs.order_by("code")
 
 
-_LISTS = {
+_LISTS: dict[str, Callable[[User], QuerySet[Any]]] = {
     "houses": houses_for,
     "persons": lambda user: persons_for(user, include_moved_out=True),
     "legal-persons": legal_persons_for,

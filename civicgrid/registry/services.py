@@ -165,7 +165,7 @@ def _save_changes(
     before = _snapshot(obj)
     _apply(obj, cleaned.values)
     if isinstance(obj, House | UrbanComponent | Site):
-        obj.grid_id = cleaned.grid_id
+        obj.grid_id = cleaned.grid_id  # type: ignore[assignment]  # set: _check_grid refuses none
     row = history_row(obj, action=action, actor=actor, before=before)
     if row.changes:
         obj.save()
@@ -382,7 +382,7 @@ def component_update(
     _announce_if_broken(component, state_before, actor)
     if checked_photo is not None:
         before = _snapshot(component)
-        component.photo.save(checked_photo.name, checked_photo, save=True)
+        component.photo.save(checked_photo.name, checked_photo, save=True)  # type: ignore[arg-type]
         history_row(component, action=RecordChange.Action.UPDATE, actor=actor, before=before).save()
     return component
 

@@ -222,11 +222,11 @@ def _header_map(kind: str, header: list[Any]) -> tuple[dict[int, columns.Column]
     for index, cell in enumerate(header):
         if not _normal(cell):
             continue
-        column = by_name.get(_normal(cell))
-        if column is None:
+        found = by_name.get(_normal(cell))
+        if found is None:
             problems.append(RowProblem(1, str(cell), "", _("Unknown column.")))
-        elif not column.export_only:
-            mapping[index] = column
+        elif not found.export_only:
+            mapping[index] = found
     present = {c.name for c in mapping.values()}
     for column in columns.COLUMNS[kind]:
         if column.required and column.name not in present:
@@ -269,7 +269,7 @@ def registry_import(
         return report
     by_field = {c.name: c for c in columns.COLUMNS[kind]}
     max_rows = limits.import_max_rows()
-    raw_rows = []
+    raw_rows: list[tuple[int, dict[str, Any]]] = []
     for number, row in enumerate(rows, start=2):
         if not any(str(cell).strip() for cell in row):
             continue
@@ -353,7 +353,7 @@ def _write(
     actor: User | None,
     written: Callable[[int, int], None] | None = None,
 ) -> int:
-    model = MODELS[kind]
+    model: Any = MODELS[kind]
     objects = []
     for cleaned in rows:
         values = dict(cleaned.values)

@@ -314,13 +314,13 @@ def import_page(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "houses")
     if request.method == "POST" and request.FILES.get("file"):
         upload = request.FILES["file"]
-        if (upload.size or 0) > imports.background_threshold():
+        if (upload.size or 0) > imports.background_threshold():  # type: ignore[union-attr]
             return _import_in_background(request, kind, upload)
         try:
             report = transfer.registry_import(
                 kind=_kind(kind),
-                stream=upload,
-                name=upload.name or "",
+                stream=upload,  # type: ignore[arg-type]
+                name=upload.name or "",  # type: ignore[union-attr]
                 actor=_actor(request),
                 dry_run=bool(request.POST.get("dry_run")),
             )

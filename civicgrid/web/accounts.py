@@ -52,7 +52,7 @@ class LoginForm(AuthenticationForm):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
 
-    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response: HttpResponse = super().form_invalid(form)
         if getattr(self.request, WAIT_ATTRIBUTE, 0):
             response.status_code = 429
@@ -63,7 +63,7 @@ class LoginView(auth_views.LoginView):
         user = self.request.user
         return landing_url(user) if isinstance(user, User) else super().get_default_redirect_url()
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response: HttpResponse = super().form_valid(form)
         user = form.get_user()
         if user.language and check_for_language(user.language):
@@ -73,7 +73,7 @@ class LoginView(auth_views.LoginView):
         language = self.request.session.get(SESSION_LANGUAGE)
         known = bool(language) and check_for_language(language)
         if known and settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
-            _set_cookie(response, language)
+            _set_cookie(response, str(language))
         return response
 
 

@@ -132,11 +132,11 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args: Any, township_id: int | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [
+        self.fields["category"].choices = [  # type: ignore[attr-defined]
             (c.code, f"{c.code} {c.label}") for c in sub_categories()
         ]
         self.fields["grid"].queryset = (  # type: ignore[attr-defined]
-            active_grids().filter(village__township_id=township_id).order_by("code")
+            active_grids().filter(village__township_id=township_id).order_by("code")  # type: ignore[misc]
         )
 
     def clean(self) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def division_review(request: HttpRequest, division_id: int) -> HttpResponse:
     division = get_object_or_404(DivisionVersion, pk=division_id)
     if request.method == "POST":
         reasons = {
-            key.removeprefix("reason-"): value
+            key.removeprefix("reason-"): str(value)
             for key, value in request.POST.items()
             if key.startswith("reason-")
         }

@@ -40,8 +40,10 @@ def _department_staff(department_id: int | None) -> list[User]:
 def _grid_team(grid_id: int | None) -> list[User]:
     from civicgrid.people.scopes import current_assignments
 
+    if not grid_id:
+        return []
     served = current_assignments().filter(grid_id=grid_id).values("user_id")
-    return list(User.objects.filter(is_active=True, pk__in=served)) if grid_id else []
+    return list(User.objects.filter(is_active=True, pk__in=served))
 
 
 def _notify(users: Iterable[User], case: Case, kind: str, event: CaseEvent) -> None:

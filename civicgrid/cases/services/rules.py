@@ -163,7 +163,7 @@ def _check_department_staffed(ctx: Context) -> None:
 
 
 def village_officers(village_id: int | None) -> Any:
-    return User.objects.filter(
+    return User.objects.filter(  # type: ignore[misc]
         is_active=True, village_id=village_id, role_grants__role=Role.VILLAGE_OFFICER
     )
 

@@ -439,8 +439,8 @@ def case_redispatch(
     given, sends it to that other department: two ledger events, ``recall`` then
     ``dispatch``, in one transaction (a refused dispatch undoes the recall)."""
     ref = str(department or "").strip()
-    same = Q(code=ref) | Q(pk=int(ref) if ref.isdigit() else None)
-    if ref and Department.objects.filter(pk=case.department_id).filter(same).exists():
+    same = Q(code=ref) | Q(pk=int(ref)) if ref.isdigit() else Q(code=ref)
+    if ref and Department.objects.filter(pk=case.department_id).filter(same).exists():  # type: ignore[misc]
         raise ValidationFailed(
             _("The case is being recalled from this department; choose another one."),
             field="department",

@@ -455,7 +455,7 @@ def _problems(analysis: Analysis, grids: tuple[Grid, ...], village: Hashable) ->
             else " (cut off from the rest by oversize units or no shared boundary)"
         )
         problems.append(
-            f"{name}: units {_listed(analysis.unit_ids(piece))}{where} hold {piece_total}"
+            f"{name}: units {_listed(analysis.unit_ids(piece))}{where} hold {piece_total}"  # type: ignore[arg-type]
             f" households, which no number of grids of {limits} can take: {k} grid(s) of"
             f" {piece_total / k:.0f} on average"
         )
@@ -494,7 +494,7 @@ def proven_reason(
     for piece, piece_total, _ in infeasible:
         if nodes & set(piece.tolist()):
             return (
-                f"it lies in units {_listed(analysis.unit_ids(piece))}, which hold {piece_total}"
+                f"it lies in units {_listed(analysis.unit_ids(piece))}, which hold {piece_total}"  # type: ignore[arg-type]
                 f" households that no number of grids of {bounds.low}-{bounds.high} can take"
             )
     for dead_end in analysis.dead_ends:

@@ -33,7 +33,8 @@ def _dfs(
     n = graph.size
     weights = graph.households.tolist()
     disc, low, parent = [-1] * n, [0] * n, [-1] * n
-    size, weight, preorder = [1] * n, weights[:], []
+    preorder: list[int] = []
+    size, weight = [1] * n, weights[:]
     neighbours = [sorted(m for m in graph.neighbours[v] if active[m]) for v in range(n)]
     for root in range(n):
         if not active[root] or disc[root] >= 0:

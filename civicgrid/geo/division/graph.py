@@ -30,9 +30,10 @@ def local_equal_area(geometries: Sequence[BaseGeometry]) -> Transformer:
 
 
 def project(geometries: Sequence[BaseGeometry], transformer: Transformer) -> np.ndarray:
-    return shapely.transform(
+    projected: np.ndarray = shapely.transform(
         np.asarray(geometries, dtype=object), transformer.transform, interleaved=False
     )
+    return projected
 
 
 def shared_boundaries(

@@ -81,7 +81,7 @@ def _components(graph: UnitGraph, nodes: np.ndarray) -> np.ndarray:
     """Connected-piece label of each of ``nodes`` within the subgraph they induce."""
     if len(nodes) >= SMALL_REGION:
         sub = graph.matrix[nodes][:, nodes]
-        return connected_components(sub, directed=False)[1]
+        return np.asarray(connected_components(sub, directed=False)[1])
     node_list = nodes.tolist()
     position = {node: i for i, node in enumerate(node_list)}
     labels = [-1] * len(node_list)
@@ -110,7 +110,7 @@ def _main_part(graph: UnitGraph, nodes: np.ndarray) -> np.ndarray:
     weight = np.bincount(labels, weights=graph.households[nodes])
     count = np.bincount(labels)
     best = max(range(len(weight)), key=lambda c: (weight[c], count[c], -c))
-    return labels == best
+    return np.asarray(labels == best)
 
 
 def _connect_sides(

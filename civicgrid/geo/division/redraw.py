@@ -300,8 +300,8 @@ def _least_change(
             if total == 0 and _host(assignment, piece, kept):
                 continue
             k = bounds.grid_count(total)
-            parts = split_region(graph, np.asarray(piece), k, bounds, assignment.rng)
-            for part in parts:
+            pieces = split_region(graph, np.asarray(piece), k, bounds, assignment.rng)
+            for part in pieces:
                 assignment.add_grid(part.tolist())
 
     proven: dict[frozenset[int], bool] = {}

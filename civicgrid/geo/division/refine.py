@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +144,7 @@ class Assignment:
     def summed_compactness(self) -> float:
         return sum(polsby_popper(self.area[g], self.perimeter[g]) for g in self.members)
 
-    def snapshot(self) -> tuple:
+    def snapshot(self) -> tuple[Any, ...]:
         return (
             self.grid_of[:],
             {g: set(m) for g, m in self.members.items()},
@@ -154,7 +155,7 @@ class Assignment:
             self._next_id,
         )
 
-    def restore(self, state: tuple) -> None:
+    def restore(self, state: tuple[Any, ...]) -> None:
         grid_of, members, households, area, perimeter, fixed, next_id = state
         self.grid_of, self.members, self.households = grid_of[:], members, households
         self.area, self.perimeter, self.fixed, self._next_id = area, perimeter, fixed, next_id
