@@ -120,7 +120,7 @@ def _grievance_out(g: Grievance) -> dict[str, Any]:
         "state": g.state,
         "result": g.result,
         "confirmed_on": g.confirmed_on,
-        "case": g.case.number if g.case_id else None,
+        "case": g.case.number if g.case_id else None,  # type: ignore[union-attr]
     }
 
 
@@ -264,7 +264,7 @@ def campaign_create(request: HttpRequest, payload: CampaignIn) -> Status:
     department = None
     if code:
         township = user.township_id or (user.department.township_id if user.department else None)
-        department = Department.objects.filter(code=code, township_id=township).first()
+        department = Department.objects.filter(code=code, township_id=township).first()  # type: ignore[misc]
         if department is None:
             raise ValidationFailed(_("No department with this code."), field="department")
     campaign = services.campaign_create(actor=user, department=department, **values)

@@ -29,7 +29,7 @@ def demo_care_create(
         township=township, department=center,
     )  # fmt: skip
     admin = User.objects.get(username="gridadmin")
-    grid = current_assignments(day).filter(user=admin).select_related("grid").first().grid
+    grid = current_assignments(day).filter(user=admin).select_related("grid").first().grid  # type: ignore[union-attr]
     to_visit = selectors.households_to_visit(admin, day=day, limit=6)
     for n, entry in enumerate(to_visit):
         visited = day  # the demo team starts today: no visit can predate it

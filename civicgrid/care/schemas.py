@@ -27,7 +27,7 @@ class ListOut(Schema):
     total: int
     revealed: bool
     changes: dict[str, int]
-    rows: list[ListRowOut]
+    rows: list[ListRowOut]  # type: ignore[valid-type]
 
 
 class VisitIn(Schema):

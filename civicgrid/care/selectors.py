@@ -102,7 +102,7 @@ def grids_for_list(user: User, name: str) -> QuerySet[Grid]:
         return Grid.objects.none()
     visible = grids_visible_to(user)
     if name in targets.HEALTH_LISTS and is_health(user):
-        township = Grid.objects.filter(
+        township = Grid.objects.filter(  # type: ignore[misc]
             division__status=DivisionVersion.Status.ACTIVE, village__township_id=user.township_id
         )
         if not is_staff(user):
@@ -314,8 +314,8 @@ def list_counts(user: User, *, day: dt.date) -> list[dict[str, Any]]:
         current_assignments(day).filter(grid__code__in=list(by_grid)).select_related("user", "grid")
     ):
         staff[a.grid.code].append(a.user.username)
-    for code, entry in by_grid.items():
-        entry["administrators"] = sorted(staff.get(code, []))
+    for code, entry in by_grid.items():  # type: ignore[assignment]
+        entry["administrators"] = sorted(staff.get(code, []))  # type: ignore[misc]
     return [by_grid[c] for c in sorted(by_grid)]
 
 

