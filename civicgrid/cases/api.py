@@ -47,7 +47,7 @@ def _related(case: Case, relation: str, attribute: str, annotated: str) -> Any:
     wins over the value read with the row.
     """
     field = Case._meta.get_field(relation)
-    if not field.is_cached(case) and annotated in case.__dict__:  # type: ignore[attr-defined]
+    if not field.is_cached(case) and annotated in case.__dict__:  # type: ignore[union-attr]
         return case.__dict__[annotated]
     related = getattr(case, relation)
     return getattr(related, attribute) if related is not None else None

@@ -41,7 +41,7 @@ def trend_svg(points: Sequence[tuple[str, float | None]], *, title: str, percent
                      f'font-size="11">{label}</text>')  # fmt: skip
     segment: list[str] = []
     lines: list[list[str]] = []
-    for i, (label, v) in enumerate(points):
+    for i, (label, v) in enumerate(points):  # type: ignore[assignment]
         x, _y = xy(i, 0)
         parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 14}" text-anchor="middle" '
                      f'font-size="10">{escape(label)}</text>')  # fmt: skip
