@@ -33,6 +33,7 @@ COMMANDS = {
     "ledger-verify": "Check case chains, the global chain and checkpoints; name each break.",
     "device": "Register a phone to a staff member (device register USERNAME DEVICE_ID).",
     "purge-positions": "Delete staff positions past retention (--older-than-days N; the worker).",
+    "patrol-schedule": "Open and close the duty shifts of the duty schedules (the worker).",
     "evaluation-materialise": "Recompute the changed daily indicator figures (the worker runs it).",
     "report": "Write the monthly evaluation report as PDF (--month YYYY-MM [--village CODE]).",
     "open311-key": "Create, list or revoke Open311 API keys (open311-key create NAME).",

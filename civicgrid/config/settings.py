@@ -307,6 +307,8 @@ CIVICGRID_SCHEDULE = {
         "every": env.integer("CIVICGRID_WEBHOOKS_EVERY_SECONDS", 30),
     },
     "purge-positions": {"task": "civicgrid.patrol.tasks.purge_positions_job", "daily_at": "03:10"},
+    # Duty shifts opened and closed by the staff's duty schedules (patrol).
+    "patrol-schedule": {"command": "patrol-schedule", "every": 60},
     "retention": {"task": "civicgrid.worker.tasks.retention_job", "daily_at": "03:40"},
     "import-uploads": {
         "task": "civicgrid.registry.tasks.import_uploads_purge_job",

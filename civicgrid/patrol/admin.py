@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from civicgrid.patrol.models import Device, DutyDay, DutyExemption, Shift
+from civicgrid.patrol.models import Device, DutyDay, DutyExemption, DutySchedule, Shift
 
 
 @admin.register(Device)
@@ -51,3 +51,17 @@ class DutyDayAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(DutySchedule)
+class DutyScheduleAdmin(admin.ModelAdmin):
+    list_display = ["user", "weekdays", "starts", "ends", "active"]
+    list_filter = ["active"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+    fields = ["user", "weekdays", "starts", "ends", "active"]
+
+    def save_model(self, request: HttpRequest, obj: DutySchedule, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)

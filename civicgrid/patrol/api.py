@@ -21,6 +21,7 @@ from civicgrid.patrol.schemas import (
     BatchOut,
     DeviceIn,
     DeviceOut,
+    DutyMonthOut,
     DutyRowOut,
     ExemptionIn,
     ExemptionOut,
@@ -127,6 +128,34 @@ def duty(
             }
         )
     return rows
+
+
+@router.get("/duty/month", response=DutyMonthOut)
+def duty_month(
+    request: HttpRequest,
+    month: Query[str | None] = None,
+    grid: Query[str | None] = None,
+    village: Query[str | None] = None,
+) -> dict[str, Any]:
+    """The month's duty figures (up to today) per administrator, per grid team and per
+    village, in the caller's scope; ``village`` is the 12-digit village code."""
+    try:
+        first = (
+            dt.date.fromisoformat(f"{month}-01") if month else timezone.localdate().replace(day=1)
+        )
+    except ValueError:
+        raise ValidationFailed(
+            _("Give the month as YYYY-MM, not %(value)s.") % {"value": month}, field="month"
+        ) from None
+    today = timezone.localdate()
+    if first > today:
+        raise ValidationFailed(_("The month has not begun yet."), field="month")
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    as_of = min(following - dt.timedelta(days=1), today)
+    pairs = selectors.field_staff_for(_user(request), as_of, grid_code=grid)
+    if village:
+        pairs = [(u, g) for u, g in pairs if g.code[:12] == village]
+    return services.duty_month(pairs, first, today=today)
 
 
 def _track_target(request: HttpRequest, username: str) -> User:

@@ -52,6 +52,7 @@ class Shift(models.Model):
         ENDED = "ended", _("ended by the staff member")
         AUTOMATIC = "automatic", _("closed automatically after the maximum length")
         IMPORT = "import", _("imported track")
+        SCHEDULE = "schedule", _("closed at the end of its schedule")
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("staff member")
@@ -80,6 +81,35 @@ class Shift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DutySchedule(models.Model):
+    """Weekly duty hours of a staff member: ``patrol-schedule`` opens a shift when they
+    begin and closes the shift it opened when they end (within one day)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="duty_schedules", verbose_name=_("staff")
+    )
+    weekdays = models.CharField(
+        _("weekdays"), max_length=7, help_text=_("ISO weekday digits, 1 = Monday: 12345")
+    )
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"))
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("duty schedule")
+        verbose_name_plural = _("duty schedules")
+        ordering = ["user", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="schedule_ends_after"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.weekdays} {self.starts:%H:%M}-{self.ends:%H:%M}"
 
 
 class Flag(models.TextChoices):

@@ -58,6 +58,32 @@ class DutyRowOut(Schema):
     rule: str
 
 
+class MonthTallyOut(Schema):
+    met: int = Field(description="days the 4-hour rule was met")
+    not_met: int
+    exempt: int
+    average_minutes: float | None = Field(description="minutes on patrol per day not exempt")
+
+
+class MonthRowOut(MonthTallyOut):
+    username: str
+    grid: str
+    village: str = Field(description="12-digit village code (township + village)")
+
+
+class MonthGroupOut(MonthTallyOut):
+    code: str
+    administrators: int
+
+
+class DutyMonthOut(Schema):
+    month: str
+    days: int = Field(description="days counted: the month up to today")
+    rows: list[MonthRowOut]
+    grids: list[MonthGroupOut]
+    villages: list[MonthGroupOut]
+
+
 class ExemptionIn(Schema):
     username: str
     day: dt.date

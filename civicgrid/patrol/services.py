@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,6 +29,7 @@ from civicgrid.patrol.models import (
     Device,
     DutyDay,
     DutyExemption,
+    DutySchedule,
     Position,
     Shift,
 )
@@ -132,6 +133,96 @@ def shift_end(*, user: User, actor: User, now: dt.datetime | None = None) -> Shi
     shift.refresh_from_db()
     transaction.on_commit(lambda: duty_day_compute(user=user, day=timezone.localdate(now)))
     return shift
+
+
+@transaction.atomic
+def schedule_create(
+    *, user: User, weekdays: str, starts: dt.time, ends: dt.time, actor: User
+) -> DutySchedule:
+    """Weekly duty hours for ``user``, set by their grid leader or a supervisor."""
+    if not can_record_exemption(actor, user):
+        raise PermissionDenied(
+            _("Only the grid leader or a supervisor sets this staff member's duty hours.")
+        )
+    days = "".join(sorted(set(weekdays.strip())))
+    if not days or any(d not in "1234567" for d in days):
+        raise ValidationFailed(
+            _("Give the weekdays as digits 1 (Monday) to 7 (Sunday), e.g. 12345."),
+            field="weekdays",
+        )
+    if ends <= starts:
+        raise ValidationFailed(
+            _("The duty hours end after they start, within one day."), field="ends"
+        )
+    return DutySchedule.objects.create(
+        user=user, weekdays=days, starts=starts, ends=ends, created_by=actor
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    opened: list[str]
+    closed: list[str]
+    refused: list[str]  # "username: reason", e.g. no field rights today
+
+
+def shifts_run_schedules(*, now: dt.datetime | None = None) -> ScheduleRun:
+    """Open the shifts whose scheduled hours have begun and close the scheduled shifts whose
+    hours have ended. Idempotent: a second run at the same moment changes nothing, and a
+    shift its owner ended early is not opened again within the same hours."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    zone = timezone.get_current_timezone()
+    weekday = str(local.isoweekday())
+    opened: list[str] = []
+    closed: list[str] = []
+    refused: list[str] = []
+    # Close first: a scheduled shift past the end of every schedule window it is in.
+    for shift in Shift.objects.filter(
+        ended_at__isnull=True, opened_by=Shift.Opening.SCHEDULE
+    ).select_related("user"):
+        started = timezone.localtime(shift.started_at)
+        windows = [
+            dt.datetime.combine(started.date(), s.ends, tzinfo=zone)
+            for s in DutySchedule.objects.filter(user=shift.user, active=True)
+            if s.starts <= started.time() < s.ends
+        ]
+        end = max(windows) if windows else now  # its schedule was switched off: close now
+        if now >= end:
+            done = Shift.objects.filter(pk=shift.pk, ended_at__isnull=True).update(
+                ended_at=max(end, shift.started_at), ending=Shift.Ending.SCHEDULE
+            )
+            if done:
+                closed.append(shift.user.username)
+                day = started.date()
+                transaction.on_commit(
+                    lambda user=shift.user, day=day: duty_day_compute(user=user, day=day)
+                )
+    due = DutySchedule.objects.filter(
+        active=True,
+        weekdays__contains=weekday,
+        starts__lte=local.time(),
+        ends__gt=local.time(),
+        user__is_active=True,
+    ).select_related("user")
+    for schedule in due:
+        window_start = dt.datetime.combine(local.date(), schedule.starts, tzinfo=zone)
+        if Shift.objects.filter(
+            Q(ended_at__isnull=True) | Q(started_at__gte=window_start), user=schedule.user
+        ).exists():
+            continue  # already on duty, or ended early by the owner within these hours
+        try:
+            shift_start(
+                user=schedule.user,
+                actor=schedule.user,
+                opened_by=Shift.Opening.SCHEDULE,
+                now=now,
+            )
+        except DomainError as exc:
+            refused.append(f"{schedule.user.username}: {exc.message}")
+            continue
+        opened.append(schedule.user.username)
+    return ScheduleRun(opened, closed, refused)
 
 
 # ------------------------------------------------------------------------------ devices
@@ -483,6 +574,61 @@ def duty_days_current(
             record = duty_day_compute(user=user, day=day)
         current[user.pk] = record
     return current
+
+
+def _tally(records: Sequence[DutyDay]) -> dict[str, Any]:
+    counted = [r for r in records if r.rule != "exempt"]
+    minutes = sum(r.patrol_minutes for r in counted)
+    return {
+        "met": sum(1 for r in records if r.rule == "met"),
+        "not_met": sum(1 for r in records if r.rule == "not_met"),
+        "exempt": len(records) - len(counted),
+        "average_minutes": round(minutes / len(counted), 1) if counted else None,
+    }
+
+
+def duty_month(
+    pairs: Sequence[tuple[User, Grid]], first: dt.date, *, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The month from ``first`` (up to today) of the given (administrator, grid) pairs: per
+    administrator, per grid team and per village, the days the 4-hour rule was met, not met
+    and exempt, and the average minutes on patrol over the days that were not exempt."""
+    today = today or timezone.localdate()
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    last = min(following - dt.timedelta(days=1), today)
+    users = [u for u, _g in pairs]
+    records: dict[int, list[DutyDay]] = {u.pk: [] for u in users}
+    day = first
+    while day <= last and users:
+        for user_id, record in duty_days_current(users, day, today=today).items():
+            records[user_id].append(record)
+        day += dt.timedelta(days=1)
+    rows, grids, villages = [], {}, {}
+    for user, grid in pairs:
+        village = grid.code[:12]
+        rows.append(
+            {"username": user.username, "grid": grid.code, "village": village}
+            | _tally(records[user.pk])
+        )
+        grids.setdefault(grid.code, []).extend(records[user.pk])
+        villages.setdefault(village, []).extend(records[user.pk])
+    members: dict[str, set[int]] = {}
+    for user, grid in pairs:
+        members.setdefault(grid.code, set()).add(user.pk)
+        members.setdefault(grid.code[:12], set()).add(user.pk)
+    return {
+        "month": first.strftime("%Y-%m"),
+        "days": max((last - first).days + 1, 0),
+        "rows": rows,
+        "grids": [
+            {"code": code, "administrators": len(members[code])} | _tally(found)
+            for code, found in sorted(grids.items())
+        ],
+        "villages": [
+            {"code": code, "administrators": len(members[code])} | _tally(found)
+            for code, found in sorted(villages.items())
+        ],
+    }
 
 
 # -------------------------------------------------------------------- reads and purging

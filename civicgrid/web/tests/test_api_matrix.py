@@ -289,6 +289,7 @@ def requests_for(w: World) -> dict[str, Request]:
             {"positions": [{"lon": 113.005, "lat": 23.01, "time": timezone.now().isoformat()}]},
         ),
         "GET /patrol/duty": ("/patrol/duty", None),
+        "GET /patrol/duty/month": ("/patrol/duty/month", None),
         "GET /patrol/live": ("/patrol/live", None),
         "GET /patrol/tracks/{username}.gpx": (f"/patrol/tracks/{admin}.gpx", None),
         "GET /patrol/tracks/{username}.geojson": (f"/patrol/tracks/{admin}.geojson", None),
