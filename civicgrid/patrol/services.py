@@ -687,8 +687,25 @@ def _gpx_refusal(problem: GpxProblem) -> str:
             "in a day. Export the track with times from the recording device."
         )
         % {"detail": str(problem)},
+        "wrong_root": _("The file is not GPX: its root element is %(element)s, not gpx."),
+        "wrong_namespace": _("The gpx element's namespace %(value)s is not GPX 1.0 or 1.1."),
+        "bad_version": _("The gpx element's version %(value)s does not match GPX 1.0 or 1.1."),
+        "bad_lat": _("%(element)s: the latitude %(value)s is not a number from -90 to 90."),
+        "bad_lon": _(
+            "%(element)s: the longitude %(value)s is not a number from -180 to under 180."
+        ),
+        "bad_ele": _("%(element)s: the elevation %(value)s is not a number."),
+        "bad_time": _("%(element)s: %(value)s is not a date and time (xsd:dateTime)."),
+        "point_outside_segment": _(
+            "%(element)s: track points belong inside a track segment (trkseg)."
+        ),
     }
-    return messages.get(problem.kind, str(problem))
+    message = messages.get(problem.kind, str(problem))
+    return (
+        message % {"element": problem.element, "value": problem.value}
+        if problem.element
+        else message
+    )
 
 
 @transaction.atomic

@@ -92,7 +92,11 @@ def track_replay(request: HttpRequest, username: str) -> HttpResponse:
         dt.date.fromisoformat(day)
     except ValueError:
         day = timezone.localdate().isoformat()
-    return render(request, "patrol/replay.html", {"target": target, "day": day})
+    return render(
+        request,
+        "patrol/replay.html",
+        {"target": target, "day": day, "gap_minutes": round(services.gap_seconds() / 60)},
+    )
 
 
 @login_required

@@ -144,3 +144,23 @@ def test_replay_slider_moves_through_the_day(browser, live_server, patrol: Patro
     expect(output).not_to_have_attribute("data-time", re.compile(r"T00:00:00"))
     assert shown() == local(A_DAY, 8, 30)
     assert AccessLog.objects.filter(actor=patrol.leader, model="patrol.Position").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replay_marks_a_gap_instead_of_drawing_across_it(
+    browser, live_server, patrol: Patrol
+) -> None:
+    walked(patrol.admin, local(A_DAY, 8), 20)
+    walked(patrol.admin, local(A_DAY, 9), 10)
+    page = log_in(browser, live_server, patrol.leader)
+    page.goto(f"{live_server.url}/patrol/tracks/walker/?date={A_DAY}")
+    expect(page.locator("#gaps-section")).to_be_visible()
+    gaps = page.locator("#gaps li.gap")
+    expect(gaps).to_have_count(1)
+    assert dt.datetime.fromisoformat(gaps.first.get_attribute("data-from") or "") == local(
+        A_DAY, 8, 20
+    )
+    assert "40" in gaps.first.inner_text()
+    expect(page.locator("path.gap-end")).to_have_count(2)
+    # Two route lines (one per stretch with fixes), none across the silence.
+    expect(page.locator("path.route")).to_have_count(2)

@@ -190,6 +190,14 @@ def test_geojson_export_has_segments_with_times_and_stops(patrol: Patrol) -> Non
     assert len(lines[0]["properties"]["times"]) == 31
     stops = [f for f in features if f["properties"]["kind"] == "stop"]
     assert len(stops) == 1 and stops[0]["geometry"]["coordinates"] == [HERE[0], HERE[1]]
+    # 08:30 to 09:00 without a fix: a gap marked at both ends, not a line across it.
+    (gap,) = [f for f in features if f["properties"]["kind"] == "gap"]
+    assert gap["geometry"]["type"] == "MultiPoint"
+    assert gap["geometry"]["coordinates"][0] == lines[0]["geometry"]["coordinates"][-1]
+    assert gap["geometry"]["coordinates"][1] == [HERE[0], HERE[1]]
+    assert gap["properties"]["minutes"] == 30.0
+    assert dt.datetime.fromisoformat(gap["properties"]["from"]) == local(A_DAY, 8, 30)
+    assert dt.datetime.fromisoformat(gap["properties"]["to"]) == local(A_DAY, 9)
     assert AccessLog.objects.filter(actor=patrol.admin).count() == 1
 
 
@@ -335,3 +343,59 @@ def test_live_positions_for_the_center(patrol: Patrol) -> None:
     assert by_name["walker"]["grid"] == patrol.grid.code
     assert by_name["mate"]["stale"]
     assert patrol.client(patrol.admin).get("/api/v1/patrol/live").status_code == 403
+
+
+GPX_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<gpx xmlns="http://www.topografix.com/GPX/1/1" version="1.1" creator="test">'
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            '<trk><trkseg><trkpt lat="46.1" lon="14.1"><time>2024-05-01T08:00:00Z</time>'
+            '</trkpt><trkpt lat="95.5" lon="14.1"><time>2024-05-01T08:01:00Z</time></trkpt>'
+            "</trkseg></trk>",
+            "trk 1 › trkseg 1 › trkpt 2: the latitude 95.5 is not a number from -90 to 90.",
+        ),
+        (
+            '<trk><trkseg/><trkseg><trkpt lat="46.1" lon="14.1"><time>yesterday</time>'
+            "</trkpt></trkseg></trk>",
+            "trk 1 › trkseg 2 › trkpt 1 › time: yesterday is not a date and time",
+        ),
+        (
+            '<trk><trkseg><trkpt lat="46.1" lon="180"><time>2024-05-01T08:00:00Z</time>'
+            "</trkpt></trkseg></trk>",
+            "trk 1 › trkseg 1 › trkpt 1: the longitude 180 is not a number from -180",
+        ),
+        (
+            '<trk><trkpt lat="46.1" lon="14.1"><time>2024-05-01T08:00:00Z</time></trkpt></trk>',
+            "trk 1 › trkpt: track points belong inside a track segment (trkseg).",
+        ),
+    ],
+)
+def test_a_gpx_file_against_the_schema_rules_names_the_element(
+    patrol: Patrol, body: str, message: str
+) -> None:
+    content = (GPX_HEAD + body + "</gpx>").encode()
+    answer = patrol.client(patrol.admin).post(
+        "/api/v1/patrol/tracks/walker/import",
+        {"file": _named(content, "bad.gpx")},
+        headers={"accept-language": "en"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "file" and message in answer.json()["message"]
+    assert not Position.objects.exists() and not Shift.objects.exists()
+
+
+def test_a_gpx_file_of_the_wrong_version_is_refused_in_chinese(patrol: Patrol) -> None:
+    content = (GPX_HEAD.replace('version="1.1"', 'version="2.0"') + "</gpx>").encode()
+    answer = patrol.client(patrol.admin).post(
+        "/api/v1/patrol/tracks/walker/import",
+        {"file": _named(content, "v2.gpx")},
+        headers={"accept-language": "zh-hans"},
+    )
+    assert answer.status_code == 422 and "2.0" in answer.json()["message"]
+    assert "GPX 1.0" in answer.json()["message"]

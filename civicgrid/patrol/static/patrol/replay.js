@@ -25,10 +25,23 @@
         if (p.kind === "segment") {
           var coords = f.geometry.type === "Point" ? [f.geometry.coordinates] : f.geometry.coordinates;
           var latlngs = coords.map(function (c) { return [c[1], c[0]]; });
-          if (latlngs.length > 1) { L.polyline(latlngs, { color: "#2563eb", weight: 4 }).addTo(lines); }
+          if (latlngs.length > 1) { L.polyline(latlngs, { color: "#2563eb", weight: 4, className: "route" }).addTo(lines); }
           latlngs.forEach(function (ll, i) {
             points.push({ latlng: ll, iso: p.times[i], time: new Date(p.times[i]) });
           });
+        } else if (p.kind === "gap") {
+          var span = new Date(p.from).toLocaleTimeString() + "–" + new Date(p.to).toLocaleTimeString();
+          f.geometry.coordinates.forEach(function (c) {
+            L.circleMarker([c[1], c[0]], { radius: 5, color: "#6b7280", fillColor: "#fff", fillOpacity: 1, dashArray: "2 2", className: "gap-end" })
+              .bindTooltip(span).addTo(lines);
+          });
+          var item = document.createElement("li");
+          item.className = "gap";
+          item.setAttribute("data-from", p.from);
+          item.setAttribute("data-to", p.to);
+          item.textContent = span + " (" + p.minutes + " " + document.getElementById("gaps").dataset.minutesLabel + ")";
+          document.getElementById("gaps").appendChild(item);
+          document.getElementById("gaps-section").hidden = false;
         } else if (p.kind === "stop") {
           L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]],
             { radius: 6, color: "#b45309", fillColor: "#f59e0b", fillOpacity: 0.9 })
