@@ -12,6 +12,7 @@ from civicgrid.geo.models import Grid, Township
 from civicgrid.geo.services import boundaries_import
 from civicgrid.people.models import User
 from civicgrid.people.services import api_token_create
+from civicgrid.testing import browser  # noqa: F401  (the Playwright fixture, for every module)
 
 # A small township of two villages side by side, each split into two grids:
 #   village 001: x 113.00–113.02, grids 01 (west) and 02 (east)

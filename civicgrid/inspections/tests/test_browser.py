@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 
 from civicgrid.inspections.models import Template, Visit
 from civicgrid.inspections.tests.conftest import HERE, World
-from civicgrid.web.tests.test_browser import browser  # noqa: F401  (fixture)
 from civicgrid.web.tests.test_work_browser import (
     jpeg,
     one_session_writer,  # noqa: F401  (fixture)
@@ -21,7 +20,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 
 @pytest.mark.django_db(transaction=True)
 def test_an_administrator_fills_a_checklist_offline_on_a_phone(
-    browser,  # noqa: F811
+    browser,
     live_server,
     world: World,
 ) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from civicgrid.patrol import services
 from civicgrid.patrol.models import Shift
@@ -17,7 +15,6 @@ from civicgrid.patrol.tests.conftest import HERE, Patrol
 from civicgrid.patrol.tests.test_tracks import A_DAY, local, walked
 from civicgrid.people.models import AccessLog, User
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a-long-test-password"
 
 
@@ -48,27 +45,6 @@ def test_field_page_says_why_a_patrol_cannot_start(patrol: Patrol) -> None:
 def test_live_map_is_for_the_center_only(patrol: Patrol) -> None:
     assert patrol.client(patrol.admin).get("/patrol/live/").status_code == 403
     assert patrol.client(patrol.dispatcher).get("/patrol/live/").status_code == 200
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            yield launched
-            launched.close()
-    finally:
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def log_in(browser: Browser, live_server, user: User) -> Page:

@@ -1,42 +1,19 @@
 """Real pages in Debian's Chromium, driven by Playwright."""
 
-import os
-import shutil
-
 import pytest
 import shapely
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from civicgrid import testing
 from civicgrid.geo.models import DivisionUnit, DivisionVersion, Grid
 from civicgrid.geo.services import division_draft_create
 from civicgrid.geo.tests.test_divisions import lattice_township  # noqa: F401  (fixture)
 from civicgrid.people.models import User
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a-long-test-password"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests
-    # make themselves are ordinary blocking calls.
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            yield launched
-            launched.close()
-    finally:
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+# The fixture lives in civicgrid.testing (registered for every test by civicgrid/conftest.py);
+# this name keeps ``from civicgrid.web.tests.test_browser import browser`` working.
+browser = testing.browser
 
 
 def log_in(browser: Browser, live_server, username: str, language: str = "en") -> Page:

@@ -11,7 +11,6 @@ from civicgrid.cases.models import Case
 from civicgrid.cases.tests.conftest import HERE, Loop, loop  # noqa: F401  (fixture)
 from civicgrid.public import services as public_services
 from civicgrid.public.models import PublicReport, ReopenRequest
-from civicgrid.web.tests.test_browser import browser  # noqa: F401  (fixture)
 from civicgrid.web.tests.test_work_browser import (  # noqa: F401  (fixture)
     ledger,
     one_session_writer,
@@ -22,7 +21,7 @@ from civicgrid.web.tests.test_work_browser import (  # noqa: F401  (fixture)
 
 @pytest.mark.django_db(transaction=True)
 def test_reopen_asked_on_the_track_page_and_granted_from_the_center(
-    browser,  # noqa: F811
+    browser,
     live_server,
     loop: Loop,  # noqa: F811
 ) -> None:

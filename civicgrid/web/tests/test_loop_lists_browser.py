@@ -13,7 +13,6 @@ from civicgrid.cases.tests.conftest import Loop, loop, place, staff  # noqa: F40
 from civicgrid.people.models import Position, Role
 from civicgrid.public.tests.conftest import Public, public  # noqa: F401  (fixture)
 from civicgrid.public.tests.test_browser import phone_page, pick_on_map
-from civicgrid.web.tests.test_browser import browser  # noqa: F401  (fixture)
 from civicgrid.web.tests.test_work_browser import (  # noqa: F401  (fixture)
     jpeg,
     one_session_writer,
@@ -24,7 +23,7 @@ from civicgrid.web.tests.test_work_browser import (  # noqa: F401  (fixture)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_residents_report_is_found_and_closed_by_clicking_from_each_home(
-    browser,  # noqa: F811
+    browser,
     live_server,
     loop: Loop,  # noqa: F811
     public: Public,  # noqa: F811

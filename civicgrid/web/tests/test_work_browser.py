@@ -17,7 +17,6 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from civicgrid.cases.models import Case, CaseEvent, IdempotencyKey
 from civicgrid.cases.tests.conftest import HERE, Loop, loop  # noqa: F401  (fixture)
 from civicgrid.people.models import User
-from civicgrid.web.tests.test_browser import browser  # noqa: F401  (fixture)
 
 PASSWORD = "a-long-test-password"
 SCREENS = Path(os.environ.get("CIVICGRID_ARTIFACTS") or "test-artifacts") / "screens"
@@ -49,7 +48,7 @@ class Session:
 
 
 def sign_in(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server,
     user: User,
     landing: str,
@@ -192,7 +191,7 @@ def test_a_case_goes_around_the_whole_loop(browser, live_server, loop: Loop) -> 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_report_made_offline_is_sent_once_when_back_online(
-    browser,  # noqa: F811
+    browser,
     live_server,
     loop: Loop,  # noqa: F811
 ) -> None:
