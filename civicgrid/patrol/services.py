@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -195,9 +196,7 @@ def shifts_run_schedules(*, now: dt.datetime | None = None) -> ScheduleRun:
             if done:
                 closed.append(shift.user.username)
                 day = started.date()
-                transaction.on_commit(
-                    lambda user=shift.user, day=day: duty_day_compute(user=user, day=day)
-                )
+                transaction.on_commit(functools.partial(duty_day_compute, user=shift.user, day=day))
     due = DutySchedule.objects.filter(
         active=True,
         weekdays__contains=weekday,
@@ -603,7 +602,9 @@ def duty_month(
         for user_id, record in duty_days_current(users, day, today=today).items():
             records[user_id].append(record)
         day += dt.timedelta(days=1)
-    rows, grids, villages = [], {}, {}
+    rows: list[dict[str, Any]] = []
+    grids: dict[str, list[DutyDay]] = {}
+    villages: dict[str, list[DutyDay]] = {}
     for user, grid in pairs:
         village = grid.code[:12]
         rows.append(
