@@ -345,3 +345,21 @@ def template_rows() -> list[tuple[str, str, str, list[dict[str, Any]]]]:
         ]  # fmt: skip
         rows.append((area, title_en, title_zh, fields))
     return rows
+
+
+def defaults_load(template_model: Any, item_model: Any, frequency_model: Any) -> None:
+    """Version 1 of every area's checklist and the frequencies, where absent. Takes the models
+    so that the data migration (historical models) and ``services.templates_seed`` (after a
+    test database was flushed, or by hand) share one loader."""
+    for area, title_en, title_zh, items in template_rows():
+        if template_model.objects.filter(area=area).exists():
+            continue
+        template = template_model.objects.create(
+            area=area, version=1, title_en=title_en, title_zh=title_zh, active=True
+        )
+        item_model.objects.bulk_create(item_model(template=template, **row) for row in items)
+    for area, (high, normal) in FREQUENCIES.items():
+        for risk, days in (("high", high), ("normal", normal)):
+            frequency_model.objects.get_or_create(
+                area=area, risk=risk, defaults={"every_days": days}
+            )

@@ -66,6 +66,7 @@ def _sites_create(grid: Any, index: int) -> None:
 
 def demo_inspections_create(*, township: Township) -> dict[str, int]:
     """Visits of the last four weeks in the first grids with an administrator; returns counts."""
+    services.templates_seed()
     assignments = list(
         current_assignments()
         .filter(position=Position.ADMINISTRATOR, grid__village__township=township)

@@ -25,11 +25,12 @@ from civicgrid.cases import services as cases
 from civicgrid.cases.workflow import Actor
 from civicgrid.core import images
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
-from civicgrid.inspections.defaults import SITE_LICENCES
+from civicgrid.inspections.defaults import SITE_LICENCES, defaults_load
 from civicgrid.inspections.models import (
     Answer,
     Finding,
     FindingState,
+    Frequency,
     Item,
     ItemKind,
     PremisesKind,
@@ -156,6 +157,13 @@ def licence_prefail(item: Item, licences: Sequence[LicenceState]) -> str:
 
 
 # ---- templates -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def templates_seed() -> None:
+    """Load the default checklists and frequencies where absent (idempotent); the data
+    migration does the same on a new database."""
+    defaults_load(Template, Item, Frequency)
 
 
 def template_for_area(area: str) -> Template:

@@ -91,6 +91,7 @@ def world(township: Township, settings: Any, tmp_path: Any) -> World:
     settings.MEDIA_ROOT = tmp_path
     cases.taxonomy_seed()
     cases.calendar_seed(township=township)
+    services.templates_seed()  # a transactional test before this one flushed them
     active = Grid.objects.filter(division__status="active")
     grid = active.get(code="44190012300101")
     far = active.get(code="44190012300202")
