@@ -25,8 +25,6 @@ LEVELS = ("township", "village", "grid", "department", "administrator")
 SUPERVISING = (Role.SUPERVISOR, Role.DISPATCHER)
 FIELD = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
 FRESH_DAYS = 183  # registry records confirmed within about six months count as fresh
-# Figures of apps not built yet: shown as not available, never as 0.
-NOT_AVAILABLE = ("households_visited",)
 INSPECTION_COUNTS = ("due", "due_visited", "rectify_due", "rectified_in_time")
 DEFAULT_WEIGHTS = {
     "on_time_closure_rate": 3,
@@ -250,19 +248,47 @@ def inspection_counts(
     return out
 
 
+def households_visited_counts(level: str, units: Iterable[int], period: Period) -> dict[int, int]:
+    """Distinct households visited in the period per unit, from the care app (no department
+    level: visits belong to grids and administrators)."""
+    from civicgrid.care.selectors import households_visited
+
+    ids = list(units)
+    if level == "department" or not ids:
+        return {}
+    figures = households_visited(start=period.first, end=period.last)
+    out: dict[int, int] = dict.fromkeys(ids, 0)
+    if level == "administrator":
+        names = dict(User.objects.filter(pk__in=ids).values_list("username", "pk"))
+        for username, count in figures["by_administrator"].items():
+            if username in names:
+                out[names[username]] = int(count)
+        return out
+    key = {"grid": "pk", "village": "village_id", "township": "village__township_id"}[level]
+    active = Grid.objects.filter(division__status="active", code__in=list(figures["by_grid"]))
+    codes = dict(active.filter(**{f"{key}__in": ids}).values_list("code", key))
+    for code, count in figures["by_grid"].items():
+        unit = codes.get(code)
+        if unit is not None:
+            out[unit] += int(count)
+    return out
+
+
 def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
     check_level(scope, level)
     totals = period_counts(scope, level, period)
     labels = _labels(level, totals)
     freshness = registry_freshness(level, totals)
     inspections = inspection_counts(level, totals, period)
+    visited = households_visited_counts(level, totals, period)
     weights = score_weights()
     rows = []
     for unit, counts in totals.items():
         code, name = labels.get(unit, (str(unit), str(unit)))
-        extra: dict[str, float | None] = {name: None for name in NOT_AVAILABLE}
+        extra: dict[str, float | None] = {}
         extra["patrol_rule_rate"] = formulas.patrol_rule_rate(counts)
         extra["registry_freshness"] = freshness.get(unit)
+        extra["households_visited"] = visited.get(unit)
         seen = inspections.get(unit, {})
         extra["inspections_rate"] = formulas.inspections_rate(
             seen.get("due_visited", 0), seen.get("due", 0)

@@ -219,6 +219,28 @@ def test_inspection_figures_come_from_the_inspections_selector(loop, hand_clock,
         assert row["indicators"]["inspections_rate"] == 0.75, level
         assert row["indicators"]["findings_rectified_rate"] == 0.5, level
         assert row["counts"]["inspections_due"] == 4, level
-        assert row["indicators"]["households_visited"] is None  # care: not available
     _status, body = _get(client, level="department", **period)
     assert all(r["indicators"]["inspections_rate"] is None for r in body["rows"])
+
+
+def test_households_visited_come_from_the_care_selector(loop, hand_clock, monkeypatch):
+    day1, day2, _c2 = build_two_days(loop, hand_clock)
+    hand_clock.at(day2, 18)
+    services.figures_refresh()
+    from civicgrid.care import selectors as care
+
+    def visited(*, start, end, township_id=None):
+        assert (start, end) == (day1, day2)
+        return {"by_grid": {loop.grid.code: 7}, "by_administrator": {loop.admin.username: 5}}
+
+    monkeypatch.setattr(care, "households_visited", visited)
+    supervisor = staff("sup2", Role.SUPERVISOR, township=loop.township)
+    client = Client()
+    client.force_login(supervisor)
+    period = {"from": day1.isoformat(), "to": day2.isoformat()}
+    expected = {"grid": 7, "village": 7, "township": 7, "administrator": 5}
+    for level, count in expected.items():
+        _status, body = _get(client, level=level, **period)
+        assert body["rows"][0]["indicators"]["households_visited"] == count, level
+    _status, body = _get(client, level="department", **period)
+    assert all(r["indicators"]["households_visited"] is None for r in body["rows"])
