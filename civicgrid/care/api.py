@@ -16,6 +16,9 @@ from civicgrid.care.models import Campaign, Grievance, HealthNotice, Visit
 from civicgrid.care.schemas import (
     CampaignIn,
     CampaignOut,
+    CareRecordOut,
+    CareVisitIn,
+    CareVisitOut,
     ConfirmIn,
     CoverageOut,
     DistributionIn,
@@ -26,10 +29,7 @@ from civicgrid.care.schemas import (
     NoticeIn,
     NoticeOut,
     ProgressOut,
-    RecordOut,
     ResolveIn,
-    VisitIn,
-    VisitOut,
 )
 from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.people.models import Department, User
@@ -139,7 +139,7 @@ def _visit_out(v: Visit) -> dict[str, Any]:
     }
 
 
-@router.get("/visits", response=list[VisitOut])
+@router.get("/visits", response=list[CareVisitOut])
 def visits(
     request: HttpRequest, grid: Query[str | None] = None, limit: Query[int] = 100
 ) -> list[dict[str, Any]]:
@@ -150,10 +150,10 @@ def visits(
     return [_visit_out(v) for v in rows]
 
 
-@router.post("/visits", response={200: VisitOut, 201: VisitOut})
+@router.post("/visits", response={200: CareVisitOut, 201: CareVisitOut})
 def visit_record(
     request: HttpRequest,
-    payload: VisitIn,
+    payload: CareVisitIn,
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Status:
     """Record a visit (grid staff, own grids). Resent with the same Idempotency-Key it
@@ -281,7 +281,7 @@ def campaign_coverage(request: HttpRequest, pk: int) -> list[dict[str, Any]]:
     return selectors.campaign_coverage(_campaign(request, pk))
 
 
-@router.post("/campaigns/{pk}/distributions", response={201: RecordOut})
+@router.post("/campaigns/{pk}/distributions", response={201: CareRecordOut})
 def distribution_record(request: HttpRequest, pk: int, payload: DistributionIn) -> Status:
     d = services.distribution_record(
         campaign=_campaign(request, pk), actor=_user(request), **payload.dict()
@@ -289,7 +289,7 @@ def distribution_record(request: HttpRequest, pk: int, payload: DistributionIn) 
     return Status(201, {"id": d.pk})
 
 
-@router.post("/campaigns/{pk}/events", response={201: RecordOut})
+@router.post("/campaigns/{pk}/events", response={201: CareRecordOut})
 def event_record(request: HttpRequest, pk: int, payload: EventIn) -> Status:
     campaign = _campaign(request, pk)
     e = services.event_record(campaign=campaign, actor=_user(request), **payload.dict())

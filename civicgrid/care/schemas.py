@@ -30,7 +30,7 @@ class ListOut(Schema):
     rows: list[ListRowOut]  # type: ignore[valid-type]
 
 
-class VisitIn(Schema):
+class CareVisitIn(Schema):
     house: str = Field(max_length=30)
     person: int | None = None
     visited_on: dt.date
@@ -43,7 +43,7 @@ class VisitIn(Schema):
     category: str = Field("", description="case sub-category when a department must act")
 
 
-class VisitOut(Schema):
+class CareVisitOut(Schema):
     id: int
     house: str
     grid: str
@@ -148,8 +148,8 @@ class EventIn(Schema):
     attendance: int
 
 
-class RecordOut(Schema):
+class CareRecordOut(Schema):
     id: int
 
 
-VisitOut.model_rebuild()
+CareVisitOut.model_rebuild()

@@ -27,10 +27,10 @@ from civicgrid.inspections.present import (
 from civicgrid.inspections.schemas import (
     DueOut,
     FindingOut,
+    InspectionVisitIn,
+    InspectionVisitOut,
     PremisesOut,
     TemplateOut,
-    VisitIn,
-    VisitOut,
 )
 from civicgrid.people.models import User
 from civicgrid.people.scopes import staff_visible_to
@@ -107,8 +107,10 @@ def _photo(text: str | None, field: str) -> bytes | None:
         raise ValidationFailed(_("A photo is not valid base64."), field=field) from None
 
 
-@router.post("/visits", response={201: VisitOut, 200: VisitOut}, summary="Record a visit")
-def visit_create(request: HttpRequest, payload: VisitIn) -> Status[Any]:
+@router.post(
+    "/visits", response={201: InspectionVisitOut, 200: InspectionVisitOut}, summary="Record a visit"
+)
+def visit_create(request: HttpRequest, payload: InspectionVisitIn) -> Status[Any]:
     """A signed-off visit from the field app. With an ``Idempotency-Key`` a replay from the
     offline queue answers 200 with the visit first stored, unchanged."""
     actor = _actor(request)
@@ -140,7 +142,7 @@ def visit_create(request: HttpRequest, payload: VisitIn) -> Status[Any]:
     return Status(201 if created else 200, visit_out(shown, detail=True))
 
 
-@router.get("/visits", response=list[VisitOut], summary="Visits done, in my scope")
+@router.get("/visits", response=list[InspectionVisitOut], summary="Visits done, in my scope")
 def visit_list(
     request: HttpRequest,
     grid: str | None = None,
@@ -153,7 +155,7 @@ def visit_list(
     return [visit_out(v) for v in visits]
 
 
-@router.get("/visits/{number}", response=VisitOut, summary="One visit with its answers")
+@router.get("/visits/{number}", response=InspectionVisitOut, summary="One visit with its answers")
 def visit_detail(request: HttpRequest, number: str) -> dict[str, Any]:
     visit = selectors.visit_for(_actor(request), number)
     if visit is None:

@@ -56,7 +56,7 @@ class AnswerIn(Schema):
     photo: str | None = Field(None, description="base64 JPEG, PNG or WebP (data: URL too)")
 
 
-class VisitIn(Schema):
+class InspectionVisitIn(Schema):
     premises_kind: str = Field(description="house, legal_person or site")
     premises_id: RecordId
     area: str = Field(description="management area code 01-14")
@@ -97,7 +97,7 @@ class FindingOut(Schema):
     found_at: dt.datetime
 
 
-class VisitOut(Schema):
+class InspectionVisitOut(Schema):
     number: str
     area: str
     template_version: int

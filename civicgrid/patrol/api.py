@@ -25,9 +25,9 @@ from civicgrid.patrol.schemas import (
     DutyRowOut,
     ExemptionIn,
     ExemptionOut,
-    ImportOut,
     LiveOut,
     ShiftOut,
+    TrackImportOut,
 )
 from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import is_platform_admin
@@ -222,7 +222,7 @@ def track_geojson(
     return HttpResponse(orjson.dumps(body), content_type="application/geo+json")
 
 
-@router.post("/tracks/{username}/import", response={201: ImportOut})
+@router.post("/tracks/{username}/import", response={201: TrackImportOut})
 def track_import(request: HttpRequest, username: str, file: File[UploadedFile]) -> Status:
     """A GPX file recorded by another device, as one closed shift of the staff member."""
     target = _track_target(request, username)

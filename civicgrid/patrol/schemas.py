@@ -39,7 +39,7 @@ class BatchOut(Schema):
     duplicate: bool
 
 
-class ImportOut(Schema):
+class TrackImportOut(Schema):
     stored: int
     flagged: int
     skipped: int = Field(description="track points without a time, left out")
