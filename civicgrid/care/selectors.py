@@ -43,7 +43,7 @@ from civicgrid.care.models import (
 from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.geo.models import DivisionVersion, Grid
 from civicgrid.people.models import Role, User
-from civicgrid.people.privacy import Channel, mask, personal_data_read, personal_fields
+from civicgrid.people.privacy import Channel, mask, personal_data_read_each, personal_fields
 from civicgrid.people.scopes import GRID_ROLES, current_assignments, grids_visible_to
 from civicgrid.people.scopes import is_platform_admin as _is_platform_admin
 from civicgrid.registry.models import House, Person
@@ -235,10 +235,10 @@ def list_read(
     why = purpose or _("service list: %(lists)s") % {"lists": label}
     rows = []
     with_tags = is_staff(user)
-    for person in persons:
-        [values] = personal_data_read(
-            actor=user, records=[person], purpose=why, channel=channel, fields=fields
-        )
+    read = personal_data_read_each(
+        actor=user, records=persons, purpose=why, channel=channel, fields=fields
+    )
+    for person, values in zip(persons, read, strict=True):
         rows.append(_row(person, names, values, day=day, revealed=reveal, with_tags=with_tags))
     page = ListPage(names=names, day=day, total=total, rows=rows, revealed=reveal)
     found = list_changes(user, names, grid=grid, village=village, day=day)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from civicgrid.core import limits
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.people.models import AccessLog, User
-from civicgrid.people.privacy import Channel, mask, personal_data_read, personal_fields
+from civicgrid.people.privacy import Channel, mask, personal_data_read_each, personal_fields
 from civicgrid.registry import cleaning, columns, selectors, services
 from civicgrid.registry.models import (
     House,
@@ -442,7 +442,8 @@ def registry_export(
     unmasked: bool = False,
     records: Iterable[Any] | None = None,
 ) -> int:
-    """Write the registry in the actor's scope; one access-log row per export.
+    """Write the registry in the actor's scope; one access-log row per record written (per
+    person, house or legal person), in one bulk insert.
 
     ``records`` narrows the export to a filtered list the caller took from the selectors
     (in the actor's scope already); by default the whole registry in scope is written.
@@ -455,8 +456,17 @@ def registry_export(
     if unmasked and personal_fields(model):
         if not selectors.can_reveal(actor):
             raise PermissionDenied(_("Your role may not see these personal data unmasked."))
-        revealed = personal_data_read(
+        revealed = personal_data_read_each(
             actor=actor, records=records, purpose=purpose, channel=Channel.EXPORT
+        )
+    elif personal_fields(model):
+        # Masked, but who is on the file is still read: one row per record written.
+        personal_data_read_each(
+            actor=actor,
+            records=records,
+            purpose=purpose or _("masked export"),
+            channel=Channel.EXPORT,
+            masked=True,
         )
     else:
         AccessLog.objects.create(

@@ -41,3 +41,19 @@ def test_an_unmasked_export_needs_reveal_rights_and_a_purpose(care: Care) -> Non
     assert dispatcher.get("/registry/persons/export.csv?tag=low_income").status_code == 403
     refused = dispatcher.get("/registry/persons/export.csv?reveal=1&purpose=x")
     assert refused.status_code == 403
+
+
+def test_the_export_logs_one_row_per_person_written(care: Care) -> None:
+    client = care.client(care.admin)
+    table = rows(client.get("/registry/persons/export.csv?house=H001"))
+    exported = AccessLog.objects.filter(channel="export").order_by("id")
+    residents = [care.child, care.toddler, care.pregnant, care.senior, care.poor, care.adult]
+    assert len(table) - 1 == exported.count() == len(residents)
+    assert sorted(log.record_ids for log in exported) == sorted([p.pk] for p in residents)
+    assert {tuple(log.fields) for log in exported} == {()}
+    before = AccessLog.objects.count()
+    rows(client.get("/registry/persons/export.csv?house=H001&reveal=1&purpose=入户核对"))
+    revealed = AccessLog.objects.order_by("id")[before:]
+    assert [len(log.record_ids) for log in revealed] == [1] * len(residents)
+    assert {log.purpose for log in revealed} == {"入户核对"}
+    assert "full_name" in revealed[0].fields
