@@ -73,6 +73,15 @@ TASKS, _task_apps, RQ_QUEUES = task_settings(
     env.text("CIVICGRID_TASKS_BACKEND") or "database", env.text("CIVICGRID_REDIS_URL") or ""
 )
 INSTALLED_APPS += _task_apps
+# The admin branded and third-party apps named in both languages (config/apps.py).
+INSTALLED_APPS = [
+    {
+        "django.contrib.admin": "civicgrid.config.apps.CivicGridAdminConfig",
+        "axes": "civicgrid.config.apps.LoginProtectionConfig",
+        "django_tasks_db": "civicgrid.config.apps.TaskQueueConfig",
+    }.get(app, app)
+    for app in INSTALLED_APPS
+]
 
 MIDDLEWARE = [
     "civicgrid.core.clientip.TrustedProxyMiddleware",  # first: all later code sees the client
