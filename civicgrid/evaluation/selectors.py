@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,30 +162,45 @@ def _rows_in_scope(scope: Scope, level: str, period: Period) -> Any:
     return rows
 
 
+def _summed(rows: Any, group: str, *, hours: bool = True) -> dict[Any, Counts]:
+    """``rows`` summed per ``group`` in the database (one row per group comes back); the
+    hours to closure (a list per daily row, for the percentile) read only with ``hours``."""
+    sums = {name: Sum(name) for name in formulas.COUNT_FIELDS}
+    totals: dict[Any, Counts] = {}
+    for row in rows.order_by().values(group).annotate(**sums):
+        key = row.pop(group)
+        if key is None:
+            continue
+        sums_of_row: dict[str, Any] = {name: value or 0 for name, value in row.items()}
+        totals[key] = Counts(**sums_of_row)
+    if hours:
+        for key, found in rows.filter(closed__gt=0).values_list(group, "close_hours"):
+            if key in totals:
+                totals[key].close_hours.extend(found or ())
+    return totals
+
+
 def period_counts(scope: Scope, level: str, period: Period) -> dict[int, Counts]:
     """The sum of the daily counts of ``period`` per unit of ``level``."""
     group = {"township": "township_id", "village": "village_id"}.get(level, "unit")
-    names = [f.name for f in fields(Counts)]
-    totals: dict[int, Counts] = {}
-    for row in _rows_in_scope(scope, level, period).values(group, *names):
-        unit = row.pop(group)
-        if unit is None:
-            continue
-        totals.setdefault(unit, Counts()).add(Counts(**row))
-    return totals
+    return _summed(_rows_in_scope(scope, level, period), group)
 
 
 def _labels(level: str, units: Iterable[int]) -> dict[int, tuple[str, str]]:
     ids = list(units)
     if level == "township":
-        return {t.pk: (t.full_code, t.name) for t in Township.objects.filter(pk__in=ids)}
+        found = Township.objects.filter(pk__in=ids).only("division_code", "code", "name")
+        return {t.pk: (t.full_code, t.name) for t in found}
     if level == "village":
         return {
             v.pk: (v.full_code, v.name)
-            for v in Village.objects.select_related("township").filter(pk__in=ids)
+            for v in Village.objects.select_related("township")
+            .filter(pk__in=ids)
+            .only("code", "name", "township__division_code", "township__code")
         }
     if level == "grid":
-        return {g.pk: (g.code, g.code[-5:]) for g in Grid.objects.filter(pk__in=ids)}
+        codes = Grid.objects.filter(pk__in=ids).values_list("pk", "code")
+        return {pk: (code, code[-5:]) for pk, code in codes}
     if level == "department":
         return {d.pk: (d.code, d.name) for d in Department.objects.filter(pk__in=ids)}
     return {
@@ -206,16 +222,48 @@ def registry_freshness(level: str, units: Iterable[int]) -> dict[int, float | No
     totals: dict[int, list[int]] = {unit: [0, 0] for unit in ids}
     for model, prefix in ((House, ""), (Person, "house__")):
         key = prefix + path
-        records = model.objects.filter(**{f"{key}__in": ids})
-        for unit, fresh in records.values_list(key, "updated_at"):
-            totals[unit][0] += int(fresh >= since)
-            totals[unit][1] += 1
+        records = model.objects.filter(**{f"{key}__in": ids}).order_by().values(key)
+        counted = records.annotate(
+            all=Count("pk"), fresh=Count("pk", filter=Q(updated_at__gte=since))
+        )
+        for row in counted:
+            totals[row[key]][0] += row["fresh"]
+            totals[row[key]][1] += row["all"]
     return {unit: formulas.ratio(fresh, total) for unit, (fresh, total) in totals.items()}
 
 
 def indicator_table(user: User, level: str, period: Period) -> list[Row]:
     """One row per unit of ``level`` the user may see, every indicator a number or None."""
     return table_in_scope(scope_for(user), level, period)
+
+
+def _sum_per_unit(
+    level: str,
+    ids: list[int],
+    by_grid: dict[str, dict[str, int]],
+    by_administrator: dict[str, dict[str, int]],
+) -> dict[int, dict[str, int]]:
+    """Figures another app keys by grid code and by administrator's username, summed per
+    unit of ``level`` (grids of the active division; villages and the township sum their
+    grids). Units without figures are left out."""
+    out: dict[int, dict[str, int]] = {}
+    if level == "administrator":
+        names = dict(User.objects.filter(pk__in=ids).values_list("username", "pk"))
+        for username, found in by_administrator.items():
+            if username in names:
+                out[names[username]] = {k: int(v or 0) for k, v in found.items()}
+        return out
+    key = {"grid": "pk", "village": "village_id", "township": "village__township_id"}[level]
+    active = Grid.objects.filter(division__status="active", code__in=list(by_grid))
+    codes = dict(active.filter(**{f"{key}__in": ids}).values_list("code", key))
+    for code, found in by_grid.items():
+        unit = codes.get(code)
+        if unit is None:
+            continue
+        total = out.setdefault(unit, {})
+        for k, v in found.items():
+            total[k] = total.get(k, 0) + int(v or 0)
+    return out
 
 
 def inspection_counts(
@@ -228,24 +276,16 @@ def inspection_counts(
     if level == "department" or not ids:
         return {}
     figures = inspection_figures(start=period.first, end=period.last)
-    out: dict[int, dict[str, int]] = {}
-    if level == "administrator":
-        names = dict(User.objects.filter(pk__in=ids).values_list("username", "pk"))
-        for username, found in figures["administrators"].items():
-            if username in names:
-                out[names[username]] = {k: int(found.get(k) or 0) for k in INSPECTION_COUNTS}
-        return out
-    key = {"grid": "pk", "village": "village_id", "township": "village__township_id"}[level]
-    active = Grid.objects.filter(division__status="active", code__in=list(figures["grids"]))
-    codes = dict(active.filter(**{f"{key}__in": ids}).values_list("code", key))
-    for code, found in figures["grids"].items():
-        unit = codes.get(code)
-        if unit is None:
-            continue
-        total = out.setdefault(unit, dict.fromkeys(INSPECTION_COUNTS, 0))
-        for k in INSPECTION_COUNTS:
-            total[k] += int(found.get(k) or 0)
-    return out
+
+    def kept(found: dict[str, Any]) -> dict[str, int]:
+        return {k: int(found.get(k) or 0) for k in INSPECTION_COUNTS}
+
+    return _sum_per_unit(
+        level,
+        ids,
+        {code: kept(found) for code, found in figures["grids"].items()},
+        {name: kept(found) for name, found in figures["administrators"].items()},
+    )
 
 
 def households_visited_counts(level: str, units: Iterable[int], period: Period) -> dict[int, int]:
@@ -257,21 +297,13 @@ def households_visited_counts(level: str, units: Iterable[int], period: Period) 
     if level == "department" or not ids:
         return {}
     figures = households_visited(start=period.first, end=period.last)
-    out: dict[int, int] = dict.fromkeys(ids, 0)
-    if level == "administrator":
-        names = dict(User.objects.filter(pk__in=ids).values_list("username", "pk"))
-        for username, count in figures["by_administrator"].items():
-            if username in names:
-                out[names[username]] = int(count)
-        return out
-    key = {"grid": "pk", "village": "village_id", "township": "village__township_id"}[level]
-    active = Grid.objects.filter(division__status="active", code__in=list(figures["by_grid"]))
-    codes = dict(active.filter(**{f"{key}__in": ids}).values_list("code", key))
-    for code, count in figures["by_grid"].items():
-        unit = codes.get(code)
-        if unit is not None:
-            out[unit] += int(count)
-    return out
+    summed = _sum_per_unit(
+        level,
+        ids,
+        {code: {"n": n} for code, n in figures["by_grid"].items()},
+        {name: {"n": n} for name, n in figures["by_administrator"].items()},
+    )
+    return {unit: summed.get(unit, {}).get("n", 0) for unit in ids}
 
 
 def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
@@ -338,12 +370,14 @@ def trend_in_scope(
     level = home_level(scope)
     first = month_start(end, months - 1)
     stored = Level.GRID if level in ("township", "village") else level
-    by_month: dict[tuple[int, int], Counts] = {}
-    names = [f.name for f in fields(Counts)]
     rows = _rows_in_scope(scope, level, Period(first, end)).filter(level=stored)
-    for row in rows.values("day", *names):
-        day = row.pop("day")
-        by_month.setdefault((day.year, day.month), Counts()).add(Counts(**row))
+    hours = indicator in ("mean_hours_to_close", "p90_hours_to_close")
+    by_month = {
+        (month.year, month.month): counts
+        for month, counts in _summed(
+            rows.annotate(month=TruncMonth("day")), "month", hours=hours
+        ).items()
+    }
     points: list[tuple[str, Any]] = []
     for back in range(months - 1, -1, -1):
         start = month_start(end, back)

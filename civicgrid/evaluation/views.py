@@ -40,9 +40,9 @@ def _choices(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
 
 
 def _link(level: str, unit: int, period: selectors.Period, count: str) -> str:
-    query = urlencode({"level": level, "unit": unit, "from": period.first.isoformat(),
-                       "to": period.last.isoformat(), "count": count})  # fmt: skip
-    return f"/evaluation/cases/?{query}"
+    query = urlencode({"level": level, "from": period.first.isoformat(),
+                       "to": period.last.isoformat()})  # fmt: skip
+    return f"/evaluation/cases/?{query}&unit={unit}&count={count}"
 
 
 @login_required
