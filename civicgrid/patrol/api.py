@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.geo.crs import to_wgs84
 from civicgrid.patrol import selectors, services, tracks
-from civicgrid.patrol.models import DutyDay, Shift
+from civicgrid.patrol.models import DutyDay, DutySchedule, Shift
 from civicgrid.patrol.schemas import (
     BatchIn,
     BatchOut,
@@ -26,6 +26,9 @@ from civicgrid.patrol.schemas import (
     ExemptionIn,
     ExemptionOut,
     LiveOut,
+    ScheduleIn,
+    ScheduleOut,
+    SchedulePatchIn,
     ShiftOut,
     TrackImportOut,
 )
@@ -269,3 +272,67 @@ def device_register(request: HttpRequest, payload: DeviceIn) -> Status:
     return Status(
         201, {"identifier": device.identifier, "username": target.username, "active": device.active}
     )
+
+
+def _schedule_out(schedule: DutySchedule) -> dict[str, Any]:
+    return {
+        "id": schedule.pk,
+        "username": schedule.user.username,
+        "weekdays": schedule.weekdays,
+        "starts": schedule.starts,
+        "ends": schedule.ends,
+        "active": schedule.active,
+        "crosses_midnight": schedule.crosses_midnight,
+        "hours": round(services.schedule_hours(schedule.starts, schedule.ends), 2),
+    }
+
+
+def _schedule(request: HttpRequest, pk: int) -> DutySchedule:
+    schedule = selectors.schedules_visible_to(_user(request)).filter(pk=pk).first()
+    if schedule is None:
+        raise NotFound(_("No such duty schedule is visible to you."))
+    return schedule
+
+
+@router.get("/schedules", response=list[ScheduleOut])
+def schedules(request: HttpRequest, username: Query[str | None] = None) -> list[dict[str, Any]]:
+    """Duty schedules of the staff whose tracks the caller may see."""
+    found = selectors.schedules_visible_to(_user(request))
+    if username:
+        found = found.filter(user__username=username)
+    return [_schedule_out(s) for s in found]
+
+
+@router.post("/schedules", response={201: ScheduleOut})
+def schedule_create(request: HttpRequest, payload: ScheduleIn) -> Status:
+    """Weekly duty hours of a staff member (their grid leader, a supervisor); hours ending at
+    or before they start end the next day."""
+    target = _track_target(request, payload.username)
+    schedule = services.schedule_create(
+        user=target,
+        weekdays=payload.weekdays,
+        starts=payload.starts,
+        ends=payload.ends,
+        active=payload.active,
+        actor=_user(request),
+    )
+    return Status(201, _schedule_out(schedule))
+
+
+@router.patch("/schedules/{pk}", response=ScheduleOut)
+def schedule_update(request: HttpRequest, pk: int, payload: SchedulePatchIn) -> dict[str, Any]:
+    schedule = services.schedule_update(
+        schedule=_schedule(request, pk),
+        actor=_user(request),
+        weekdays=payload.weekdays,
+        starts=payload.starts,
+        ends=payload.ends,
+        active=payload.active,
+    )
+    return _schedule_out(schedule)
+
+
+@router.delete("/schedules/{pk}", response={204: None})
+def schedule_delete(request: HttpRequest, pk: int) -> Status:
+    services.schedule_delete(schedule=_schedule(request, pk), actor=_user(request))
+    return Status(204, None)

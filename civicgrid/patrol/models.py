@@ -85,7 +85,9 @@ class Shift(models.Model):
 
 class DutySchedule(models.Model):
     """Weekly duty hours of a staff member: ``patrol-schedule`` opens a shift when they
-    begin and closes the shift it opened when they end (within one day)."""
+    begin and closes the shift it opened when they end. ``weekdays`` are the days the hours
+    begin on; hours that end at or before they start run past midnight into the next day
+    (20:00–02:00)."""
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="duty_schedules", verbose_name=_("staff")
@@ -105,11 +107,15 @@ class DutySchedule(models.Model):
         verbose_name_plural = _("duty schedules")
         ordering = ["user", "starts"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="schedule_ends_after"),
+            models.CheckConstraint(condition=~Q(ends=F("starts")), name="schedule_not_empty"),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.weekdays} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.ends < self.starts
 
 
 class Flag(models.TextChoices):

@@ -119,3 +119,31 @@ class LiveOut(Schema):
     lat: float
     battery: float | None
     stale: bool
+
+
+class ScheduleIn(Schema):
+    username: str
+    weekdays: str = Field(
+        description="ISO weekday digits of the days the hours begin on, 1 = Monday: 12345"
+    )
+    starts: dt.time = Field(description="HH:MM, Asia/Shanghai")
+    ends: dt.time = Field(description="HH:MM; at or before starts: the next day (20:00–02:00)")
+    active: bool = True
+
+
+class SchedulePatchIn(Schema):
+    weekdays: str | None = None
+    starts: dt.time | None = None
+    ends: dt.time | None = None
+    active: bool | None = None
+
+
+class ScheduleOut(Schema):
+    id: int
+    username: str
+    weekdays: str
+    starts: dt.time
+    ends: dt.time
+    active: bool
+    crosses_midnight: bool
+    hours: float

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from civicgrid.patrol.models import DutyDay, Position, Shift
+from civicgrid.patrol.models import DutyDay, DutySchedule, Position, Shift
 from civicgrid.patrol.services import local_day_bounds
 from civicgrid.patrol.tracks import TrackPoint
 from civicgrid.people.models import Position as TeamPosition
@@ -127,3 +127,12 @@ def field_staff_for(
 
 def stored_duty_days(user_ids: list[int], day: dt.date) -> dict[int, DutyDay]:
     return {d.user_id: d for d in DutyDay.objects.filter(user_id__in=user_ids, day=day)}
+
+
+def schedules_visible_to(user: User) -> QuerySet[DutySchedule]:
+    """The duty schedules of the staff whose tracks ``user`` may see."""
+    return (
+        DutySchedule.objects.filter(user__in=patrol_staff_visible_to(user))
+        .select_related("user")
+        .order_by("user__username", "starts", "pk")
+    )

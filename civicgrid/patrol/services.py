@@ -136,28 +136,114 @@ def shift_end(*, user: User, actor: User, now: dt.datetime | None = None) -> Shi
     return shift
 
 
-@transaction.atomic
-def schedule_create(
-    *, user: User, weekdays: str, starts: dt.time, ends: dt.time, actor: User
-) -> DutySchedule:
-    """Weekly duty hours for ``user``, set by their grid leader or a supervisor."""
-    if not can_record_exemption(actor, user):
-        raise PermissionDenied(
-            _("Only the grid leader or a supervisor sets this staff member's duty hours.")
-        )
+def _schedule_checked(weekdays: str, starts: dt.time, ends: dt.time) -> str:
     days = "".join(sorted(set(weekdays.strip())))
     if not days or any(d not in "1234567" for d in days):
         raise ValidationFailed(
             _("Give the weekdays as digits 1 (Monday) to 7 (Sunday), e.g. 12345."),
             field="weekdays",
         )
-    if ends <= starts:
+    if ends == starts:
         raise ValidationFailed(
-            _("The duty hours end after they start, within one day."), field="ends"
+            _("The duty hours end at another time than they start."), field="ends"
         )
+    if schedule_hours(starts, ends) > shift_max_hours():
+        raise ValidationFailed(
+            _("Duty hours last at most %(hours)s hours, the longest a shift may stay open.")
+            % {"hours": f"{shift_max_hours():g}"},
+            field="ends",
+        )
+    return days
+
+
+def schedule_hours(starts: dt.time, ends: dt.time) -> float:
+    """How long the hours last; hours ending at or before they start end the next day."""
+    minutes = (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+    seconds = minutes * 60 + ends.second - starts.second
+    return (seconds if seconds > 0 else seconds + 24 * 3600) / 3600
+
+
+def _require_schedule_rights(actor: User, user: User) -> None:
+    if not can_record_exemption(actor, user):
+        raise PermissionDenied(
+            _("Only the grid leader or a supervisor sets this staff member's duty hours.")
+        )
+
+
+@transaction.atomic
+def schedule_create(
+    *,
+    user: User,
+    weekdays: str,
+    starts: dt.time,
+    ends: dt.time,
+    actor: User,
+    active: bool = True,
+) -> DutySchedule:
+    """Weekly duty hours for ``user``, set by their grid leader or a supervisor. ``weekdays``
+    are the days the hours begin on; ``ends`` at or before ``starts`` ends the next day."""
+    _require_schedule_rights(actor, user)
+    days = _schedule_checked(weekdays, starts, ends)
     return DutySchedule.objects.create(
-        user=user, weekdays=days, starts=starts, ends=ends, created_by=actor
+        user=user, weekdays=days, starts=starts, ends=ends, active=active, created_by=actor
     )
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    schedule: DutySchedule,
+    actor: User,
+    weekdays: str | None = None,
+    starts: dt.time | None = None,
+    ends: dt.time | None = None,
+    active: bool | None = None,
+) -> DutySchedule:
+    """Change some of a schedule's fields. A shift it already opened keeps running until
+    the next ``patrol-schedule`` run closes it at the end of the hours it now holds (or at
+    once, when the schedule no longer covers the shift's start)."""
+    _require_schedule_rights(actor, schedule.user)
+    schedule.weekdays = _schedule_checked(
+        schedule.weekdays if weekdays is None else weekdays,
+        schedule.starts if starts is None else starts,
+        schedule.ends if ends is None else ends,
+    )
+    schedule.starts = schedule.starts if starts is None else starts
+    schedule.ends = schedule.ends if ends is None else ends
+    schedule.active = schedule.active if active is None else active
+    schedule.save(update_fields=["weekdays", "starts", "ends", "active"])
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: DutySchedule, actor: User) -> None:
+    """Remove a schedule; a shift it opened is closed by the next ``patrol-schedule`` run."""
+    _require_schedule_rights(actor, schedule.user)
+    schedule.delete()
+
+
+def schedule_window(
+    schedule: DutySchedule, at: dt.datetime, *, any_weekday: bool = False
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The schedule's hours (start, end) that hold the moment ``at``, or None.
+
+    Hours crossing midnight belong to the day they begin on: 20:00–02:00 on Fridays holds
+    Saturday 01:00. ``any_weekday`` ignores the weekdays (closing a shift opened before they
+    were changed).
+    """
+    zone = timezone.get_current_timezone()
+    local = timezone.localtime(at, zone)
+    for begin_day in (local.date(), local.date() - dt.timedelta(days=1)):
+        if not any_weekday and str(begin_day.isoweekday()) not in schedule.weekdays:
+            continue
+        begin = dt.datetime.combine(begin_day, schedule.starts, tzinfo=zone)
+        end_day = (
+            begin_day + dt.timedelta(days=1) if schedule.ends <= schedule.starts else begin_day
+        )
+        end = dt.datetime.combine(end_day, schedule.ends, tzinfo=zone)
+        if begin <= at < end:
+            return begin, end
+    return None
 
 
 @dataclass(frozen=True)
@@ -167,47 +253,56 @@ class ScheduleRun:
     refused: list[str]  # "username: reason", e.g. no field rights today
 
 
+def _local_days(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
+    first, last = timezone.localdate(start), timezone.localdate(end)
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 def shifts_run_schedules(*, now: dt.datetime | None = None) -> ScheduleRun:
     """Open the shifts whose scheduled hours have begun and close the scheduled shifts whose
-    hours have ended. Idempotent: a second run at the same moment changes nothing, and a
-    shift its owner ended early is not opened again within the same hours."""
+    hours have ended, hours crossing midnight included. Idempotent: a second run at the same
+    moment changes nothing, and a shift its owner ended early is not opened again within the
+    same hours."""
     now = now or timezone.now()
-    local = timezone.localtime(now)
-    zone = timezone.get_current_timezone()
-    weekday = str(local.isoweekday())
     opened: list[str] = []
     closed: list[str] = []
     refused: list[str] = []
-    # Close first: a scheduled shift past the end of every schedule window it is in.
+    # Close first: a scheduled shift past the end of every schedule window it began in.
     for shift in Shift.objects.filter(
         ended_at__isnull=True, opened_by=Shift.Opening.SCHEDULE
     ).select_related("user"):
-        started = timezone.localtime(shift.started_at)
-        windows = [
-            dt.datetime.combine(started.date(), s.ends, tzinfo=zone)
+        ends = [
+            window[1]
             for s in DutySchedule.objects.filter(user=shift.user, active=True)
-            if s.starts <= started.time() < s.ends
+            if (window := schedule_window(s, shift.started_at, any_weekday=True)) is not None
         ]
-        end = max(windows) if windows else now  # its schedule was switched off: close now
+        end = max(ends) if ends else now  # its schedule was switched off: close now
         if now >= end:
+            ended_at = max(min(end, now), shift.started_at)
             done = Shift.objects.filter(pk=shift.pk, ended_at__isnull=True).update(
-                ended_at=max(end, shift.started_at), ending=Shift.Ending.SCHEDULE
+                ended_at=ended_at, ending=Shift.Ending.SCHEDULE
             )
             if done:
                 closed.append(shift.user.username)
-                day = started.date()
-                transaction.on_commit(functools.partial(duty_day_compute, user=shift.user, day=day))
-    due = DutySchedule.objects.filter(
-        active=True,
-        weekdays__contains=weekday,
-        starts__lte=local.time(),
-        ends__gt=local.time(),
-        user__is_active=True,
-    ).select_related("user")
-    for schedule in due:
-        window_start = dt.datetime.combine(local.date(), schedule.starts, tzinfo=zone)
+                for day in _local_days(shift.started_at, ended_at):
+                    transaction.on_commit(
+                        functools.partial(duty_day_compute, user=shift.user, day=day)
+                    )
+    # Hours that began today or, crossing midnight, yesterday.
+    local = timezone.localtime(now)
+    begin_days = {str(local.isoweekday()), str((local - dt.timedelta(days=1)).isoweekday())}
+    candidates = (
+        DutySchedule.objects.filter(active=True, user__is_active=True)
+        .filter(Q(*[Q(weekdays__contains=d) for d in begin_days], _connector=Q.OR))
+        .select_related("user")
+        .order_by("user_id", "starts")
+    )
+    for schedule in candidates:
+        window = schedule_window(schedule, now)
+        if window is None:
+            continue
         if Shift.objects.filter(
-            Q(ended_at__isnull=True) | Q(started_at__gte=window_start), user=schedule.user
+            Q(ended_at__isnull=True) | Q(started_at__gte=window[0]), user=schedule.user
         ).exists():
             continue  # already on duty, or ended early by the owner within these hours
         try:

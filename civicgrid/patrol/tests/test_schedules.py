@@ -80,11 +80,16 @@ def test_schedule_input_is_checked_and_only_leaders_set_it(patrol: Patrol) -> No
             user=patrol.admin, weekdays="8", starts=dt.time(8), ends=dt.time(9), actor=patrol.leader
         )
     assert bad_days.value.field == "weekdays"
-    with pytest.raises(ValidationFailed) as backwards:
+    with pytest.raises(ValidationFailed) as empty:
+        services.schedule_create(
+            user=patrol.admin, weekdays="1", starts=dt.time(9), ends=dt.time(9), actor=patrol.leader
+        )
+    assert empty.value.field == "ends"
+    with pytest.raises(ValidationFailed) as too_long:  # 09:00 to 08:00 the next day
         services.schedule_create(
             user=patrol.admin, weekdays="1", starts=dt.time(9), ends=dt.time(8), actor=patrol.leader
         )
-    assert backwards.value.field == "ends"
+    assert too_long.value.field == "ends" and "12" in str(too_long.value.message)
     with pytest.raises(PermissionDenied):
         services.schedule_create(
             user=patrol.mate, weekdays="1", starts=dt.time(8), ends=dt.time(9), actor=patrol.admin

@@ -72,6 +72,7 @@ class World:
     site: int  # a construction site in the grid
     grievance: int  # a village grievance from a visit in the grid
     campaign: int  # URBAN's, aimed at the grid
+    schedule: int  # the grid administrator's night duty hours
 
 
 def _world(loop: Loop) -> World:  # noqa: F811
@@ -157,7 +158,16 @@ def _world(loop: Loop) -> World:  # noqa: F811
         ).pk,
         grievance=care_visit.grievances.get().pk,
         campaign=campaign.pk,
+        schedule=_night_schedule(loop.admin),
     )
+
+
+def _night_schedule(admin: User) -> int:
+    from civicgrid.patrol.models import DutySchedule
+
+    return DutySchedule.objects.create(
+        user=admin, weekdays="5", starts=dt.time(20), ends=dt.time(2)
+    ).pk
 
 
 def _inspection_answers() -> list[dict[str, Any]]:
@@ -302,6 +312,13 @@ def requests_for(w: World) -> dict[str, Request]:
             {"username": admin, "day": TODAY, "reason": "leave", "note": "年假"},
         ),
         "POST /patrol/devices": ("/patrol/devices", {"username": admin, "identifier": "dev-77"}),
+        "GET /patrol/schedules": ("/patrol/schedules", None),
+        "POST /patrol/schedules": (
+            "/patrol/schedules",
+            {"username": admin, "weekdays": "12345", "starts": "08:00", "ends": "12:00"},
+        ),
+        "PATCH /patrol/schedules/{pk}": (f"/patrol/schedules/{w.schedule}", {"active": False}),
+        "DELETE /patrol/schedules/{pk}": (f"/patrol/schedules/{w.schedule}", None),
         "GET /evaluation/indicators": ("/evaluation/indicators?level=grid", None),
         "GET /reopen-requests": ("/reopen-requests", None),
         "POST /reopen-requests/{ref}/decide": (
