@@ -223,8 +223,14 @@ def notices(request: HttpRequest, round: Query[str | None] = None) -> list[dict[
 
 
 @router.post("/notices", response={201: NoticeOut})
-def notice_record(request: HttpRequest, payload: NoticeIn) -> Status:
-    notice = services.notice_record(actor=_user(request), **payload.dict())
+def notice_record(
+    request: HttpRequest,
+    payload: NoticeIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Status:
+    """Record a notice delivered to one person; resent with the same Idempotency-Key it
+    answers with the first notice."""
+    notice = services.notice_record(actor=_user(request), key=idempotency_key, **payload.dict())
     return Status(201, _notice_out(notice))
 
 
@@ -256,7 +262,11 @@ def campaigns(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/campaigns", response={201: CampaignOut})
-def campaign_create(request: HttpRequest, payload: CampaignIn) -> Status:
+def campaign_create(
+    request: HttpRequest,
+    payload: CampaignIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Status:
     user = _user(request)
     services.campaign_role_require(user)
     values = payload.dict()
@@ -267,7 +277,9 @@ def campaign_create(request: HttpRequest, payload: CampaignIn) -> Status:
         department = Department.objects.filter(code=code, township_id=township).first()  # type: ignore[misc]
         if department is None:
             raise ValidationFailed(_("No department with this code."), field="department")
-    campaign = services.campaign_create(actor=user, department=department, **values)
+    campaign = services.campaign_create(
+        actor=user, department=department, key=idempotency_key, **values
+    )
     return Status(201, _campaign_out(campaign))
 
 
@@ -282,15 +294,28 @@ def campaign_coverage(request: HttpRequest, pk: int) -> list[dict[str, Any]]:
 
 
 @router.post("/campaigns/{pk}/distributions", response={201: CareRecordOut})
-def distribution_record(request: HttpRequest, pk: int, payload: DistributionIn) -> Status:
+def distribution_record(
+    request: HttpRequest,
+    pk: int,
+    payload: DistributionIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Status:
     d = services.distribution_record(
-        campaign=_campaign(request, pk), actor=_user(request), **payload.dict()
-    )
+        campaign=_campaign(request, pk), actor=_user(request), key=idempotency_key,
+        **payload.dict(),
+    )  # fmt: skip
     return Status(201, {"id": d.pk})
 
 
 @router.post("/campaigns/{pk}/events", response={201: CareRecordOut})
-def event_record(request: HttpRequest, pk: int, payload: EventIn) -> Status:
+def event_record(
+    request: HttpRequest,
+    pk: int,
+    payload: EventIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Status:
     campaign = _campaign(request, pk)
-    e = services.event_record(campaign=campaign, actor=_user(request), **payload.dict())
+    e = services.event_record(
+        campaign=campaign, actor=_user(request), key=idempotency_key, **payload.dict()
+    )
     return Status(201, {"id": e.pk})

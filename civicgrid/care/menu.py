@@ -17,4 +17,12 @@ ENTRIES = (
     MenuEntry("care-campaigns", _("Publicity campaigns"), "care_campaigns",
               (Role.HEALTH_OFFICER, Role.DEPARTMENT_OFFICER, *GRID, Role.VILLAGE_OFFICER,
                Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM_ADMINISTRATOR), order=33),
+    MenuEntry("care-campaign-new", _("Commission publicity"), "care_campaign_new",
+              (Role.DEPARTMENT_OFFICER, Role.HEALTH_OFFICER, Role.DISPATCHER,
+               Role.SYSTEM_ADMINISTRATOR), order=34),
+    MenuEntry("care-notice-deliver", _("Deliver health notices"), "care_notice_deliver",
+              (*GRID, Role.VILLAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR), order=35),
+    MenuEntry("care-notices", _("Notice progress"), "care_notices",
+              (Role.HEALTH_OFFICER, *GRID, Role.VILLAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR),
+              order=36),
 )  # fmt: skip

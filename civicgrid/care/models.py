@@ -166,12 +166,20 @@ class HealthNotice(models.Model):
         verbose_name=_("delivered by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # A retried form or request carries the same key: the first record is the answer.
+    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("health notice")
         verbose_name_plural = _("health notices")
         ordering = ["-delivered_on", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["delivered_by", "client_key"],
+                condition=~Q(client_key=""),
+                name="care_notice_key_unique",
+            ),
             models.UniqueConstraint(
                 fields=["person", "kind", "round"], name="care_notice_once_per_round"
             ),
@@ -207,12 +215,20 @@ class Campaign(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # A retried form or request carries the same key: the first record is the answer.
+    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("publicity campaign")
         verbose_name_plural = _("publicity campaigns")
         ordering = ["-starts_on", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "client_key"],
+                condition=~Q(client_key=""),
+                name="care_campaign_key_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")), name="care_campaign_ends_after_start"
             ),
@@ -244,11 +260,21 @@ class Distribution(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # A retried form or request carries the same key: the first record is the answer.
+    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("distribution")
         verbose_name_plural = _("distributions")
         ordering = ["-distributed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recorded_by", "client_key"],
+                condition=~Q(client_key=""),
+                name="care_distribution_key_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.grid_id} {self.distributed_on}"
@@ -281,11 +307,21 @@ class PublicityEvent(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
+    # A retried form or request carries the same key: the first record is the answer.
+    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("publicity event")
         verbose_name_plural = _("publicity events")
         ordering = ["-held_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recorded_by", "client_key"],
+                condition=~Q(client_key=""),
+                name="care_event_key_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +36,7 @@ from civicgrid.care.models import (
 )
 from civicgrid.care.selectors import grids_for_list, is_staff, lists_for
 from civicgrid.cases import services as case_services
+from civicgrid.core import images
 from civicgrid.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from civicgrid.geo.models import Grid, Township
 from civicgrid.people.certification import FieldRightsMissing, field_rights_refusal
@@ -222,6 +224,49 @@ def _replayed(actor: User, key: str, digest: str) -> Visit | None:
     return seen
 
 
+def _clean_key(key: str) -> str:
+    key = (key or "").strip()
+    if len(key) > 100:
+        raise ValidationFailed(
+            _("The Idempotency-Key must be 1 to 100 characters."), field="Idempotency-Key"
+        )
+    return key
+
+
+def _earlier[M: models.Model](
+    model: type[M], by: str, actor: User, key: str, digest: str
+) -> M | None:
+    """The record this actor already stored under ``key``: a retried form or request gets
+    it back; the same key with another body is refused, naming the key."""
+    if not key:
+        return None
+    seen = model._default_manager.filter(**{by: actor, "client_key": key}).first()
+    if seen is None:
+        return None
+    if getattr(seen, "body_digest", "") != digest:
+        raise ValidationFailed(
+            _("This Idempotency-Key was used with a different request body."),
+            field="Idempotency-Key",
+        )
+    return seen
+
+
+def _create_once[M: models.Model](
+    model: type[M], by: str, actor: User, key: str, digest: str, **values: Any
+) -> M:
+    """Insert, or return what a concurrent retry with the same key committed first."""
+    try:
+        with transaction.atomic():
+            return model._default_manager.create(
+                **values, **{by: actor}, client_key=key, body_digest=digest if key else ""
+            )
+    except IntegrityError:
+        earlier = _earlier(model, by, actor, key, digest)
+        if earlier is None:
+            raise
+        return earlier
+
+
 def _grievance_locked(grievance: Grievance) -> Grievance:
     return Grievance.objects.select_for_update().select_related("visit__house").get(pk=grievance.pk)
 
@@ -296,12 +341,18 @@ def grievance_confirm(*, grievance: Grievance, actor: User, confirmed_on: Any) -
 
 @transaction.atomic
 def notice_record(
-    *, actor: User, person: int, kind: str, round: str, delivered_on: Any
+    *, actor: User, person: Any, kind: str, round: str, delivered_on: Any, key: str = ""
 ) -> HealthNotice:
     """A Health Center notice delivered to one person on one of the health lists; once per
-    person, kind and round."""
+    person, kind and round. Sent again with the same ``key``, the first notice answers."""
     if not (actor.has_role(*GRID_ROLES, Role.VILLAGE_OFFICER) or is_platform_admin(actor)):
         raise PermissionDenied(_("Only grid staff and village officers deliver notices."))
+    key = _clean_key(key)
+    digest = _digest({"person": person, "kind": kind, "round": round,
+                      "delivered_on": str(delivered_on)})  # fmt: skip
+    earlier = _earlier(HealthNotice, "delivered_by", actor, key, digest)
+    if earlier is not None:
+        return earlier
     if kind not in NoticeKind.values:
         raise ValidationFailed(_("Unknown notice %(kind)s.") % {"kind": kind}, field="kind")
     round = _text(round, "round", required=True)[:40]
@@ -312,16 +363,23 @@ def notice_record(
     grids = Grid.objects.none()
     for name in ("children", "pregnant", "seniors"):
         grids = grids | grids_for_list(actor, name)
-    target = Person.objects.filter(pk=person, house__grid__in=grids).first()
+    try:
+        person_id = int(person)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Choose a person from the list."), field="person") from None
+    target = Person.objects.filter(
+        pk=person_id, house__grid__in=grids, moved_out_on__isnull=True
+    ).first()
     if target is None:
         raise ValidationFailed(_("No such person in your grids."), field="person")
     if HealthNotice.objects.filter(person=target, kind=kind, round=round).exists():
         raise Conflict(
             _("This notice of this round was already delivered to this person."), field="round"
         )
-    return HealthNotice.objects.create(
-        person=target, kind=kind, round=round, delivered_on=day, delivered_by=actor
-    )
+    return _create_once(
+        HealthNotice, "delivered_by", actor, key, digest,
+        person=target, kind=kind, round=round, delivered_on=day,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- publicity
@@ -344,9 +402,18 @@ def campaign_create(
     ends_on: Any,
     grids: list[str],
     department: Department | None = None,
+    key: str = "",
 ) -> Campaign:
-    """A department's campaign (its officers, the Health Center, or the center for it)."""
+    """A department's campaign (its officers, the Health Center, or the center for it).
+    Sent again with the same ``key`` (a retried form), the first campaign answers."""
     campaign_role_require(actor)
+    key = _clean_key(key)
+    digest = _digest({"title": title, "material": material, "starts_on": str(starts_on),
+                      "ends_on": str(ends_on), "grids": sorted(grids or []),
+                      "department": department.pk if department else None})  # fmt: skip
+    earlier = _earlier(Campaign, "created_by", actor, key, digest)
+    if earlier is not None:
+        return earlier
     dept = department or actor.department
     center = actor.has_role(Role.DISPATCHER) or is_platform_admin(actor)
     if actor.has_role(Role.HEALTH_OFFICER) and actor.township is not None and not center:
@@ -371,16 +438,13 @@ def campaign_create(
     )
     if not grids or len(chosen) != len(set(grids)):
         raise ValidationFailed(_("Name the target grids by their 14-digit codes."), field="grids")
-    campaign = Campaign.objects.create(
-        township=dept.township,
-        department=dept,
-        title=title,
-        material=material,
-        starts_on=start,
-        ends_on=end,
-        created_by=actor,
-    )
-    campaign.grids.set(chosen)
+    campaign = _create_once(
+        Campaign, "created_by", actor, key, digest,
+        township=dept.township, department=dept, title=title, material=material,
+        starts_on=start, ends_on=end,
+    )  # fmt: skip
+    if not campaign.grids.exists():
+        campaign.grids.set(chosen)
     return campaign
 
 
@@ -416,22 +480,43 @@ def distribution_record(
     place: str,
     households_reached: Any,
     photo: Any = None,
+    key: str = "",
 ) -> Distribution:
+    """Copies handed out in a target grid; sent again with the same ``key``, the first
+    record answers (and the photo is not stored twice)."""
     target = _campaign_grid(campaign, actor, grid)
+    key = _clean_key(key)
+    digest = _digest({"campaign": campaign.pk, "grid": grid,
+                      "distributed_on": str(distributed_on), "quantity": str(quantity),
+                      "place": place, "households_reached": str(households_reached),
+                      "photo": [getattr(photo, "name", ""), getattr(photo, "size", 0)]
+                      if photo else None})  # fmt: skip
+    earlier = _earlier(Distribution, "recorded_by", actor, key, digest)
+    if earlier is not None:
+        return earlier
     day = _date(distributed_on, "distributed_on")
     assert day is not None
     if not campaign.starts_on <= day <= campaign.ends_on:
         raise ValidationFailed(_("The date is outside the campaign."), field="distributed_on")
-    return Distribution.objects.create(
-        campaign=campaign,
-        grid=target,
-        distributed_on=day,
-        quantity=_count(quantity, "quantity"),
-        place=_text(place, "place", required=True)[:200],
-        households_reached=_count(households_reached, "households_reached"),
-        photo=photo or "",
-        recorded_by=actor,
-    )
+    copies = _count(quantity, "quantity")
+    where = _text(place, "place", required=True)[:200]
+    reached = _count(households_reached, "households_reached")
+    checked = _photo(photo) if photo else None
+    record = _create_once(
+        Distribution, "recorded_by", actor, key, digest,
+        campaign=campaign, grid=target, distributed_on=day, quantity=copies, place=where,
+        households_reached=reached,
+    )  # fmt: skip
+    if checked is not None and not record.photo:
+        record.photo.save(checked.name or "photo", checked, save=True)
+    return record
+
+
+def _photo(photo: Any) -> ContentFile[bytes]:
+    """An uploaded photo, checked like a case photo and named by its content."""
+    checked = images.image_check(photo.read(), field="photo")
+    digest = hashlib.sha256(checked.data).hexdigest()[:16]
+    return ContentFile(checked.data, name=f"{digest}.{checked.extension}")
 
 
 @transaction.atomic
@@ -444,21 +529,29 @@ def event_record(
     title: str,
     held_on: Any,
     attendance: Any,
+    key: str = "",
 ) -> PublicityEvent:
+    """A health education or law publicity event in a target grid, with its attendance;
+    sent again with the same ``key``, the first record answers."""
     target = _campaign_grid(campaign, actor, grid)
+    key = _clean_key(key)
+    digest = _digest({"campaign": campaign.pk, "grid": grid, "kind": kind, "title": title,
+                      "held_on": str(held_on), "attendance": str(attendance)})  # fmt: skip
+    earlier = _earlier(PublicityEvent, "recorded_by", actor, key, digest)
+    if earlier is not None:
+        return earlier
     if kind not in EventKind.values:
         raise ValidationFailed(_("Unknown kind %(kind)s.") % {"kind": kind}, field="kind")
     day = _date(held_on, "held_on")
     assert day is not None
-    return PublicityEvent.objects.create(
-        campaign=campaign,
-        grid=target,
-        kind=kind,
-        title=_text(title, "title", required=True)[:200],
-        held_on=day,
+    if not campaign.starts_on <= day <= campaign.ends_on:
+        raise ValidationFailed(_("The date is outside the campaign."), field="held_on")
+    return _create_once(
+        PublicityEvent, "recorded_by", actor, key, digest,
+        campaign=campaign, grid=target, kind=kind,
+        title=_text(title, "title", required=True)[:200], held_on=day,
         attendance=_count(attendance, "attendance"),
-        recorded_by=actor,
-    )
+    )  # fmt: skip
 
 
 __all__ = [

@@ -8,5 +8,9 @@ urlpatterns = [
     path("village/", views.village_tasks, name="care_village"),
     path("lists/", views.health_lists, name="care_lists"),
     path("notices/", views.notice_progress, name="care_notices"),
+    path("notices/deliver/", views.notice_deliver, name="care_notice_deliver"),
     path("campaigns/", views.campaigns, name="care_campaigns"),
+    path("campaigns/new/", views.campaign_new, name="care_campaign_new"),
+    path("campaigns/<int:pk>/distribution/", views.distribution_new, name="care_distribution_new"),
+    path("campaigns/<int:pk>/event/", views.event_new, name="care_event_new"),
 ]

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import uuid
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.care import exports, selectors, services, targets
-from civicgrid.care.models import GrievanceRoute, NoticeKind, VisitKind
+from civicgrid.care.models import EventKind, GrievanceRoute, HealthNotice, NoticeKind, VisitKind
 from civicgrid.cases.selectors import categories
-from civicgrid.core.errors import DomainError
-from civicgrid.people.models import Role, User
-from civicgrid.people.scopes import GRID_ROLES
+from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.geo.models import Grid
+from civicgrid.people.models import Department, Role, User
+from civicgrid.people.scopes import GRID_ROLES, grids_visible_to, is_platform_admin
 
 
 def _user(request: HttpRequest) -> User:
@@ -213,8 +216,257 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     if not (user.has_role(*CAMPAIGN_PAGE_ROLES) or selectors.is_staff(user)):
         raise Http404
     found = list(selectors.campaigns_for(user)[:50])
+    mine: set[int] = set()
+    if selectors.is_staff(user):
+        visible = set(grids_visible_to(user).values_list("pk", flat=True))
+        mine = {c.pk for c in found if any(g.pk in visible for g in c.grids.all())}
+    can_commission = user.has_role(*services.CAMPAIGN_ROLES) or is_platform_admin(user)
     return render(
         request,
         "care/campaigns.html",
-        {"campaigns": [(c, selectors.campaign_coverage(c)) for c in found]},
+        {
+            "campaigns": [(c, selectors.campaign_coverage(c), c.pk in mine) for c in found],
+            "can_commission": can_commission,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- write pages
+#
+# Every form carries a key made when the page is drawn (``idempotency_key``): a form sent
+# twice (a double tap, a resend after a lost answer) reaches the service with the same key,
+# which answers with the first record instead of a second one. A refusal draws the form again
+# with what was typed and the message next to the field it names.
+
+
+def _form_error(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
+    """The refusal under its field when the form has that field, else on top ("form")."""
+    return {exc.field if exc.field in fields else "form": str(exc.message)}
+
+
+def _key(request: HttpRequest) -> str:
+    return request.POST.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
+
+
+def _township_of(user: User) -> Any:
+    if user.township_id is not None:
+        return user.township
+    return user.department.township if user.department_id else None  # type: ignore[union-attr]
+
+
+CAMPAIGN_FORM_FIELDS = ("title", "material", "starts_on", "ends_on", "grids", "department")
+
+
+@login_required
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    """A department commissions publicity: title, material, period, target grids."""
+    user = _user(request)
+    try:
+        services.campaign_role_require(user)
+    except DomainError:
+        raise Http404 from None
+    township = _township_of(user)
+    center = user.has_role(Role.DISPATCHER) or is_platform_admin(user)
+    departments = Department.objects.order_by("code")
+    if township is not None:
+        departments = departments.filter(township=township)
+    grids = Grid.objects.filter(division__status="active").select_related("village")
+    if township is not None:
+        grids = grids.filter(village__township=township)
+    values: dict[str, Any] = {"grids": []}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in CAMPAIGN_FORM_FIELDS}
+        values["grids"] = request.POST.getlist("grids")
+        department = None
+        if center and values["department"]:
+            department = departments.filter(code=values["department"]).first()
+        try:
+            if center and department is None:
+                raise ValidationFailed(_("Name the commissioning department."),
+                                       field="department")  # fmt: skip
+            campaign = services.campaign_create(
+                actor=user, title=values["title"], material=values["material"],
+                starts_on=values["starts_on"], ends_on=values["ends_on"], grids=values["grids"],
+                department=department, key=_key(request),
+            )  # fmt: skip
+        except DomainError as exc:
+            errors, status = _form_error(exc, CAMPAIGN_FORM_FIELDS), exc.status
+        else:
+            messages.success(request, _("Campaign “%(title)s” saved.") % {"title": campaign.title})
+            return redirect("care_campaigns")
+    return render(
+        request,
+        "care/campaign_form.html",
+        {
+            "values": values,
+            "errors": errors,
+            "center": center,
+            "departments": departments,
+            "own": user.department,
+            "grids": grids.order_by("code"),
+            "key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
+        },
+        status=status,
+    )
+
+
+def _campaign_for_staff(request: HttpRequest, pk: int) -> tuple[Any, list[Grid]]:
+    """The campaign and its target grids the user may record in (404 when none)."""
+    user = _user(request)
+    if not selectors.is_staff(user):
+        raise Http404
+    campaign = selectors.campaigns_for(user).filter(pk=pk).first()
+    if campaign is None:
+        raise Http404
+    mine = list(campaign.grids.filter(pk__in=grids_visible_to(user).values("pk")).order_by("code"))
+    if not mine:
+        raise Http404
+    return campaign, mine
+
+
+DISTRIBUTION_FORM_FIELDS = ("grid", "distributed_on", "quantity", "place",
+                            "households_reached", "photo")  # fmt: skip
+
+
+@login_required
+def distribution_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Copies handed out in one of my grids: quantity, where, households reached, a photo."""
+    campaign, grids = _campaign_for_staff(request, pk)
+    values: dict[str, Any] = {"distributed_on": _in_period(campaign)}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = {n: request.POST.get(n, "") for n in DISTRIBUTION_FORM_FIELDS if n != "photo"}
+        try:
+            services.distribution_record(
+                campaign=campaign, actor=_user(request), photo=request.FILES.get("photo"),
+                key=_key(request), **values,
+            )  # fmt: skip
+        except DomainError as exc:
+            errors, status = _form_error(exc, DISTRIBUTION_FORM_FIELDS), exc.status
+        else:
+            messages.success(request, _("Distribution recorded."))
+            return redirect("care_campaigns")
+    return render(
+        request,
+        "care/distribution_form.html",
+        {"campaign": campaign, "grids": grids, "values": values, "errors": errors,
+         "key": request.POST.get("idempotency_key") or uuid.uuid4().hex},
+        status=status,
+    )  # fmt: skip
+
+
+EVENT_FORM_FIELDS = ("grid", "kind", "title", "held_on", "attendance")
+
+
+@login_required
+def event_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """A health education or law publicity event in one of my grids, with its attendance."""
+    campaign, grids = _campaign_for_staff(request, pk)
+    values: dict[str, Any] = {"held_on": _in_period(campaign)}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = {n: request.POST.get(n, "") for n in EVENT_FORM_FIELDS}
+        try:
+            services.event_record(
+                campaign=campaign, actor=_user(request), key=_key(request), **values
+            )
+        except DomainError as exc:
+            errors, status = _form_error(exc, EVENT_FORM_FIELDS), exc.status
+        else:
+            messages.success(request, _("Event recorded."))
+            return redirect("care_campaigns")
+    return render(
+        request,
+        "care/event_form.html",
+        {"campaign": campaign, "grids": grids, "values": values, "errors": errors,
+         "kinds": EventKind.choices,
+         "key": request.POST.get("idempotency_key") or uuid.uuid4().hex},
+        status=status,
+    )  # fmt: skip
+
+
+def _in_period(campaign: Any) -> str:
+    """Today when the campaign runs, else its last day (a late entry), as the form's default."""
+    today = timezone.localdate()
+    return str(min(max(today, campaign.starts_on), campaign.ends_on))
+
+
+NOTICE_FORM_FIELDS = ("person", "kind", "round", "delivered_on")
+
+
+def current_round(day: Any) -> str:
+    return f"{day:%Y}-Q{(day.month - 1) // 3 + 1}"
+
+
+@login_required
+def notice_deliver(request: HttpRequest) -> HttpResponse:
+    """Grid staff and village officers record, person by person, a health service card, an
+    examination notice or a vaccination notice delivered (date and who delivered it)."""
+    user = _user(request)
+    if not selectors.is_staff(user):
+        raise Http404
+    source = request.POST if request.method == "POST" else request.GET
+    today = timezone.localdate()
+    name = source.get("list") or "children"
+    if name not in targets.HEALTH_LISTS:
+        raise Http404
+    kind = source.get("kind") or NoticeKind.VACCINATION
+    if kind not in NoticeKind.values:
+        kind = NoticeKind.VACCINATION
+    round_ = (source.get("round") or current_round(today)).strip()[:40]
+    grid = source.get("grid") or ""
+    errors: dict[str, str] = {}
+    failed_person = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            services.notice_record(
+                actor=user, person=request.POST.get("person", ""), kind=kind, round=round_,
+                delivered_on=request.POST.get("delivered_on", ""), key=_key(request),
+            )  # fmt: skip
+        except DomainError as exc:
+            errors, status = _form_error(exc, NOTICE_FORM_FIELDS), exc.status
+            failed_person = request.POST.get("person", "")
+        else:
+            messages.success(request, _("Notice recorded."))
+            query = urlencode({"list": name, "kind": kind, "round": round_, "grid": grid})
+            return redirect(f"{reverse('care_notice_deliver')}?{query}")
+    page = selectors.list_read(
+        user, [name], grid=grid or None, day=today,
+        purpose=_("delivering health notices"), limit=200,
+    )  # fmt: skip
+    delivered = {
+        n.person_id: n
+        for n in HealthNotice.objects.filter(
+            kind=kind, round=round_, person_id__in=[r["id"] for r in page.rows]
+        ).select_related("delivered_by")
+    }
+    rows = [{**row, "notice": delivered.get(row["id"]), "key": uuid.uuid4().hex, "error": {}}
+            for row in page.rows]  # fmt: skip
+    # A refusal shows in the row's own form when it still has one, else on top.
+    open_rows = [r for r in rows if str(r["id"]) == failed_person and r["notice"] is None]
+    if open_rows:
+        open_rows[0]["error"], errors = errors, {}
+    return render(
+        request,
+        "care/notice_deliver.html",
+        {
+            "rows": rows,
+            "total": page.total,
+            "errors": errors,
+            "name": name,
+            "kind": kind,
+            "round": round_,
+            "grid": grid,
+            "today": today,
+            "lists": [(n, selectors.LIST_LABELS[n]) for n in targets.HEALTH_LISTS],
+            "kinds": NoticeKind.choices,
+            "grids": selectors.grids_for_list(user, name).order_by("code"),
+            "reached": len(delivered),
+        },
+        status=status,
     )

@@ -45,3 +45,46 @@ def test_recording_a_visit_at_phone_size_offline_then_online(browser, live_serve
     [visit] = Visit.objects.all()
     assert visit.asked == "Asked about the senior allowance" and visit.visitor_id == admin.pk
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publicity_and_notice_forms_at_phone_size(browser, live_server, care: Care):  # noqa: F811
+    import datetime as dt
+
+    from civicgrid.care import services
+    from civicgrid.care.models import Distribution
+
+    campaign = services.campaign_create(
+        actor=care.health, title="预防接种宣传", material="宣传单",
+        starts_on=dt.date(2026, 3, 2), ends_on=dt.date(2026, 3, 31), grids=[care.grid.code],
+    )  # fmt: skip
+    admin = User.objects.get(pk=care.admin.pk)
+    admin.set_password(PASSWORD)
+    admin.save()
+    context = browser.new_context(viewport=PHONE, locale="en", is_mobile=True,
+                                  extra_http_headers={"Accept-Language": "en"})  # fmt: skip
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", admin.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    for url in ("/care/campaigns/", f"/care/campaigns/{campaign.pk}/distribution/",
+                f"/care/campaigns/{campaign.pk}/event/", "/care/notices/deliver/"):  # fmt: skip
+        page.goto(f"{live_server.url}{url}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"] + 1, url  # no sideways scrolling on a phone
+    page.goto(f"{live_server.url}/care/campaigns/{campaign.pk}/distribution/")
+    page.fill("input[name=quantity]", "-1")
+    page.fill("input[name=place]", "村口")
+    page.fill("input[name=households_reached]", "30")
+    page.click("#save")
+    expect(page.locator("#error-quantity")).to_contain_text("0 or more")
+    page.fill("input[name=quantity]", "80")
+    page.click("#save")
+    expect(page.locator(".messages")).to_contain_text("Distribution recorded.")
+    page.go_back()  # the form again, with the key it was sent with: a resend stores nothing new
+    page.click("#save")
+    [saved] = Distribution.objects.all()
+    assert (saved.quantity, saved.households_reached) == (80, 30)
+    context.close()
