@@ -29,6 +29,9 @@ def test_recording_a_visit_at_phone_size_offline_then_online(browser, live_serve
     page.goto(f"{live_server.url}/care/field/")
     page.click("#record-visit")
     expect(page.locator("#no-opinions")).to_contain_text("Never record opinions")
+    # The field service worker covers /care/field/ (the offline page, the queue's files).
+    scope = page.evaluate("navigator.serviceWorker.ready.then(function (r) { return r.scope; })")
+    assert scope == f"{live_server.url}/care/field/"
     page.select_option("select[name=house]", "H001")
     page.fill("textarea[name=asked]", "Asked about the senior allowance")
     page.fill("textarea[name=done]", "Explained the documents needed")

@@ -77,3 +77,16 @@ def test_the_lists_page_in_chinese_names_changes_in_words(care: Care) -> None:
     page = client.get("/care/lists/?list=children", headers={"accept-language": "zh-hans"})
     html = page.content.decode()
     assert "新增" in html and "aged_in" not in html and "0-6岁儿童" in html
+
+
+def test_the_care_field_pages_have_the_field_service_worker_in_their_scope(care: Care) -> None:
+    from django.test import Client
+
+    worker = Client().get("/care/field/sw.js")
+    assert worker["Content-Type"].startswith("text/javascript")
+    assert "no-cache" in worker["Cache-Control"] or "max-age=0" in worker["Cache-Control"]
+    script = worker.content.decode()
+    assert "/field/offline/" in script and "care/visit.js" in script and "web/queue.js" in script
+    for url in ("/care/field/", "/care/field/visit/"):
+        page = care.client(care.admin).get(url).content.decode()
+        assert 'data-sw="/care/field/sw.js"' in page and "web/queue.js" in page
