@@ -36,6 +36,19 @@ def is_platform_admin(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.has_role(Role.SYSTEM_ADMINISTRATOR))
 
 
+def health_center_only(user: User) -> bool:
+    """The account holds the health officer's role and no other (nor is a superuser): it
+    reads the care app's health lists and nothing of the registry, cases or staff
+    (``care.boundary``)."""
+    others = [r for r in Role.values if r != Role.HEALTH_OFFICER]
+    return (
+        user.is_active
+        and not user.is_superuser
+        and user.has_role(Role.HEALTH_OFFICER)
+        and not user.has_role(*others)
+    )
+
+
 def current_assignments(on: dt.date | None = None) -> QuerySet[GridAssignment]:
     day = on or timezone.localdate()
     return GridAssignment.objects.filter(starts_on__lte=day).filter(

@@ -5,6 +5,7 @@ from django.utils.translation import pgettext_lazy
 
 from civicgrid.core.menus import ANYONE, MenuEntry
 from civicgrid.people.models import Role
+from civicgrid.people.scopes import health_center_only
 
 GRID_ROLES = (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER)
 CENTER_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR, Role.SYSTEM_ADMINISTRATOR)
@@ -29,7 +30,8 @@ ENTRIES = (
     MenuEntry("map", _("Map"), "map", (ANYONE,), order=60),
     MenuEntry("divisions", _("Divisions"), "division_list", (ANYONE,), order=70,
               allowed=lambda user: user.has_perm("geo.change_divisionversion")),
-    MenuEntry("inbox", _("Inbox"), "inbox", (ANYONE,), order=80),
+    MenuEntry("inbox", _("Inbox"), "inbox", (ANYONE,), order=80,
+              allowed=lambda user: not health_center_only(user)),
     MenuEntry("admin", _("Administration"), "admin:index", (ANYONE,), order=90,
               allowed=lambda user: user.is_staff),
 )  # fmt: skip
