@@ -28,7 +28,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from civicgrid.care import targets
+from civicgrid.care import history, targets
 from civicgrid.care.models import (
     Campaign,
     Distribution,
@@ -256,7 +256,13 @@ def list_changes(
     village: str | None = None,
     day: dt.date,
 ) -> dict[int, str]:
-    """What changed on the lists since the same day last month: person id -> change."""
+    """What changed on the lists since the same day last month: person id -> change.
+
+    The list as shown (today's records on ``day``) against the list of the records as the
+    registry held them at the end of that day last month, from the registry's history
+    (``history.py``): new (registered, moved in, a flag or a due date set), aged in or out,
+    moved out (or to a house outside these grids), ended (a flag or a due date cleared).
+    """
     since = targets.month_before(day)
     names = tuple(names)
     grids = Grid.objects.none()
@@ -266,30 +272,41 @@ def list_changes(
         grids = grids.filter(code=grid)
     if village:
         grids = grids.filter(village__code=village[-3:])
+    grid_ids = set(grids.values_list("pk", flat=True))
+    if not grid_ids:
+        return {}
     condition = Q(pk__in=[])
     for name in names:
         condition |= list_condition(name, day) | list_condition(name, since)
-    candidates = (
-        Person.objects.filter(house__grid__in=grids)
-        .filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=since))
-        .filter(condition)
+    then = history.end_of(since)
+    changed, moved, rehoused = history.changed_since(since)
+    # On a list on either day by today's record, or changed since in these grids, or moved
+    # from another house or grid (which may have been in these grids then).
+    here = Q(house__grid_id__in=grid_ids)
+    candidates = list(
+        Person.objects.filter(
+            (here & (Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=since)) & condition)
+            | (here & Q(pk__in=changed))
+            | Q(pk__in=moved)
+            | Q(house_id__in=rehoused)
+        ).select_related("house")
     )
-    residents = [
-        targets.Resident(
-            key=p.pk,
-            birth=p.birth_date,
-            due=p.pregnant_until,
-            flags={n: getattr(p, n) for n in targets.FLAG_LISTS},
-            moved_in=p.moved_in_on,
-            moved_out=p.moved_out_on,
-            registered=p.created_at.date(),
-        )
-        for p in candidates
-    ]
+    held = history.held_at(candidates, [then])
+    houses = {h.house_id for [h] in held.values()} | {p.house_id for p in candidates}
+    grids_then = history.house_grids_at(houses, then)
     found: dict[int, str] = {}
-    for name in names:
-        for key, change in targets.changes_since(name, residents, day=day, since=since).items():
-            found.setdefault(key, str(change))
+    for person in candidates:
+        [before] = held[person.pk]
+        now = history.current(person)
+        for name in names:
+            change = history.change_of(
+                name, before, now,
+                then_in_scope=grids_then.get(before.house_id) in grid_ids,
+                now_in_scope=person.house.grid_id in grid_ids,
+                day=day, since=since,
+            )  # fmt: skip
+            if change is not None:
+                found.setdefault(person.pk, str(change))
     return found
 
 

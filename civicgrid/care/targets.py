@@ -11,8 +11,6 @@ postnatal visits; someone born on 29 February has birthdays on 28 February in ot
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 CHILD_MAX_AGE = 6
@@ -116,24 +114,13 @@ def on_list(
 
 
 class Change(StrEnum):
+    """How a person's place on a list changed in a month (``history.change_of``)."""
+
     NEW = "new"  # on the list now, not a month ago, for a reason other than age
     MOVED_OUT = "moved_out"  # on the list a month ago, moved out since
     AGED_IN = "aged_in"  # joined the list by a birthday (or a birth)
     AGED_OUT = "aged_out"  # left the list by a birthday or the end of the window
     ENDED = "ended"  # left for another reason (a flag cleared)
-
-
-@dataclass(frozen=True)
-class Resident:
-    """What the list arithmetic needs to know about a person; ``key`` is opaque."""
-
-    key: int
-    birth: dt.date | None
-    due: dt.date | None
-    flags: dict[str, bool]
-    moved_in: dt.date | None
-    moved_out: dt.date | None
-    registered: dt.date  # when the record was created
 
 
 def month_before(day: dt.date) -> dt.date:
@@ -145,39 +132,6 @@ def month_before(day: dt.date) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
-
-
-def _present(r: Resident, day: dt.date) -> bool:
-    arrived = max(d for d in (r.moved_in, r.registered) if d is not None)
-    return arrived <= day and (r.moved_out is None or r.moved_out > day)
-
-
-def changes_since(
-    name: str, residents: Iterable[Resident], *, day: dt.date, since: dt.date
-) -> dict[int, Change]:
-    """How each resident's membership of list ``name`` changed from ``since`` to ``day``.
-
-    A flag's history is not kept, so a flag counts as it is today on both days: a flag set
-    during the month makes the person ``new``, one cleared drops them without a row.
-    """
-    found: dict[int, Change] = {}
-    for r in residents:
-        # Today's list is the registry as it stands (a record entered late still counts).
-        here = r.moved_out is None or r.moved_out > day
-        now = here and on_list(name, birth=r.birth, due=r.due, flags=r.flags, day=day)
-        then_by_dates = on_list(name, birth=r.birth, due=r.due, flags=r.flags, day=since)
-        then = _present(r, since) and then_by_dates
-        if now and not then:
-            by_age = _present(r, since) and name in DATE_LISTS
-            found[r.key] = Change.AGED_IN if by_age else Change.NEW
-        elif then and not now:
-            if r.moved_out is not None and r.moved_out <= day:
-                found[r.key] = Change.MOVED_OUT
-            elif name in DATE_LISTS:
-                found[r.key] = Change.AGED_OUT
-            else:
-                found[r.key] = Change.ENDED
-    return found
 
 
 def coverage_share(households_reached: int, households: int) -> float:

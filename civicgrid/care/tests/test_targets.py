@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from civicgrid.care import targets
-from civicgrid.care.targets import Change, Resident
 
 D = dt.date
 
@@ -64,32 +63,6 @@ def test_a_pregnancy_stays_listed_until_the_due_date_plus_the_window() -> None:
     assert targets.is_pregnant_listed(due, last)
     assert not targets.is_pregnant_listed(due, last + dt.timedelta(days=1))
     assert targets.pregnancy_due_from(last) == due
-
-
-def _resident(key: int, **kw: object) -> Resident:
-    values: dict = {"birth": None, "due": None, "flags": {}, "moved_in": None,
-                    "moved_out": None, "registered": D(2020, 1, 1)}  # fmt: skip
-    values.update(kw)
-    return Resident(key=key, **values)
-
-
-def test_changes_since_last_month_name_why_each_person_joined_or_left() -> None:
-    day, since = D(2026, 11, 20), D(2026, 10, 20)
-    residents = [
-        _resident(1, birth=D(2019, 11, 1)),  # 7th birthday in between: aged out
-        _resident(2, birth=D(2026, 11, 1), registered=D(2026, 11, 2)),  # born: new
-        _resident(3, birth=D(2022, 1, 1), registered=D(2026, 11, 5)),  # registered: new
-        _resident(4, birth=D(2022, 1, 1), moved_out=D(2026, 11, 3)),  # moved out
-        _resident(5, birth=D(2022, 1, 1)),  # on both days: unchanged
-    ]
-    found = targets.changes_since("children", residents, day=day, since=since)
-    assert found == {1: Change.AGED_OUT, 2: Change.NEW, 3: Change.NEW, 4: Change.MOVED_OUT}
-
-
-def test_a_person_born_in_the_month_is_new_and_a_birthday_ages_in() -> None:
-    day, since = D(2026, 11, 20), D(2026, 10, 20)
-    senior = _resident(1, birth=D(1966, 11, 1))
-    assert targets.changes_since("seniors", [senior], day=day, since=since) == {1: Change.AGED_IN}
 
 
 def test_month_before_keeps_to_the_shorter_month() -> None:
