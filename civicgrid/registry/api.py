@@ -6,11 +6,12 @@ unmasked values only from ``POST …/{id}/reveal`` with a purpose (one access-lo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Status
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -57,10 +58,6 @@ def _page(kind: str, qs: Any, offset: int, limit: int) -> dict[str, Any]:
         "page": {"total": qs.count(), "offset": offset, "limit": limit},
         "items": [record_out(kind, obj) for obj in qs[offset : offset + limit]],
     }
-
-
-def _values(payload: Any) -> dict[str, Any]:
-    return payload.dict(exclude_unset=True)
 
 
 @router.get("/houses", response=RecordListOut, summary="Houses in my grids (masked)")
@@ -182,33 +179,6 @@ def licence_problem_list(
     ]
 
 
-@router.post("/houses", response={201: RecordOut}, summary="Register a house")
-def house_create(request: HttpRequest, payload: HouseIn) -> Status[Any]:
-    house = services.house_create(values=_values(payload), actor=_actor(request))
-    return Status(201, record_out("houses", house))
-
-
-@router.patch("/houses/{pk}", response=RecordOut, summary="Update a house")
-def house_update(request: HttpRequest, pk: RecordId, payload: HouseIn) -> dict[str, Any]:
-    house = services.record_for_update("houses", _actor(request), pk)
-    return record_out(
-        "houses", services.house_update(house=house, values=_values(payload), actor=_actor(request))
-    )
-
-
-@router.post("/persons", response={201: RecordOut}, summary="Register a person")
-def person_create(request: HttpRequest, payload: PersonIn) -> Status[Any]:
-    person = services.person_create(values=_values(payload), actor=_actor(request))
-    return Status(201, record_out("persons", person))
-
-
-@router.patch("/persons/{pk}", response=RecordOut, summary="Update a person")
-def person_update(request: HttpRequest, pk: RecordId, payload: PersonIn) -> dict[str, Any]:
-    person = services.record_for_update("persons", _actor(request), pk)
-    updated = services.person_update(person=person, values=_values(payload), actor=_actor(request))
-    return record_out("persons", updated)
-
-
 @router.post("/persons/{pk}/move-out", response=RecordOut, summary="Record a move-out")
 def person_move_out(request: HttpRequest, pk: RecordId, payload: MoveOutIn) -> dict[str, Any]:
     person = services.record_for_update("persons", _actor(request), pk)
@@ -218,43 +188,70 @@ def person_move_out(request: HttpRequest, pk: RecordId, payload: MoveOutIn) -> d
     return record_out("persons", moved)
 
 
-def _legal_values(payload: LegalPersonIn) -> dict[str, Any]:
-    values = _values(payload)
-    if payload.licences is not None:
-        values["licences"] = [lic.dict() for lic in payload.licences]
+@dataclass(frozen=True)
+class Writable:
+    """What the API needs to register and change records of one registry."""
+
+    schema: type[Schema]
+    name: str  # the operation ids: house_create, house_update
+    summary: str  # "a house": "Register a house", "Update a house"
+
+
+WRITABLE = {
+    "houses": Writable(HouseIn, "house", "a house"),
+    "persons": Writable(PersonIn, "person", "a person"),
+    "legal-persons": Writable(LegalPersonIn, "legal_person", "a legal person"),
+    "components": Writable(ComponentIn, "component", "an urban component"),
+}
+
+
+def _values(payload: Schema) -> dict[str, Any]:
+    values = payload.dict(exclude_unset=True)
+    licences = getattr(payload, "licences", None)
+    if licences is not None:  # every field of each licence, set or not: the list replaces
+        values["licences"] = [lic.dict() for lic in licences]
     return values
 
 
-@router.post("/legal-persons", response={201: RecordOut}, summary="Register a legal person")
-def legal_person_create(request: HttpRequest, payload: LegalPersonIn) -> Status[Any]:
-    lp = services.legal_person_create(values=_legal_values(payload), actor=_actor(request))
-    return Status(201, record_out("legal-persons", lp))
+def _create_view(kind: str, schema: type[Schema]) -> Any:
+    def create(request: HttpRequest, payload: Any) -> Status[Any]:
+        record = services.record_create(kind, values=_values(payload), actor=_actor(request))
+        return Status(201, record_out(kind, record))
+
+    create.__annotations__["payload"] = schema
+    return create
 
 
-@router.patch("/legal-persons/{pk}", response=RecordOut, summary="Update a legal person")
-def legal_person_update(
-    request: HttpRequest, pk: RecordId, payload: LegalPersonIn
-) -> dict[str, Any]:
-    lp = services.record_for_update("legal-persons", _actor(request), pk)
-    updated = services.legal_person_update(
-        legal_person=lp, values=_legal_values(payload), actor=_actor(request)
+def _update_view(kind: str, schema: type[Schema]) -> Any:
+    def update(request: HttpRequest, pk: RecordId, payload: Any) -> dict[str, Any]:
+        actor = _actor(request)
+        record = services.record_for_update(kind, actor, pk)
+        updated = services.record_update(kind, record, values=_values(payload), actor=actor)
+        return record_out(kind, updated)
+
+    update.__annotations__.update(pk=RecordId, payload=schema)
+    return update
+
+
+for _registry, _writable in WRITABLE.items():
+    _create = _create_view(_registry, _writable.schema)
+    _create.__name__ = f"{_writable.name}_create"
+    router.add_api_operation(
+        f"/{_registry}",
+        ["POST"],
+        _create,
+        response={201: RecordOut},
+        summary=f"Register {_writable.summary}",
     )
-    return record_out("legal-persons", updated)
-
-
-@router.post("/components", response={201: RecordOut}, summary="Register an urban component")
-def component_create(request: HttpRequest, payload: ComponentIn) -> Status[Any]:
-    component = services.component_create(values=_values(payload), actor=_actor(request))
-    return Status(201, record_out("components", component))
-
-
-@router.patch("/components/{pk}", response=RecordOut, summary="Update an urban component")
-def component_update(request: HttpRequest, pk: RecordId, payload: ComponentIn) -> dict[str, Any]:
-    component = services.record_for_update("components", _actor(request), pk)
-    updated = services.component_update(
-        component=component, values=_values(payload), actor=_actor(request)
+    _update = _update_view(_registry, _writable.schema)
+    _update.__name__ = f"{_writable.name}_update"
+    router.add_api_operation(
+        f"/{_registry}/{{pk}}",
+        ["PATCH"],
+        _update,
+        response=RecordOut,
+        summary=f"Update {_writable.summary}",
     )
-    return record_out("components", updated)
 
 
 def _kind(kind: str) -> str:

@@ -414,3 +414,39 @@ def record_for_update(kind: str, actor: User, pk: int) -> Any:
     if obj is None:
         raise NotFound(_("No such record."))
     return obj
+
+
+# ---- one entry point per write, for callers that hold a registry's name ----------------------
+
+
+def record_create(
+    kind: str, *, values: Mapping[str, Any], actor: User | None, photo: Any = None
+) -> Any:
+    """Register a record in the registry ``kind`` (a photo only for urban components)."""
+    if kind == "components":
+        return component_create(values=values, actor=actor, photo=photo)
+    create = {
+        "houses": house_create,
+        "persons": person_create,
+        "legal-persons": legal_person_create,
+        "sites": site_create,
+    }[kind]
+    return create(values=values, actor=actor)
+
+
+def record_update(
+    kind: str, record: Any, *, values: Mapping[str, Any], actor: User | None, photo: Any = None
+) -> Any:
+    """Change a record of the registry ``kind`` (a photo only for urban components)."""
+    match kind:
+        case "houses":
+            return house_update(house=record, values=values, actor=actor)
+        case "persons":
+            return person_update(person=record, values=values, actor=actor)
+        case "legal-persons":
+            return legal_person_update(legal_person=record, values=values, actor=actor)
+        case "sites":
+            return site_update(site=record, values=values, actor=actor)
+        case "components":
+            return component_update(component=record, values=values, actor=actor, photo=photo)
+    raise KeyError(kind)

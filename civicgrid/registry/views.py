@@ -37,13 +37,6 @@ TITLES = {
     "components": gettext_lazy("Urban components"),
     "sites": gettext_lazy("Sites (construction, education, public places)"),
 }
-CREATE = {
-    "houses": services.house_create,
-    "persons": services.person_create,
-    "legal-persons": services.legal_person_create,
-    "components": services.component_create,
-    "sites": services.site_create,
-}
 
 
 def _actor(request: HttpRequest) -> User:
@@ -233,18 +226,9 @@ def field_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpRe
         photo = request.FILES.get("photo") if kind == "components" else None
         try:
             if obj is None:
-                extra = {"photo": photo} if kind == "components" else {}
-                obj = CREATE[kind](values=values, actor=actor, **extra)
-            elif kind == "houses":
-                services.house_update(house=obj, values=values, actor=actor)
-            elif kind == "persons":
-                services.person_update(person=obj, values=values, actor=actor)
-            elif kind == "legal-persons":
-                services.legal_person_update(legal_person=obj, values=values, actor=actor)
-            elif kind == "sites":
-                services.site_update(site=obj, values=values, actor=actor)
+                obj = services.record_create(kind, values=values, actor=actor, photo=photo)
             else:
-                services.component_update(component=obj, values=values, actor=actor, photo=photo)
+                services.record_update(kind, obj, values=values, actor=actor, photo=photo)
         except DomainError as exc:
             form.add_error(
                 exc.field if exc.field in form.fields and exc.field not in {"lon", "lat"} else None,
