@@ -51,6 +51,8 @@ class Lookups:
         self._persons: dict[tuple[str, str], int] = {}
         self._components: dict[str, int] = {}
         self._locator = grid_locator()
+        # An import checks every birth date against one day, read once.
+        self.today: dt.date | None = timezone.localdate() if preload else None
         if preload:
             self._houses = {
                 code: (pk, grid)
@@ -247,7 +249,7 @@ def clean_person(
         "special_needs",
     ):
         _default(parsed, **{flag: False})
-    day = today or timezone.localdate()
+    day = today or lookups.today or timezone.localdate()
     number = parsed.get("id_number")
     if number:
         try:

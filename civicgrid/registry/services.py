@@ -74,16 +74,23 @@ def _diff(obj: models.Model, before: dict[str, Any] | None) -> dict[str, list[An
     return changes
 
 
+def history_values(
+    obj: models.Model, *, action: str, actor: User | None, before: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A history row's fields (attribute names), for writers that insert rows in bulk."""
+    return {
+        "model": obj._meta.label,
+        "record_id": obj.pk,
+        "action": action,
+        "actor_id": actor.pk if actor is not None else None,
+        "changes": _diff(obj, before),
+    }
+
+
 def history_row(
     obj: models.Model, *, action: str, actor: User | None, before: dict[str, Any] | None
 ) -> RecordChange:
-    return RecordChange(
-        model=obj._meta.label,
-        record_id=obj.pk,
-        action=action,
-        actor=actor,
-        changes=_diff(obj, before),
-    )
+    return RecordChange(**history_values(obj, action=action, actor=actor, before=before))
 
 
 def _raise(cleaned: cleaning.Cleaned) -> None:

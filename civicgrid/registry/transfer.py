@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.core import limits
+from civicgrid.core.bulk import insert_objects, insert_values
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.people.models import AccessLog, User
 from civicgrid.people.privacy import Channel, mask, personal_data_read_each, personal_fields
@@ -360,24 +361,19 @@ def _write(
         if kind in {"houses", "components", "sites"}:
             values["grid_id"] = cleaned.grid_id
         objects.append(model(**values))
-    for start in range(0, len(objects), BATCH):
-        model.objects.bulk_create(objects[start : start + BATCH])
-        if written is not None:
-            written(min(start + BATCH, len(objects)), len(objects))
+    insert_objects(model, objects, batch=BATCH, after_batch=written)
     if kind == "legal-persons":
         licences = [
             Licence(legal_person=obj, **entry)
             for obj, cleaned in zip(objects, rows, strict=True)
             for entry in cleaned.extra.get("licences", [])
         ]
-        Licence.objects.bulk_create(licences, batch_size=BATCH)
-    RecordChange.objects.bulk_create(
-        (
-            services.history_row(obj, action=RecordChange.Action.IMPORT, actor=actor, before=None)
-            for obj in objects
-        ),
-        batch_size=BATCH,
-    )
+        insert_objects(Licence, licences, batch=BATCH)
+    history = [
+        services.history_values(obj, action=RecordChange.Action.IMPORT, actor=actor, before=None)
+        for obj in objects
+    ]
+    insert_values(RecordChange, history, batch=BATCH)
     return len(objects)
 
 

@@ -215,3 +215,50 @@ def test_export_command_writes_by_extension(cast, house, tmp_path):
     target = tmp_path / "houses.xlsx"
     call_command("export_registry", "houses", "--out", str(target), "--user", "admin1")
     assert load_workbook(target).worksheets[0].max_row == 2
+
+
+def test_imported_rows_carry_their_ids_and_the_database_keeps_counting_after_them(
+    cast, twenty_houses
+):
+    """Imports write tuples with ids taken ahead (civicgrid.core.bulk): the rows, their
+    history and later single writes must agree on the ids, and no id is given twice."""
+    header = ["姓名 / Name", "证件号码 / Document number", "房屋编号 / House code"]
+    rows = [[name, number, house] for name, number, _blank, house in person_rows(30)]
+    first = transfer.registry_import(
+        kind="persons", stream=as_csv(header, rows[:20]), name="p.csv", actor=cast.admin
+    )
+    assert first.ok and first.created == 20
+    imported = list(Person.objects.order_by("pk"))
+    assert [p.full_name for p in imported] == [f"居民{i}" for i in range(20)]
+    assert imported[0].birth_date == dt.date(1950, 1, 1)
+    assert imported[1].sex == "F" and imported[0].sex == "M"
+    assert all(p.created_at is not None and p.updated_at is not None for p in imported)
+    history = RecordChange.objects.filter(model="registry.Person", action="import")
+    assert sorted(history.values_list("record_id", flat=True)) == [p.pk for p in imported]
+    assert {h.actor_id for h in history} == {cast.admin.pk}
+    assert all(h.at is not None and "full_name" in h.changes for h in history)
+
+    # The highest id is deleted: neither a single write nor the next import reuses it.
+    highest = imported[-1].pk
+    Person.objects.filter(pk=highest).delete()
+    single = services.person_create(
+        values={"full_name": "单写", "id_number": rows[20][1], "house": "H000"}, actor=None
+    )
+    assert single.pk > highest
+    second = transfer.registry_import(
+        kind="persons", stream=as_csv(header, rows[21:]), name="p.csv", actor=cast.admin
+    )
+    assert second.ok and second.created == 9
+    later = list(Person.objects.filter(pk__gt=single.pk).values_list("full_name", flat=True))
+    assert later == [f"居民{i}" for i in range(21, 30)]
+    assert (
+        services.person_create(
+            values={
+                "full_name": "再写",
+                "id_number": resident_id(dt.date(1990, 5, 5)),
+                "house": "H001",
+            },
+            actor=None,
+        ).pk
+        > Person.objects.exclude(full_name="再写").order_by("-pk").first().pk
+    )
