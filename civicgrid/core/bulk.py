@@ -56,7 +56,7 @@ def _sql(model: type[models.Model], fields: Sequence[models.Field[Any, Any]]) ->
     quote = connection.ops.quote_name
     return "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
+        ", ".join(quote(str(f.column)) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
 
@@ -106,7 +106,9 @@ def insert_values(
 
 
 def _take_ids(model: type[models.Model], count: int) -> list[int]:
-    table, pk = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
+    table = model._meta.db_table
+    pk = model._meta.pk.column if model._meta.pk is not None else None
+    assert pk is not None, model
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
