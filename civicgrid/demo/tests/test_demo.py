@@ -1,4 +1,5 @@
 import json
+import socket
 
 import pytest
 from django.core.management import call_command
@@ -92,6 +93,12 @@ def test_demo_has_patrol_days_met_not_met_and_exempt(demo):
     assert Position.objects.filter(flag="").count() > 1000
 
 
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_demo_serves_with_a_worker_beside_the_server(demo, monkeypatch):
     import contextlib
 
@@ -107,8 +114,9 @@ def test_demo_serves_with_a_worker_beside_the_server(demo, monkeypatch):
 
     monkeypatch.setattr(command, "worker_beside", beside)
     monkeypatch.setattr(command, "serve", lambda host, port: events.append(f"serve {port}"))
-    call_command("demo", addr="127.0.0.1:8765")
-    assert events == ["worker started", "serve 8765", "worker stopped"]
+    port = free_port()  # the demo refuses a port in use: any fixed one may be taken
+    call_command("demo", addr=f"127.0.0.1:{port}")
+    assert events == ["worker started", f"serve {port}", "worker stopped"]
     events.clear()
-    call_command("demo", addr="127.0.0.1:8765", no_worker=True)
-    assert events == ["serve 8765"]
+    call_command("demo", addr=f"127.0.0.1:{port}", no_worker=True)
+    assert events == [f"serve {port}"]
