@@ -7,7 +7,6 @@ services. A page the role has no business with answers 404.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -16,8 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,10 +24,10 @@ from civicgrid.care import exports, selectors, services, targets
 from civicgrid.care.models import EventKind, GrievanceRoute, HealthNotice, NoticeKind, VisitKind
 from civicgrid.cases.selectors import categories
 from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.core.offline import FIELD_ASSETS, service_worker_response
 from civicgrid.geo.models import Grid
 from civicgrid.people.models import Department, Role, User
 from civicgrid.people.scopes import GRID_ROLES, grids_visible_to, is_platform_admin
-from civicgrid.web.field import OFFLINE_ASSETS
 
 
 def _user(request: HttpRequest) -> User:
@@ -54,20 +51,13 @@ def field_households(request: HttpRequest) -> HttpResponse:
 
 # The field service worker's files, and the care field pages' own: served under
 # /care/field/ so that its scope covers these pages as /field/sw.js covers /field/.
-CARE_OFFLINE_ASSETS = (*OFFLINE_ASSETS, "web/queue.js", "care/visit.js")
+CARE_OFFLINE_ASSETS = (*FIELD_ASSETS, "web/queue.js", "care/visit.js")
 
 
 @never_cache
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The field app's service worker (the offline page, the pages' files) for /care/field/."""
-    script = render_to_string(
-        "web/field/sw.js",
-        {
-            "offline_url": json.dumps(reverse("field_offline")),
-            "assets": json.dumps([static(a) for a in CARE_OFFLINE_ASSETS]),
-        },
-    )
-    return HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    return service_worker_response(CARE_OFFLINE_ASSETS)
 
 
 VISIT_FIELDS = ("house", "person", "visited_on", "kind", "asked", "done", "follow_up_on",

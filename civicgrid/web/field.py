@@ -6,7 +6,6 @@ resent after a lost answer returns the case created the first time.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -14,7 +13,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +22,7 @@ from civicgrid.cases import selectors
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Case
 from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.core.offline import FIELD_ASSETS, service_worker_response
 from civicgrid.geo.crs import Crs
 from civicgrid.people.certification import field_rights_refusal
 from civicgrid.people.models import User
@@ -179,8 +178,6 @@ def field_act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
 
 # ---------------------------------------------------------------------------- installable
 
-OFFLINE_ASSETS = ("web/base.css", "web/field.js", "leaflet/leaflet.css", "leaflet/leaflet.js")
-
 
 def manifest(request: HttpRequest) -> JsonResponse:
     body = {
@@ -201,14 +198,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
 @never_cache
 def service_worker(request: HttpRequest) -> HttpResponse:
     """Served under /field/ so its scope covers the field pages."""
-    script = render_to_string(
-        "web/field/sw.js",
-        {
-            "offline_url": json.dumps(reverse("field_offline")),
-            "assets": json.dumps([static(a) for a in OFFLINE_ASSETS]),
-        },
-    )
-    return HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    return service_worker_response(FIELD_ASSETS)
 
 
 def offline(request: HttpRequest) -> HttpResponse:
