@@ -11,4 +11,8 @@ ENTRIES = (
               (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER), order=20),
     MenuEntry("live", _("Staff on duty"), "patrol_live", (ANYONE,), order=30,
               allowed=sees_live_map),
+    MenuEntry("duty-month", _("Duty month"), "patrol_month",
+              (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER,
+               Role.VILLAGE_OFFICER, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM_ADMINISTRATOR),
+              order=35),
 )  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from civicgrid.patrol.models import DutyDay, DutySchedule, Position, Shift
+from civicgrid.patrol.models import DutyDay, DutyExemption, DutySchedule, Position, Shift
 from civicgrid.patrol.services import local_day_bounds
 from civicgrid.patrol.tracks import TrackPoint
 from civicgrid.people.models import Position as TeamPosition
@@ -111,7 +111,7 @@ def field_staff_for(
     assignments = (
         current_assignments(day)
         .filter(position__in=FIELD_POSITIONS, user__in=visible)
-        .select_related("user", "grid")
+        .select_related("user", "grid__village")
         .order_by("grid__code", "user__username")
     )
     if grid_code:
@@ -135,4 +135,23 @@ def schedules_visible_to(user: User) -> QuerySet[DutySchedule]:
         DutySchedule.objects.filter(user__in=patrol_staff_visible_to(user))
         .select_related("user")
         .order_by("user__username", "starts", "pk")
+    )
+
+
+def exemption_reasons(
+    users: list[User], first: dt.date, last: dt.date
+) -> dict[int, dict[dt.date, str]]:
+    """Per user, the exempt days between ``first`` and ``last`` with their reason's label."""
+    found: dict[int, dict[dt.date, str]] = {u.pk: {} for u in users}
+    for exemption in DutyExemption.objects.filter(user__in=users, day__range=(first, last)):
+        found[exemption.user_id][exemption.day] = str(exemption.get_reason_display())
+    return found
+
+
+def track_visible_ids(viewer: User, users: list[User]) -> set[int]:
+    """Which of ``users``' tracks ``viewer`` may open (not a village officer's)."""
+    return set(
+        patrol_staff_visible_to(viewer)
+        .filter(pk__in=[u.pk for u in users])
+        .values_list("pk", flat=True)
     )

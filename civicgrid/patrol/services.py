@@ -670,7 +670,7 @@ def duty_days_current(
     return current
 
 
-def _tally(records: Sequence[DutyDay]) -> dict[str, Any]:
+def month_tally(records: Sequence[DutyDay]) -> dict[str, Any]:
     counted = [r for r in records if r.rule != "exempt"]
     minutes = sum(r.patrol_minutes for r in counted)
     return {
@@ -681,6 +681,28 @@ def _tally(records: Sequence[DutyDay]) -> dict[str, Any]:
     }
 
 
+def month_bounds(first: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The month's first day and the last day counted: its last, or today when sooner."""
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, min(following - dt.timedelta(days=1), today)
+
+
+def duty_month_days(
+    users: Sequence[User], first: dt.date, *, today: dt.date | None = None
+) -> dict[int, list[DutyDay]]:
+    """Each user's stored figures for every day of the month from ``first`` up to today,
+    in order of the days; missing or stale days are computed and stored on the way."""
+    today = today or timezone.localdate()
+    _first, last = month_bounds(first, today)
+    records: dict[int, list[DutyDay]] = {u.pk: [] for u in users}
+    day = first
+    while day <= last and users:
+        for user_id, record in duty_days_current(users, day, today=today).items():
+            records[user_id].append(record)
+        day += dt.timedelta(days=1)
+    return records
+
+
 def duty_month(
     pairs: Sequence[tuple[User, Grid]], first: dt.date, *, today: dt.date | None = None
 ) -> dict[str, Any]:
@@ -688,15 +710,8 @@ def duty_month(
     administrator, per grid team and per village, the days the 4-hour rule was met, not met
     and exempt, and the average minutes on patrol over the days that were not exempt."""
     today = today or timezone.localdate()
-    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    last = min(following - dt.timedelta(days=1), today)
-    users = [u for u, _g in pairs]
-    records: dict[int, list[DutyDay]] = {u.pk: [] for u in users}
-    day = first
-    while day <= last and users:
-        for user_id, record in duty_days_current(users, day, today=today).items():
-            records[user_id].append(record)
-        day += dt.timedelta(days=1)
+    _first, last = month_bounds(first, today)
+    records = duty_month_days([u for u, _g in pairs], first, today=today)
     rows: list[dict[str, Any]] = []
     grids: dict[str, list[DutyDay]] = {}
     villages: dict[str, list[DutyDay]] = {}
@@ -704,7 +719,7 @@ def duty_month(
         village = grid.code[:12]
         rows.append(
             {"username": user.username, "grid": grid.code, "village": village}
-            | _tally(records[user.pk])
+            | month_tally(records[user.pk])
         )
         grids.setdefault(grid.code, []).extend(records[user.pk])
         villages.setdefault(village, []).extend(records[user.pk])
@@ -717,11 +732,11 @@ def duty_month(
         "days": max((last - first).days + 1, 0),
         "rows": rows,
         "grids": [
-            {"code": code, "administrators": len(members[code])} | _tally(found)
+            {"code": code, "administrators": len(members[code])} | month_tally(found)
             for code, found in sorted(grids.items())
         ],
         "villages": [
-            {"code": code, "administrators": len(members[code])} | _tally(found)
+            {"code": code, "administrators": len(members[code])} | month_tally(found)
             for code, found in sorted(villages.items())
         ],
     }

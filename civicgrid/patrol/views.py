@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from django.contrib import messages
@@ -11,13 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from civicgrid.core.errors import DomainError
-from civicgrid.patrol import selectors, services
+from civicgrid.patrol import month, selectors, services
 from civicgrid.patrol.osmand import Message, ProtocolError, decode_json, decode_params
 from civicgrid.people.models import User
 
@@ -124,5 +126,75 @@ def field_patrol(request: HttpRequest) -> HttpResponse:
             "figure": figure,
             "minimum": services.daily_minutes(),
             "today": today.isoformat(),
+        },
+    )
+
+
+def _month(value: str | None, today: dt.date) -> dt.date:
+    """The first day of the month asked for (YYYY-MM), or of this month."""
+    try:
+        first = dt.date.fromisoformat(f"{value}-01") if value else None
+    except ValueError:
+        first = None
+    return first if first is not None and first <= today else today.replace(day=1)
+
+
+@login_required
+def duty_month(request: HttpRequest) -> HttpResponse:
+    """A month of daily duty hours against the 4-hour rule, per administrator, team and
+    village, in the viewer's scope; a person's days link to their track."""
+    viewer = _staff(request)
+    today = timezone.localdate()
+    first = _month(request.GET.get("month"), today)
+    _first, last = services.month_bounds(first, today)
+    filters = {k: request.GET.get(k, "").strip() for k in ("grid", "village", "user")}
+    pairs = selectors.field_staff_for(viewer, last, grid_code=filters["grid"] or None)
+    if filters["village"]:
+        pairs = [(u, g) for u, g in pairs if g.code[:12] == filters["village"]]
+    if filters["user"]:
+        pairs = [(u, g) for u, g in pairs if u.username == filters["user"]]
+    users = [u for u, _g in pairs]
+    days = services.duty_month_days(users, first, today=today)
+    exempt = selectors.exemption_reasons(users, first, last)
+    trackable = selectors.track_visible_ids(viewer, users)
+    members = [
+        month.Member(
+            username=u.username,
+            full_name=u.full_name,
+            grid_code=g.code,
+            grid_name=g.name,
+            village_name=g.village.name,
+            days=days[u.pk],
+            exemptions=exempt[u.pk],
+            track_url=reverse("patrol_replay", args=[u.username]) if u.pk in trackable else "",
+        )
+        for u, g in pairs
+    ]
+    month_value = first.strftime("%Y-%m")
+
+    def query(**narrow: str) -> str:
+        return "?" + urlencode({"month": month_value, **narrow})
+
+    def shifted(months: int) -> str:
+        target = (first.replace(day=15) + dt.timedelta(days=31 * months)).replace(day=1)
+        kept = {k: v for k, v in filters.items() if v}
+        return "?" + urlencode({"month": target.strftime("%Y-%m"), **kept})
+
+    return render(
+        request,
+        "patrol/month.html",
+        {
+            "first": first,
+            "month_value": month_value,
+            "max_month": today.strftime("%Y-%m"),
+            "filters": {k: v for k, v in filters.items() if v},
+            "calendars": month.calendars(
+                members, first, one_person=bool(filters["user"]), query=query
+            ),
+            "rule_hours": services.daily_minutes() / 60,
+            "previous": shifted(-1),
+            "following": shifted(1) if last < today else "",
+            "whole": query(),
+            "days_counted": (last - first).days + 1,
         },
     )

@@ -44,10 +44,23 @@ HOMES = {
 }
 # Pages each role must find in its menu (the dead ends among them).
 MUST_OFFER = {
-    "grid_admin": {"/field/", "/registry/", "/patrol/field/", "/inbox/"},
-    "grid_leader": {"/field/", "/registry/", "/people/roster/"},
-    "village_officer": {"/village/", "/registry/", "/people/roster/", "/evaluation/"},
-    "dispatcher": {"/center/", "/center/intake/", "/registry/", "/patrol/live/", "/evaluation/"},
+    "grid_admin": {"/field/", "/registry/", "/patrol/field/", "/patrol/month/", "/inbox/"},
+    "grid_leader": {"/field/", "/registry/", "/people/roster/", "/patrol/month/"},
+    "village_officer": {
+        "/village/",
+        "/registry/",
+        "/people/roster/",
+        "/evaluation/",
+        "/patrol/month/",
+    },
+    "dispatcher": {
+        "/center/",
+        "/center/intake/",
+        "/registry/",
+        "/patrol/live/",
+        "/evaluation/",
+        "/patrol/month/",
+    },
     "department_officer": {"/dept/", "/inbox/", "/evaluation/"},
     "assessor": {"/assess/", "/center/"},
     "supervisor": {
@@ -56,6 +69,7 @@ MUST_OFFER = {
         "/people/access-log/",
         "/registry/",
         "/evaluation/",
+        "/patrol/month/",
     },
     "system_admin": {"/admin/", "/divisions/", "/people/access-log/", "/registry/"},
 }
