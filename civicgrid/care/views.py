@@ -51,7 +51,8 @@ def field_households(request: HttpRequest) -> HttpResponse:
 
 # The field service worker's files, and the care field pages' own: served under
 # /care/field/ so that its scope covers these pages as /field/sw.js covers /field/.
-CARE_OFFLINE_ASSETS = (*FIELD_ASSETS, "web/queue.js", "care/visit.js")
+# (once each: the Cache API refuses a list with a file twice).
+CARE_OFFLINE_ASSETS = tuple(dict.fromkeys((*FIELD_ASSETS, "web/queue.js", "care/visit.js")))
 
 
 @never_cache

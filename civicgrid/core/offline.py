@@ -15,8 +15,15 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 
-# What every field page needs offline: the styles, the field script and the map.
-FIELD_ASSETS = ("web/base.css", "web/field.js", "leaflet/leaflet.css", "leaflet/leaflet.js")
+# What every field page needs offline: the styles, the shared queue, the field script and
+# the map.
+FIELD_ASSETS = (
+    "web/base.css",
+    "web/queue.js",
+    "web/field.js",
+    "leaflet/leaflet.css",
+    "leaflet/leaflet.js",
+)
 
 
 def service_worker_response(assets: Iterable[str] = FIELD_ASSETS) -> HttpResponse:

@@ -1,7 +1,8 @@
 // The field app: my grid on a map, the position from the phone, and the report queue.
 //
-// Every report goes through one queue in IndexedDB, online or not: it is stored with its
-// own idempotency key, sent, and removed only when the server acknowledges it. A report
+// Every report goes through one queue in IndexedDB (web/queue.js, shared with the other
+// field pages), online or not: it is stored with its own idempotency key, sent, and
+// removed only when the server acknowledges it. A report
 // sent twice (a lost answer, two tabs) carries the same key, so the server creates it once.
 (function () {
   "use strict";
@@ -61,39 +62,13 @@
     map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng, null); });
   }
 
-  // --- queue in IndexedDB ---------------------------------------------------------------
-  var DB_NAME = "civicgrid-field";
-  var STORE = "reports";
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "key" }); };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
-  function withStore(mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode);
-        var result = work(tx.objectStore(STORE));
-        tx.oncomplete = function () { db.close(); resolve(result && result.result !== undefined ? result.result : result); };
-        tx.onerror = function () { db.close(); reject(tx.error); };
-      });
-    });
-  }
-  function allItems() {
-    return withStore("readonly", function (s) { return s.getAll(); }).then(function (items) {
-      return (items || []).sort(function (a, b) { return a.created - b.created; });
-    });
-  }
-  function putItem(item) { return withStore("readwrite", function (s) { s.put(item); }); }
-  function removeItem(key) { return withStore("readwrite", function (s) { s.delete(key); }); }
-
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
-    return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
-  }
+  // --- the queue: the field pages' shared module (web/queue.js) -------------------------
+  var Q = window.CivicGridQueue;
+  var queue = new Q.Queue("civicgrid-field", "reports");
+  function allItems() { return queue.all(); }
+  function putItem(item) { return queue.put(item); }
+  function removeItem(key) { return queue.remove(key); }
+  function newKey() { return Q.newKey(); }
 
   var listEl = document.getElementById("offline-queue");
   var cardEl = document.getElementById("offline-queue-card");
@@ -121,23 +96,9 @@
     }).catch(function () {});
   }
 
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) { return input.value; }
-    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  var flushing = false;
   function flush() {
-    if (flushing || !navigator.onLine) { return Promise.resolve(); }
-    flushing = true;
-    return allItems().then(function (items) {
-      var pending = items.filter(function (i) { return !i.error; });
-      return pending.reduce(function (chain, item) {
-        return chain.then(function (go) { return go === false ? false : send(item); });
-      }, Promise.resolve(true));
-    }).catch(function () {}).then(function () { flushing = false; return render(); });
+    if (!navigator.onLine) { return Promise.resolve(); }
+    return queue.flush(send).then(render);
   }
 
   function send(item) {
@@ -146,7 +107,7 @@
     (item.photos || []).forEach(function (blob, i) { body.append("photos", blob, "photo-" + i + ".jpg"); });
     return fetch("/field/report/", {
       method: "POST", body: body, credentials: "same-origin",
-      headers: { "Idempotency-Key": item.key, "Accept": "application/json", "X-CSRFToken": csrfToken() }
+      headers: { "Idempotency-Key": item.key, "Accept": "application/json", "X-CSRFToken": Q.csrfToken() }
     }).then(function (response) {
       if (response.status === 200 || response.status === 201) {
         return response.json().then(function (answer) {
