@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -194,6 +194,19 @@ def case_events(case: Case) -> QuerySet[CaseEvent]:
 
 def categories() -> QuerySet[Category]:
     return Category.objects.select_related("parent").filter(active=True).order_by("code")
+
+
+def categories_recently_reported(user: User, *, limit: int = 5) -> list[Category]:
+    """The active sub-categories of the user's own latest reports, latest first, each once."""
+    latest = (
+        Case.objects.filter(reporter=user, category__active=True)
+        .values("category")
+        .annotate(last=Max("reported_at"))
+        .order_by("-last", "category")[:limit]
+    )
+    order = [row["category"] for row in latest]
+    found = Category.objects.select_related("parent").in_bulk(order)
+    return [found[pk] for pk in order if pk in found]
 
 
 def inbox(user: User, *, unread_only: bool = False) -> QuerySet[Notification]:

@@ -159,11 +159,23 @@ def field_report(request: HttpRequest) -> HttpResponse:
         request,
         "web/field/report.html",
         {
-            "categories": sub_categories(),
+            "recent_categories": selectors.categories_recently_reported(user),
+            "areas": _by_area(sub_categories()),
             "key": uuid.uuid4().hex,
             "grid_shapes": _grid_shapes(grids),
         },
     )
+
+
+def _by_area(categories: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Sub-categories under their management area, in code order (the form's groups)."""
+    groups: dict[str, tuple[str, list[Any]]] = {}
+    for category in categories:
+        area = category.parent
+        key = area.code if area else ""
+        label = f"{area.code} {area.label}" if area else ""
+        groups.setdefault(key, (label, []))[1].append(category)
+    return [groups[key] for key in sorted(groups)]
 
 
 @role_required(*FIELD_ROLES)

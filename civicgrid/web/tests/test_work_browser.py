@@ -198,6 +198,7 @@ def test_a_report_made_offline_is_sent_once_when_back_online(
     admin = sign_in(browser, live_server, loop.admin, "/field/")
     page = admin.page
     page.goto(f"{live_server.url}/field/report/")
+    page.select_option("#category", "0702")
     page.fill("textarea[name=description]", "离线上报的占道经营")
     page.fill("#lon", str(HERE[0]))
     page.fill("#lat", str(HERE[1]))
@@ -222,6 +223,7 @@ def test_a_refused_queued_report_says_why(browser, live_server, loop: Loop) -> N
     admin = sign_in(browser, live_server, loop.admin, "/field/")
     page = admin.page
     page.goto(f"{live_server.url}/field/report/")
+    page.select_option("#category", "0702")
     page.fill("textarea[name=description]", "网格外的事件")
     page.fill("#lon", "100.0")
     page.fill("#lat", "30.0")

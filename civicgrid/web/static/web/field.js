@@ -70,9 +70,49 @@
   function removeItem(key) { return queue.remove(key); }
   function newKey() { return Q.newKey(); }
 
+  // --- the answer to a send, at the top of the page -------------------------------------
+  var statusEl = document.getElementById("report-status");
+  function announce(kind, text, link, focus) {
+    if (!statusEl) { return; }
+    statusEl.hidden = false;
+    statusEl.className = "banner " + kind;
+    statusEl.textContent = text;
+    if (link) {
+      statusEl.appendChild(document.createTextNode(" "));
+      statusEl.appendChild(link);
+    }
+    // The form is long on a phone: the answer would be out of sight below or above it.
+    if (focus) { statusEl.focus({ preventScroll: true }); }
+    statusEl.scrollIntoView({ block: "center" });
+  }
+
+  // --- recent categories first ----------------------------------------------------------
+  var RECENT_MAX = 5;
+  function rememberCategory(code) {
+    var select = document.getElementById("category");
+    if (!select || !code) { return; }
+    var group = document.getElementById("recent-categories");
+    if (!group) {
+      group = document.createElement("optgroup");
+      group.id = "recent-categories";
+      group.label = T.recent || "";
+      select.insertBefore(group, select.options[0].nextSibling);
+    }
+    var option = null;
+    Array.prototype.forEach.call(group.children, function (o) { if (o.value === code) { option = o; } });
+    if (!option) {
+      var original = select.querySelector("optgroup:not(#recent-categories) option[value='" + code + "']");
+      if (!original) { return; }
+      option = original.cloneNode(true);
+      option.selected = false;
+      option.removeAttribute("selected");
+    }
+    group.insertBefore(option, group.firstChild);
+    while (group.children.length > RECENT_MAX) { group.removeChild(group.lastChild); }
+  }
+
   var listEl = document.getElementById("offline-queue");
   var cardEl = document.getElementById("offline-queue-card");
-  var statusEl = document.getElementById("report-status");
   function render() {
     if (!listEl) { return Promise.resolve(); }
     return allItems().then(function (items) {
@@ -112,14 +152,11 @@
       if (response.status === 200 || response.status === 201) {
         return response.json().then(function (answer) {
           return removeItem(item.key).then(function () {
-            if (statusEl) {
-              statusEl.textContent = (T.sent || "") + " ";
-              var link = document.createElement("a");
-              link.href = answer.url;
-              link.id = "sent-case";
-              link.textContent = answer.number;
-              statusEl.appendChild(link);
-            }
+            var link = document.createElement("a");
+            link.href = answer.url;
+            link.id = "sent-case";
+            link.textContent = answer.number;
+            announce("success", T.sent || "", link, true);
             return true;
           });
         });
@@ -129,6 +166,7 @@
         return response.json().catch(function () { return { message: "HTTP " + response.status }; })
           .then(function (answer) {
             item.error = answer.message || ("HTTP " + response.status);
+            announce("error", (T.refused || "") + " " + item.error, null, true);
             return putItem(item).then(function () { return true; });
           });
       }
@@ -151,9 +189,12 @@
       var photos = data.getAll("photos").filter(function (f) { return f && f.size; });
       var item = { key: newKey(), created: Date.now(), fields: fields, photos: photos, error: "" };
       putItem(item).then(function () {
+        rememberCategory(fields.category);
+        // Back to no category (the placeholder): the next report is not this one's.
         form.reset();
         if (accuracy) { accuracy.textContent = ""; }
-        if (statusEl) { statusEl.textContent = navigator.onLine ? (T.sending || "") : (T.queued || ""); }
+        announce(navigator.onLine ? "pending" : "queued",
+                 navigator.onLine ? (T.sending || "") : (T.queued || ""), null, !navigator.onLine);
         return render();
       }).then(flush);
     });
