@@ -1,7 +1,8 @@
 // Inspections in the field: sort the due list by distance, and the checklist queue.
 //
-// A signed-off checklist goes through one queue in IndexedDB, online or not, like the field
-// reports: stored with its own Idempotency-Key, sent, removed only when the server answers.
+// A signed-off checklist goes through the field pages' offline queue (web/queue.js), online or
+// not, like the field reports: stored with its own Idempotency-Key, sent, removed only when
+// the server answers.
 // A checklist sent twice (a lost answer, a reload) carries the same key: stored once.
 (function () {
   "use strict";
@@ -27,44 +28,14 @@
     });
   }
 
-  // --- queue in IndexedDB ---------------------------------------------------------------
-  var DB_NAME = "civicgrid-inspections";
-  var STORE = "visits";
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "key" }); };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
-  function withStore(mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode);
-        var result = work(tx.objectStore(STORE));
-        tx.oncomplete = function () { db.close(); resolve(result && result.result !== undefined ? result.result : result); };
-        tx.onerror = function () { db.close(); reject(tx.error); };
-      });
-    });
-  }
-  function allItems() {
-    return withStore("readonly", function (s) { return s.getAll(); }).then(function (items) {
-      return (items || []).sort(function (a, b) { return a.created - b.created; });
-    });
-  }
-  function putItem(item) { return withStore("readwrite", function (s) { s.put(item); }); }
-  function removeItem(key) { return withStore("readwrite", function (s) { s.delete(key); }); }
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
-    return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
-  }
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) { return input.value; }
-    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
+  // --- the shared offline queue (web/queue.js) ----------------------------------------
+  var Q = window.CivicGridQueue;
+  var queue = new Q.Queue("civicgrid-inspections", "visits");
+  function allItems() { return queue.all(); }
+  function putItem(item) { return queue.put(item); }
+  function removeItem(key) { return queue.remove(key); }
+  var newKey = Q.newKey;
+  var csrfToken = Q.csrfToken;
 
   var listEl = document.getElementById("inspection-queue");
   var cardEl = document.getElementById("inspection-queue-card");
@@ -128,15 +99,9 @@
     }, function () { return false; }); // no network: the next "online" resumes
   }
 
-  var flushing = false;
   function flush() {
-    if (flushing || !navigator.onLine) { return Promise.resolve(); }
-    flushing = true;
-    return allItems().then(function (items) {
-      return items.filter(function (i) { return !i.error; }).reduce(function (chain, item) {
-        return chain.then(function (go) { return go === false ? false : send(item); });
-      }, Promise.resolve(true));
-    }).catch(function () {}).then(function () { flushing = false; return render(); });
+    if (!navigator.onLine) { return Promise.resolve(); }
+    return queue.flush(send).then(render);
   }
 
   var form = document.getElementById("visit-form");
