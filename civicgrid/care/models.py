@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.core.models import SentOnce, sent_once_per
+
 MATTER_MAX = 300
 
 
@@ -27,7 +29,7 @@ class VisitKind(models.TextChoices):
     HEALTH = "health", _("health information")
 
 
-class Visit(models.Model):
+class Visit(SentOnce):
     house = models.ForeignKey(
         "registry.House", on_delete=models.PROTECT, related_name="+", verbose_name=_("house")
     )
@@ -54,9 +56,6 @@ class Visit(models.Model):
     done = models.CharField(_("service given"), max_length=MATTER_MAX, blank=True)
     follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    # A phone's retry carries the same key: the first visit is the answer (see services).
-    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
-    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("visit")
@@ -64,11 +63,7 @@ class Visit(models.Model):
         ordering = ["-visited_on", "-id"]
         indexes = [models.Index(fields=["grid", "visited_on"], name="care_visit_grid_day")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["visitor", "client_key"],
-                condition=~Q(client_key=""),
-                name="care_visit_key_unique",
-            ),
+            sent_once_per("visitor", "care_visit_key_unique"),
             models.CheckConstraint(
                 condition=Q(follow_up_on__isnull=True) | Q(follow_up_on__gte=F("visited_on")),
                 name="care_visit_follow_up_after_visit",
@@ -148,7 +143,7 @@ class NoticeKind(models.TextChoices):
     VACCINATION = "vaccination", _("vaccination notice")
 
 
-class HealthNotice(models.Model):
+class HealthNotice(SentOnce):
     """A notice of the Social Health Center delivered to one person, once per round."""
 
     person = models.ForeignKey(
@@ -166,20 +161,13 @@ class HealthNotice(models.Model):
         verbose_name=_("delivered by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    # A retried form or request carries the same key: the first record is the answer.
-    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
-    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("health notice")
         verbose_name_plural = _("health notices")
         ordering = ["-delivered_on", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["delivered_by", "client_key"],
-                condition=~Q(client_key=""),
-                name="care_notice_key_unique",
-            ),
+            sent_once_per("delivered_by", "care_notice_key_unique"),
             models.UniqueConstraint(
                 fields=["person", "kind", "round"], name="care_notice_once_per_round"
             ),
@@ -189,7 +177,7 @@ class HealthNotice(models.Model):
         return f"{self.kind} {self.round} P{self.person_id}"
 
 
-class Campaign(models.Model):
+class Campaign(SentOnce):
     """Publicity a functional department commissioned (manual, duty 5)."""
 
     township = models.ForeignKey(
@@ -215,20 +203,13 @@ class Campaign(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    # A retried form or request carries the same key: the first record is the answer.
-    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
-    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("publicity campaign")
         verbose_name_plural = _("publicity campaigns")
         ordering = ["-starts_on", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["created_by", "client_key"],
-                condition=~Q(client_key=""),
-                name="care_campaign_key_unique",
-            ),
+            sent_once_per("created_by", "care_campaign_key_unique"),
             models.CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")), name="care_campaign_ends_after_start"
             ),
@@ -238,7 +219,7 @@ class Campaign(models.Model):
         return self.title
 
 
-class Distribution(models.Model):
+class Distribution(SentOnce):
     campaign = models.ForeignKey(
         Campaign,
         on_delete=models.PROTECT,
@@ -260,20 +241,13 @@ class Distribution(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    # A retried form or request carries the same key: the first record is the answer.
-    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
-    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("distribution")
         verbose_name_plural = _("distributions")
         ordering = ["-distributed_on", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["recorded_by", "client_key"],
-                condition=~Q(client_key=""),
-                name="care_distribution_key_unique",
-            ),
+            sent_once_per("recorded_by", "care_distribution_key_unique"),
         ]
 
     def __str__(self) -> str:
@@ -285,7 +259,7 @@ class EventKind(models.TextChoices):
     LAW_PUBLICITY = "law_publicity", _("law publicity")
 
 
-class PublicityEvent(models.Model):
+class PublicityEvent(SentOnce):
     campaign = models.ForeignKey(
         Campaign,
         null=True,
@@ -307,20 +281,13 @@ class PublicityEvent(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    # A retried form or request carries the same key: the first record is the answer.
-    client_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
-    body_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("publicity event")
         verbose_name_plural = _("publicity events")
         ordering = ["-held_on", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["recorded_by", "client_key"],
-                condition=~Q(client_key=""),
-                name="care_event_key_unique",
-            ),
+            sent_once_per("recorded_by", "care_event_key_unique"),
         ]
 
     def __str__(self) -> str:
