@@ -50,10 +50,17 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (s.category.code, f"{s.category.parent.label} · {s.category.label}")  # type: ignore[union-attr]
-            for s in selectors.public_services()
-        ]  # fmt: skip
+        # No problem chosen at first (the browser asks for one), grouped by area.
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for service in selectors.public_services():
+            area = service.category.parent
+            groups.setdefault(area.label if area else "", []).append(
+                (service.category.code, service.category.label)
+            )
+        self.fields["service"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose the problem")),
+            *groups.items(),
+        ]
         if not self.is_bound:
             self.initial.setdefault("submission", secrets.token_hex(16))
 

@@ -72,3 +72,14 @@
     });
   }
 })();
+
+// A refused report: bring its reasons into view and to the screen reader at once.
+(function () {
+  "use strict";
+  var errors = document.getElementById("form-errors") || document.querySelector(".portal-form .errorlist");
+  if (errors) {
+    errors.setAttribute("tabindex", "-1");
+    errors.focus({ preventScroll: true });
+    errors.scrollIntoView({ block: "center" });
+  }
+})();
