@@ -40,3 +40,8 @@ class CoreConfig(AppConfig):
         from civicgrid.core.appendonly import register_sqlite_function
 
         connection_created.connect(register_sqlite_function, dispatch_uid="civicgrid_append_only")
+        from django.core import checks
+
+        from civicgrid.core.storage import media_storage_check
+
+        checks.register(media_storage_check, checks.Tags.security)
