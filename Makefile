@@ -2,7 +2,7 @@
 PYTHON ?= PYENV_VERSION=3.12.1 python3.12
 VENV := .venv
 
-.PHONY: install demo test test-postgres lint format messages ci
+.PHONY: install demo test test-postgres lint format messages ci screens
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,8 @@ messages:
 
 ci:
 	bash .ci/run
+
+# Each role's home page at 1440×900 and 390×844, zh-Hans and English, from a fresh demo
+# (needs Chromium: CHROMIUM_PATH, and CJK fonts).
+screens: install
+	$(VENV)/bin/civicgrid screens --out docs/screens
