@@ -21,6 +21,7 @@ COMMANDS = {
     "activate-division": "Preview (--dry-run) or activate a draft division; records follow.",
     "check-coverage": "Check grids for gaps, overlaps, crossings, pieces, split compounds.",
     "divide": "Divide villages into grids of 300-500 households (file in, file out).",
+    "import-reference": "Load roads, rivers, buildings and place names drawn under the grids.",
     "renumber": "Renumber the grids of a village west to east, north to south.",
     "import-registry": "Import houses, persons, legal persons, components or sites (CSV/XLSX).",
     "export-registry": "Export a registry to CSV or XLSX, in scope, masked, logged.",

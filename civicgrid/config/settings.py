@@ -19,6 +19,7 @@ from civicgrid.core.env import (
     cache_settings,
     database_from_url,
     local_secret_key,
+    map_tile_sources,
     private_directory,
     task_settings,
 )
@@ -217,6 +218,22 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+
+# A tile layer under the maps, for production (the platform draws its own reference layers
+# without one): a URL template ({z}/{x}/{y}, {s} for subdomains), the attribution its
+# licence asks for, and the tiles' coordinate system: wgs84 (also CGCS2000, e.g. Tianditu)
+# or gcj02 (most Chinese web maps; the maps then offset the stored WGS 84 geometry).
+CIVICGRID_MAP_TILES_URL = env.text("CIVICGRID_MAP_TILES_URL") or ""
+CIVICGRID_MAP_TILES_ATTRIBUTION = env.text("CIVICGRID_MAP_TILES_ATTRIBUTION") or ""
+CIVICGRID_MAP_TILES_CRS = (env.text("CIVICGRID_MAP_TILES_CRS") or "wgs84").lower()
+CIVICGRID_MAP_TILES_MAX_ZOOM = env.integer("CIVICGRID_MAP_TILES_MAX_ZOOM", 19)
+CIVICGRID_MAP_TILES_SUBDOMAINS = env.text("CIVICGRID_MAP_TILES_SUBDOMAINS") or "abc"
+SECURE_CSP["img-src"] += map_tile_sources(
+    CIVICGRID_MAP_TILES_URL,
+    attribution=CIVICGRID_MAP_TILES_ATTRIBUTION,
+    crs=CIVICGRID_MAP_TILES_CRS,
+    subdomains=CIVICGRID_MAP_TILES_SUBDOMAINS,
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

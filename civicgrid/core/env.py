@@ -220,3 +220,26 @@ def cache_settings(url: str, *, data_dir: Path) -> dict[str, Any]:
             "LOCATION": str(data_dir / "cache" / "progress"),
         },
     }
+
+
+def map_tile_sources(url: str, *, attribution: str, crs: str, subdomains: str) -> list[str]:
+    """The origins a tile URL template loads images from (for the CSP's img-src), after
+    checking the tile settings: an https URL with {z}, {x} and {y}, an attribution, and
+    a coordinate system the maps can draw on."""
+    if not url:
+        return []
+    name = "CIVICGRID_MAP_TILES_URL"
+    if crs not in ("wgs84", "cgcs2000", "gcj02"):
+        raise ImproperlyConfigured("CIVICGRID_MAP_TILES_CRS must be wgs84, cgcs2000 or gcj02.")
+    if not all(part in url for part in ("{z}", "{x}", "{y}")):
+        raise ImproperlyConfigured(f"{name} must contain {{z}}, {{x}} and {{y}}.")
+    if not attribution:
+        raise ImproperlyConfigured(
+            "CIVICGRID_MAP_TILES_ATTRIBUTION is required with a tile layer (licences ask for it)."
+        )
+    scheme, _sep, rest = url.partition("://")
+    if scheme not in ("https", "http") or not rest:
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL template.")
+    host = rest.split("/", 1)[0]
+    hosts = [host.replace("{s}", s) for s in subdomains] if "{s}" in host else [host]
+    return [f"{scheme}://{h}" for h in hosts]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from pydantic import Field
@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.core.refs import RecordId
-from civicgrid.geo import activation, codes, selectors, services
+from civicgrid.geo import activation, codes, reference, selectors, services
 from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.geo.geojson import collection
 from civicgrid.geo.models import DivisionUnit, DivisionVersion, Grid, Township, Village
@@ -134,6 +134,60 @@ def grid_detail(request: HttpRequest, code: str) -> FeatureCollection:
     if grid is None:
         raise NotFound(_("No grid has the code %(code)s.") % {"code": compact}, field="code")
     return {"type": "Feature", "properties": _grid_properties(grid), "geometry": grid.boundary}
+
+
+@router.get(
+    "/reference",
+    auth=None,
+    response={200: FeatureCollection},
+    summary="Reference layers: roads, rivers, buildings, place, village and grid names",
+)
+def reference_layers(
+    request: HttpRequest,
+    bbox: str | None = None,
+    zoom: Annotated[int, Field(ge=0, le=22)] = reference.DEFAULT_ZOOM,
+    layers: str | None = None,
+    crs: Crs = Crs.WGS84,
+) -> HttpResponse:
+    """What every map draws under the grids, for anyone (no personal data: building
+    footprints without owners or households). `bbox=west,south,east,north` (WGS 84) cuts
+    the layers to a view, widened to whole tiles of `zoom`; lines and polygons are
+    simplified to half a pixel at `zoom`, buildings come from zoom 15 and grid numbers
+    from 13. `layers` picks some of road, river, water, building, place, village, grid.
+    `crs=gcj02` offsets the coordinates for GCJ-02 base maps. Cached; answers carry an
+    ETag."""
+    box: tuple[float, float, float, float] | None = None
+    if bbox:
+        try:
+            west, south, east, north = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise ValidationFailed(
+                _("bbox must be four numbers: west,south,east,north."), field="bbox"
+            ) from None
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValidationFailed(
+                _("bbox must be west,south,east,north in degrees, west < east, south < north."),
+                field="bbox",
+            )
+        box = (west, south, east, north)
+    wanted = reference.LAYERS
+    if layers:
+        wanted = tuple(name.strip() for name in layers.split(",") if name.strip())
+        unknown = sorted(set(wanted) - set(reference.LAYERS))
+        if unknown:
+            raise ValidationFailed(
+                _("Unknown layers %(names)s; known: %(known)s.")
+                % {"names": ", ".join(unknown), "known": ", ".join(reference.LAYERS)},
+                field="layers",
+            )
+    answer = reference.reference_geojson(bbox=box, zoom=zoom, layers=wanted, crs=Crs(crs))
+    if request.headers.get("If-None-Match") == answer.etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(answer.body, content_type="application/geo+json")
+    response["ETag"] = answer.etag
+    response["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 # --- Division drafts -----------------------------------------------------------------

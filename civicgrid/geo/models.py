@@ -253,3 +253,40 @@ class GridCodeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_code} → {self.new_code}"
+
+
+class ReferenceFeature(BoundaryMixin, models.Model):
+    """A road, river, water area, building footprint or named place drawn under the grids.
+
+    Reference geography only: shapes and names, never who lives or owns anything, so the
+    public map may show it. ``boundary`` holds any GeoJSON geometry (lines for roads and
+    rivers, polygons for water and buildings, points for places).
+    """
+
+    class Kind(models.TextChoices):
+        ROAD = "road", _("road")
+        RIVER = "river", _("river")
+        WATER = "water", _("water area")
+        BUILDING = "building", _("building")
+        PLACE = "place", _("place name")
+
+    township = models.ForeignKey(
+        Township,
+        on_delete=models.CASCADE,
+        related_name="reference_features",
+        verbose_name=_("township"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reference feature")
+        verbose_name_plural = _("reference features")
+        ordering = ["township", "kind", "id"]
+        indexes = [
+            models.Index(fields=["township", "kind"], name="reference_township_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}".strip()

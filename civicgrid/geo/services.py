@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from civicgrid.core.errors import Conflict, NotFound, ValidationFailed
 from civicgrid.core.refs import ascii_digits
-from civicgrid.geo import activation, codes
+from civicgrid.geo import activation, codes, reference
 from civicgrid.geo.activation import ActivationPlan, ActivationRefused
 from civicgrid.geo.coverage import Violation
 from civicgrid.geo.crs import equal_area_transformer
@@ -34,6 +34,7 @@ from civicgrid.geo.models import (
     DivisionVersion,
     Grid,
     GridCodeChange,
+    ReferenceFeature,
     Township,
     Village,
 )
@@ -529,3 +530,73 @@ def division_draft_activate(
 ) -> ActivationPlan:
     """Activate a reviewed draft; refused, naming every problem, while it breaks a rule."""
     return activation.division_activate(division=division, actor=actor)
+
+
+_REFERENCE_SHAPES = {
+    ReferenceFeature.Kind.ROAD: {"LineString", "MultiLineString"},
+    ReferenceFeature.Kind.RIVER: {"LineString", "MultiLineString", "Polygon", "MultiPolygon"},
+    ReferenceFeature.Kind.WATER: {"Polygon", "MultiPolygon"},
+    ReferenceFeature.Kind.BUILDING: {"Polygon", "MultiPolygon"},
+    ReferenceFeature.Kind.PLACE: {"Point"},
+}
+
+
+@dataclass(frozen=True)
+class ReferenceImportResult:
+    created: dict[str, int]
+    replaced: int
+
+
+@transaction.atomic
+def reference_features_import(
+    *,
+    township: Township,
+    features: Sequence[Feature],
+    kind: str | None = None,
+    name_field: str = "name",
+    replace: bool = True,
+    actor: Actor | None = None,
+) -> ReferenceImportResult:
+    """Load roads, rivers, water, buildings and place names, all or nothing.
+
+    Each feature's kind is ``kind`` or its ``kind`` property. With ``replace`` the
+    township's features of every kind in the file are replaced, so loading the same file
+    twice gives the same layers. Only the name is kept of the properties: reference layers
+    are shown to the public and carry no one's data.
+    """
+    problems: list[str] = []
+    rows: list[ReferenceFeature] = []
+    kinds = {k.value for k in ReferenceFeature.Kind}
+    for item in features:
+        value = str(kind or item.properties.get("kind") or "").strip().lower()
+        if value not in kinds:
+            problems.append(
+                _("%(feature)s: kind %(kind)r is not one of %(kinds)s")
+                % {"feature": item.label(), "kind": value, "kinds": ", ".join(sorted(kinds))}
+            )
+            continue
+        shape_type = item.geometry.geom_type
+        if shape_type not in _REFERENCE_SHAPES[ReferenceFeature.Kind(value)]:
+            problems.append(
+                _("%(feature)s: a %(kind)s cannot be a %(shape)s")
+                % {"feature": item.label(), "kind": value, "shape": shape_type}
+            )
+            continue
+        name = str(item.properties.get(name_field) or "").strip()[:100]
+        row = ReferenceFeature(township=township, kind=value, name=name)
+        row.set_boundary(item.geometry)
+        rows.append(row)
+    if problems:
+        raise ImportRefused(problems)
+    created: dict[str, int] = defaultdict(int)
+    for row in rows:
+        created[row.kind] += 1
+    replaced = 0
+    if replace and created:
+        replaced, _by_model = ReferenceFeature.objects.filter(
+            township=township, kind__in=list(created)
+        ).delete()
+    ReferenceFeature.objects.bulk_create(rows, batch_size=2000)
+    reference.invalidate()
+    transaction.on_commit(reference.invalidate)
+    return ReferenceImportResult(created=dict(created), replaced=replaced)

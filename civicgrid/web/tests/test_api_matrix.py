@@ -222,6 +222,7 @@ def requests_for(w: World) -> dict[str, Request]:
         "GET /geo/villages": ("/geo/villages", None),
         "GET /geo/grids": ("/geo/grids", None),
         "GET /geo/grids/{code}": (f"/geo/grids/{grid}", None),
+        "GET /geo/reference": ("/geo/reference?bbox=113,23,113.1,23.1&zoom=16", None),
         "GET /geo/divisions": ("/geo/divisions", None),
         "GET /geo/divisions/{division_id}/grids": (f"/geo/divisions/{w.division}/grids", None),
         "GET /geo/divisions/{division_id}/units": (f"/geo/divisions/{w.division}/units", None),

@@ -5,6 +5,8 @@
   if (!el || !window.L) { return; }
   var map = L.map(el, { zoomSnap: 0.25 });
   var markers = {};
+  var group = L.layerGroup().addTo(map);
+  var spreader = window.CivicGridMap ? window.CivicGridMap.spread(map, group) : null;
   var list = document.getElementById("on-duty");
   var counter = document.getElementById("on-duty-count");
   var fitted = false;
@@ -46,10 +48,11 @@
         seen[p.username] = true;
         var marker = markers[p.username];
         if (!marker) {
-          marker = L.circleMarker([p.lat, p.lon], style(p)).addTo(map);
+          marker = L.circleMarker([p.lat, p.lon], style(p)).addTo(group);
           markers[p.username] = marker;
         }
         marker.setLatLng([p.lat, p.lon]);
+        if (spreader) { spreader.home(marker, [p.lat, p.lon]); }
         marker.setStyle(style(p));
         var element = marker.getElement && marker.getElement();
         if (element) {
@@ -65,8 +68,9 @@
         list.appendChild(item);
       });
       Object.keys(markers).forEach(function (name) {
-        if (!seen[name]) { map.removeLayer(markers[name]); delete markers[name]; }
+        if (!seen[name]) { group.removeLayer(markers[name]); delete markers[name]; }
       });
+      if (spreader) { spreader.layout(); }
       counter.textContent = String(rows.length);
       if (!fitted && rows.length) {
         map.fitBounds(L.latLngBounds(rows.map(function (p) { return [p.lat, p.lon]; })).pad(0.5));

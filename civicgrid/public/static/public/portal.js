@@ -57,7 +57,7 @@
     var cmap = L.map(casesEl, { zoomSnap: 0.25 }).setView([23.01, 113.02], 13);
     outline(cmap, casesEl.dataset.area);
     load(casesEl.dataset.cases).then(function (data) {
-      L.geoJSON(data, {
+      var markers = L.geoJSON(data, {
         pointToLayer: function (f, latlng) {
           var open = f.properties.status === "open";
           return L.circleMarker(latlng, { radius: 7, color: open ? "#a40000" : "#1e6b34" });
@@ -69,6 +69,10 @@
           layer.bindTooltip(text);
         }
       }).addTo(cmap);
+      if (window.CivicGridMap) {
+        var spreader = window.CivicGridMap.spread(cmap, markers);
+        spreader.layout();
+      }
     });
   }
 })();

@@ -30,6 +30,7 @@
   if (!el || !window.L) { return; }
   var map = L.map(el, { zoomSnap: 0.25 });
   var cases = L.layerGroup().addTo(map);
+  var spreader = window.CivicGridMap ? window.CivicGridMap.spread(map, cases) : null;
   var filters = document.getElementById("map-filters");
   var counter = document.getElementById("map-count");
 
@@ -70,6 +71,7 @@
         marker.bindTooltip(text(p.number + " · " + p.state_label));
         cases.addLayer(marker);
       });
+      if (spreader) { spreader.layout(); }
       if (counter) { counter.textContent = String(data.features.length); }
     }).catch(function () {});
   }
