@@ -251,19 +251,22 @@ def division_draft(request: HttpRequest, payload: DraftIn) -> Status:
 
 @router.get("/divisions/{division_id}/grids", response=FeatureCollection)
 def division_grids(request: HttpRequest, division_id: RecordId) -> FeatureCollection:
+    """Each grid with `in_range`, and against the active version (not on the active
+    version itself): `change` (same, redrawn, renumbered, new) and `previous`, the active
+    grid it continues."""
     division = _division(division_id)
     low = int(division.parameters.get("min", 300))
     high = int(division.parameters.get("max", 500))
-    return collection(
-        [
-            {
-                "type": "Feature",
-                "properties": _draft_grid_properties(g, low, high),
-                "geometry": g.boundary,
-            }
-            for g in division.grids.select_related("village", "division")
-        ]
-    )
+    changes = selectors.division_changes(division)
+    by_code = {c.code: c for c in changes.grids} if changes else {}
+    features = []
+    for g in division.grids.select_related("village", "division"):
+        properties = _draft_grid_properties(g, low, high)
+        found = by_code.get(g.code)
+        properties["change"] = found.change.value if found else None
+        properties["previous"] = found.previous if found else None
+        features.append({"type": "Feature", "properties": properties, "geometry": g.boundary})
+    return collection(features)
 
 
 @router.get("/divisions/{division_id}/units", response=FeatureCollection)

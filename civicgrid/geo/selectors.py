@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, QuerySet
 
+from civicgrid.geo.changes import DivisionChanges, GridShape, compare
 from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.geo.locator import GridLocator
 from civicgrid.geo.models import DivisionVersion, Grid, Township, Village
@@ -104,3 +105,25 @@ def grid_at(lon: float, lat: float, crs: Crs | str = Crs.WGS84) -> Grid | None:
     wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
     grid_id = grid_locator().locate(wgs_lon, wgs_lat)
     return None if grid_id is None else active_grids().get(pk=grid_id)
+
+
+def division_changes(division: DivisionVersion) -> DivisionChanges | None:
+    """Each grid of ``division`` against the township's active version; None for the
+    active version itself, or when none is active."""
+    if division.status == DivisionVersion.Status.ACTIVE:
+        return None
+    active = active_division(division.township_id)
+    if active is None:
+        return None
+
+    def shapes(version: DivisionVersion) -> list[GridShape]:
+        rows = Grid.objects.filter(division=version).only("code", "boundary", "households")
+        return [GridShape(g.code, g.geometry, g.households) for g in rows.order_by("code")]
+
+    return compare(shapes(division), shapes(active))
+
+
+def active_division(township_id: int) -> DivisionVersion | None:
+    return DivisionVersion.objects.filter(
+        township_id=township_id, status=DivisionVersion.Status.ACTIVE
+    ).first()

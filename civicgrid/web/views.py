@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.core.errors import DomainError
 from civicgrid.geo import activation, selectors, services
+from civicgrid.geo.changes import Change
 from civicgrid.geo.models import DivisionVersion
 from civicgrid.people.models import User
 from civicgrid.web.menus import home_url, menu_for
@@ -121,6 +122,24 @@ def division_review(request: HttpRequest, division_id: int) -> HttpResponse:
         for code, values in sorted((division.report.get("villages") or {}).items())
     ]
     context: dict[str, object] = {"division": division, "report": report}
+    changes = selectors.division_changes(division)
+    if changes is not None:
+        active = selectors.active_division(division.township_id)
+        labels = {
+            Change.REDRAWN: _("boundary changed"),
+            Change.RENUMBERED: _("code changed"),
+            Change.NEW: _("new grid"),
+        }
+        context.update(
+            compared=True,
+            active=active,
+            changed=[
+                {"grid": c, "label": labels[c.change], "kind": c.change.value}
+                for c in changes.changed
+            ],
+            retired=changes.retired,
+            grid_count=len(changes.grids),
+        )
     if division.status == DivisionVersion.Status.DRAFT:
         plan = activation.activation_plan(division=division)
         unexplained = sum(1 for r in plan.rows if not r.in_range and not r.reason)
