@@ -209,16 +209,6 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 
-SECURE_CSP = {
-    "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:", "blob:"],
-    "connect-src": [CSP.SELF],
-    "frame-ancestors": [CSP.NONE],
-    "form-action": [CSP.SELF],
-}
-
 # A tile layer under the maps, for production (the platform draws its own reference layers
 # without one): a URL template ({z}/{x}/{y}, {s} for subdomains), the attribution its
 # licence asks for, and the tiles' coordinate system: wgs84 (also CGCS2000, e.g. Tianditu)
@@ -228,12 +218,23 @@ CIVICGRID_MAP_TILES_ATTRIBUTION = env.text("CIVICGRID_MAP_TILES_ATTRIBUTION") or
 CIVICGRID_MAP_TILES_CRS = (env.text("CIVICGRID_MAP_TILES_CRS") or "wgs84").lower()
 CIVICGRID_MAP_TILES_MAX_ZOOM = env.integer("CIVICGRID_MAP_TILES_MAX_ZOOM", 19)
 CIVICGRID_MAP_TILES_SUBDOMAINS = env.text("CIVICGRID_MAP_TILES_SUBDOMAINS") or "abc"
-SECURE_CSP["img-src"] += map_tile_sources(
+_TILE_SOURCES = map_tile_sources(
     CIVICGRID_MAP_TILES_URL,
     attribution=CIVICGRID_MAP_TILES_ATTRIBUTION,
     crs=CIVICGRID_MAP_TILES_CRS,
     subdomains=CIVICGRID_MAP_TILES_SUBDOMAINS,
 )
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:", "blob:", *_TILE_SOURCES],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
