@@ -127,3 +127,41 @@ def test_the_browsers_gcj02_conversion_is_the_servers(
         assert back == pytest.approx([back_lon[i], back_lat[i]], abs=1e-8)
         assert back == pytest.approx(list(points[i]), abs=1e-7)
     assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_gcj02_tiles_a_tap_is_still_a_wgs84_point(
+    browser,
+    live_server,
+    loop: Loop,  # noqa: F811
+    settings,
+) -> None:
+    # Tiles from the test server itself (any image will do); the maps then project
+    # through GCJ-02 and must give back the WGS 84 point under the finger.
+    settings.CIVICGRID_MAP_TILES_URL = live_server.url + "/static/web/icon.svg?z={z}&x={x}&y={y}"
+    settings.CIVICGRID_MAP_TILES_ATTRIBUTION = "Test tiles"
+    settings.CIVICGRID_MAP_TILES_CRS = "gcj02"
+    page, errors = _page(browser, live_server)
+    page.goto(f"{live_server.url}/public/report/")
+    expect(page.locator("#pick-map .leaflet-tile").first).to_be_attached()
+    expect(page.locator("#pick-map .leaflet-control-attribution")).to_contain_text("Test tiles")
+    target = (113.005, 23.01)
+    where = page.evaluate(
+        "(p) => { const m = document.getElementById('pick-map').civicgridMap;"
+        " const gcj = CivicGridMap.wgs84ToGcj02(p[0], p[1]);"
+        " const plain = L.CRS.EPSG3857.latLngToPoint(L.latLng(gcj[1], gcj[0]), m.getZoom());"
+        " const ours = m.options.crs.latLngToPoint(L.latLng(p[1], p[0]), m.getZoom());"
+        " const box = m.getContainer().getBoundingClientRect();"
+        " const at = m.latLngToContainerPoint(L.latLng(p[1], p[0]));"
+        " return {crs: m.options.crs.code, dx: plain.x - ours.x, dy: plain.y - ours.y,"
+        "         x: box.left + at.x, y: box.top + at.y}; }",
+        list(target),
+    )
+    assert where["crs"] == "GCJ02"
+    assert abs(where["dx"]) < 1e-6 and abs(where["dy"]) < 1e-6  # drawn where GCJ-02 tiles have it
+    page.mouse.click(where["x"], where["y"])
+    lon = float(page.input_value("#id_lon"))
+    lat = float(page.input_value("#id_lat"))
+    assert page.input_value("#id_crs") == "wgs84"
+    assert abs(lon - target[0]) < 0.0002 and abs(lat - target[1]) < 0.0002  # a pixel or two
+    assert errors == []

@@ -88,6 +88,7 @@
 
   function attach(map) {
     var el = map.getContainer();
+    el.civicgridMap = map;  // for tests and the browser console
     if (el.dataset.reference === "off" || !config.reference) { return; }
     var wanted = el.dataset.referenceLayers || "";
     map.createPane("referencePane").style.zIndex = 250;
