@@ -181,11 +181,18 @@ def reference_layers(
                 field="layers",
             )
     answer = reference.reference_geojson(bbox=box, zoom=zoom, layers=wanted, crs=Crs(crs))
-    if request.headers.get("If-None-Match") == answer.etag:
+    packed = "gzip" in request.headers.get("Accept-Encoding", "")
+    # Each encoding is its own representation, with its own ETag.
+    etag = answer.etag[:-1] + '-gz"' if packed else answer.etag
+    if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
+    elif packed:
+        response = HttpResponse(answer.gzipped, content_type="application/geo+json")
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(answer.body, content_type="application/geo+json")
-    response["ETag"] = answer.etag
+    response["ETag"] = etag
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = "public, max-age=60"
     return response
 

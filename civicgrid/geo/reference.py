@@ -10,6 +10,7 @@ Nothing here is personal: shapes, names of places and grid numbers only.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import math
 import threading
@@ -74,7 +75,9 @@ class _Snapshot:
     stamp: tuple[object, ...]
     checked_at: float
     layers: dict[str, _Layer]
-    answers: OrderedDict[tuple[object, ...], tuple[bytes, str]] = field(default_factory=OrderedDict)
+    answers: OrderedDict[tuple[object, ...], tuple[bytes, str, bytes]] = field(
+        default_factory=OrderedDict
+    )
 
 
 _cache: _Snapshot | None = None
@@ -172,6 +175,7 @@ def _to_gcj02(coords: np.ndarray) -> np.ndarray:
 class Answer:
     body: bytes
     etag: str
+    gzipped: bytes
 
 
 def reference_geojson(
@@ -226,8 +230,9 @@ def reference_geojson(
         + hashlib.blake2b(repr((snapshot.stamp, key)).encode(), digest_size=12).hexdigest()
         + '"'
     )
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     with _lock:
-        snapshot.answers[key] = (body, etag)
+        snapshot.answers[key] = (body, etag, gzipped)
         while len(snapshot.answers) > ANSWERS_KEPT:
             snapshot.answers.popitem(last=False)
-    return Answer(body, etag)
+    return Answer(body, etag, gzipped)

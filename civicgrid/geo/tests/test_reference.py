@@ -187,3 +187,15 @@ def test_import_reference_command(township, tmp_path, capsys):
     assert ReferenceFeature.objects.get(kind="river").name == "示范河"
     with pytest.raises(CommandError, match="cannot be a LineString"):
         call_command("import_reference", str(path), "--kind", "building")
+
+
+def test_answers_are_gzipped_for_clients_that_accept_it(layers):
+    import gzip
+
+    plain = Client().get("/api/v1/geo/reference", {"zoom": 16})
+    packed = Client().get(
+        "/api/v1/geo/reference", {"zoom": 16}, headers={"accept-encoding": "gzip, br"}
+    )
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert "Accept-Encoding" in packed["Vary"]
