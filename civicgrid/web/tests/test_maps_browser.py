@@ -75,10 +75,12 @@ def test_public_map_draws_roads_rivers_and_names_under_the_grids(
     )
     assert int(z[0]) < int(z[1])
     # Zoomed in to the street, buildings and grid numbers appear.
-    for _ in range(3):
-        page.click(".leaflet-control-zoom-in")
-        page.wait_for_timeout(400)
-    expect(page.locator("#case-map .ref-label-grid").first).to_be_visible()
+    page.evaluate(
+        "(p) => document.getElementById('case-map').civicgridMap.setView([p[1], p[0]], 16)",
+        list(HERE),
+    )
+    expect(page.locator("#case-map .ref-label-grid").first).to_be_visible(timeout=15_000)
+    expect(page.locator("#case-map path.ref-building")).to_have_count(1)
     assert int(page.locator("#case-map").get_attribute("data-reference-features") or 0) > 0
     assert errors == []
 

@@ -81,6 +81,7 @@
     text.textContent = p.name;
     return L.marker(latlng, {
       pane: pane, interactive: false, keyboard: false,
+      zIndexOffset: p.layer === "village" ? 1000 : 0,  // village names above grid numbers
       icon: L.divIcon({ className: "ref-label ref-label-" + p.layer, html: text, iconSize: null })
     });
   }
