@@ -135,6 +135,15 @@ DATABASES = {
         env.text("DATABASE_URL") or "sqlite:///civicgrid.sqlite3", data_dir=DATA_DIR
     )
 }
+# A read replica for the evaluation pages (PostgreSQL streaming replication; see
+# docs/operations.md): only their reads go there (civicgrid.core.replica); writes never.
+# In tests the alias mirrors the default database (Django's TEST MIRROR).
+if env.text("CIVICGRID_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **database_from_url(env.text("CIVICGRID_REPLICA_URL") or "", data_dir=DATA_DIR),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["civicgrid.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from civicgrid.core.replica import reads_from_replica
 from civicgrid.evaluation import views
 
+# The pages read from the read replica when one is configured (CIVICGRID_REPLICA_URL).
 urlpatterns = [
-    path("evaluation/", views.evaluation, name="evaluation"),
-    path("evaluation/cases/", views.counted, name="evaluation_cases"),
-    path("evaluation/export.xlsx", views.export_xlsx, name="evaluation_export"),
-    path("evaluation/report.pdf", views.report_pdf, name="evaluation_report"),
+    path("evaluation/", reads_from_replica(views.evaluation), name="evaluation"),
+    path("evaluation/cases/", reads_from_replica(views.counted), name="evaluation_cases"),
+    path("evaluation/export.xlsx", reads_from_replica(views.export_xlsx), name="evaluation_export"),
+    path("evaluation/report.pdf", reads_from_replica(views.report_pdf), name="evaluation_report"),
 ]

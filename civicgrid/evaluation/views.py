@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.replica import primary_reads
 from civicgrid.evaluation import charts, formulas, labels, selectors, services
 from civicgrid.evaluation.models import DailyFigure
 from civicgrid.geo.models import Grid
@@ -56,7 +57,8 @@ def evaluation(request: HttpRequest) -> HttpResponse:
         level, indicator, period = chosen["level"], chosen["indicator"], chosen["period"]
         selectors.check_level(scope, level)  # before any write
         if period.first <= timezone.localdate() <= period.last:
-            services.figures_today_refresh()
+            with primary_reads():  # it writes: read what it writes from on the primary
+                services.figures_today_refresh()
         rows = selectors.indicator_table(user, level, period)
         before = {r.unit: r for r in selectors.indicator_table(user, level, period.previous())}
     except (ValidationFailed, PermissionDenied) as exc:
