@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from civicgrid.core.errors import ValidationFailed
+from civicgrid.patrol import services
 from civicgrid.patrol.models import Device, DutyDay, DutyExemption, DutySchedule, Shift
 
 
@@ -53,8 +56,29 @@ class DutyDayAdmin(admin.ModelAdmin):
         return False
 
 
+class DutyScheduleForm(forms.ModelForm):
+    """The API's checks in the admin too: weekday digits, hours not empty and not longer
+    than a shift may stay open (the database only knows they are not empty)."""
+
+    class Meta:
+        model = DutySchedule
+        fields = ["user", "weekdays", "starts", "ends", "active"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("weekdays") and data.get("starts") and data.get("ends"):
+            try:
+                data["weekdays"] = services.schedule_checked(
+                    data["weekdays"], data["starts"], data["ends"]
+                )
+            except ValidationFailed as exc:
+                self.add_error(exc.field, str(exc.message))
+        return data
+
+
 @admin.register(DutySchedule)
 class DutyScheduleAdmin(admin.ModelAdmin):
+    form = DutyScheduleForm
     list_display = ["user", "weekdays", "starts", "ends", "active"]
     list_filter = ["active"]
     search_fields = ["user__username"]

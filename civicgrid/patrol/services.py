@@ -136,7 +136,8 @@ def shift_end(*, user: User, actor: User, now: dt.datetime | None = None) -> Shi
     return shift
 
 
-def _schedule_checked(weekdays: str, starts: dt.time, ends: dt.time) -> str:
+def schedule_checked(weekdays: str, starts: dt.time, ends: dt.time) -> str:
+    """The weekdays as sorted digits, or a refusal naming the field (also the admin's)."""
     days = "".join(sorted(set(weekdays.strip())))
     if not days or any(d not in "1234567" for d in days):
         raise ValidationFailed(
@@ -183,7 +184,7 @@ def schedule_create(
     """Weekly duty hours for ``user``, set by their grid leader or a supervisor. ``weekdays``
     are the days the hours begin on; ``ends`` at or before ``starts`` ends the next day."""
     _require_schedule_rights(actor, user)
-    days = _schedule_checked(weekdays, starts, ends)
+    days = schedule_checked(weekdays, starts, ends)
     return DutySchedule.objects.create(
         user=user, weekdays=days, starts=starts, ends=ends, active=active, created_by=actor
     )
@@ -203,7 +204,7 @@ def schedule_update(
     the next ``patrol-schedule`` run closes it at the end of the hours it now holds (or at
     once, when the schedule no longer covers the shift's start)."""
     _require_schedule_rights(actor, schedule.user)
-    schedule.weekdays = _schedule_checked(
+    schedule.weekdays = schedule_checked(
         schedule.weekdays if weekdays is None else weekdays,
         schedule.starts if starts is None else starts,
         schedule.ends if ends is None else ends,

@@ -212,3 +212,16 @@ def test_schedules_are_set_by_the_leader_or_a_supervisor_and_read_in_scope(
     )
     assert refused.status_code == 403
     assert DutySchedule.objects.count() == 1
+
+
+def test_the_admin_form_checks_schedules_like_the_api(night: Patrol) -> None:
+    from civicgrid.patrol.admin import DutyScheduleForm
+
+    base = {"user": night.admin.pk, "weekdays": "51", "starts": "20:00", "active": True}
+    night_form = DutyScheduleForm(data={**base, "ends": "02:00"})
+    assert night_form.is_valid(), night_form.errors
+    assert night_form.cleaned_data["weekdays"] == "15"
+    too_long = DutyScheduleForm(data={**base, "ends": "09:00"})
+    assert not too_long.is_valid() and "ends" in too_long.errors
+    bad_days = DutyScheduleForm(data={**base, "weekdays": "9", "ends": "02:00"})
+    assert not bad_days.is_valid() and "weekdays" in bad_days.errors
