@@ -23,7 +23,7 @@ from civicgrid.core.errors import (
     ValidationFailed,
 )
 from civicgrid.geo.models import Grid
-from civicgrid.patrol import duty, ingest
+from civicgrid.patrol import duty, ingest, partitions
 from civicgrid.patrol.ingest import Row, positions_insert
 from civicgrid.patrol.models import (
     BatchReceipt,
@@ -765,22 +765,31 @@ class Purged:
     positions: int
     receipts: int
     shifts_closed: int
+    partitions_dropped: tuple[str, ...] = ()
+    partitions_created: tuple[str, ...] = ()
 
 
 @transaction.atomic
 def positions_purge(
     *, older_than_days: int | None = None, now: dt.datetime | None = None
 ) -> Purged:
-    """Delete positions past the retention period; the daily figures stay."""
+    """Delete positions past the retention period; the daily figures stay.
+
+    On PostgreSQL whole monthly partitions past the period are dropped and the partitions
+    of this month and the next ones are created ahead (``partitions``); the rows left past
+    the period are deleted one by one, as on SQLite.
+    """
     now = now or timezone.now()
     days = retention_days() if older_than_days is None else older_than_days
     if days < 1:
         raise ValidationFailed(_("Keep at least one day of positions."), field="older_than_days")
     closed = shifts_close_overdue(now=now)
     cutoff = now - dt.timedelta(days=days)
+    created = partitions.partitions_ahead(today=timezone.localdate(now))
+    in_partitions, dropped = partitions.partitions_drop_before(cutoff)
     positions, _detail = Position.objects.filter(time__lt=cutoff).delete()
     receipts, _detail = BatchReceipt.objects.filter(received_at__lt=cutoff).delete()
-    return Purged(positions, receipts, closed)
+    return Purged(in_partitions + positions, receipts, closed, tuple(dropped), tuple(created))
 
 
 # --------------------------------------------------------------------------- GPX import

@@ -11,7 +11,10 @@ from civicgrid.patrol.services import positions_purge, retention_days
 
 
 class Command(BaseCommand):
-    help = "Delete staff positions older than the retention period (daily figures are kept)."
+    help = (
+        "Delete staff positions older than the retention period (daily figures are kept); "
+        "on PostgreSQL drop whole monthly partitions past it and create the next ones ahead."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -30,3 +33,7 @@ class Command(BaseCommand):
             f"Removed {purged.positions} positions and {purged.receipts} batch receipts; "
             f"closed {purged.shifts_closed} overdue shifts."
         )
+        if purged.partitions_dropped:
+            self.stdout.write(f"Dropped partitions: {', '.join(purged.partitions_dropped)}.")
+        if purged.partitions_created:
+            self.stdout.write(f"Created partitions: {', '.join(purged.partitions_created)}.")
