@@ -8,9 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError, connection
+from django.core.files.storage import storages
+from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
+from civicgrid.core.replica import REPLICA, replica_configured
 from civicgrid.worker.queue import queue_lag
 
 
@@ -19,7 +21,8 @@ def max_queue_lag() -> int:
 
 
 def health_checks() -> tuple[bool, dict[str, Any]]:
-    """(healthy, details): the database, every cache, and how long due tasks have waited."""
+    """(healthy, details): the database (and its read replica), every cache, the photo
+    storage, and how long due tasks have waited."""
     checks: dict[str, Any] = {}
     healthy = True
     started = time.monotonic()
@@ -30,6 +33,24 @@ def health_checks() -> tuple[bool, dict[str, Any]]:
     except DatabaseError as exc:
         healthy = False
         checks["database"] = {"ok": False, "error": type(exc).__name__}
+    if replica_configured():
+        started = time.monotonic()
+        try:
+            with connections[REPLICA].cursor() as cursor:
+                cursor.execute("SELECT 1")
+            ms = round((time.monotonic() - started) * 1000, 1)
+            checks["database:replica"] = {"ok": True, "ms": ms}
+        except DatabaseError as exc:
+            healthy = False
+            checks["database:replica"] = {"ok": False, "error": type(exc).__name__}
+    try:
+        # A look-up, no write: on an object store one request (HEAD), which proves the
+        # endpoint answers and the credentials are accepted.
+        storages["default"].exists("health-check")
+        checks["storage"] = {"ok": True}
+    except Exception as exc:  # any storage failure (unreachable store, refused credentials)
+        healthy = False
+        checks["storage"] = {"ok": False, "error": type(exc).__name__}
     for alias in settings.CACHES:
         try:
             key = f"health:{alias}"

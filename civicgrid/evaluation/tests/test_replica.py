@@ -88,3 +88,9 @@ def test_the_evaluation_page_reads_its_figures_from_the_replica(loop, hand_clock
     assert primary_sql  # the session, the refresh
     assert all(sql.lstrip().upper().startswith(("SELECT", "WITH")) for sql in replica_sql)
     assert DailyFigure.objects.count() == figures_before
+
+
+@with_replica
+def test_the_health_checks_query_the_replica_too() -> None:
+    answer = Client().get("/api/v1/health/checks")
+    assert answer.json()["database:replica"]["ok"] is True

@@ -3,6 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.files.storage import FileSystemStorage
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -119,3 +121,34 @@ def test_the_health_checks_report_database_caches_and_queue_lag(database_tasks, 
     answer = client.get("/api/v1/health/checks")
     assert answer.status_code == 503 and answer.json()["status"] == "failing"
     assert answer.json()["tasks"]["lag_seconds"] >= 300
+
+
+class BrokenCache(LocMemCache):
+    def set(self, *args, **kwargs):
+        raise ConnectionError("cache down")
+
+
+class BrokenStorage(FileSystemStorage):
+    def exists(self, name):
+        raise OSError("store down")
+
+
+def test_the_health_checks_fail_on_a_cache_or_the_photo_storage(database_tasks, client, settings):
+    answer = client.get("/api/v1/health/checks")
+    assert answer.status_code == 200 and answer.json()["storage"] == {"ok": True}
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "civicgrid.worker.tests.test_services.BrokenCache"},
+    }
+    answer = client.get("/api/v1/health/checks")
+    assert answer.status_code == 503 and answer.json()["status"] == "failing"
+    assert answer.json()["cache:shared"] == {"ok": False, "error": "ConnectionError"}
+    assert answer.json()["database"]["ok"] and answer.json()["tasks"]["ok"]
+    settings.CACHES = {k: v for k, v in settings.CACHES.items() if k != "shared"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "civicgrid.worker.tests.test_services.BrokenStorage"},
+    }
+    answer = client.get("/api/v1/health/checks")
+    assert answer.status_code == 503
+    assert answer.json()["storage"] == {"ok": False, "error": "OSError"}
