@@ -186,6 +186,7 @@ def _row(
     row: dict[str, Any] = {
         "id": person.pk,
         "grid": house.grid.code,
+        "grid_label": house.grid.label,
         "village": house.grid.village.name,
         "house": house.code,
         "address": house.address + (f" {values['room']}" if values.get("room") else ""),
@@ -404,7 +405,7 @@ def visits_for(user: User, *, grid: str | None = None) -> QuerySet[Visit]:
 def grievances_for(user: User, *, state: str | None = None) -> QuerySet[Grievance]:
     if not is_staff(user):
         return Grievance.objects.none()
-    qs = Grievance.objects.select_related("visit", "grid", "case", "visit__house").filter(
+    qs = Grievance.objects.select_related("visit", "grid__village", "case", "visit__house").filter(
         grid__in=grids_visible_to(user)
     )
     if state:

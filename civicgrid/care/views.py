@@ -168,7 +168,7 @@ def health_lists(request: HttpRequest) -> HttpResponse:
             row["change_label"] = selectors.CHANGE_LABELS.get(row["change"], "")
     except DomainError as exc:
         error = str(exc.message)
-    grids = selectors.grids_for_list(user, name).order_by("code")
+    grids = selectors.grids_for_list(user, name).select_related("village").order_by("code")
     return render(
         request,
         "care/health_lists.html",

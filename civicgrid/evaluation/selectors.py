@@ -199,8 +199,13 @@ def _labels(level: str, units: Iterable[int]) -> dict[int, tuple[str, str]]:
             .only("code", "name", "township__division_code", "township__code")
         }
     if level == "grid":
-        codes = Grid.objects.filter(pk__in=ids).values_list("pk", "code")
-        return {pk: (code, code[-5:]) for pk, code in codes}
+        # The grid's own label names its village and number and spaces its code.
+        grids = (
+            Grid.objects.select_related("village")
+            .filter(pk__in=ids)
+            .only("code", "sequence", "village__name")
+        )
+        return {g.pk: (g.code, g.label) for g in grids}
     if level == "department":
         return {d.pk: (d.code, d.name) for d in Department.objects.filter(pk__in=ids)}
     return {
@@ -443,6 +448,6 @@ def counted_cases(user: User, level: str, unit: int, period: Period, count: str)
             if value:
                 chosen.append(track.case.id)
     found = Case.objects.filter(pk__in=chosen[:LIST_LIMIT]).select_related(
-        "category", "grid", "department"
+        "category", "grid__village", "department"
     )
     return list(found.order_by("reported_at"))

@@ -18,11 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from civicgrid.core.errors import DomainError, NotFound
+from civicgrid.geo.models import DivisionVersion, Grid
 from civicgrid.inspections import selectors, services
 from civicgrid.inspections.models import FindingState
 from civicgrid.inspections.present import area_name, premises_entry, premises_near
 from civicgrid.people.certification import field_rights_refusal
 from civicgrid.people.models import User
+from civicgrid.people.privacy import mask_name
 from civicgrid.people.scopes import grids_visible_to
 from civicgrid.registry.transfer import neutralised
 
@@ -201,9 +203,9 @@ def center_report(request: HttpRequest) -> HttpResponse:
         raise Http404
     start, end = _period(request)
     report = selectors.report_for(user, start=start, end=end, grid=request.GET.get("grid"))
-    tables = _tables(report)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(tables, f"inspections-{start}-{end}.xlsx")
+        return _xlsx(_tables(report, named=False), f"inspections-{start}-{end}.xlsx")
+    tables = _tables(report, named=True)
     findings = selectors.findings_for(user).filter(
         state__in=[FindingState.OPEN, FindingState.ESCALATED]
     )[:50]
@@ -235,18 +237,32 @@ def _column_labels() -> list[str]:
     ]  # fmt: skip
 
 
-def _tables(report: selectors.Report) -> list[dict[str, Any]]:
+def _tables(report: selectors.Report, *, named: bool) -> list[dict[str, Any]]:
+    """The report's tables; ``named`` shows grids and administrators by name (the page),
+    otherwise by code and username (the XLSX, for joining with other data)."""
+
     def rows(groups: dict[str, selectors.Figures], label: Any = str) -> list[list[Any]]:
         return [[label(k), *(f.as_dict()[c] for c in COLUMNS)] for k, f in groups.items()]
 
     severities = {"advice": _("advice"), "rectify": _("rectify"), "serious": _("serious")}
+    # Grids and administrators by name ("东村 grid 01 (…)", masked as the evaluation does).
+    grid_labels: dict[str, str] = {}
+    people: dict[str, str] = {}
+    if named:
+        grids = Grid.objects.select_related("village").filter(
+            code__in=list(report.by_grid), division__status=DivisionVersion.Status.ACTIVE
+        )
+        grid_labels = {g.code: g.label for g in grids}
+        users = User.objects.filter(username__in=list(report.by_administrator))
+        people = {u: mask_name(n) for u, n in users.values_list("username", "full_name") if n}
     return [
         {"id": "by-grid", "title": _("By grid"), "head": [_("Grid"), *_column_labels()],
-         "rows": rows(report.by_grid)},
+         "rows": rows(report.by_grid, lambda c: grid_labels.get(c, c))},
         {"id": "by-area", "title": _("By area"), "head": [_("Area"), *_column_labels()],
          "rows": rows(report.by_area, lambda a: f"{a} {area_name(a)}")},
         {"id": "by-administrator", "title": _("By administrator"),
-         "head": [_("Administrator"), *_column_labels()], "rows": rows(report.by_administrator)},
+         "head": [_("Administrator"), *_column_labels()],
+         "rows": rows(report.by_administrator, lambda u: people.get(u) or u)},
         {"id": "by-month", "title": _("By month"), "head": [_("Month"), *_column_labels()],
          "rows": rows(report.by_month)},
         {"id": "findings", "title": _("Findings by area and severity"),

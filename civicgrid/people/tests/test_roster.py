@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from civicgrid.geo.selectors import active_grids
 from civicgrid.people.models import GridAssignment, Position, Role, WorkPermit
@@ -91,8 +91,11 @@ def test_roster_page_shows_the_leaders_grid_in_both_languages(world, make_staff)
         assert page.status_code == 200
         body = page.content.decode()
         assert title in body
-        assert world.grid.code in body
+        assert f'data-grid="{world.grid.code}"' in body
         assert world.far.code not in body
+        # Shown by name: village, number and the spaced code, in the page's language.
+        with translation.override(language):
+            assert world.grid.label in body
 
 
 def test_roster_page_needs_login(world):
