@@ -9,7 +9,9 @@ from pprint import pformat
 import pytest
 from django.test import Client
 
+from civicgrid.care.tests.conftest import care  # noqa: F401  (fixture)
 from civicgrid.cases.tests.conftest import Loop, loop  # noqa: F401  (fixture)
+from civicgrid.evaluation import services as evaluation
 from civicgrid.people.models import User
 from civicgrid.registry import services
 from civicgrid.registry.tests.conftest import IN_GRID, cast, house_values, resident_id  # noqa: F401
@@ -99,5 +101,29 @@ def test_registry_and_access_log_pages_in_chinese_have_no_english(cast) -> None:
     for url in ("/registry/", "/registry/licences/", "/registry/import/"):
         pages[url] = english_on(admin.get(url).content.decode())
     pages["access log"] = english_on(chinese(cast.root).get("/people/access-log/").content.decode())
+    found = {page: texts for page, texts in pages.items() if texts}
+    assert not found, pformat(found, width=200)
+
+
+@pytest.mark.django_db
+def test_care_evaluation_and_patrol_pages_in_chinese_have_no_english(care) -> None:  # noqa: F811
+    """The field-work apps' pages beyond the menu: every service list, a visit form for a
+    house, notices, campaigns, evaluation at grid level, a route replay."""
+    evaluation.figures_refresh()
+    pages: dict[str, list[str]] = {}
+    walker, health, dispatcher = chinese(care.admin), chinese(care.health), chinese(care.dispatcher)
+    for client, url in ((walker, "/care/field/"), (walker, "/care/field/visit/"),
+                        (walker, f"/care/field/visit/?house={care.house.code}"),
+                        (walker, "/patrol/field/"), (chinese(care.village), "/care/village/"),
+                        (health, "/care/notices/"), (health, "/care/campaigns/"),
+                        (dispatcher, f"/patrol/tracks/{care.admin.username}/")):  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        pages[url] = english_on(response.content.decode())
+    first = health.get("/care/lists/")
+    for code, _label in first.context["lists"]:
+        url = f"/care/lists/?list={code}"
+        pages[url] = english_on(health.get(url).content.decode())
+    pages["/evaluation/"] = english_on(dispatcher.get("/evaluation/").content.decode())
     found = {page: texts for page, texts in pages.items() if texts}
     assert not found, pformat(found, width=200)
