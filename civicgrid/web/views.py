@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from civicgrid.core.errors import DomainError
 from civicgrid.geo import activation, selectors, services
 from civicgrid.geo.changes import Change
-from civicgrid.geo.models import DivisionVersion
+from civicgrid.geo.models import DivisionVersion, Village
 from civicgrid.people.models import User
 from civicgrid.web.menus import home_url, menu_for
 
@@ -117,8 +117,10 @@ def division_review(request: HttpRequest, division_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Division v%(n)d is now active.") % {"n": division.number})
         return redirect("division_review", division_id=division.pk)
+    # Villages by name ("东坑村 (001)"); the report keys them by code.
+    names = {v.code: v.name for v in Village.objects.filter(township_id=division.township_id)}
     report = [
-        {"village": code, **values}
+        {"village": f"{names[code]} ({code})" if code in names else code, **values}
         for code, values in sorted((division.report.get("villages") or {}).items())
     ]
     context: dict[str, object] = {"division": division, "report": report}

@@ -30,6 +30,7 @@ def test_a_draft_made_from_the_page_is_reviewed_and_activated(
     review = admin_page_client.get(response["Location"], headers={"accept-language": "en"})
     page = review.content.decode()
     assert "No gaps, overlaps, crossings or split grids." in page
+    assert "<td>东村 (001)</td>" in page  # the report names its villages
     assert 'id="activate"' in page and "disabled" not in page.split('id="activate"')[1][:20]
     activated = admin_page_client.post(
         response["Location"], follow=True, headers={"accept-language": "en"}
