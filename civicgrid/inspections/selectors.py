@@ -64,6 +64,7 @@ def visit_for(user: User, number: str) -> Visit | None:
     """One visit with the answers and the items of the version it was filled with."""
     return (
         visits_for(user)
+        .select_related("grid__village")
         .prefetch_related(
             Prefetch(
                 "answers", queryset=Answer.objects.select_related("item").order_by("item__position")
