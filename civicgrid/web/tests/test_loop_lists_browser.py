@@ -67,7 +67,7 @@ def test_a_residents_report_is_found_and_closed_by_clicking_from_each_home(
     # The center sees it awaiting verification by the grid team, not by the department.
     center.page.click("header nav a[href='/center/']")
     waiting = center.page.locator("#queue-verification li", has_text=number)
-    expect(waiting).to_contain_text("the team of grid 44190012300101")
+    expect(waiting).to_contain_text("the team of 东村 grid 01 (441900 123 001 01)")
     center.shot("loop-center-awaiting-verification")
 
     # A member of the grid team (not the reporter: a resident reported it) is told, and

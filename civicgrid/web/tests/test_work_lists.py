@@ -118,10 +118,10 @@ def test_overdue_verification_is_charged_to_the_verifier(loop: Loop) -> None:  #
     center = client_for(loop.dispatcher)
     queue = center.get("/center/").content.decode()
     section = queue.split('id="queue-verification"')[1].split("</details>")[0]
-    assert late.number in section and "the team of grid 44190012300101" in section
+    assert late.number in section and "the team of 东村 grid 01 (441900 123 001 01)" in section
     board = center.get("/center/overdue/").content.decode()
     charges = board.split('id="overdue-departments"')[1].split("</table>")[0]
-    assert "the team of grid 44190012300101" in charges
+    assert "the team of 东村 grid 01 (441900 123 001 01)" in charges
     assert loop.department.name not in charges
 
 
