@@ -64,6 +64,7 @@ def test_moving_a_unit_on_the_map_updates_the_draft(browser, live_server, lattic
     # Units now lie under the grids: a click on any unit of the target lands on the target.
     page.mouse.click(*centre(page, f"path.unit-{target.units[0]}"))
     expect(page.locator("#move-status")).to_have_text("Click a unit to move it.")
+    expect(page.locator("#stale-after-move")).to_be_visible()  # the server-made lists are older
 
     # The map reloads its layers after a move; let that finish before the database is reset.
     page.wait_for_load_state("networkidle")

@@ -112,7 +112,11 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify({ unit: unit, to_grid: grid })
     }).then(function (r) { return r.json(); }).then(function (body) {
-      if (body.moved) { say(body.warnings, "warning"); } else { say(body.problems || [body.message], "error"); }
+      if (body.moved) {
+        say(body.warnings, "warning");
+        var stale = document.getElementById("stale-after-move");
+        if (stale) { stale.hidden = false; }
+      } else { say(body.problems || [body.message], "error"); }
       status.textContent = el.dataset.pickUnit;
       load();
     });
