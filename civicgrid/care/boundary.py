@@ -36,9 +36,9 @@ def _caller(request: HttpRequest) -> User | None:
         return user
     header = request.headers.get("Authorization", "")
     if request.path.startswith("/api/") and header[:7].lower() == "bearer ":
-        from civicgrid.people.services import api_token_authenticate
+        from civicgrid.people.services import request_token_user
 
-        return api_token_authenticate(header[7:].strip())
+        return request_token_user(request, header[7:].strip())
     return None
 
 

@@ -16,12 +16,12 @@ from ninja.security import HttpBearer, django_auth
 from civicgrid.core.errors import DomainError
 from civicgrid.core.limits import body_max_bytes, megabytes
 from civicgrid.people.models import User
-from civicgrid.people.services import api_token_authenticate
+from civicgrid.people.services import request_token_user
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = api_token_authenticate(token)
+        user = request_token_user(request, token)
         if user is not None:
             request.user = user
         return user

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,6 +80,16 @@ def api_token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def request_token_user(request: HttpRequest, raw: str) -> User | None:
+    """``api_token_authenticate`` once per request: a middleware and the API may both ask."""
+    seen = request.__dict__.get("_civicgrid_token")
+    if seen is not None and seen[0] == raw:
+        return seen[1]
+    user = api_token_authenticate(raw)
+    request.__dict__["_civicgrid_token"] = (raw, user)
+    return user
 
 
 # Which roles may hold each position on a grid team.
