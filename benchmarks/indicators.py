@@ -33,7 +33,10 @@ reads as many rows as it would after a real materialisation of the year.
 
 ``--keep`` leaves the PostgreSQL database (``civicgrid_bench_indicators``) or the SQLite
 file (in ``--data``, default a directory under the system's temporary one) in place;
-``--reuse`` skips generation and materialisation when the kept database holds the cases.
+``--reuse`` skips generation and materialisation when the kept database holds the cases
+(``--reuse --materialise`` rewrites and times the month's rows again). Do not edit or
+update the source tree while a run is going: modules imported late would come from the
+new tree.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ from civicgrid.geo.geojson import Feature
 from civicgrid.geo.models import Grid, Township
 from civicgrid.people.models import Department, Role, RoleGrant, User
 
-wanted, reuse = int(sys.argv[1]), sys.argv[2] == "reuse"
+wanted, reuse, again = int(sys.argv[1]), sys.argv[2] == "reuse", sys.argv[3] == "materialise"
 out = {}
 tz = timezone.get_default_timezone()
 today = timezone.localdate()
@@ -213,6 +216,10 @@ def copy_month_back():
 if reuse and Case.objects.exists():
     out["reused"] = True
     out["events"] = CaseEvent.objects.count()
+    if again:  # the month's rows rewritten (the copies of the months before stay)
+        t = time.perf_counter()
+        services.figures_materialise(days=days)
+        out["materialise_s"] = time.perf_counter() - t
 else:
     generate()
     t = time.perf_counter()
@@ -309,7 +316,9 @@ def drop_postgres(base: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-def measure(db: str, cases: int, *, keep: bool, reuse: bool, data: str | None) -> dict:
+def measure(
+    db: str, cases: int, *, keep: bool, reuse: bool, data: str | None, materialise: bool
+) -> dict:
     kept = data or os.path.join(tempfile.gettempdir(), "civicgrid-bench-indicators")
     with tempfile.TemporaryDirectory(prefix="indicators-") as scratch:
         folder = kept if (keep or reuse) else scratch
@@ -324,7 +333,14 @@ def measure(db: str, cases: int, *, keep: bool, reuse: bool, data: str | None) -
             sqlite = Path(folder) / "civicgrid.sqlite3"
             if not reuse and sqlite.exists():
                 sqlite.unlink()
-        command = [sys.executable, "-c", MEASURE, str(cases), "reuse" if reuse else "new"]
+        command = [
+            sys.executable,
+            "-c",
+            MEASURE,
+            str(cases),
+            "reuse" if reuse else "new",
+            "materialise" if materialise else "-",
+        ]
         done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
         if db == "pg" and not (keep or reuse):
             drop_postgres(base, PG_NAME)
@@ -344,11 +360,23 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure a kept database again")
     parser.add_argument("--data", help="folder of the kept SQLite file")
+    parser.add_argument(
+        "--materialise",
+        action="store_true",
+        help="with --reuse: materialise the month again and time it",
+    )
     args = parser.parse_args()
     print(machine_line())
     rows, sizes = [], []
     for db in ["sqlite", "pg"] if args.db == "both" else [args.db]:
-        r = measure(db, args.cases, keep=args.keep, reuse=args.reuse, data=args.data)
+        r = measure(
+            db,
+            args.cases,
+            keep=args.keep,
+            reuse=args.reuse,
+            data=args.data,
+            materialise=args.materialise,
+        )
         print(json.dumps({"db": db, **r}), flush=True)
         sizes.append([db, f"{r['cases']:,}", f"{r['events']:,}", f"{r['month_cases']:,}",
                       ms(r.get("generate_s")), ms(r.get("materialise_s")),

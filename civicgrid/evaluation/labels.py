@@ -120,6 +120,15 @@ COUNTED = {
     "reopened": "reopened",
 }
 
+# Figures counted by other apps: the list (``/evaluation/<list>/``) and the count it shows.
+RECORD_LISTS = {
+    "patrol_rule_rate": ("patrol", "patrol_days_met"),
+    "inspections_rate": ("inspections", "due_visited"),
+    "findings_rectified_rate": ("inspections", "rectified_in_time"),
+    "households_visited": ("households", "households_visited"),
+    "registry_freshness": ("registry", "fresh"),
+}
+
 
 def format_value(indicator: str, value: float | None) -> str:
     """A figure as shown: percentages with two decimals, hours with one, "n/a" for None."""

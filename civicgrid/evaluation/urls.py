@@ -9,4 +9,6 @@ urlpatterns = [
     path("evaluation/cases/", reads_from_replica(views.counted), name="evaluation_cases"),
     path("evaluation/export.xlsx", reads_from_replica(views.export_xlsx), name="evaluation_export"),
     path("evaluation/report.pdf", reads_from_replica(views.report_pdf), name="evaluation_report"),
+    # Duty days, inspections, households visited, registry records (``lists.KINDS``).
+    path("evaluation/<str:kind>/", reads_from_replica(views.records), name="evaluation_records"),
 ]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.replica import primary_reads
-from civicgrid.evaluation import charts, formulas, labels, selectors, services
+from civicgrid.evaluation import charts, formulas, labels, lists, selectors, services
 from civicgrid.evaluation.models import DailyFigure
 from civicgrid.geo.models import Grid
 from civicgrid.people.models import User
@@ -40,10 +40,21 @@ def _choices(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     return {"level": level, "indicator": indicator, "period": period}
 
 
-def _link(level: str, unit: int, period: selectors.Period, count: str) -> str:
+def _link(level: str, unit: int, period: selectors.Period, count: str, kind: str = "cases") -> str:
     query = urlencode({"level": level, "from": period.first.isoformat(),
                        "to": period.last.isoformat()})  # fmt: skip
-    return f"/evaluation/cases/?{query}&unit={unit}&count={count}"
+    return f"/evaluation/{kind}/?{query}&unit={unit}&count={count}"
+
+
+def _figure_link(level: str, unit: int, period: selectors.Period, name: str) -> str:
+    """The list behind one figure: its cases, or the duty days, inspections, households
+    or registry records another app counted for it; "" when it has none."""
+    if name in labels.COUNTED:
+        return _link(level, unit, period, labels.COUNTED[name])
+    if name in labels.RECORD_LISTS:
+        kind, count = labels.RECORD_LISTS[name]
+        return _link(level, unit, period, count, kind)
+    return ""
 
 
 @login_required
@@ -72,13 +83,11 @@ def evaluation(request: HttpRequest) -> HttpResponse:
             old = None
             if previous is not None:
                 old = previous.score if name == "score" else previous.values.get(name)
-            count = labels.COUNTED.get(name)
             cells.append({
                 "name": name,
                 "shown": labels.format_value(name, value),
                 "change": labels.format_change(name, value, old),
-                "href": _link(level, row.unit, period, count) if count and value is not None
-                else "",
+                "href": _figure_link(level, row.unit, period, name) if value is not None else "",
             })  # fmt: skip
         table.append({"row": row, "cells": cells})
     best, worst = selectors.ranking(rows, indicator)
@@ -95,7 +104,8 @@ def evaluation(request: HttpRequest) -> HttpResponse:
                 label=r.code,
                 value=value_of(r),
                 shown=labels.format_value(indicator, value_of(r)),
-                href=_link(level, r.unit, period, labels.COUNTED.get(indicator, "reports")),
+                href=_figure_link(level, r.unit, period, indicator)
+                or _link(level, r.unit, period, "reports"),
             )
             for r in rows
             if r.unit in grids
@@ -152,18 +162,51 @@ def counted(request: HttpRequest) -> HttpResponse:
         cases = selectors.counted_cases(user, level, unit, period, count)
     except (ValidationFailed, PermissionDenied) as exc:
         return _refused(request, exc)  # type: ignore[arg-type]
-    center = user.has_role("dispatcher", "supervisor") or user.is_superuser
+    links = lists.case_links(user, cases)
     return render(
         request,
         "evaluation/cases.html",
         {
-            "cases": cases,
+            "cases": [(case, links.get(case.pk, "")) for case in cases],
             "count": count,
             "count_label": labels.INDICATOR_LABELS.get(count, count),
             "level": labels.LEVEL_LABELS.get(level, level),
             "period": period,
             "limit": selectors.LIST_LIMIT,
-            "center": center,
+        },
+    )
+
+
+@login_required
+def records(request: HttpRequest, kind: str) -> HttpResponse:
+    """The duty days, inspections, households or registry records one figure counts."""
+    user = _user(request)
+    if kind not in lists.KINDS:
+        raise Http404
+    try:
+        level = request.GET.get("level", "")
+        try:
+            unit = int(request.GET.get("unit", ""))
+        except ValueError:
+            raise ValidationFailed(_("Name the unit by its number."), field="unit") from None
+        period = selectors.period_parse(request.GET.get("from"), request.GET.get("to"))
+        count = request.GET.get("count") or lists.KINDS[kind][0]
+        listed = lists.records_behind(user, kind, level, unit, period, count)
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    return render(
+        request,
+        "evaluation/records.html",
+        {
+            "listed": listed,
+            "rows": [
+                (list(zip(listed.columns, cells, strict=True)), href) for cells, href in listed.rows
+            ],
+            "count": count,
+            "count_label": lists.COUNT_LABELS[count],
+            "level": labels.LEVEL_LABELS.get(level, level),
+            "period": period,
+            "limit": lists.LIST_LIMIT,
         },
     )
 
