@@ -9,5 +9,7 @@ from civicgrid.people.models import Role
 ENTRIES = (
     MenuEntry("evaluation", _("Evaluation"), "evaluation",
               (Role.SUPERVISOR, Role.DISPATCHER, Role.DEPARTMENT_OFFICER, Role.VILLAGE_OFFICER,
-               Role.SYSTEM_ADMINISTRATOR), order=40, allowed=may_evaluate),
+               Role.SYSTEM_ADMINISTRATOR), order=40, allowed=may_evaluate,
+              # Supervisors watch how the loop and the field work go: the indicators first.
+              home_for=(Role.SUPERVISOR,)),
 )  # fmt: skip

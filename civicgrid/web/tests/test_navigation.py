@@ -39,7 +39,7 @@ HOMES = {
     "dispatcher": "/center/",
     "department_officer": "/dept/",
     "assessor": "/assess/",
-    "supervisor": "/center/",
+    "supervisor": "/evaluation/",
     "system_admin": "/",
 }
 # Pages each role must find in its menu (the dead ends among them).
