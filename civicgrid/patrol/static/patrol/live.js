@@ -40,6 +40,12 @@
       ? { radius: 8, color: "#6b7280", fillColor: "#d1d5db", fillOpacity: 0.9, weight: 1 }
       : { radius: 8, color: "#065f46", fillColor: "#10b981", fillOpacity: 0.9, weight: 2 };
   }
+  function mark(marker) {
+    var element = marker.getElement && marker.getElement();
+    if (!element || !marker.staff) { return; }
+    element.classList.toggle("stale", marker.staff.stale);
+    element.setAttribute("data-username", marker.staff.username);
+  }
   function refresh() {
     getJSON(el.dataset.live).then(function (rows) {
       var seen = {};
@@ -48,18 +54,18 @@
         seen[p.username] = true;
         var marker = markers[p.username];
         if (!marker) {
-          marker = L.circleMarker([p.lat, p.lon], style(p)).addTo(group);
+          // The class is given at creation: before the map has its first view the marker
+          // has no element yet, and it gets one (with the class) when the map is ready.
+          marker = L.circleMarker([p.lat, p.lon], Object.assign({ className: "staff-marker" }, style(p)));
+          marker.on("add", function () { mark(this); });
+          marker.addTo(group);
           markers[p.username] = marker;
         }
+        marker.staff = p;
         marker.setLatLng([p.lat, p.lon]);
         if (spreader) { spreader.home(marker, [p.lat, p.lon]); }
         marker.setStyle(style(p));
-        var element = marker.getElement && marker.getElement();
-        if (element) {
-          element.classList.add("staff-marker");
-          element.classList.toggle("stale", p.stale);
-          element.setAttribute("data-username", p.username);
-        }
+        mark(marker);
         marker.bindPopup(popup(p));
         var item = document.createElement("li");
         item.textContent = p.username + " · " + (p.grid || "-") + (p.stale ? " ⏸" : "");
