@@ -141,6 +141,18 @@ def grid_detail(request: HttpRequest, code: str) -> FeatureCollection:
     auth=None,
     response={200: FeatureCollection},
     summary="Reference layers: roads, rivers, buildings, place, village and grid names",
+    # The answer is sent as GeoJSON's own media type (RFC 7946): documented beside JSON.
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "A GeoJSON FeatureCollection",
+                "content": {
+                    media: {"schema": {"type": "object", "additionalProperties": True}}
+                    for media in ("application/geo+json", "application/json")
+                },
+            }
+        }
+    },
 )
 def reference_layers(
     request: HttpRequest,
