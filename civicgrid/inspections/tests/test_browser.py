@@ -30,6 +30,9 @@ def test_an_administrator_fills_a_checklist_offline_on_a_phone(
                     **PHONE)  # fmt: skip
     page = admin.page
     page.click("#inspections-link")
+    # The button is in the page before its script (at the end of the body) has run: a click
+    # that early does nothing. Wait for the page's load event first.
+    page.wait_for_url("**/inspections/field/", wait_until="load")
     page.click("#locate")
     page.wait_for_url("**/inspections/field/?lon=*")
     expect(page.locator("#due-week")).to_contain_text("H001")

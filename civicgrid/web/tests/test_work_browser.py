@@ -119,6 +119,7 @@ def test_a_case_goes_around_the_whole_loop(browser, live_server, loop: Loop) -> 
     expect(admin.page.locator("#grid-map .leaflet-interactive").first).to_be_attached()
     admin.shot("field-home")
     admin.page.click("#report-link")
+    admin.page.wait_for_url("**/field/report/", wait_until="load")
     admin.page.select_option("select[name=category]", "0702")
     admin.page.fill("textarea[name=description]", "路边垃圾堆放")
     admin.page.set_input_files("input[name=photos]", jpeg("red"))
