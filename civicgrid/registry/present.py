@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import get_language, gettext, gettext_lazy
 
 from civicgrid.geo.models import Grid
@@ -75,7 +76,8 @@ def record_values(kind: str, obj: Any, revealed: dict[str, Any] | None = None) -
         ]
     if kind == "components":
         values["category_label"] = category_label(obj.category)
-        values["photo"] = obj.photo.url if obj.photo else ""
+        # This site's address, never the store's: the pages' CSP allows only this site.
+        values["photo"] = reverse("registry:component-photo", args=[obj.pk]) if obj.photo else ""
     return values
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.files.storage import storages
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from civicgrid.core.replica import REPLICA, replica_configured
@@ -27,8 +27,13 @@ def health_checks() -> tuple[bool, dict[str, Any]]:
     healthy = True
     started = time.monotonic()
     try:
-        with connection.cursor() as cursor:
+        # Each look-up in its own (sub)transaction: on PostgreSQL a failed statement would
+        # otherwise leave the caller's transaction unusable.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+            # Reachable is not enough: a database without the platform's tables (never
+            # migrated, or restored empty) cannot serve a page.
+            cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
         checks["database"] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
     except DatabaseError as exc:
         healthy = False
@@ -63,15 +68,22 @@ def health_checks() -> tuple[bool, dict[str, Any]]:
             checks[f"cache:{alias}"] = {"ok": ok}
         healthy &= ok
     if checks["database"]["ok"]:
+        try:
+            checks["tasks"] = _queue_check()
+        except DatabaseError as exc:  # the queue's tables missing (migrations not applied)
+            checks["tasks"] = {"ok": False, "error": type(exc).__name__}
+        healthy &= checks["tasks"]["ok"]
+    return healthy, checks
+
+
+def _queue_check() -> dict[str, Any]:
+    from civicgrid.worker.models import WorkerBeat
+    from civicgrid.worker.services import lost_after
+
+    with transaction.atomic():
         lag = queue_lag()
         if lag is None:
-            checks["tasks"] = {"ok": True, "queue": "external"}
-        else:
-            from civicgrid.worker.models import WorkerBeat
-            from civicgrid.worker.services import lost_after
-
-            alive = WorkerBeat.objects.filter(seen_at__gte=timezone.now() - lost_after()).count()
-            ok = lag <= dt.timedelta(seconds=max_queue_lag())
-            checks["tasks"] = {"ok": ok, "lag_seconds": int(lag.total_seconds()), "workers": alive}
-            healthy &= ok
-    return healthy, checks
+            return {"ok": True, "queue": "external"}
+        alive = WorkerBeat.objects.filter(seen_at__gte=timezone.now() - lost_after()).count()
+    ok = lag <= dt.timedelta(seconds=max_queue_lag())
+    return {"ok": ok, "lag_seconds": int(lag.total_seconds()), "workers": alive}

@@ -152,3 +152,26 @@ def test_the_health_checks_fail_on_a_cache_or_the_photo_storage(database_tasks, 
     answer = client.get("/api/v1/health/checks")
     assert answer.status_code == 503
     assert answer.json()["storage"] == {"ok": False, "error": "OSError"}
+
+
+def _drop(*tables: str) -> None:
+    """Drop tables inside the test's transaction (rolled back with it, on both databases)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DROP TABLE {connection.ops.quote_name(table)}")
+
+
+def test_the_health_checks_report_a_database_without_tables_instead_of_failing(
+    database_tasks, client
+):
+    _drop(DBTaskResult._meta.db_table, WorkerBeat._meta.db_table)
+    answer = client.get("/api/v1/health/checks")
+    assert answer.status_code == 503 and answer.json()["status"] == "failing"
+    assert answer.json()["database"]["ok"]
+    assert answer.json()["tasks"]["ok"] is False and answer.json()["tasks"]["error"]
+    _drop("django_migrations")
+    answer = client.get("/api/v1/health/checks")
+    assert answer.status_code == 503
+    assert answer.json()["database"]["ok"] is False and "tasks" not in answer.json()
