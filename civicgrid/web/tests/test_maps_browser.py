@@ -3,6 +3,8 @@ markers spread apart, and the browser's GCJ-02 conversion equal to the server's.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -82,6 +84,49 @@ def test_public_map_draws_roads_rivers_and_names_under_the_grids(
     expect(page.locator("#case-map .ref-label-grid").first).to_be_visible(timeout=15_000)
     expect(page.locator("#case-map path.ref-building")).to_have_count(1)
     assert int(page.locator("#case-map").get_attribute("data-reference-features") or 0) > 0
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_label_under_a_village_name_hides(
+    browser,
+    live_server,
+    loop: Loop,  # noqa: F811
+) -> None:
+    _layers(loop)
+    village = loop.grid.village
+    name_at = village.geometry.representative_point()
+    reference_features_import(
+        township=loop.township,
+        features=[Feature(5, {"kind": "place", "name": "村委会"}, name_at)],
+        replace=False,
+    )
+    reference.invalidate()
+    page, errors = _page(browser, live_server)
+    page.goto(f"{live_server.url}/public/map/")
+    page.evaluate(
+        "(p) => document.getElementById('case-map').civicgridMap.setView([p[1], p[0]], 15)",
+        [name_at.x, name_at.y],
+    )
+    expect(page.locator("#case-map .ref-label-place", has_text="村委会")).to_have_class(
+        re.compile("ref-label-covered"), timeout=15_000
+    )
+    expect(
+        page.locator("#case-map .ref-label-village", has_text=village.name).first
+    ).to_be_visible()
+    # Nothing visible lies under a village name.
+    overlaps = page.evaluate(
+        """() => {
+          const box = (el) => el.firstChild.getBoundingClientRect();
+          const names = [...document.querySelectorAll('#case-map .ref-label-village')].map(box);
+          const others = [...document.querySelectorAll(
+            '#case-map .ref-label:not(.ref-label-village)')]
+            .filter((el) => getComputedStyle(el).visibility !== 'hidden').map(box);
+          return others.filter((r) => names.some((b) =>
+            r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom)).length;
+        }"""
+    )
+    assert overlaps == 0
     assert errors == []
 
 

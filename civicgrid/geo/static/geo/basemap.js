@@ -85,6 +85,24 @@
       icon: L.divIcon({ className: "ref-label ref-label-" + p.layer, html: text, iconSize: null })
     });
   }
+  // A grid number under a village name hides, rather than both being unreadable: the names
+  // are placed at the village's inner point, which often falls on one grid's number.
+  function declutter(group) {
+    var names = [], numbers = [];
+    group.eachLayer(function (marker) {
+      var el = marker.getElement && marker.getElement();
+      if (!el || !el.firstChild) { return; }
+      (el.classList.contains("ref-label-village") ? names : numbers).push(el);
+    });
+    var boxes = names.map(function (el) { return el.firstChild.getBoundingClientRect(); });
+    numbers.forEach(function (el) {
+      var r = el.firstChild.getBoundingClientRect();
+      var hit = boxes.some(function (b) {
+        return r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom;
+      });
+      el.classList.toggle("ref-label-covered", hit);
+    });
+  }
   function snap(value, step, up) { return (up ? Math.ceil : Math.floor)(value / step) * step; }
 
   function attach(map) {
@@ -132,6 +150,7 @@
           labels.clearLayers();
           shapes.addData(lines);
           labels.addData(points);
+          declutter(labels);
           el.dataset.referenceFeatures = String(data.features.length);
           el.classList.toggle("ref-zoom-near", zoom >= 16);
         })
