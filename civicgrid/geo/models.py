@@ -290,3 +290,58 @@ class ReferenceFeature(BoundaryMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}".strip()
+
+
+class DivisionJob(models.Model):
+    """A run of the division engine by the worker: what was asked, its state, its draft.
+
+    The draft and the ``done`` mark are written in one transaction, so a job either has its
+    whole draft or none, and a run retried after a crash never makes a second draft.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        RUNNING = "running", _("dividing, writing and checking")
+        DONE = "done", _("finished")
+        FAILED = "failed", _("failed")
+
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("township")
+    )
+    villages = models.JSONField(
+        _("villages"), null=True, blank=True, help_text=_("Village codes; empty: all villages.")
+    )
+    seed = models.IntegerField(_("seed"), default=0)
+    min_households = models.PositiveIntegerField(_("minimum households"))
+    max_households = models.PositiveIntegerField(_("maximum households"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        "people.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.QUEUED)
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    division = models.OneToOneField(
+        DivisionVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="job",
+        verbose_name=_("draft"),
+    )
+    problem_count = models.PositiveIntegerField(_("coverage problems"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("division run")
+        verbose_name_plural = _("division runs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.township_id} division run {self.pk} ({self.state})"

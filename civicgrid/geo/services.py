@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -320,6 +320,40 @@ def _village_report(report: VillageReport) -> dict[str, object]:
     }
 
 
+def division_request_check(
+    *,
+    township: Township,
+    village_codes: list[str] | None,
+    min_households: int,
+    max_households: int,
+) -> None:
+    """Refuse at once what the division engine would refuse: bounds, villages, units."""
+    if not 0 < min_households <= max_households:
+        raise ValidationFailed(
+            _("The minimum must be above 0 and not above the maximum."), field="min_households"
+        )
+    all_villages = dict(township.villages.values_list("code", "pk"))
+    chosen = set(all_villages) if village_codes is None else set(village_codes)
+    unknown = sorted(chosen - set(all_villages))
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown village %(codes)s.") % {"codes": ", ".join(unknown)}, field="villages"
+        )
+    with_units = set(
+        DivisionUnit.objects.filter(village__township=township).values_list("village_id", flat=True)
+    )
+    without_units = sorted(c for c in chosen if all_villages[c] not in with_units)
+    if without_units:
+        raise ValidationFailed(
+            _("Village %(codes)s has no division units to divide.")
+            % {"codes": ", ".join(without_units)},
+            field="villages",
+        )
+
+
+GRID_BATCH = 200  # grids per insert: the progress moves at least every this many
+
+
 @transaction.atomic
 def division_draft_create(
     *,
@@ -330,33 +364,27 @@ def division_draft_create(
     max_households: int = DEFAULT_MAX_HOUSEHOLDS,
     note: str = "",
     actor: Actor | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> DivisionVersion:
     """Divide some villages (all when ``village_codes`` is None) into a draft version.
 
     Villages not divided keep the grids of the active version, copied into the draft, so a
     draft is always a whole township that can be checked and activated as one.
+    ``progress`` hears ("dividing", villages divided, villages to divide) and ("writing",
+    grids written, grids).
     """
-    if not 0 < min_households <= max_households:
-        raise ValidationFailed(
-            _("The minimum must be above 0 and not above the maximum."), field="min_households"
-        )
+    report_progress = progress or (lambda phase, done, total: None)
+    division_request_check(
+        township=township,
+        village_codes=village_codes,
+        min_households=min_households,
+        max_households=max_households,
+    )
     all_villages = {v.code: v for v in township.villages.all()}
     chosen = set(all_villages) if village_codes is None else set(village_codes)
-    unknown = sorted(chosen - set(all_villages))
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown village %(codes)s.") % {"codes": ", ".join(unknown)}, field="villages"
-        )
     units_by_village: dict[int, list[DivisionUnit]] = defaultdict(list)
     for unit in DivisionUnit.objects.filter(village__township=township):
         units_by_village[unit.village_id].append(unit)
-    without_units = sorted(c for c in chosen if not units_by_village[all_villages[c].pk])
-    if without_units:
-        raise ValidationFailed(
-            _("Village %(codes)s has no division units to divide.")
-            % {"codes": ", ".join(without_units)},
-            field="villages",
-        )
 
     number = (township.divisions.aggregate(n=Max("number"))["n"] or 0) + 1
     draft = DivisionVersion.objects.create(
@@ -370,6 +398,8 @@ def division_draft_create(
     ).first()
     villages_report: dict[str, object] = {}
     new_grids: list[Grid] = []
+    divided = 0
+    report_progress("dividing", divided, len(chosen))
     for code, village in sorted(all_villages.items()):
         if code not in chosen:
             if active is not None:
@@ -406,7 +436,11 @@ def division_draft_create(
             )
             grid.set_boundary(g.geometry)
             new_grids.append(grid)
-    Grid.objects.bulk_create(new_grids)
+        divided += 1
+        report_progress("dividing", divided, len(chosen))
+    for start in range(0, len(new_grids), GRID_BATCH):
+        Grid.objects.bulk_create(new_grids[start : start + GRID_BATCH])
+        report_progress("writing", min(start + GRID_BATCH, len(new_grids)), len(new_grids))
     draft.report = {"villages": villages_report}
     draft.save(update_fields=["report", "updated_at"])
     return draft

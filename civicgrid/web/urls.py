@@ -8,6 +8,7 @@ urlpatterns = [
     path("map/", views.township_map, name="map"),
     path("divisions/", views.division_list, name="division_list"),
     path("divisions/<int:division_id>/", views.division_review, name="division_review"),
+    path("divisions/runs/<int:job_id>/", views.division_job_page, name="division_job"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/landing/", accounts.landing, name="landing"),

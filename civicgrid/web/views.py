@@ -4,12 +4,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from civicgrid.core.errors import DomainError
-from civicgrid.geo import activation, selectors, services
+from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.geo import activation, division_jobs, selectors, services
 from civicgrid.geo.changes import Change
 from civicgrid.geo.models import DivisionVersion, Village
 from civicgrid.people.models import User
@@ -68,19 +68,20 @@ def division_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and township is not None:
         codes = request.POST.getlist("villages") or None
         try:
-            draft = services.division_draft_create(
+            # The engine runs in the worker; the run's page shows its progress and result.
+            job = division_jobs.division_job_create(
                 township=township,
                 village_codes=codes,
-                seed=int(request.POST.get("seed") or 0),
-                min_households=int(request.POST.get("min_households") or 300),
-                max_households=int(request.POST.get("max_households") or 500),
+                seed=_integer(request, "seed", 0, _("Seed")),
+                min_households=_integer(request, "min_households", 300, _("Minimum households")),
+                max_households=_integer(request, "max_households", 500, _("Maximum households")),
                 note=request.POST.get("note", "")[:200],
                 actor=request.user,
             )
-        except (ValueError, DomainError) as exc:
-            messages.error(request, getattr(exc, "message", str(exc)))
+        except DomainError as exc:
+            messages.error(request, exc.message)
         else:
-            return redirect("division_review", division_id=draft.pk)
+            return redirect("division_job", job_id=job.pk)
     return render(
         request,
         "web/division_list.html",
@@ -88,6 +89,38 @@ def division_list(request: HttpRequest) -> HttpResponse:
             "divisions": DivisionVersion.objects.annotate(grid_count=Count("grids")),
             "villages": selectors.villages(township=township) if township else [],
         },
+    )
+
+
+def _integer(request: HttpRequest, name: str, default: int, label: str) -> int:
+    raw = request.POST.get(name) or ""
+    try:
+        return int(raw) if raw.strip() else default
+    except ValueError:
+        raise ValidationFailed(
+            _("%(field)s must be a whole number.") % {"field": label}, field=name
+        ) from None
+
+
+@login_required
+def division_job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A division run: its progress while the worker divides, its result once it is done."""
+    _division_rights(request)
+    job = division_jobs.division_job_for(request.user, job_id)
+    if job is None:
+        raise Http404
+    status = division_jobs.division_job_status(job)
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JsonResponse(status)
+    report = []
+    if job.division is not None:
+        names = {v.code: v.name for v in Village.objects.filter(township_id=job.township_id)}
+        report = [
+            {"village": f"{names[code]} ({code})" if code in names else code, **values}
+            for code, values in sorted((job.division.report.get("villages") or {}).items())
+        ]
+    return render(
+        request, "web/division_job.html", {"job": job, "status": status, "report": report}
     )
 
 

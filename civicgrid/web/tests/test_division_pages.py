@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from civicgrid.geo.models import DivisionVersion
+from civicgrid.geo.models import DivisionJob, DivisionVersion
 from civicgrid.geo.tests.test_divisions import lattice_township  # noqa: F401  (fixture)
 from civicgrid.people.models import User
 
@@ -26,14 +26,18 @@ def test_a_draft_made_from_the_page_is_reviewed_and_activated(
         "/divisions/", {"villages": ["001"], "min_households": 300, "max_households": 500}
     )
     draft = DivisionVersion.objects.get(status="draft")
-    assert response.status_code == 302 and response["Location"] == f"/divisions/{draft.pk}/"
-    review = admin_page_client.get(response["Location"], headers={"accept-language": "en"})
+    job = DivisionJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/divisions/runs/{job.pk}/"
+    # Tasks run at once in the tests: the run's page is already its result.
+    result = admin_page_client.get(response["Location"], headers={"accept-language": "en"})
+    assert f'href="/divisions/{draft.pk}/"' in result.content.decode()
+    review = admin_page_client.get(f"/divisions/{draft.pk}/", headers={"accept-language": "en"})
     page = review.content.decode()
     assert "No gaps, overlaps, crossings or split grids." in page
     assert "<td>东村 (001)</td>" in page  # the report names its villages
     assert 'id="activate"' in page and "disabled" not in page.split('id="activate"')[1][:20]
     activated = admin_page_client.post(
-        response["Location"], follow=True, headers={"accept-language": "en"}
+        f"/divisions/{draft.pk}/", follow=True, headers={"accept-language": "en"}
     )
     assert "is now active" in activated.content.decode()
     draft.refresh_from_db()

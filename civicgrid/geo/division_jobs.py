@@ -1,0 +1,200 @@
+"""The division engine in the background: the page asks, the worker divides, writes and checks.
+
+The engine itself is ``services.division_draft_create`` unchanged; this module queues a run,
+runs it in a task, keeps the progress where the pages can read it while the draft's
+transaction is still open (the ``progress`` cache, as registry imports do), and keeps what
+the result page shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache import caches
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.core.errors import DomainError
+from civicgrid.geo import activation, services
+from civicgrid.geo.models import DivisionJob, Township
+from civicgrid.worker.queue import enqueue_with_write
+
+logger = logging.getLogger("civicgrid.geo")
+Job = DivisionJob.State
+MAX_ERROR = 500
+
+
+class _Superseded(Exception):
+    """Another run took the job over meanwhile: this run's draft is rolled back."""
+
+
+def _progress_key(job_id: int) -> str:
+    return f"division-job:{job_id}"
+
+
+def _progress_set(job_id: int, phase: str, done: int, total: int) -> None:
+    caches["progress"].set(
+        _progress_key(job_id), {"phase": phase, "done": done, "total": total}, timeout=86400
+    )
+
+
+@transaction.atomic
+def division_job_create(
+    *,
+    township: Township,
+    village_codes: list[str] | None,
+    seed: int,
+    min_households: int,
+    max_households: int,
+    note: str,
+    actor: Any,
+) -> DivisionJob:
+    """Queue a division; refuses at once what the engine would refuse."""
+    services.division_request_check(
+        township=township,
+        village_codes=village_codes,
+        min_households=min_households,
+        max_households=max_households,
+    )
+    job = DivisionJob.objects.create(
+        township=township,
+        villages=sorted(village_codes) if village_codes is not None else None,
+        seed=seed,
+        min_households=min_households,
+        max_households=max_households,
+        note=note[:200],
+        actor=actor,
+    )
+    from civicgrid.geo.tasks import division_job
+
+    enqueue_with_write(division_job, job.pk)
+    return job
+
+
+def _claim(job_id: int) -> DivisionJob | None:
+    """Take the job for this run (a new attempt number), or None when it is finished."""
+    job = DivisionJob.objects.filter(pk=job_id).first()
+    if job is None or job.state in {Job.DONE, Job.FAILED}:
+        return None
+    claimed = DivisionJob.objects.filter(pk=job.pk, attempt=job.attempt).update(
+        state=Job.RUNNING, attempt=job.attempt + 1
+    )
+    if not claimed:
+        return None
+    job.refresh_from_db()
+    return job
+
+
+def _fail(job: DivisionJob, attempt: int, message: str) -> None:
+    DivisionJob.objects.filter(pk=job.pk, attempt=attempt).update(
+        state=Job.FAILED, error=message[:MAX_ERROR], finished_at=timezone.now()
+    )
+    caches["progress"].delete(_progress_key(job.pk))
+
+
+def division_job_run(*, job_id: int) -> str:
+    """Run a queued division; safe to run again after a crash or on a second worker."""
+    job = _claim(job_id)
+    if job is None:
+        return "nothing to do"
+    attempt = job.attempt
+
+    def progress(phase: str, done: int, total: int) -> None:
+        _progress_set(job.pk, phase, done, total)
+
+    try:
+        with transaction.atomic():
+            draft = services.division_draft_create(
+                township=job.township,
+                village_codes=job.villages,
+                seed=job.seed,
+                min_households=job.min_households,
+                max_households=job.max_households,
+                note=job.note,
+                actor=job.actor,
+                progress=progress,
+            )
+            # The coverage check the review page would run first, counted for the result.
+            progress("checking", 0, 1)
+            problems = len(activation.coverage_violations(draft))
+            progress("checking", 1, 1)
+            # The draft and this mark commit together; a run that lost the job to a newer
+            # attempt finds the mark moved and rolls its draft back.
+            finished = DivisionJob.objects.filter(pk=job.pk, attempt=attempt).update(
+                state=Job.DONE,
+                division=draft,
+                problem_count=problems,
+                finished_at=timezone.now(),
+            )
+            if not finished:
+                raise _Superseded
+    except _Superseded:
+        return "superseded"
+    except DomainError as exc:
+        _fail(job, attempt, str(exc.message))
+        return "refused"
+    except Exception as exc:  # the engine's own failure: shown on the page, logged whole
+        logger.exception("division job %s failed", job.pk)
+        _fail(
+            job,
+            attempt,
+            _(
+                "The division engine stopped with an error and made no draft (%(error)s). "
+                "Try another seed or other bounds; if it happens again, tell the system "
+                "administrator."
+            )
+            % {"error": f"{type(exc).__name__}: {exc}"[:200]},
+        )
+        return "failed"
+    caches["progress"].delete(_progress_key(job.pk))
+    return "done"
+
+
+def division_job_for(actor: Any, pk: int) -> DivisionJob | None:
+    """A run the caller may follow: their own (system administrators see every one)."""
+    jobs = DivisionJob.objects.select_related("division", "township").filter(pk=pk)
+    if not actor.is_superuser:
+        jobs = jobs.filter(actor=actor)
+    return jobs.first()
+
+
+# Dividing is the long part: it fills the bar's first 80 %, writing and checking the rest.
+SHARES = {"dividing": (0, 80), "writing": (80, 15), "checking": (95, 5)}
+
+
+def _percent(phase: str, done: int, total: int) -> int:
+    if phase in {"done", "failed"}:
+        return 100
+    start, width = SHARES.get(phase, (0, 0))
+    return start + int(width * (done / total if total else 0.0))
+
+
+def division_job_status(job: DivisionJob) -> dict[str, Any]:
+    """What the progress page shows: state, phase and counts (from the worker's progress)."""
+    progress = caches["progress"].get(_progress_key(job.pk)) or {}
+    phase = progress.get("phase", "")
+    if job.state == Job.QUEUED:
+        phase = "queued"
+    elif job.state in {Job.DONE, Job.FAILED}:
+        phase = job.state
+    done, total = int(progress.get("done", 0)), int(progress.get("total", 0))
+    counts = {"done": done, "total": total}
+    labels = {
+        "queued": _("Waiting for a worker."),
+        "dividing": _("Dividing villages: %(done)s of %(total)s.") % counts,
+        "writing": _("Writing grids: %(done)s of %(total)s.") % counts,
+        "checking": _("Checking coverage: gaps, overlaps, crossings."),
+        "done": _("Finished."),
+        "failed": _("The division failed."),
+    }
+    return {
+        "state": job.state,
+        "phase": phase,
+        "done": done,
+        "total": total,
+        "percent": _percent(phase, done, total),
+        "message": str(labels.get(phase, _("Starting."))),
+        "finished": job.state in {Job.DONE, Job.FAILED},
+    }
