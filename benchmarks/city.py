@@ -40,7 +40,11 @@ load
     app servers, the worker, this database's PostgreSQL backends and locust, and what the
     database's active backends wait for. Printed: per request kind the requests, requests/s,
     p50/p95/p99 and errors; the achieved rates beside the targets; the database's size; the
-    resource use, and which resource saturated first.
+    resource use, and which resource saturated first (the machine's CPU when it was busy in
+    most samples, and the part of this run that took most of it; the disk when iowait was
+    high; the database's locks when its backends waited mostly on them). After the load,
+    each read page is requested ``--probe`` times in a row (no load but what else runs on
+    the machine): the page's own cost beside its figures under load.
 
     .venv/bin/pip install -e '.[bench]'                             # locust
     .venv/bin/python benchmarks/city.py --scale 0.1                 # build, then load 120 s
@@ -61,6 +65,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -103,7 +108,7 @@ def sizes(scale: str) -> dict[str, int]:
 # --- build (runs in a child process with Django set up) -------------------------------
 
 
-def build(scale: str, out: Path) -> None:
+def build(scale: str, history_days: int, out: Path) -> None:
     import datetime as dt
     import random
 
@@ -128,6 +133,7 @@ def build(scale: str, out: Path) -> None:
     from civicgrid.people.models import GridAssignment, RoleGrant, User
 
     want = sizes(scale)
+    want["events"] = round(want["events"] * history_days / 365)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -308,6 +314,7 @@ def build(scale: str, out: Path) -> None:
     lap(f"staff ({bulk:,} by COPY)")
 
     # A year of cases and their events, written inside PostgreSQL.
+    # The year's rate of cases over ``history_days`` (365: the whole year's events).
     cases_wanted = max(100, round(want["events"] / EVENTS_PER_CASE))
     category = Category.objects.get(code="0702")
     with connection.cursor() as cursor:
@@ -320,7 +327,7 @@ def build(scale: str, out: Path) -> None:
         cursor.execute("SELECT setseed(0)")
     now = timezone.now()
     end = now - dt.timedelta(hours=10)  # every event of a case in the past
-    begin = end - dt.timedelta(days=365)
+    begin = end - dt.timedelta(days=history_days)
     span = (end - begin).total_seconds()
     template = Case(number="C", township=town, village_id=grid_rows[0][1],
                     grid_id=grid_rows[0][0], category=category, state="closed",
@@ -417,6 +424,28 @@ def build(scale: str, out: Path) -> None:
                "staff_total": User.objects.count(), "grids_made": len(grid_rows),
                "timings": timings}  # fmt: skip
     out.write_text(json.dumps({"summary": summary, "actors": actors}))
+
+
+def sessions(out: Path) -> None:
+    """Sign the load's dispatchers and supervisors in again (the secret key may be new)."""
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    from civicgrid.people.models import User
+
+    state = json.loads(out.read_text())
+    client = Client()
+    for key, prefix in (("dispatcher_sessions", "load_dispatcher_"),
+                        ("supervisor_sessions", "load_supervisor_")):  # fmt: skip
+        found = []
+        for user in User.objects.filter(username__startswith=prefix).order_by("username"):
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            found.append(client.cookies["sessionid"].value)
+            client.cookies.clear()
+        state["actors"][key] = found
+    out.write_text(json.dumps(state))
 
 
 # --- load ------------------------------------------------------------------------------
@@ -618,7 +647,43 @@ def load(args: argparse.Namespace, env: dict[str, str], dsn: str, state: dict[st
                     locust.send_signal(signal.SIGINT)
                     locust.wait(timeout=30)
         sampler.join(timeout=10)
+        quiet = probe(config["hosts"][0], actors, args.probe)
     report(args, tmp, sampler, dsn, users)
+    if quiet:
+        print()
+        print(f"the same pages without the load, one request at a time ({args.probe} each, "
+              "same servers, other processes on the machine still running):")  # fmt: skip
+        print(table(["request", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"], quiet))
+
+
+PROBE = [
+    ("center: queue page", "/center/", "dispatcher_sessions"),
+    ("center: counts", "/center/counts.json", "dispatcher_sessions"),
+    ("center: map", "/center/cases.geojson", "dispatcher_sessions"),
+    ("evaluation page", "/evaluation/", "supervisor_sessions"),
+]
+
+
+def probe(host: str, actors: dict[str, Any], count: int) -> list[list[object]]:
+    """Each read page ``count`` times in a row after the load: its cost alone."""
+    rows: list[list[object]] = []
+    for name, path, sessions in PROBE if count > 0 else []:
+        headers = {"Cookie": f"sessionid={actors[sessions][0]}"}
+        times, errors = [], 0
+        for _ in range(count):
+            started_at = time.perf_counter()
+            try:
+                request = urllib.request.Request(host + path, headers=headers)
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    response.read()
+                    if not response.geturl().endswith(path):  # sent to the login page
+                        errors += 1
+            except OSError:
+                errors += 1
+            times.append((time.perf_counter() - started_at) * 1e3)
+        rows.append([name, f"{pct(times, 0.5):.0f}", f"{pct(times, 0.95):.0f}",
+                     f"{pct(times, 0.99):.0f}", f"{max(times):.0f}", errors])  # fmt: skip
+    return rows
 
 
 def report(args: argparse.Namespace, tmp: Path, sampler: Sampler, dsn: str,
@@ -685,6 +750,20 @@ def report(args: argparse.Namespace, tmp: Path, sampler: Sampler, dsn: str,
         f"machine CPU at 95 % or more in {busy:.0%} of the samples; "
         f"load average at the end: {load_average()}"
     )
+    parts = {n: sum(s.get(n, 0.0) for s in samples) / max(1, len(samples)) for n in names[2:]}
+    top = max(parts, key=lambda n: parts[n])
+    iowait = sum(s["iowait"] for s in samples) / max(1, len(samples))
+    locks = sum(v for k, v in sampler.waits.items() if k.startswith(("Lock:", "LWLock:")))
+    if iowait >= 20:
+        verdict = f"the disk (iowait {iowait:.0f} %)"
+    elif busy >= 0.5:
+        verdict = (f"the machine's CPU (busy in {busy:.0%} of the samples); of this run's "
+                   f"parts the {top} took most ({parts[top]:.0f} % of the machine)")  # fmt: skip
+    elif locks / total_waits >= 0.3:
+        verdict = "the database's locks"
+    else:
+        verdict = "nothing: no resource was saturated"
+    print(f"saturated first: {verdict}")
 
 
 # --- main ------------------------------------------------------------------------------
@@ -693,6 +772,10 @@ def report(args: argparse.Namespace, tmp: Path, sampler: Sampler, dsn: str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", default="1", help="a fraction of the city, or 'township'")
+    parser.add_argument(
+        "--history-days", type=int, default=365,
+        help="days of history at the year's rate (default 365: all of it)",
+    )  # fmt: skip
     parser.add_argument("--db-name", default="civicgrid_city")
     parser.add_argument(
         "--pgurl", default=os.environ.get("PGURL", "postgres://postgres@127.0.0.1:5432")
@@ -711,12 +794,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=50, help="fixes per request")
     parser.add_argument("--dispatchers", type=int, default=10)
     parser.add_argument("--supervisors", type=int, default=2)
+    parser.add_argument("--probe", type=int, default=50, help="quiet requests per page after")
     parser.add_argument("--refresh", type=float, default=10.0, help="dispatcher refresh, s")
     parser.add_argument("_build", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args._build == "_sessions":
+        sessions(Path(args.out))
+        return 0
     if args._build == "_build":
-        build(args.scale, Path(args.out))
+        build(args.scale, args.history_days, Path(args.out))
         return 0
     if args.scale != "township":
         float(args.scale)
@@ -731,7 +818,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
         env |= {
             "DATABASE_URL": f"{dsn}?conn_max_age=60",
-            "CIVICGRID_DATA_DIR": str(tmp / "data"),
+            # Kept beside the state: the secret key signing the sessions lives there.
+            "CIVICGRID_DATA_DIR": str(state_file.with_name(f"{args.db_name}-data")),
             "DJANGO_SETTINGS_MODULE": "civicgrid.config.settings",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
@@ -744,12 +832,20 @@ def main(argv: list[str] | None = None) -> int:
             want = sizes(args.scale)
             print(
                 f"build: scale {args.scale}: {want['villages']} villages, {want['grids']:,} "
-                f"grids, {want['staff']:,} staff, about {want['events']:,} case events"
+                f"grids, {want['staff']:,} staff, about "
+                f"{round(want['events'] * args.history_days / 365):,} case events "
+                f"({args.history_days} days of history at the year's rate)"
             )
             started_at = time.perf_counter()
-            subprocess.run([sys.executable, __file__, "_build", "--scale", args.scale,
-                            "--out", str(state_file)], env=env, cwd=ROOT, check=True)  # fmt: skip
+            command = [
+                sys.executable, __file__, "_build", "--scale", args.scale,
+                "--history-days", str(args.history_days), "--out", str(state_file),
+            ]  # fmt: skip
+            subprocess.run(command, env=env, cwd=ROOT, check=True)
             print(f"build: {time.perf_counter() - started_at:.0f} s in all")
+        if not args.build_only:
+            command = [sys.executable, __file__, "_sessions", "--out", str(state_file)]
+            subprocess.run(command, env=env, cwd=ROOT, check=True)
         state = json.loads(state_file.read_text())
         summary = state["summary"]
         print("database: " + ", ".join(f"{k} {v:,}" for k, v in summary.items()
@@ -762,6 +858,7 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(dsn_admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
         state_file.unlink(missing_ok=True)
+        shutil.rmtree(state_file.with_name(f"{args.db_name}-data"), ignore_errors=True)
         print(f"dropped {args.db_name}")
     return 0
 

@@ -40,6 +40,13 @@ class CityUser(HttpUser):
                 return None
             return dict(response.json())
 
+    def get(self, name: str, path: str) -> None:
+        """A page as a signed-in user: a redirect (to the login page) is a failure."""
+        with self.client.get(path, name=name, allow_redirects=False,
+                             catch_response=True) as response:  # fmt: skip
+            if response.status_code != 200:
+                response.failure(f"{response.status_code} {response.headers.get('Location', '')}")
+
 
 class CaseLoop(CityUser):
     """A grid administrator reports; dispatcher, officer, administrator take it to closed."""
@@ -106,9 +113,9 @@ class Dispatcher(CityUser):
 
     @task
     def refresh(self) -> None:
-        self.client.get("/center/", name="center: queue page")
-        self.client.get("/center/counts.json", name="center: counts")
-        self.client.get("/center/cases.geojson", name="center: map")
+        self.get("center: queue page", "/center/")
+        self.get("center: counts", "/center/counts.json")
+        self.get("center: map", "/center/cases.geojson")
 
 
 class Supervisor(CityUser):
@@ -124,4 +131,4 @@ class Supervisor(CityUser):
 
     @task
     def evaluation(self) -> None:
-        self.client.get("/evaluation/", name="evaluation page")
+        self.get("evaluation page", "/evaluation/")
