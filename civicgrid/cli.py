@@ -32,6 +32,7 @@ COMMANDS = {
     "inspections-sweep": "Open one case per overdue notice or serious finding (the worker).",
     "ledger-checkpoint": "Sign the ledger's head and per-case counts (--export FILE); print them.",
     "ledger-verify": "Check case chains, the global chain and checkpoints; name each break.",
+    "partition-events": "PostgreSQL: create the ledger's yearly partitions ahead (the worker).",
     "backup": "Write a consistent backup while running (SQLite backup API, or pg_dump -Fc).",
     "device": "Register a phone to a staff member (device register USERNAME DEVICE_ID).",
     "purge-positions": "Delete staff positions past retention (--older-than-days N; the worker).",

@@ -29,3 +29,14 @@ def attachment_derive_job(attachment_id: int) -> bool:
     from civicgrid.cases.photos import attachment_derive
 
     return attachment_derive(attachment_id=attachment_id)
+
+
+@task
+def event_partitions_job() -> list[str]:
+    """The case ledger's partitions of this year and the next (PostgreSQL; nothing on SQLite).
+    Two workers at once: the second waits for the first's lock and finds nothing to do."""
+    from django.utils import timezone
+
+    from civicgrid.cases.partitions import partitions_ahead
+
+    return partitions_ahead(today=timezone.localdate())

@@ -344,6 +344,8 @@ CIVICGRID_SCHEDULE = {
         "every": env.integer("CIVICGRID_WEBHOOKS_EVERY_SECONDS", 30),
     },
     "purge-positions": {"task": "civicgrid.patrol.tasks.purge_positions_job", "daily_at": "03:10"},
+    # The case ledger's yearly partitions on PostgreSQL, created ahead (cases.partitions).
+    "event-partitions": {"task": "civicgrid.cases.tasks.event_partitions_job", "daily_at": "03:05"},
     # Duty shifts opened and closed by the staff's duty schedules (patrol).
     "patrol-schedule": {"command": "patrol-schedule", "every": 60},
     "retention": {"task": "civicgrid.worker.tasks.retention_job", "daily_at": "03:40"},
