@@ -2,13 +2,15 @@
 
 Runs on the database of DATABASE_URL (SQLite by default) in a throw-away test database:
 
-    .venv/bin/python benchmarks/registry_import.py [ROWS]
+    .venv/bin/python benchmarks/registry_import.py [ROWS [ROUNDS]]
     DATABASE_URL=postgres://…/civicgrid_bench .venv/bin/python benchmarks/registry_import.py
 
 The import checks every row (ID number, house, duplicates in file and database), writes
 the persons and one history row each as plain tuples (civicgrid.core.bulk), all in one
 transaction. The baseline inserts the already-checked rows and one history row per person,
-each table with one ``executemany``, and nothing else: the same writes without the checks.
+each table with one ``executemany`` (SQLite) or one COPY (PostgreSQL), and nothing else: the
+same writes without the checks. Medians of ROUNDS rounds (default 3), each round timing
+both sides, alternating which goes first.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import datetime as dt
 import io
 import json
 import os
+import statistics
 import sys
 import time
 
 
 def main() -> None:
     rows_wanted = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings")
     import django
 
@@ -39,7 +43,7 @@ def main() -> None:
         from civicgrid.conftest import square_township_features
         from civicgrid.geo.services import boundaries_import
         from civicgrid.registry import services, transfer
-        from civicgrid.registry.models import Person, RecordChange
+        from civicgrid.registry.models import House, Person, RecordChange
 
         villages, grids = square_township_features()
         boundaries_import(
@@ -80,85 +84,104 @@ def main() -> None:
         writer.writerows(rows)
         data = text.getvalue().encode("utf-8")
 
-        started = time.perf_counter()
-        report = transfer.registry_import(
-            kind="persons", stream=io.BytesIO(data), name="p.csv", actor=None
-        )
-        imported_s = time.perf_counter() - started
-        assert report.ok and report.created == rows_wanted, report.lines(5)
+        houses = dict(House.objects.values_list("code", "pk"))
 
-        with transaction.atomic():
-            RecordChange.objects.filter(model="registry.Person").delete()
-            Person.objects.all().delete()
-        houses = dict(
-            __import__("civicgrid.registry.models", fromlist=["House"]).House.objects.values_list(
-                "code", "pk"
+        def import_checked() -> float:
+            started = time.perf_counter()
+            report = transfer.registry_import(
+                kind="persons", stream=io.BytesIO(data), name="p.csv", actor=None
             )
-        )
-        now = timezone.now()
-        at = now if connection.vendor == "postgresql" else now.isoformat(" ")
-        raw = [
-            (
-                at,
-                at,
-                name,
-                "resident_id",
-                number,
-                base,
-                "M",
-                phone,
-                "local",
-                houses[house],
-                "",
-                False,
-                False,
-                False,
-                False,
-                False,
-                False,
+            seconds = time.perf_counter() - started
+            assert report.ok and report.created == rows_wanted, report.lines(5)
+            return seconds
+
+        def import_raw() -> float:
+            """The same rows and history rows, already checked, written as fast as we can."""
+            now = timezone.now()
+            postgres = connection.vendor == "postgresql"
+            at = now if postgres else now.isoformat(" ")
+            raw = [
+                (at, at, name, "resident_id", number, base, "M", phone, "local", houses[house],
+                 "", False, False, False, False, False, False)
+                for name, number, house, phone in rows
+            ]  # fmt: skip
+            person_columns = (
+                "created_at, updated_at, full_name, document_type, id_number, birth_date, sex, "
+                "phone, registration_type, house_id, room, disability, living_alone, widowed, "
+                "orphaned, low_income, special_needs"
             )
-            for name, number, house, phone in rows
-        ]
-        sql = (
-            "INSERT INTO registry_person (created_at, updated_at, full_name, document_type, "
-            "id_number, birth_date, sex, phone, registration_type, house_id, room, disability, "
-            "living_alone, widowed, orphaned, low_income, special_needs) VALUES "
-            "(" + ", ".join(["%s"] * 17) + ")"
-        )
-        history_sql = (
-            "INSERT INTO registry_recordchange (model, record_id, action, actor_id, at, changes) "
-            "VALUES (%s, %s, %s, %s, %s, %s)"
-        )
-        started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, raw)
-            cursor.execute("SELECT id, full_name, house_id FROM registry_person")
-            history = [
-                (
-                    "registry.Person",
-                    pk,
-                    "import",
-                    None,
-                    at,
-                    json.dumps({"full_name": [None, name[0] + "*"], "house": [None, house]}),
-                )
-                for pk, name, house in cursor.fetchall()
-            ]
-            cursor.executemany(history_sql, history)
-        raw_s = time.perf_counter() - started
-        assert Person.objects.count() == rows_wanted
+            history_columns = "model, record_id, action, actor_id, at, changes"
+            started = time.perf_counter()
+            with transaction.atomic(), connection.cursor() as cursor:
+                if postgres:  # COPY: the fastest way in
+                    with cursor.cursor.copy(
+                        f"COPY registry_person ({person_columns}) FROM STDIN"
+                    ) as copy:
+                        for row in raw:
+                            copy.write_row(row)
+                else:
+                    cursor.executemany(
+                        f"INSERT INTO registry_person ({person_columns}) VALUES "
+                        "(" + ", ".join(["%s"] * 17) + ")",
+                        raw,
+                    )
+                cursor.execute("SELECT id, full_name, house_id FROM registry_person")
+                history = [
+                    (
+                        "registry.Person",
+                        pk,
+                        "import",
+                        None,
+                        at,
+                        json.dumps({"full_name": [None, name[0] + "*"], "house": [None, house]}),
+                    )
+                    for pk, name, house in cursor.fetchall()
+                ]
+                if postgres:
+                    with cursor.cursor.copy(
+                        f"COPY registry_recordchange ({history_columns}) FROM STDIN"
+                    ) as copy:
+                        for row in history:
+                            copy.write_row(row)
+                else:
+                    cursor.executemany(
+                        f"INSERT INTO registry_recordchange ({history_columns}) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        history,
+                    )
+            seconds = time.perf_counter() - started
+            assert Person.objects.count() == rows_wanted
+            return seconds
+
+        def empty() -> None:
+            with transaction.atomic():
+                RecordChange.objects.filter(model="registry.Person").delete()
+                Person.objects.all().delete()
+
+        timings: dict[str, list[float]] = {"import": [], "raw": []}
+        for round_no in range(repeat):
+            # Alternate which side goes first, so drift on a shared machine evens out.
+            sides = ("import", "raw") if round_no % 2 == 0 else ("raw", "import")
+            for side in sides:
+                timings[side].append(import_checked() if side == "import" else import_raw())
+                empty()
+        imported_s = statistics.median(timings["import"])
+        raw_s = statistics.median(timings["raw"])
+        ratios = [r / i for i, r in zip(timings["import"], timings["raw"], strict=True)]
 
         vendor = connection.vendor
-        print(f"database: {vendor}, rows: {rows_wanted}")
+        way = "COPY" if vendor == "postgresql" else "executemany"
+        print(f"database: {vendor}, rows: {rows_wanted}, rounds: {repeat} (medians)")
         print(
             f"import-registry (checked, history): {rows_wanted / imported_s:10.0f} rows/s "
-            f"({imported_s:.1f} s)"
+            f"({imported_s:.2f} s)"
         )
+        print(f"raw {way} (persons + history): {rows_wanted / raw_s:10.0f} rows/s ({raw_s:.2f} s)")
         print(
-            f"raw executemany (persons + history): {rows_wanted / raw_s:10.0f} rows/s "
-            f"({raw_s:.1f} s)"
+            f"ratio import / raw: {raw_s / imported_s:.3f} "
+            f"(per round: {', '.join(f'{r:.3f}' for r in ratios)})"
         )
-        print(f"ratio import / raw: {raw_s / imported_s:.3f}")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     finally:
         teardown_databases(old, verbosity=0)
 

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,12 +62,30 @@ class Lookups:
             self._legal = dict(LegalPerson.objects.values_list("credit_code", "pk"))
             self._departments = dict(Department.objects.values_list("code", "pk"))
 
-    def preload_persons(self, keys: Iterable[tuple[str, str]]) -> None:
-        numbers = sorted({number for _kind, number in keys})
-        for start in range(0, len(numbers), 500):
-            found = Person.objects.filter(id_number__in=numbers[start : start + 500])
-            for kind, number, pk in found.values_list("document_type", "id_number", "pk"):
-                self._persons[(kind, number)] = pk
+    def preload_persons(self, numbers: Iterable[str]) -> None:
+        """The stored persons with any of these document numbers, of any document type."""
+        # Plain SQL: the ORM compiles each of tens of thousands of parameters on its own.
+        wanted = sorted(set(numbers))
+        quote = connection.ops.quote_name
+        sql = "SELECT {}, {}, {} FROM {} WHERE {} ".format(
+            quote("document_type"),
+            quote("id_number"),
+            quote("id"),
+            quote(Person._meta.db_table),
+            quote("id_number"),
+        )
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(sql + "= ANY(%s)", [wanted])
+                rows = cursor.fetchall()
+            else:
+                rows = []
+                for start in range(0, len(wanted), 900):
+                    part = wanted[start : start + 900]
+                    cursor.execute(sql + "IN ({})".format(", ".join(["%s"] * len(part))), part)
+                    rows.extend(cursor.fetchall())
+        for kind, number, pk in rows:
+            self._persons[(kind, number)] = pk
 
     def preload_components(self, identifiers: Iterable[str]) -> None:
         wanted = sorted(set(identifiers))
@@ -139,6 +158,19 @@ class Cleaned:
         return not self.problems
 
 
+_Plan = tuple[tuple[str, columns.Parser, bool, Any], ...]
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(spec: list[columns.Column]) -> _Plan:
+    """(name, parser, required, value when absent) of each column: read once per spec."""
+    plan = _PLANS.get(id(spec))
+    if plan is None:
+        plan = tuple((c.name, c.parse, c.required, c.absent) for c in spec if not c.export_only)
+        _PLANS[id(spec)] = plan
+    return plan
+
+
 def _parse(
     spec: list[columns.Column],
     raw: Mapping[str, Any],
@@ -147,22 +179,19 @@ def _parse(
 ) -> dict[str, Any]:
     """Parse the given columns; columns not given keep ``current`` (update) or stay None."""
     parsed: dict[str, Any] = {}
-    for column in spec:
-        if column.export_only:
-            continue
-        if column.name in raw:
+    for name, parse, required, absent in _plan(spec):
+        if name in raw:
             try:
-                parsed[column.name] = column.parse(raw[column.name])
+                value = parse(raw[name])
             except validators.InvalidValue as exc:
-                out.fail(column.name, exc.message)
-                parsed[column.name] = None
+                out.fail(name, exc.message)
+                parsed[name] = None
                 continue
         else:
-            parsed[column.name] = (
-                column.parse(None) if current is None else current.get(column.name)
-            )
-        if column.required and parsed[column.name] in (None, ""):
-            out.fail(column.name, _("This field is required."))
+            value = absent if current is None else current.get(name)
+        parsed[name] = value
+        if required and value in (None, ""):
+            out.fail(name, _("This field is required."))
     return parsed
 
 
@@ -225,6 +254,19 @@ def clean_house(
     return out
 
 
+_PERSON_DEFAULTS = (
+    ("document_type", DocumentType.RESIDENT_ID),
+    ("registration_type", RegistrationType.LOCAL),
+    ("sex", ""),
+    ("disability", False),
+    ("living_alone", False),
+    ("widowed", False),
+    ("orphaned", False),
+    ("low_income", False),
+    ("special_needs", False),
+)
+
+
 def clean_person(
     raw: Mapping[str, Any],
     *,
@@ -234,21 +276,9 @@ def clean_person(
 ) -> Cleaned:
     out = Cleaned()
     parsed = _parse(columns.PERSON, raw, current, out)
-    _default(
-        parsed,
-        document_type=DocumentType.RESIDENT_ID,
-        registration_type=RegistrationType.LOCAL,
-        sex="",
-    )
-    for flag in (
-        "disability",
-        "living_alone",
-        "widowed",
-        "orphaned",
-        "low_income",
-        "special_needs",
-    ):
-        _default(parsed, **{flag: False})
+    for name, value in _PERSON_DEFAULTS:
+        if parsed.get(name) is None:
+            parsed[name] = value
     day = today or lookups.today or timezone.localdate()
     number = parsed.get("id_number")
     if number:

@@ -9,6 +9,7 @@ file filled in by hand in Chinese imports as well as an exported one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -209,6 +210,11 @@ class Column:
     @property
     def header(self) -> str:
         return f"{self.zh} / {self.en}"
+
+    @functools.cached_property
+    def absent(self) -> Any:
+        """What the column is when not given: the same every time, so an import asks once."""
+        return self.parse(None)
 
 
 HOUSE = [

@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.core import limits
-from civicgrid.core.bulk import insert_objects, insert_values
+from civicgrid.core.bulk import collector_paused, insert_objects, insert_rows, insert_values
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.people.models import AccessLog, User
 from civicgrid.people.privacy import Channel, mask, personal_data_read_each, personal_fields
@@ -198,7 +198,7 @@ def read_rows(stream: IO[bytes], name: str) -> Iterator[list[Any]]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         for row in csv.reader(text):
-            yield [restored(cell) for cell in row]
+            yield [restored(cell) if cell[:1] == "'" else cell for cell in row]
     except UnicodeDecodeError:
         raise ValidationFailed(_("The CSV file is not UTF-8 text."), field="file") from None
     except csv.Error as exc:
@@ -235,12 +235,6 @@ def _header_map(kind: str, header: list[Any]) -> tuple[dict[int, columns.Column]
     return mapping, problems
 
 
-@dataclass
-class _Checked:
-    row: int
-    cleaned: cleaning.Cleaned
-
-
 def registry_import(
     *,
     kind: str,
@@ -259,6 +253,19 @@ def registry_import(
     if kind not in KINDS:
         raise ValidationFailed(_("Unknown registry %(kind)s.") % {"kind": kind}, field="kind")
     services.require_write_rights(actor)
+    with collector_paused():
+        return _import(kind, stream, name, actor, dry_run, progress, written)
+
+
+def _import(
+    kind: str,
+    stream: IO[bytes],
+    name: str,
+    actor: User | None,
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None,
+    written: Callable[[int, int], None] | None,
+) -> ImportReport:
     report = ImportReport(kind=kind, dry_run=dry_run)
     rows = iter(read_rows(stream, name))
     header = next(rows, None)
@@ -271,6 +278,7 @@ def registry_import(
     by_field = {c.name: c for c in columns.COLUMNS[kind]}
     max_rows = limits.import_max_rows()
     raw_rows: list[tuple[int, dict[str, Any]]] = []
+    cells = [(i, column.name) for i, column in mapping.items()]
     for number, row in enumerate(rows, start=2):
         if not any(str(cell).strip() for cell in row):
             continue
@@ -280,25 +288,22 @@ def registry_import(
                 % {"rows": max_rows},
                 field="file",
             )
-        raw_rows.append(
-            (number, {column.name: row[i] if i < len(row) else "" for i, column in mapping.items()})
-        )
+        width = len(row)
+        raw_rows.append((number, {name: row[i] if i < width else "" for i, name in cells}))
     report.rows = len(raw_rows)
     lookups = cleaning.Lookups(preload=True)
     key = NATURAL_KEYS[kind]
     if kind == "persons":
-        # Stored numbers are upper case; resident and other documents share one lookup.
-        lookups.preload_persons(
-            (kind_, str(raw.get(key) or "").strip().upper())
-            for _n, raw in raw_rows
-            for kind_ in ("resident_id", "passport", "other")
-        )
+        # Stored numbers are upper case, resident ID numbers without spaces; every kind of
+        # document shares one lookup.
+        numbers = {str(raw.get(key) or "").strip().upper() for _n, raw in raw_rows}
+        lookups.preload_persons(numbers | {n.replace(" ", "") for n in numbers if " " in n})
     if kind == "components":
         lookups.preload_components(str(raw.get(key) or "").strip() for _n, raw in raw_rows)
     writable = None if actor is None else selectors.writable_grid_ids(actor)
     clean = cleaning.CLEANERS[kind]
     seen: dict[Any, int] = {}
-    checked: list[_Checked] = []
+    checked: list[cleaning.Cleaned] = []
     for done, (number, raw) in enumerate(raw_rows, start=1):
         cleaned = clean(raw, lookups=lookups)
         for field_name, message in cleaned.problems:
@@ -330,12 +335,12 @@ def registry_import(
             report.problems.append(
                 RowProblem(number, "", "", _("This record would lie outside your grids."))
             )
-        checked.append(_Checked(number, cleaned))
+        checked.append(cleaned)
         if progress is not None and (done % 5000 == 0 or done == len(raw_rows)):
             progress(done, len(raw_rows))
     if report.problems or dry_run:
         return report
-    report.created = _write(kind, [c.cleaned for c in checked], actor, written)
+    report.created = _write(kind, checked, actor, written)
     return report
 
 
@@ -354,27 +359,38 @@ def _write(
     actor: User | None,
     written: Callable[[int, int], None] | None = None,
 ) -> int:
+    """Insert the checked records, then one history row each, as plain tuples."""
     model: Any = MODELS[kind]
-    objects = []
+    records: list[dict[str, Any]] = []
     for cleaned in rows:
-        values = dict(cleaned.values)
         if kind in {"houses", "components", "sites"}:
-            values["grid_id"] = cleaned.grid_id
-        objects.append(model(**values))
-    insert_objects(model, objects, batch=BATCH, after_batch=written)
+            records.append({**cleaned.values, "grid_id": cleaned.grid_id})
+        else:
+            records.append(cleaned.values)
+    ids = insert_rows(model, records, batch=BATCH, after_batch=written)
     if kind == "legal-persons":
         licences = [
-            Licence(legal_person=obj, **entry)
-            for obj, cleaned in zip(objects, rows, strict=True)
+            Licence(legal_person_id=pk, **entry)
+            for pk, cleaned in zip(ids, rows, strict=True)
             for entry in cleaned.extra.get("licences", [])
         ]
         insert_objects(Licence, licences, batch=BATCH)
+    changes = services.created_changes_json(model)
+    label = model._meta.label
+    actor_id = actor.pk if actor is not None else None
+    action = RecordChange.Action.IMPORT.value
     history = [
-        services.history_values(obj, action=RecordChange.Action.IMPORT, actor=actor, before=None)
-        for obj in objects
+        {
+            "model": label,
+            "record_id": pk,
+            "action": action,
+            "actor_id": actor_id,
+            "changes": changes(values),
+        }
+        for pk, values in zip(ids, records, strict=True)
     ]
     insert_values(RecordChange, history, batch=BATCH)
-    return len(objects)
+    return len(records)
 
 
 # ---- export -----------------------------------------------------------------------------

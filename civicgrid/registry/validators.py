@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 from stdnum import numdb
@@ -30,8 +31,7 @@ class InvalidValue(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class ResidentId:
+class ResidentId(NamedTuple):  # a tuple: an import builds one per row
     number: str
     birth_date: dt.date
     sex: str  # "M" or "F"
@@ -100,6 +100,8 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
 def phone(value: str) -> str:
     """A mainland mobile (11 digits) or landline number with area code; +86 is dropped."""
+    if _MOBILE.fullmatch(value or ""):  # as written already: nothing to remove (most rows)
+        return value
     text = re.sub(r"[\s()]", "", value or "")
     if text.startswith("+86"):
         text = text[3:]

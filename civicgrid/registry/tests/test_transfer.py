@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -261,4 +262,43 @@ def test_imported_rows_carry_their_ids_and_the_database_keeps_counting_after_the
             actor=None,
         ).pk
         > Person.objects.exclude(full_name="再写").order_by("-pk").first().pk
+    )
+
+
+def test_imported_history_is_what_a_single_create_would_record(cast, twenty_houses):
+    """The bulk history text equals the diff of a model instance built from the same values."""
+    header = ["姓名", "证件号码", "房屋编号", "联系电话"]
+    rows = [[r[0], r[1], r[3], "13912345678"] for r in person_rows(3)]
+    rows[1][3] = ""  # an empty phone is left out of the history, as on a create
+    report = transfer.registry_import(
+        kind="persons", stream=as_csv(header, rows), name="p.csv", actor=None
+    )
+    assert report.ok, report.lines(5)
+    for person in Person.objects.all():
+        change = RecordChange.objects.get(model="registry.Person", record_id=person.pk)
+        assert change.action == "import"
+        assert change.changes == services._diff(person, None)
+        assert "13912345678" not in str(change.changes) and person.full_name not in str(
+            change.changes
+        )
+
+
+def test_history_text_matches_json_dumps_of_the_diff():
+    values = {
+        "full_name": "居民一",
+        "id_number": "11010519491231002X",
+        "birth_date": dt.date(1949, 12, 31),
+        "sex": "F",
+        "phone": "",
+        "house_id": 7,
+        "disability": True,
+        "widowed": False,
+        "room": None,
+    }
+    encode = services.created_changes_json(Person)
+    expected = json.dumps(services._diff(Person(**values), None))
+    assert encode(values) == expected
+    assert encode(values) == expected  # the second time from the encoded parts
+    assert encode({**values, "house_id": 1}) == json.dumps(
+        services._diff(Person(**{**values, "house_id": 1}), None)
     )
