@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import statistics
 import sys
+import time
 
 import numpy as np
 import shapely
@@ -68,6 +70,43 @@ def naive_locate(polygons: list[BaseGeometry], lon: np.ndarray, lat: np.ndarray)
                 result[j] = i
                 break
     return result
+
+
+class ContainsXY:
+    """The peer: each prepared grid tests the points within its bounding box by contains_xy.
+
+    Points are sorted by longitude once per call, so each grid reads the slice of points
+    within its west-east extent and keeps those within its south-north extent; a point
+    takes the first grid (lowest index) that contains it.
+    """
+
+    def __init__(self, keys: list[int], geometries: list[BaseGeometry]) -> None:
+        self.geometries = np.array(geometries, dtype=object)
+        shapely.prepare(self.geometries)
+        self.bounds = shapely.bounds(self.geometries)
+
+    def locate_indices(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        order = np.argsort(lon, kind="stable")
+        xs = lon[order]
+        result = np.full(lon.shape[0], -1, dtype=np.int64)
+        starts = np.searchsorted(xs, self.bounds[:, 0], side="left")
+        ends = np.searchsorted(xs, self.bounds[:, 2], side="right")
+        for index in range(len(self.geometries)):
+            chosen = order[starts[index] : ends[index]]
+            y = lat[chosen]
+            chosen = chosen[(y >= self.bounds[index, 1]) & (y <= self.bounds[index, 3])]
+            chosen = chosen[result[chosen] < 0]
+            hit = shapely.contains_xy(self.geometries[index], lon[chosen], lat[chosen])
+            result[chosen[hit]] = index
+        return result
+
+
+def first_call(locator_class: type, polygons: list[BaseGeometry], lon, lat) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from fresh geometries to the first bulk answer: preparing, indexing, locating."""
+    fresh = list(shapely.from_wkb(shapely.to_wkb(polygons)))
+    started = time.perf_counter()
+    locator_class(list(range(len(fresh))), fresh).locate_indices(lon, lat)
+    return time.perf_counter() - started
 
 
 def load_locator(spec: str) -> type:
@@ -141,8 +180,36 @@ def main(argv: list[str] | None = None) -> int:
                 f"{mismatches} mismatches with the naive loop on {sample:,} sampled points; "
                 f"{unassigned} of {args.points:,} points left without a grid{differ}"
             )
+        peer_s, peer = timed(
+            lambda p=polygons: ContainsXY(list(range(len(p))), p).locate_indices(lon, lat),
+            args.repeat,
+        )
+        peer_rate = args.points / peer_s
+        rows.append([f"{count:,}", "contains_xy peer", f"{args.points:,}", f"{peer_s:.3f}",
+                     human(peer_rate), f"{peer_rate / naive_rate:,.0f}×"])  # fmt: skip
         rows.append([f"{count:,}", "naive loop", f"{sample:,}", f"{naive_s:.3f}",
                      human(naive_rate), "1×"])  # fmt: skip
+        inside = peer >= 0
+        notes.append(
+            f"{count:,} grids, contains_xy peer: "
+            f"{int(np.count_nonzero(peer[inside] != reference[inside])):,} answers differ "  # type: ignore[index]
+            f"from the first bulk locator's off shared edges"
+        )
+        # The first call on fresh geometries: the peer prepares them; the locator prepares,
+        # builds its tree and its cell index. Alternated, medians of --repeat.
+        firsts: dict[str, list[float]] = {"peer": [], "ours": []}
+        first_class = next(iter(locators.values()))
+        for round_no in range(args.repeat):
+            order = ("peer", "ours") if round_no % 2 == 0 else ("ours", "peer")
+            for side in order:
+                chosen = ContainsXY if side == "peer" else first_class
+                firsts[side].append(first_call(chosen, polygons, lon, lat))
+        ours_first, peer_first = (statistics.median(firsts[k]) for k in ("ours", "peer"))
+        notes.append(
+            f"{count:,} grids, first call on fresh grids: {next(iter(locators))} "
+            f"{ours_first:.3f} s, contains_xy peer {peer_first:.3f} s "
+            f"(peer ÷ ours {peer_first / ours_first:.2f})"
+        )
 
     print(table(["grids", "method", "points", "seconds", "points/s", "÷ naive"], rows))
     print()

@@ -30,33 +30,89 @@ _UNDECIDED = -2
 
 
 class _CellIndex:
+    """A uniform grid of cells, each answered by one grid or marked for an exact test.
+
+    Built without testing any cell against a polygon: the cells that a grid boundary may
+    touch are found by walking each boundary segment in half-cell steps (with a hair of
+    padding, so a segment along a cell edge marks the cells on both sides); those cells
+    keep as candidates the grids whose boundary touches them plus the grids holding their
+    centre. Every other cell lies wholly inside or wholly outside each grid, and so does
+    the rest of its row up to the next marked cell: one centre lookup per such run names
+    the grid (the lowest index holding it) for every cell of the run.
+    """
+
     def __init__(self, geometries: np.ndarray, tree: shapely.STRtree) -> None:
         n = len(geometries)
         xmin, ymin, xmax, ymax = shapely.total_bounds(geometries)
         width, height = max(xmax - xmin, 1e-9), max(ymax - ymin, 1e-9)
         self.size = size = float(np.sqrt(width * height / (n * CELLS_PER_GRID)))
         self.x0, self.y0 = xmin, ymin
-        self.nx, self.ny = int(width // size) + 1, int(height // size) + 1
-        cells = self.nx * self.ny
-        # Widen each cell a hair so a point floor() puts in a cell is inside its box.
-        pad = 1e-9 * max(width, height)
-        row, col = np.divmod(np.arange(cells), self.nx)
-        boxes = shapely.box(
-            xmin + col * size - pad,
-            ymin + row * size - pad,
-            xmin + (col + 1) * size + pad,
-            ymin + (row + 1) * size + pad,
+        self.nx, self.ny = nx, ny = int(width // size) + 1, int(height // size) + 1
+        cells = nx * ny
+        edge_cell, edge_grid = self._boundary_cells(geometries, 1e-9 * max(width, height) / size)
+        marked = np.zeros(cells, dtype=bool)
+        marked[edge_cell] = True
+        # The first unmarked cell of each run along a row, and the run of every cell.
+        col = np.arange(cells) % nx
+        after_mark = np.ones(cells, dtype=bool)
+        after_mark[1:] = marked[:-1]
+        after_mark[col == 0] = True
+        run_start = ~marked & after_mark
+        run_of = np.cumsum(run_start) - 1
+        probe = np.flatnonzero(run_start | marked)
+        row = probe // nx
+        centres = shapely.points(xmin + (probe % nx + 0.5) * size, ymin + (row + 0.5) * size)
+        probe_index, grid = tree.query(centres, predicate="intersects")
+        held_cell = probe[probe_index]
+        # Unmarked cells: the lowest grid holding their run's first centre, or none.
+        lowest = np.full(cells, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(lowest, held_cell, grid)
+        lowest[lowest == np.iinfo(np.int64).max] = -1
+        self.owner = np.full(cells, _UNDECIDED, dtype=np.int64)
+        unmarked = np.flatnonzero(~marked)
+        self.owner[unmarked] = lowest[np.flatnonzero(run_start)][run_of[unmarked]]
+        # Marked cells: boundary grids and grids holding the centre, ascending per cell.
+        at_mark = marked[held_cell]
+        key = np.sort(
+            np.concatenate([edge_cell * n + edge_grid, held_cell[at_mark] * n + grid[at_mark]])
         )
-        cell, grid = tree.query(boxes, predicate="intersects")
-        order = np.lexsort((grid, cell))
-        cell, grid = cell[order], grid[order]
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]  # sorted: cell, then grid
+        cell, self.candidates = np.divmod(key, n)
         self.count = np.bincount(cell, minlength=cells)
         self.start = np.cumsum(self.count) - self.count
-        self.candidates = grid.astype(np.int64)
-        self.owner = np.where(self.count == 0, -1, _UNDECIDED).astype(np.int64)
-        alone = self.count[cell] == 1
-        inside = shapely.contains_properly(geometries[grid[alone]], boxes[cell[alone]])
-        self.owner[cell[alone][inside]] = grid[alone][inside]
+
+    def _boundary_cells(self, geometries: np.ndarray, pad: float) -> tuple[np.ndarray, np.ndarray]:
+        """(cell, grid) for every cell a grid's boundary may touch; ``pad`` in cell widths."""
+        parts, part_grid = shapely.get_parts(shapely.boundary(geometries), return_index=True)
+        coords, part_of = shapely.get_coordinates(parts, return_index=True)
+        u = (coords[:, 0] - self.x0) / self.size
+        v = (coords[:, 1] - self.y0) / self.size
+        same = part_of[1:] == part_of[:-1]  # segments within one ring
+        u0, v0, u1, v1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
+        segment_grid = part_grid[part_of[:-1][same]]
+        # Pieces of at most half a cell: each touches at most 2 x 2 cells, its box's corners.
+        steps = (np.floor(2 * np.maximum(np.abs(u1 - u0), np.abs(v1 - v0))) + 1).astype(np.int64)
+        segment = np.repeat(np.arange(steps.size), steps)
+        step = np.arange(segment.size) - np.repeat(np.cumsum(steps) - steps, steps)
+        t0 = step / steps[segment]
+        t1 = (step + 1) / steps[segment]
+        du, dv = (u1 - u0)[segment], (v1 - v0)[segment]
+        pu0, pu1 = u0[segment] + du * t0, u0[segment] + du * t1
+        pv0, pv1 = v0[segment] + dv * t0, v0[segment] + dv * t1
+        lo_u = np.clip(np.floor(np.minimum(pu0, pu1) - pad), 0, self.nx - 1).astype(np.int64)
+        hi_u = np.clip(np.floor(np.maximum(pu0, pu1) + pad), 0, self.nx - 1).astype(np.int64)
+        lo_v = np.clip(np.floor(np.minimum(pv0, pv1) - pad), 0, self.ny - 1).astype(np.int64)
+        hi_v = np.clip(np.floor(np.maximum(pv0, pv1) + pad), 0, self.ny - 1).astype(np.int64)
+        piece_grid = segment_grid[segment].astype(np.int64)
+        cells = np.concatenate(
+            [
+                lo_v * self.nx + lo_u,
+                lo_v * self.nx + hi_u,
+                hi_v * self.nx + lo_u,
+                hi_v * self.nx + hi_u,
+            ]
+        )
+        return cells, np.tile(piece_grid, 4)
 
     def locate(self, geometries: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         result = np.full(lon.shape[0], -1, dtype=np.int64)

@@ -78,3 +78,30 @@ def test_cell_path_and_tree_path_give_the_same_answers():
     assert bulk.tolist() == by_tree.tolist()
     assert bulk[-1] == -1
     assert (bulk == -1).sum() > 0 and (bulk >= 0).sum() > 15_000
+
+
+def test_cell_path_matches_the_tree_with_overlaps_holes_and_parts():
+    """Grids that overlap, hold a hole, or come in two parts: the lowest index still wins."""
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    grids = [
+        box(0.2, 0.2, 0.6, 0.6),  # overlaps the next two
+        Polygon(
+            [(0, 0), (1, 0), (1, 1), (0, 1)], [[(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7)]]
+        ),
+        MultiPolygon([box(0.35, 0.35, 0.5, 0.5), box(1.2, 0, 1.4, 0.2)]),
+        box(0.45, 0.45, 0.65, 0.65),  # across the hole's edge and the first grid's
+        box(0.1, 0.1, 0.9, 0.9),  # wholly over most others: wins only where they do not
+    ]
+    locator = GridLocator(list(range(len(grids))), grids)
+    rng = np.random.default_rng(5)
+    lon = rng.uniform(-0.1, 1.5, 30_000)
+    lat = rng.uniform(-0.1, 1.1, 30_000)
+    corners = shapely.get_coordinates(np.array(grids, dtype=object))
+    lon = np.concatenate([lon, corners[:, 0], [0.3, 0.5, 0.7, 1.3]])
+    lat = np.concatenate([lat, corners[:, 1], [0.5, 0.3, 0.7, 0.1]])
+    bulk = locator.locate_indices(lon, lat)
+    assert locator._cells is not None
+    assert bulk.tolist() == locator._locate_by_tree(lon, lat).tolist()
+    assert set(bulk.tolist()) == {-1, 0, 1, 2, 3, 4}
