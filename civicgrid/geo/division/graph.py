@@ -18,6 +18,10 @@ TOLERANCE_M = 0.5
 MIN_SHARED_M = 2.5
 
 
+# Boundary pairs measured at a time by shared_boundaries.
+PAIR_BLOCK = 20_000
+
+
 def local_equal_area(geometries: Sequence[BaseGeometry]) -> Transformer:
     """A Lambert azimuthal equal-area projection centred on the geometries (lon/lat in)."""
     west, south, east, north = shapely.total_bounds(np.asarray(geometries, dtype=object))
@@ -47,9 +51,23 @@ def shared_boundaries(
     left, right = tree.query(projected, predicate="dwithin", distance=tolerance)
     keep = left < right
     left, right = left[keep], right[keep]
-    zones = shapely.buffer(projected, tolerance, quad_segs=2)
-    boundaries = shapely.boundary(projected)
-    lengths = shapely.length(shapely.intersection(boundaries[left], zones[right]))
+    # In blocks of pairs, each block buffering and outlining its own units: the pieces of
+    # boundary are needed only for their length, and all of them at once (about two per
+    # unit, beside a buffer and an outline per unit) were a division's largest allocation.
+    lengths = np.concatenate(
+        [
+            shapely.length(
+                shapely.intersection(
+                    shapely.boundary(projected[left[start : start + PAIR_BLOCK]]),
+                    shapely.buffer(
+                        projected[right[start : start + PAIR_BLOCK]], tolerance, quad_segs=2
+                    ),
+                )
+            )
+            for start in range(0, len(left), PAIR_BLOCK)
+        ]
+        or [np.zeros(0)]
+    )
     rook = lengths >= min_shared
     return left[rook], right[rook], lengths[rook]
 
