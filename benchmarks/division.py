@@ -6,7 +6,8 @@ way, on the union of each grid's units in a local equal-area projection) and run
 time is end to end (projection, adjacency, division, unions, numbering); spopt is handed the
 rook adjacency the engine computed, so its time is the solve alone.
 
-Then a growth test on generated lattice villages from 1,000 to 100,000 units.
+Then a growth test on generated lattice villages from 1,000 to 100,000 units, and the peak
+resident memory of ``civicgrid divide`` on the largest of them, run as its own process.
 
     python benchmarks/division.py            # all of Tottori east, growth to 100k units
     python benchmarks/division.py --quick    # 7 of the 10 Tottori villages, growth to 30k
@@ -22,6 +23,10 @@ import argparse
 import json
 import math
 import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections import defaultdict
@@ -29,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 
 from civicgrid.geo.division import Unit, divide_village
 from civicgrid.geo.division.graph import local_equal_area, project, shared_boundaries
@@ -189,6 +194,39 @@ def growth(largest: int, low: int, high: int, seed: int) -> None:
         )
 
 
+def memory(units_wanted: int, seed: int) -> None:
+    """Peak resident memory of ``civicgrid divide`` on generated units, file in, file out."""
+    side = round(math.sqrt(units_wanted))
+    units = lattice_units(side, side, seed=seed)
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": u.id, "households": u.households, "village": "v"},
+            "geometry": mapping(u.geometry),
+        }
+        for u in units
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "units.geojson"
+        source.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+        del features, units
+        command = [
+            sys.executable, "-m", "civicgrid.cli", "divide", str(source),
+            "--count-field", "households", "--village-field", "village",
+            "--out", str(Path(folder) / "grids.geojson"),
+        ]  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        size = source.stat().st_size
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    print()
+    print(
+        f"civicgrid divide, {side * side:,} units ({size / 2**20:.0f} MiB of GeoJSON): "
+        f"peak RSS {peak:.0f} MiB, {seconds:.0f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer villages, growth to 30k")
@@ -197,11 +235,14 @@ def main() -> None:
     parser.add_argument("--max", type=int, default=500, dest="high")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-growth", action="store_true")
+    parser.add_argument("--no-memory", action="store_true", help="skip divide's peak RSS")
     args = parser.parse_args()
     datasets = args.datasets or ["tottori"]
     compare(datasets, args.quick, args.low, args.high, args.seed)
     if not args.no_growth:
         growth(30_000 if args.quick else 100_000, args.low, args.high, args.seed)
+    if not args.no_memory:
+        memory(30_000 if args.quick else 100_000, args.seed)
 
 
 if __name__ == "__main__":
