@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from playwright.sync_api import Browser, sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,6 +29,25 @@ def shared_data(relative: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def statements(call: Callable[[], object]) -> list[str]:
+    """The SQL statements ``call()`` sends to the default database, in order.
+
+    For query-count tests: a list or a page answers with as many statements for 100 rows as
+    for 10 (issue 20). Compare the lengths; the texts make a failure readable.
+    """
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def writes(sqls: list[str]) -> list[str]:
+    """The statements among ``sqls`` that change data (a page that changes nothing has none)."""
+    return [sql for sql in sqls if sql.lstrip().split(None, 1)[0].upper() in WRITE_VERBS]
+
+
+WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -5,10 +5,11 @@ import binascii
 from typing import Any, cast
 
 from django.db.models import prefetch_related_objects
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
+from ninja.renderers import JSONRenderer
 
 from civicgrid.cases import permissions, photos, selectors, services, workflow
 from civicgrid.cases.models import Case, CaseEvent
@@ -32,6 +33,9 @@ from civicgrid.people.models import Role, User
 from civicgrid.people.privacy import Channel, masked_values, personal_data_read
 
 router = Router(tags=["cases"])
+# The API's own renderer, for the answers rendered without validation (the case list).
+_RENDERER = JSONRenderer()
+_RENDERER_CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
 
 REVEAL_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR, Role.SYSTEM_ADMINISTRATOR)
 
@@ -54,6 +58,8 @@ def _related(case: Case, relation: str, attribute: str, annotated: str) -> Any:
 
 
 def _photos(case: Case) -> list[dict[str, Any]]:
+    if "photo_rows" in case.__dict__:  # read with the page (``selectors.case_page``)
+        return list(case.__dict__["photo_rows"])
     if case.__dict__.get("has_photos") is False and "attachments" not in getattr(
         case, "_prefetched_objects_cache", {}
     ):
@@ -145,7 +151,14 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     return Status(201, {**case_out(case, allowed), "duplicates": _duplicates(case)})
 
 
-@router.get("", response=list[CaseOut], summary="Cases in my scope")
+@router.get(
+    "",
+    response=list[CaseOut],
+    summary="Cases in my scope",
+    # The rows are built by ``case_out`` from the same fields every time, so the answer is
+    # rendered as it is instead of validated again against ``CaseOut`` (a tenth of a page's
+    # time); ``test_list_items_match_the_validated_detail`` keeps the two equal.
+)
 def case_list(
     request: HttpRequest,
     status: str | None = None,
@@ -158,15 +171,16 @@ def case_list(
     reported_to: IsoDate | None = Query(None, alias="to"),  # noqa: B008
     limit: int = Query(100, ge=1, le=500),
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> HttpResponse:
     filters = selectors.CaseFilters(
         status, category, grid, village, department, overdue, reported_from, reported_to
     )
     actor = _actor(request)
-    cases = selectors.case_list(actor, filters).prefetch_related("attachments")
-    page = list(cases[offset : offset + limit])
+    page = selectors.case_page(actor, filters, offset=offset, limit=limit)
     allowed = selectors.actions_by_case(actor, page)
-    return [case_out(c, allowed[c.pk]) for c in page]
+    items = [case_out(c, allowed[c.pk]) for c in page]
+    content = _RENDERER.render(request, items, response_status=200)
+    return HttpResponse(content, content_type=_RENDERER_CONTENT_TYPE)
 
 
 @router.get("/tasks", response=TasksOut, summary="Cases I may act on now")
