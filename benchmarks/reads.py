@@ -10,20 +10,31 @@ in several states. Then, through the whole WSGI application (no HTTP server), ea
 is called ``--requests`` times after a warm-up, in rotating order over ``--rounds``
 rounds, and printed as requests/s with the ratio to health (medians).
 
+Then, in a process of its own right after (same requests and rounds), a minimal Django
+app answers the same ``{"status": "ok"}`` through the same WSGI call: no middleware, no
+database, one URL. The health endpoint's rate is printed as a ratio to it (goal ≥ 0.60).
+``--gc-freeze`` moves what start-up and the warm-up built out of the collector's reach
+(``gc.freeze()``) before measuring, to compare with a run without it.
+
     .venv/bin/python benchmarks/reads.py
     .venv/bin/python benchmarks/reads.py --cases 200 --requests 100
+    .venv/bin/python benchmarks/reads.py --gc-freeze
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -32,12 +43,66 @@ from _common import machine_line, table  # noqa: E402
 from case_loop import SETUP  # noqa: E402
 
 
-def worker(
-    cases: int, requests: int, rounds: int, tokens: dict[str, str]
-) -> dict[str, list[float]]:
-    import io
-    import time
+def wsgi_call(application: Any, path: str, headers: dict[str, str]) -> None:
+    route, _sep, query = path.partition("?")
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query,
+           "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
+           "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+           "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, **headers}  # fmt: skip
+    status: list[str] = []
+    b"".join(application(env, lambda s, h, *a: status.append(s)))
+    if not status[0].startswith("200"):
+        raise SystemExit(f"{path}: {status[0]}")
 
+
+def measure(
+    application: Any,
+    targets: dict[str, tuple[str, dict[str, str]]],
+    requests: int,
+    rounds: int,
+    freeze: bool,
+) -> dict[str, list[float]]:
+    for path, headers in targets.values():
+        for _ in range(10):
+            wsgi_call(application, path, headers)
+    if freeze:
+        gc.collect()
+        gc.freeze()
+    results: dict[str, list[float]] = {name: [] for name in targets}
+    names = list(targets)
+    for round_no in range(rounds):
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
+            path, headers = targets[name]
+            start = time.perf_counter()
+            for _ in range(requests):
+                wsgi_call(application, path, headers)
+            results[name].append(requests / (time.perf_counter() - start))
+    return results
+
+
+def minimal_worker(requests: int, rounds: int, freeze: bool) -> dict[str, list[float]]:
+    """The same WSGI calls against a minimal Django app: the bound for our health endpoint."""
+    from django.conf import settings
+    from django.http import HttpRequest, JsonResponse
+    from django.urls import path
+
+    def ok(request: HttpRequest) -> JsonResponse:
+        return JsonResponse({"status": "ok"})
+
+    settings.configure(DEBUG=False, SECRET_KEY="x" * 50, ALLOWED_HOSTS=["*"],
+                       ROOT_URLCONF=__name__, MIDDLEWARE=[], INSTALLED_APPS=[],
+                       USE_TZ=True, DATABASES={})  # fmt: skip
+    globals()["urlpatterns"] = [path("api/v1/health", ok)]
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    return measure(application, {"minimal": ("/api/v1/health", {})}, requests, rounds, freeze)
+
+
+def worker(
+    cases: int, requests: int, rounds: int, tokens: dict[str, str], freeze: bool
+) -> dict[str, list[float]]:
     import django
 
     django.setup()
@@ -53,8 +118,13 @@ def worker(
     dispatcher = User.objects.get(username="bench_dispatcher")
     officer = User.objects.get(username="bench_officer")
     for i in range(cases):
+        # Rows of 120 points 7 m apart inside the bench administrator's grid (113.00–113.01
+        # × 23.00–23.02), 22 m between rows: thousands of cases stay in the grid.
+        lon, lat = 113.0005 + (i % 120) * 7e-5, 23.0005 + (i // 120) * 2e-4
+        if lat >= 23.0195:
+            raise SystemExit(f"--cases {cases}: more than the bench grid holds")
         case = services.case_report(actor=admin, category="0702", description="bench",
-                                    lon=113.0005 + i * 7e-5, lat=23.011).case  # fmt: skip
+                                    lon=lon, lat=lat).case  # fmt: skip
         for step, who in (("file", dispatcher), ("dispatch", dispatcher), ("dispose", officer)):
             if i % 4 == ["file", "dispatch", "dispose"].index(step):
                 break
@@ -68,17 +138,6 @@ def worker(
     session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
-    def call(path: str, headers: dict[str, str]) -> None:
-        route, _sep, query = path.partition("?")
-        env = {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query,
-               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
-               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-               "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, **headers}  # fmt: skip
-        status: list[str] = []
-        b"".join(application(env, lambda s, h, *a: status.append(s)))
-        if not status[0].startswith("200"):
-            raise SystemExit(f"{path}: {status[0]}")
-
     targets = {
         "health": ("/api/v1/health", {}),
         "list": (
@@ -87,19 +146,7 @@ def worker(
         ),
         "center": ("/center/", {"HTTP_COOKIE": cookie, "HTTP_ACCEPT_LANGUAGE": "en"}),
     }
-    for path, headers in targets.values():
-        for _ in range(10):
-            call(path, headers)
-    results: dict[str, list[float]] = {name: [] for name in targets}
-    names = list(targets)
-    for round_no in range(rounds):
-        for name in names[round_no % 3 :] + names[: round_no % 3]:
-            path, headers = targets[name]
-            start = time.perf_counter()
-            for _ in range(requests):
-                call(path, headers)
-            results[name].append(requests / (time.perf_counter() - start))
-    return results
+    return measure(application, targets, requests, rounds, freeze)
 
 
 def main() -> None:
@@ -107,11 +154,19 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=120)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after warm-up")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--minimal", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(args.cases, args.requests, args.rounds, json.loads(args.worker))))
+    if args.minimal:
+        print(json.dumps(minimal_worker(args.requests, args.rounds, args.gc_freeze)))
         return
+    if args.worker:
+        tokens = json.loads(args.worker)
+        found = worker(args.cases, args.requests, args.rounds, tokens, args.gc_freeze)
+        print(json.dumps(found))
+        return
+    freeze = ["--gc-freeze"] if args.gc_freeze else []
     print(machine_line())
     with tempfile.TemporaryDirectory(prefix="reads-") as data:
         env = {**os.environ, "CIVICGRID_DATA_DIR": data, "DJANGO_SETTINGS_MODULE":
@@ -123,19 +178,31 @@ def main() -> None:
         run = subprocess.run(
             [sys.executable, __file__, "--worker", setup.stdout.strip().splitlines()[-1],
              "--cases", str(args.cases), "--requests", str(args.requests),
-             "--rounds", str(args.rounds)],
+             "--rounds", str(args.rounds), *freeze],
             env=env, cwd=ROOT, capture_output=True, text=True,
         )  # fmt: skip
         if run.returncode != 0:
             raise SystemExit(run.stderr[-3000:])
         results = json.loads(run.stdout.strip().splitlines()[-1])
+        env.pop("DJANGO_SETTINGS_MODULE")
+        minimal = subprocess.run(
+            [sys.executable, __file__, "--minimal", "--requests", str(args.requests),
+             "--rounds", str(args.rounds), *freeze],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        bound = json.loads(minimal.stdout.strip().splitlines()[-1])["minimal"]
     health = statistics.median(results["health"])
     rows = []
     for name, rates in results.items():
         ratio = statistics.median(r / h for r, h in zip(rates, results["health"], strict=True))
         rows.append([name, f"{statistics.median(rates):,.0f}", f"{ratio:.3f}"])
-    print(f"{args.cases} cases, {args.requests} requests per figure, medians of {args.rounds}")
+    frozen = ", gc.freeze() after warm-up" if args.gc_freeze else ""
+    print(f"{args.cases} cases, {args.requests} requests per figure, medians of {args.rounds}"
+          f"{frozen}")  # fmt: skip
     print(table(["endpoint", "req/s", "÷ health"], rows))
+    minimal_rate = statistics.median(bound)
+    print(f"minimal Django app {minimal_rate:,.0f} req/s (next process); health ÷ minimal "
+          f"{health / minimal_rate:.3f}")  # fmt: skip
     print(f"health {health:,.0f} req/s; load average at the end: {os.getloadavg()[0]:.2f}")
 
 

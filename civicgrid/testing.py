@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,15 +32,20 @@ def shared_data(relative: str) -> Path:
     return path
 
 
-def statements(call: Callable[[], object]) -> list[str]:
-    """The SQL statements ``call()`` sends to the default database, in order.
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the default database inside the block, in order.
 
     For query-count tests: a list or a page answers with as many statements for 100 rows as
-    for 10 (issue 20). Compare the lengths; the texts make a failure readable.
+    for 10 (issue 20). Compare the lengths; the texts make a failure readable::
+
+        with statements() as sqls:
+            client.get(url)
     """
+    found: list[str] = []
     with CaptureQueriesContext(connection) as captured:
-        call()
-    return [query["sql"] for query in captured.captured_queries]
+        yield found
+    found.extend(query["sql"] for query in captured.captured_queries)
 
 
 def writes(sqls: list[str]) -> list[str]:
