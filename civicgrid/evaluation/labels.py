@@ -49,7 +49,7 @@ INDICATOR_LABELS = {
     "score": _("score"),
 }
 
-# The columns of the page and the monthly report, in order.
+# The columns of the page's table, in order (the monthly report has its own: report.py).
 TABLE_COLUMNS = (
     "reports",
     "self_resolved",
@@ -66,6 +66,8 @@ TABLE_COLUMNS = (
     "patrol_rule_rate",
     "registry_freshness",
     "inspections_rate",
+    "findings_rectified_rate",
+    "households_visited",
     "score",
 )
 

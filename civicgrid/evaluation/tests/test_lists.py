@@ -8,14 +8,17 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from civicgrid.care.models import Visit as CareVisit
+from civicgrid.cases import services as case_services
 from civicgrid.cases.tests.conftest import HERE, staff
 from civicgrid.evaluation import formulas, services
 from civicgrid.evaluation.tests.test_materialise import build_two_days
 from civicgrid.inspections import services as inspection_services
 from civicgrid.inspections.models import Template
 from civicgrid.inspections.models import Visit as Inspection
+from civicgrid.inspections.tests.conftest import all_pass
 from civicgrid.patrol.models import DutyDay, Rule
 from civicgrid.people.models import Role
 from civicgrid.registry import services as registry
@@ -193,3 +196,131 @@ def test_a_list_page_speaks_chinese(loop, field_work):
     html = client.get(link("patrol", "grid", loop.grid.pk, period, "patrol_days_met"))
     text = html.content.decode()
     assert "巡查" in text and "Hours on patrol" not in text
+
+
+FAR = (113.035, 23.01)  # grid 02 of village 002: ``loop.far``
+
+
+def notice(user, house, moment: dt.datetime, item: str = "02.02"):
+    """A fire safety visit of ``house`` failing one ``rectify`` item: one notice."""
+    visit = inspection_services.visit_record(actor=user, premises_kind="house",
+                                             premises_id=house.pk, area="02",
+                                             answers=all_pass("02", **{item: "no"}),
+                                             now=moment, visited_at=moment)  # fmt: skip
+    return visit.findings.get()
+
+
+def reinspect(user, house, moment: dt.datetime) -> None:
+    inspection_services.visit_record(actor=user, premises_kind="house", premises_id=house.pk,
+                                     area="02", answers=all_pass("02"), now=moment,
+                                     visited_at=moment)  # fmt: skip
+
+
+def house(code: str, where: tuple[float, float]):
+    return registry.house_create(values={"code": code, "address": f"{code} 东村路",
+                                         "lon": where[0], "lat": where[1], "use": "own"},
+                                 actor=None)  # fmt: skip
+
+
+@pytest.fixture
+def notices(loop, field_work, hand_clock):
+    """Rectification notices with deadlines in the period from a week before the two days
+    of cases: in ``loop.grid`` one rectified in time, one late, one never; in the far grid
+    one rectified in time; and one whose deadline falls after the period (counted nowhere).
+    """
+    from civicgrid.registry.models import House
+
+    start = dt.date.fromisoformat(field_work["from"]) - dt.timedelta(days=7)
+    hand_clock.at(start, 8)
+    in_time, late, never = House.objects.get(code="H001"), house("H002", HERE), house("H003", HERE)
+    far = house("H009", FAR)
+    found = {
+        "in_time": notice(loop.admin, in_time, hand_clock.at(start, 9)),
+        "late": notice(loop.admin, late, hand_clock.at(start, 10)),
+        "never": notice(loop.admin, never, hand_clock.at(start, 11)),
+        "far": notice(loop.far_admin, far, hand_clock.at(start, 9)),
+    }
+    for name, who, premises, shift in (("in_time", loop.admin, in_time, -1),
+                                       ("late", loop.admin, late, 1),
+                                       ("far", loop.far_admin, far, -2)):  # fmt: skip
+        moment = found[name].rectify_by + dt.timedelta(hours=shift)
+        hand_clock.now = moment
+        reinspect(who, premises, moment)
+    # The period ends on the second day of cases, or later when holidays push a deadline.
+    last = max(dt.date.fromisoformat(field_work["to"]),
+               *(timezone.localtime(f.rectify_by).date() for f in found.values()))  # fmt: skip
+    # A unit is in the table when something was reported or patrolled there: one case in
+    # the far grid makes it one.
+    hand_clock.at(last, 19)
+    case_services.case_report(actor=loop.far_admin, category="0702", description="垃圾",
+                              lon=FAR[0], lat=FAR[1])  # fmt: skip
+    found["after"] = notice(loop.admin, in_time, hand_clock.at(last, 20), item="02.04")
+    for f in found.values():
+        f.refresh_from_db()
+    services.figures_materialise(days=[last])
+    return {"period": {"from": start.isoformat(), "to": last.isoformat()}, **found}
+
+
+def listed_visits(client: Client, url: str) -> list[str]:
+    """The visit numbers in a list's rows (its first column), in order."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    body = response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
+    if "Nothing counted." in body:
+        return []
+    firsts = re.findall(r"<tr><td[^>]*>(.*?)</td>", body, re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in firsts]
+
+
+def test_rectification_figures_count_and_list_exactly_the_notices_due(loop, notices):
+    found = {k: v for k, v in notices.items() if k != "period"}
+    assert found["in_time"].rectified_at <= found["in_time"].rectify_by
+    assert found["late"].rectified_at > found["late"].rectify_by
+    assert found["never"].rectified_at is None
+    after = timezone.localtime(found["after"].rectify_by).date()
+    assert after > dt.date.fromisoformat(notices["period"]["to"])
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    period = notices["period"]
+    number = {name: f.visit.number for name, f in found.items()}
+    expected = {
+        "grid": (loop.grid.pk, {"in_time", "late", "never"}, {"in_time"}),
+        "village": (loop.grid.village_id, {"in_time", "late", "never"}, {"in_time"}),
+        "administrator": (loop.admin.pk, {"in_time", "late", "never"}, {"in_time"}),
+        "township": (loop.township.pk, {"in_time", "late", "never", "far"}, {"in_time", "far"}),
+    }
+    for level, (unit, due, in_time) in expected.items():
+        [row] = [r for r in api_rows(client, level, period) if r["unit"]["id"] == unit]
+        counts = row["counts"]
+        assert counts["inspections_rectify_due"] == len(due), level
+        assert counts["inspections_rectified_in_time"] == len(in_time), level
+        assert row["indicators"]["findings_rectified_rate"] == formulas.ratio(
+            len(in_time), len(due)
+        ), level
+        for count, names in (("rectify_due", due), ("rectified_in_time", in_time)):
+            url = link("inspections", level, unit, period, count)
+            listed = listed_visits(client, url)
+            assert sorted(listed) == sorted(number[n] for n in names), (level, count)
+            assert listed_total(client, url) == counts[f"inspections_{count}"], (level, count)
+
+
+def test_the_rectified_share_links_to_the_notices_rectified_in_time(loop, notices):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    html = client.get("/evaluation/", {"level": "grid", **notices["period"]}).content.decode()
+    row = html.split(f'data-unit="{loop.grid.code}"')[1].split("</tr>")[0]
+    cell = row.split('data-indicator="findings_rectified_rate"')[1].split("</td>")[0]
+    assert "33.33 %" in cell
+    href = re.search(r'href="([^"]+)"', cell)[1].replace("&amp;", "&")
+    assert "count=rectified_in_time" in href
+    assert listed_visits(client, href) == [notices["in_time"].visit.number]
+    listed = client.get(href).content.decode()
+    assert f'href="/inspections/visits/{notices["in_time"].visit.number}/"' in listed
+
+
+def test_a_village_officer_sees_only_the_notices_of_their_village(loop, notices):
+    period = notices["period"]
+    far = login(loop.far_village_officer)
+    url = link("inspections", "grid", loop.far.pk, period, "rectify_due")
+    assert listed_visits(far, url) == [notices["far"].visit.number]
+    refused = far.get(link("inspections", "grid", loop.grid.pk, period, "rectify_due"))
+    assert refused.status_code in (403, 422)
+    assert notices["in_time"].visit.number not in refused.content.decode()
