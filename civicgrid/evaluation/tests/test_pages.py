@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from civicgrid.cases.tests.conftest import staff
+from civicgrid.cases import services as case_services
+from civicgrid.cases.tests.conftest import HERE, staff
 from civicgrid.evaluation import services
 from civicgrid.evaluation.tests.test_materialise import build_two_days
 from civicgrid.people.models import Role
@@ -87,3 +90,52 @@ def test_the_export_is_a_workbook_of_the_table(loop, figures):
     assert {r[0] for r in body} == {"URBAN", "FIRE"}
     urban = next(r for r in body if r[0] == "URBAN")
     assert urban[header.index("closure rate")] == 0.5
+
+
+# The township lives in Asia/Shanghai (UTC+8): from 16:00 UTC it is the next day there, and
+# on the last day of a month the next month, while UTC still has the day before.
+OPENING = [
+    ("2026-11-30T15:59:00+00:00", "2026-11-01", "2026-11-30"),  # 23:59 on 30 November
+    ("2026-11-30T16:00:00+00:00", "2026-12-01", "2026-12-01"),  # midnight: a new month
+    ("2026-12-15T01:00:00+00:00", "2026-12-01", "2026-12-15"),
+    ("2026-12-31T16:30:00+00:00", "2027-01-01", "2027-01-01"),  # a new year
+    ("2028-02-29T15:00:00+00:00", "2028-02-01", "2028-02-29"),
+]
+
+
+@pytest.mark.parametrize(("instant", "first", "last"), OPENING)
+def test_the_page_and_the_api_open_on_the_month_to_date_in_shanghai(
+    loop, monkeypatch, instant, first, last
+):
+    supervisor = staff("sup1", Role.SUPERVISOR, township=loop.township)
+    moment = dt.datetime.fromisoformat(instant)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    client = login(supervisor)
+    html = client.get("/evaluation/").content.decode()
+    assert f'id="from" value="{first}"' in html and f'id="to" value="{last}"' in html
+    body = client.get("/api/v1/evaluation/indicators", {"level": "township"}).json()
+    assert (body["date_from"], body["date_to"]) == (first, last)
+    assert client.get("/", follow=True).redirect_chain[-1][0] == "/evaluation/"
+
+
+def test_the_default_period_counts_the_cases_of_the_township_month(loop, monkeypatch):
+    """Cases half an hour either side of a month's first midnight in Shanghai (16:00 UTC
+    the day before): the month-to-date just after it counts only the later one."""
+    month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    midnight = dt.datetime.combine(month, dt.time(0), tzinfo=timezone.get_default_timezone())
+    clock = {"now": midnight}
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    for minutes in (-30, 30):
+        clock["now"] = midnight + dt.timedelta(minutes=minutes)
+        case_services.case_report(actor=None, acting_as="resident", category="0702",
+                                  description="路边垃圾", lon=HERE[0], lat=HERE[1],
+                                  reporter_phone="13900001111")  # fmt: skip
+    clock["now"] = midnight + dt.timedelta(hours=1)
+    assert clock["now"].astimezone(dt.UTC).date() < month  # UTC is still in the month before
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    body = client.get("/api/v1/evaluation/indicators", {"level": "township"}).json()
+    assert (body["date_from"], body["date_to"]) == (month.isoformat(), month.isoformat())
+    [row] = body["rows"]
+    assert row["counts"]["reports"] == 1
+    html = client.get("/evaluation/", {"level": "township"}).content.decode()
+    assert f'id="from" value="{month}"' in html
