@@ -139,3 +139,12 @@ def test_the_default_period_counts_the_cases_of_the_township_month(loop, monkeyp
     assert row["counts"]["reports"] == 1
     html = client.get("/evaluation/", {"level": "township"}).content.decode()
     assert f'id="from" value="{month}"' in html
+
+
+def test_an_administrator_opens_their_own_figures_from_the_field_menu(loop, figures):
+    client = login(loop.admin)
+    assert 'href="/evaluation/"' in client.get("/field/").content.decode()
+    html = client.get("/evaluation/", {"from": figures["from"], "to": figures["to"]})
+    units = re.findall(r'<tr data-unit="([^"]+)"', html.content.decode())
+    assert units == [loop.admin.username]
+    assert client.get("/evaluation/", {"level": "grid"}).status_code == 403

@@ -44,8 +44,15 @@ HOMES = {
 }
 # Pages each role must find in its menu (the dead ends among them).
 MUST_OFFER = {
-    "grid_admin": {"/field/", "/registry/", "/patrol/field/", "/patrol/month/", "/inbox/"},
-    "grid_leader": {"/field/", "/registry/", "/people/roster/", "/patrol/month/"},
+    "grid_admin": {
+        "/field/",
+        "/registry/",
+        "/patrol/field/",
+        "/patrol/month/",
+        "/inbox/",
+        "/evaluation/",
+    },
+    "grid_leader": {"/field/", "/registry/", "/people/roster/", "/patrol/month/", "/evaluation/"},
     "village_officer": {
         "/village/",
         "/registry/",
