@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.utils import translation
+from hypothesis import settings
 from shapely.geometry import box
 
 from civicgrid.geo.geojson import Feature
@@ -13,6 +14,11 @@ from civicgrid.geo.services import boundaries_import
 from civicgrid.people.models import User
 from civicgrid.people.services import api_token_create
 from civicgrid.testing import browser  # noqa: F401  (the Playwright fixture, for every module)
+
+# Property tests check answers, not speed: Hypothesis' default 200 ms deadline per example
+# fails them on a loaded machine (CI runs two suites side by side on two cores).
+settings.register_profile("civicgrid", deadline=None)
+settings.load_profile("civicgrid")
 
 # A small township of two villages side by side, each split into two grids:
 #   village 001: x 113.00–113.02, grids 01 (west) and 02 (east)
