@@ -135,6 +135,8 @@ def _decoded(text: str) -> bytes:
 @router.post("", response={201: CaseCreatedOut}, summary="Report a case")
 def case_create(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     actor = _actor(request)
+    if actor.is_active:
+        permissions.remember_who(actor)  # the service and ``allowed`` below share it
     body = payload.dict()
     report = {**body, "photos": [_decoded(text) for text in payload.photos]}
     key = request.headers.get("Idempotency-Key")

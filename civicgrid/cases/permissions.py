@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import BooleanField, Q, Value
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases import workflow
 from civicgrid.cases.models import Case, Verifier
 from civicgrid.cases.workflow import Actor, Check, Transition
-from civicgrid.people.certification import certified_user_ids
+from civicgrid.people.certification import certified_user_ids, certified_users
 from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import current_assignments, is_platform_admin
 
@@ -70,10 +70,15 @@ def who_is(user: User) -> Who:
     grid_ids: frozenset[int] = frozenset()
     rights = False
     if user.pk and user.has_role(*FIELD_ROLES):
-        grid_ids = frozenset(
-            current_assignments().filter(user=user).values_list("grid_id", flat=True)
-        )
-        rights = bool(certified_user_ids([user.pk]))
+        # The grids served and the field rights in one statement: (grid id, False) rows and
+        # a (user id, True) row when certified.
+        grids = current_assignments().filter(user=user).order_by()
+        certified = certified_users([user.pk]).order_by()
+        no, yes = Value(False, BooleanField()), Value(True, BooleanField())
+        rows = grids.values_list("grid_id", no).union(certified.values_list("pk", yes), all=True)
+        found = list(rows.order_by())
+        grid_ids = frozenset(pk for pk, is_user in found if not is_user)
+        rights = any(is_user for _pk, is_user in found)
     return Who(
         user=user,
         roles=user.role_codes if user.is_active else frozenset(),

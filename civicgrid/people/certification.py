@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -116,14 +116,17 @@ def permits_expiring(*, within_days: int, on: dt.date | None = None) -> list[Wor
 
 def certified_user_ids(user_ids: list[int], *, on: dt.date | None = None) -> set[int]:
     """Which of ``user_ids`` hold field rights on ``on``, in one query (for rosters)."""
+    return set(certified_users(user_ids, on=on).values_list("pk", flat=True))
+
+
+def certified_users(user_ids: list[int], *, on: dt.date | None = None) -> QuerySet[User]:
+    """``certified_user_ids`` as a query, for callers that read it within another one."""
     day = on or timezone.localdate()
     trained = Training.objects.filter(user=OuterRef("pk"), passed=True, completed_on__lte=day)
     examined = Examination.objects.filter(user=OuterRef("pk"), passed=True, taken_on__lte=day)
     permitted = WorkPermit.objects.filter(
         user=OuterRef("pk"), issued_on__lte=day, expires_on__gte=day
     ).filter(Q(revoked_on__isnull=True) | Q(revoked_on__gt=day))
-    return set(
-        User.objects.filter(pk__in=user_ids, is_active=True)
-        .filter(Exists(trained), Exists(examined), Exists(permitted))
-        .values_list("pk", flat=True)
+    return User.objects.filter(pk__in=user_ids, is_active=True).filter(
+        Exists(trained), Exists(examined), Exists(permitted)
     )

@@ -93,7 +93,9 @@ def case_report(
     action = Action.RESOLVE_ON_SPOT if on_the_spot else Action.REPORT
     transition = workflow.transition_for(None, action)
     assert transition is not None
-    acting = _acting(transition, actor, acting_as)
+    # The acting user's roles, grids and field rights, read once for the checks below.
+    who = permissions.who_is(actor) if actor is not None and actor.is_active else None
+    acting = _acting(transition, actor, acting_as, who)
     found = category_by_code(category)
     description = (description or "").strip()
     if not description:
@@ -126,7 +128,9 @@ def case_report(
         assert acting.user is not None
         if acting.user.township_id != grid.village.township_id:
             raise PermissionDenied(_("You can register calls only for your own township."))
-    elif acting.user is not None and not _serves_grid(acting.user, grid.pk):
+    elif acting.user is not None and not (
+        grid.pk in who.grid_ids if who is not None else _serves_grid(acting.user, grid.pk)
+    ):
         raise PermissionDenied(_("You can report only in the grids you serve."))
     from civicgrid.geo.crs import to_wgs84
 
