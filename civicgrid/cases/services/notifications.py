@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from civicgrid.cases.models import (
@@ -25,35 +27,53 @@ from civicgrid.cases.workflow import Action, State
 from civicgrid.people.models import Role, User
 
 
-def _township_staff(township_id: int, role: str) -> list[User]:
-    return list(
-        User.objects.filter(is_active=True, township_id=township_id, role_grants__role=role)
-    )
+def _township_staff(township_id: int, role: str) -> QuerySet[User]:
+    return User.objects.filter(is_active=True, township_id=township_id, role_grants__role=role)
 
 
-def _department_staff(department_id: int | None) -> list[User]:
+def _department_staff(department_id: int | None) -> QuerySet[User]:
     if department_id is None:
-        return []
-    return list(User.objects.filter(is_active=True, department_id=department_id))
+        return User.objects.none()
+    return User.objects.filter(is_active=True, department_id=department_id)
 
 
-def _grid_team(grid_id: int | None) -> list[User]:
+def _grid_team(grid_id: int | None) -> QuerySet[User]:
     from civicgrid.people.scopes import current_assignments
 
     if not grid_id:
-        return []
+        return User.objects.none()
     served = current_assignments().filter(grid_id=grid_id).values("user_id")
-    return list(User.objects.filter(is_active=True, pk__in=served))
+    return User.objects.filter(is_active=True, pk__in=served)
 
 
-def _notify(users: Iterable[User], case: Case, kind: str, event: CaseEvent) -> None:
-    Notification.objects.bulk_create(
-        [Notification(user=u, case=case, kind=kind, event=event) for u in set(users)],
-        ignore_conflicts=True,
-    )
+def _notify(
+    users: QuerySet[User] | Iterable[User], case: Case, kind: str, event: CaseEvent
+) -> None:
+    """One inbox row per user (once per event and kind); a query of users is not read
+    first: its rows are inserted from the query itself, in one statement."""
+    if not isinstance(users, QuerySet):
+        Notification.objects.bulk_create(
+            [Notification(user=u, case=case, kind=kind, event=event) for u in set(users)],
+            ignore_conflicts=True,
+        )
+        return
+    if users.query.is_empty():
+        return
+    ops = connection.ops
+    chosen, params = users.annotate(uid=F("pk")).values("uid").query.sql_with_params()
+    table = Notification._meta.db_table
+    fields = [Notification._meta.get_field(name) for name in ("user", "event", "kind")]
+    suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} "
+            "(user_id, case_id, kind, event_id, created_at) "
+            f"SELECT DISTINCT chosen.uid, %s, %s, %s, %s FROM ({chosen}) chosen {suffix}",
+            [case.pk, kind, event.pk, ops.adapt_datetimefield_value(timezone.now()), *params],
+        )
 
 
-def _verifiers(case: Case) -> list[User]:
+def _verifiers(case: Case) -> QuerySet[User] | list[User]:
     """Who is told a case awaits verification (cases.permissions has the rule)."""
     if case.category.verifier == Verifier.ASSESSOR:
         return _township_staff(case.township_id, Role.ASSESSOR)
@@ -80,7 +100,7 @@ def _after_transition(case: Case, event: CaseEvent) -> None:
     elif action == Action.HAND_TO_VILLAGE:
         _notify(village_officers(case.village_id), case, Notification.Kind.LOCAL, event)
     elif action == Action.MARK_OVERDUE:
-        people = _township_staff(case.township_id, Role.DISPATCHER)
+        people = list(_township_staff(case.township_id, Role.DISPATCHER))
         # A late verification is the verifier's, not the department's.
         if event.from_state == State.DISPOSED:
             people += _verifiers(case)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,9 +132,11 @@ def _check_merge_target_open(ctx: Context) -> None:
 
 def _check_department_known(ctx: Context) -> None:
     ref = ctx.params.get("department") or ctx.case.category.department_code
+    # Whether it has an officer is read with it, for DEPARTMENT_STAFFED: one statement.
     department = (
         Department.objects.filter(township_id=ctx.case.township_id)
         .filter(Q(code=str(ref)) | Q(pk=record_id(ref)))
+        .annotate(staffed=Exists(active_officers(OuterRef("pk"))))
         .first()
     )
     if department is None:
@@ -146,7 +148,7 @@ def _check_department_known(ctx: Context) -> None:
     ctx.payload["department"] = department.code
 
 
-def active_officers(department: Department) -> Any:
+def active_officers(department: Department | OuterRef) -> Any:
     return User.objects.filter(
         is_active=True, department=department, role_grants__role=Role.DEPARTMENT_OFFICER
     )
@@ -154,7 +156,10 @@ def active_officers(department: Department) -> Any:
 
 def _check_department_staffed(ctx: Context) -> None:
     department = ctx.changes["department"]
-    if not active_officers(department).exists():
+    staffed = getattr(department, "staffed", None)
+    if staffed is None:
+        staffed = active_officers(department).exists()
+    if not staffed:
         raise ValidationFailed(
             _("The department %(name)s has no active officer to take the case; dispatch it "
               "to another department or add an officer first.") % {"name": department.name},
@@ -174,8 +179,15 @@ def _by_predicate(check: Check) -> Callable[[Context], None]:
 
     def run(ctx: Context) -> None:
         user, case = ctx.acting.user, ctx.case
-        facts = permissions.case_facts([case], checks={check})
         who = ctx.who or (permissions.who_is(user) if user is not None else None)
+        if check == Check.VERIFIER:
+            # A reporter away only lets more people verify: when the rule allows this actor
+            # without that fact (the reporter verifying, a resident's case), it is not read.
+            bare = permissions.CaseFacts()
+            found = predicate(permissions.Situation(who, ctx.acting.role, case, ctx.now, bare))
+            if found is None:
+                return
+        facts = permissions.case_facts([case], checks={check})
         found = predicate(permissions.Situation(who, ctx.acting.role, case, ctx.now, facts))
         if found is not None and found.field is None:
             raise PermissionDenied(found.message)
