@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,18 +53,35 @@ def ledger_head_locked() -> LedgerHead:
     second wait for the first to commit; on SQLite the IMMEDIATE transaction did already.
     Take it before reading a case's last event, so that read is current too.
     """
-    head = LedgerHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # a new or flushed database
-        last = CaseEvent.objects.order_by("-position").only("position", "hash").first()
-        head, _created = LedgerHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"position": last.position if last else 0,
-                            "hash": last.hash if last else ""}
-        )  # fmt: skip
+    # Plain SQL: every action runs these three statements, and building them through the
+    # ORM cost more than running them.
+    if connection.get_autocommit():  # a lock outside a transaction would end at once
+        raise TransactionManagementError("The ledger head is locked inside a transaction only.")
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT position, hash FROM {LedgerHead._meta.db_table} WHERE id = 1{lock}")
+        row = cursor.fetchone()
+    if row is not None:
+        return LedgerHead(pk=1, position=row[0], hash=row[1])
+    # A new or flushed database.
+    last = CaseEvent.objects.order_by("-position").only("position", "hash").first()
+    head, _created = LedgerHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"position": last.position if last else 0,
+                        "hash": last.hash if last else ""}
+    )  # fmt: skip
     return head
 
 
 def case_last_event(case_id: int) -> CaseEvent | None:
-    return CaseEvent.objects.filter(case_id=case_id).order_by("-seq").only("seq", "hash").first()
+    """The case's last event's number and hash (all an append needs of it), or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT seq, hash FROM {CaseEvent._meta.db_table} WHERE case_id = %s "
+            "ORDER BY seq DESC LIMIT 1",
+            [case_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else CaseEvent(case_id=case_id, seq=row[0], hash=row[1])
 
 
 def ledger_append(
@@ -99,7 +117,11 @@ def ledger_append(
     event.hash = event.compute_hash()
     event.save(force_insert=True)
     head.position, head.hash = event.position, event.hash
-    LedgerHead.objects.filter(pk=head.pk).update(position=head.position, hash=head.hash)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {LedgerHead._meta.db_table} SET position = %s, hash = %s WHERE id = %s",
+            [head.position, head.hash, head.pk],
+        )
     return event
 
 
