@@ -312,6 +312,8 @@ CIVICGRID_PATROL_GAP_MINUTES = env.integer("CIVICGRID_PATROL_GAP_MINUTES", 5)
 CIVICGRID_PATROL_DAILY_MINUTES = env.integer("CIVICGRID_PATROL_DAILY_MINUTES", 240)
 CIVICGRID_PATROL_MAX_SPEED_MS = env.integer("CIVICGRID_PATROL_MAX_SPEED_MS", 50)
 CIVICGRID_PATROL_MAX_ACCURACY_M = env.integer("CIVICGRID_PATROL_MAX_ACCURACY_M", 100)
+# Missing or stale staff-days one page or API read may compute; the worker does the rest.
+CIVICGRID_PATROL_READ_COMPUTE_MAX = env.integer("CIVICGRID_PATROL_READ_COMPUTE_MAX", 40)
 # Position writes commit without waiting for the disk flush unless this is set
 # (patrol/ingest.py says what a power cut can cost).
 CIVICGRID_POSITIONS_FLUSH = env.flag("CIVICGRID_POSITIONS_FLUSH", False)
@@ -346,6 +348,11 @@ CIVICGRID_SCHEDULE = {
     "purge-positions": {"task": "civicgrid.patrol.tasks.purge_positions_job", "daily_at": "03:10"},
     # The case ledger's yearly partitions on PostgreSQL, created ahead (cases.partitions).
     "event-partitions": {"task": "civicgrid.cases.tasks.event_partitions_job", "daily_at": "03:05"},
+    # The daily duty figures of this month and the last, computed ahead of the reads.
+    "patrol-duty-days": {
+        "task": "civicgrid.patrol.tasks.duty_days_materialise_job",
+        "every": env.integer("CIVICGRID_PATROL_DUTY_EVERY_SECONDS", 600),
+    },
     # Duty shifts opened and closed by the staff's duty schedules (patrol).
     "patrol-schedule": {"command": "patrol-schedule", "every": 60},
     "retention": {"task": "civicgrid.worker.tasks.retention_job", "daily_at": "03:40"},

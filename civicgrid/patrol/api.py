@@ -107,15 +107,28 @@ def duty(
 ) -> list[dict[str, Any]]:
     """One row per grid administrator of the day in the caller's scope.
 
-    Figures are read from the stored staff-days; missing ones, today's and those that
-    positions reached after they were computed are computed on the way.
+    Figures are read from the stored staff-days (the worker computes them every few
+    minutes); missing ones and those that positions reached after they were computed are
+    computed on the way, up to a bound. Beyond it a row says `pending` with no figures and
+    the worker is asked for it.
     """
     day = _day(date)
     pairs = selectors.field_staff_for(_user(request), day, grid_code=grid)
-    current = services.duty_days_current([u for u, _g in pairs], day)
+    budget = services.ComputeBudget.for_read()
+    current = services.duty_days_current([u for u, _g in pairs], day, budget=budget)
+    budget.enqueue()
     rows = []
     for staff, staff_grid in pairs:
-        record: DutyDay = current[staff.pk]
+        found: DutyDay | None = current.get(staff.pk)
+        if found is None:
+            rows.append(
+                {"username": staff.username, "grid": staff_grid.code, "day": day}
+                | {"patrol_minutes": None, "in_grid_minutes": None, "distance_m": None}
+                | {"houses_share": None, "good_fixes": None, "rejected_fixes": None}
+                | {"rule": "pending"}
+            )
+            continue
+        record = found
         rows.append(
             {
                 "username": staff.username,
@@ -158,7 +171,10 @@ def duty_month(
     pairs = selectors.field_staff_for(_user(request), as_of, grid_code=grid)
     if village:
         pairs = [(u, g) for u, g in pairs if g.code[:12] == village]
-    return services.duty_month(pairs, first, today=today)
+    budget = services.ComputeBudget.for_read()
+    figures = services.duty_month(pairs, first, today=today, budget=budget)
+    budget.enqueue()
+    return figures
 
 
 def _track_target(request: HttpRequest, username: str) -> User:

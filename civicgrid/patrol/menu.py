@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.core.menus import ANYONE, MenuEntry
-from civicgrid.patrol.selectors import sees_live_map
+from civicgrid.patrol.selectors import plans_anyone, sees_live_map
 from civicgrid.people.models import Role
 
 ENTRIES = (
@@ -15,4 +15,10 @@ ENTRIES = (
               (Role.GRID_ADMINISTRATOR, Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER,
                Role.VILLAGE_OFFICER, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM_ADMINISTRATOR),
               order=35),
+    MenuEntry("duty-exemptions", _("Duty exemptions"), "patrol_exemptions",
+              (Role.GRID_LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMINISTRATOR), order=36,
+              allowed=plans_anyone),
+    MenuEntry("duty-schedules", _("Duty schedules"), "patrol_schedules",
+              (Role.GRID_LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMINISTRATOR), order=37,
+              allowed=plans_anyone),
 )  # fmt: skip

@@ -49,13 +49,15 @@ class DutyRowOut(Schema):
     username: str
     grid: str
     day: dt.date
-    patrol_minutes: float
-    in_grid_minutes: float
-    distance_m: float
+    patrol_minutes: float | None = Field(description="null while the rule is pending")
+    in_grid_minutes: float | None
+    distance_m: float | None
     houses_share: float | None
-    good_fixes: int
-    rejected_fixes: int
-    rule: str
+    good_fixes: int | None
+    rejected_fixes: int | None
+    rule: str = Field(
+        description="met, not_met or exempt; pending while the worker has yet to compute the day"
+    )
 
 
 class MonthTallyOut(Schema):
@@ -79,6 +81,9 @@ class MonthGroupOut(MonthTallyOut):
 class DutyMonthOut(Schema):
     month: str
     days: int = Field(description="days counted: the month up to today")
+    pending: int = Field(
+        0, description="staff-days left out because the worker has yet to compute them"
+    )
     rows: list[MonthRowOut]
     grids: list[MonthGroupOut]
     villages: list[MonthGroupOut]

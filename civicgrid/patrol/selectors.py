@@ -155,3 +155,45 @@ def track_visible_ids(viewer: User, users: list[User]) -> set[int]:
         .filter(pk__in=[u.pk for u in users])
         .values_list("pk", flat=True)
     )
+
+
+def staff_planned_by(user: User) -> QuerySet[User]:
+    """The administrators whose duty exemptions and schedules ``user`` records: a grid
+    leader their team's, a supervisor the township's, a system administrator everyone's
+    (the rule of ``services.can_record_exemption``)."""
+    field = current_assignments().filter(position__in=FIELD_POSITIONS)
+    if not (user.is_authenticated and user.is_active):
+        return User.objects.none()
+    if is_platform_admin(user):
+        pass
+    elif user.has_role(Role.SUPERVISOR) and user.township_id is not None:
+        field = field.filter(grid__village__township_id=user.township_id)
+    elif user.has_role(Role.GRID_LEADER):
+        led = current_assignments().filter(user=user, position=TeamPosition.LEADER)
+        field = field.filter(grid_id__in=led.values("grid_id"))
+    else:
+        return User.objects.none()
+    return User.objects.filter(pk__in=field.values("user_id")).order_by("username")
+
+
+def plans_anyone(user: User) -> bool:
+    """Whether the exemption and schedule pages are for ``user`` (the menu asks)."""
+    return user.is_active and (
+        is_platform_admin(user) or user.has_role(Role.SUPERVISOR, Role.GRID_LEADER)
+    )
+
+
+def exemptions_planned_by(user: User, first: dt.date, last: dt.date) -> QuerySet[DutyExemption]:
+    return (
+        DutyExemption.objects.filter(user__in=staff_planned_by(user), day__range=(first, last))
+        .select_related("user", "recorded_by")
+        .order_by("-day", "user__username")
+    )
+
+
+def schedules_planned_by(user: User) -> QuerySet[DutySchedule]:
+    return (
+        DutySchedule.objects.filter(user__in=staff_planned_by(user))
+        .select_related("user")
+        .order_by("user__username", "starts", "pk")
+    )

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -382,6 +382,18 @@ def exemption_record(
     return exemption
 
 
+@transaction.atomic
+def exemption_delete(*, exemption: DutyExemption, actor: User) -> None:
+    """Withdraw an exemption: the day counts against the rule again."""
+    user, day = exemption.user, exemption.day
+    if not can_record_exemption(actor, user):
+        raise PermissionDenied(
+            _("Only the grid leader or a supervisor records an exemption for this staff member.")
+        )
+    exemption.delete()
+    transaction.on_commit(lambda: duty_day_compute(user=user, day=day))
+
+
 # ---------------------------------------------------------------------------- positions
 
 
@@ -641,18 +653,62 @@ def duty_day_compute(*, user: User, day: dt.date) -> DutyDay:
     return record
 
 
-def duty_days_current(
-    users: Sequence[User], day: dt.date, *, today: dt.date | None = None
-) -> dict[int, DutyDay]:
-    """The stored figures of ``users`` for ``day``, recomputing only those that need it:
-    missing, today's, or stale.
+def read_compute_max() -> int:
+    """How many missing or stale staff-days one read may compute before answering; the
+    rest are left to the worker (``duty_days_materialise``)."""
+    return int(getattr(settings, "CIVICGRID_PATROL_READ_COMPUTE_MAX", 40))
+
+
+@dataclass
+class ComputeBudget:
+    """The staff-days a read may still compute, and those it left to the worker."""
+
+    left: int
+    handed_over: dict[dt.date, set[int]] = field(default_factory=dict)
+
+    @classmethod
+    def for_read(cls) -> ComputeBudget:
+        return cls(left=read_compute_max())
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+    def hand_over(self, day: dt.date, user_id: int) -> None:
+        self.handed_over.setdefault(day, set()).add(user_id)
+
+    @property
+    def pending(self) -> int:
+        return sum(len(ids) for ids in self.handed_over.values())
+
+    def enqueue(self) -> None:
+        """Ask the worker for the days this read did not compute (one task per read)."""
+        if not self.handed_over:
+            return
+        from civicgrid.patrol.tasks import duty_days_materialise_job
+        from civicgrid.worker.queue import enqueue_with_write
+
+        enqueue_with_write(
+            duty_days_materialise_job,
+            days=sorted(d.isoformat() for d in self.handed_over),
+            user_ids=sorted({i for ids in self.handed_over.values() for i in ids}),
+        )
+
+
+def duty_days_needing_compute(
+    users: Sequence[User], day: dt.date
+) -> tuple[dict[int, DutyDay], list[User]]:
+    """The stored figures of ``users`` for ``day``, and those of the users whose figure is
+    missing or stale.
 
     A stored day is stale when positions arrived after it was computed (buffered fixes sent
-    late): positions are only ever added to a day (a purge removes whole old days, which are
-    then never recomputed), so the day's stored fixes outnumbering the good and rejected
-    fixes it counted is the sign. One grouped count answers it for every user at once.
+    late, or a shift still running): positions are only ever added to a day (a purge removes
+    whole old days, which are then never recomputed), so the day's stored fixes outnumbering
+    the good and rejected fixes it counted is the sign. One grouped count answers it for
+    every user at once. An exemption recomputes its day when it is recorded.
     """
-    today = today or timezone.localdate()
     stored = {d.user_id: d for d in DutyDay.objects.filter(user__in=users, day=day)}
     start, end = local_day_bounds(day)
     counts = dict(
@@ -661,14 +717,65 @@ def duty_days_current(
         .annotate(n=Count("time"))
         .values_list("staff_id", "n")
     )
-    current = {}
+    needing = []
     for user in users:
         record = stored.get(user.pk)
-        seen = record.good_fixes + record.rejected_fixes if record is not None else -1
-        if record is None or day >= today or counts.get(user.pk, 0) > seen:
-            record = duty_day_compute(user=user, day=day)
-        current[user.pk] = record
+        if record is None or counts.get(user.pk, 0) > record.good_fixes + record.rejected_fixes:
+            needing.append(user)
+    return stored, needing
+
+
+def duty_days_current(
+    users: Sequence[User], day: dt.date, *, budget: ComputeBudget | None = None
+) -> dict[int, DutyDay]:
+    """The current figures of ``users`` for ``day``, computing those missing or stale.
+
+    With a ``budget`` (a request) at most its number of staff-days are computed; a stale
+    figure beyond it is answered as stored and a missing one is left out, and both are
+    handed over to the worker. Without one (the worker, commands) every one is computed.
+    """
+    stored, needing = duty_days_needing_compute(users, day)
+    current = dict(stored)
+    for user in needing:
+        if budget is None or budget.take():
+            current[user.pk] = duty_day_compute(user=user, day=day)
+        else:
+            budget.hand_over(day, user.pk)
     return current
+
+
+def field_staff_of(day: dt.date) -> list[User]:
+    """The township's grid administrators and deputies of ``day`` (all townships)."""
+    ids = (
+        current_assignments(day)
+        .filter(position__in=(TeamPosition.ADMINISTRATOR, TeamPosition.DEPUTY))
+        .values("user_id")
+    )
+    return list(User.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def duty_days_materialise(*, days: Sequence[dt.date], user_ids: Sequence[int] | None = None) -> int:
+    """Compute and store the missing and stale figures of ``days`` (of the field staff of
+    each day, or of ``user_ids``); how many staff-days were computed. Run by the worker so
+    that reads find the month already stored; running it twice computes nothing twice."""
+    computed = 0
+    for day in days:
+        if user_ids is None:
+            users = field_staff_of(day)
+        else:
+            users = list(User.objects.filter(pk__in=user_ids).order_by("pk"))
+        _stored, needing = duty_days_needing_compute(users, day)
+        for user in needing:
+            duty_day_compute(user=user, day=day)
+            computed += 1
+    return computed
+
+
+def duty_days_due(today: dt.date) -> list[dt.date]:
+    """The days the periodic run keeps current: this month and the last one, up to today
+    (yesterday's evening shifts and late batches land after midnight)."""
+    first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    return [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
 
 
 def month_tally(records: Sequence[DutyDay]) -> dict[str, Any]:
@@ -689,30 +796,39 @@ def month_bounds(first: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def duty_month_days(
-    users: Sequence[User], first: dt.date, *, today: dt.date | None = None
+    users: Sequence[User],
+    first: dt.date,
+    *,
+    today: dt.date | None = None,
+    budget: ComputeBudget | None = None,
 ) -> dict[int, list[DutyDay]]:
-    """Each user's stored figures for every day of the month from ``first`` up to today,
-    in order of the days; missing or stale days are computed and stored on the way."""
+    """Each user's figures for every day of the month from ``first`` up to today, in order
+    of the days; missing or stale days are computed on the way (within ``budget``: the
+    days beyond it are missing from the lists and handed to the worker)."""
     today = today or timezone.localdate()
     _first, last = month_bounds(first, today)
     records: dict[int, list[DutyDay]] = {u.pk: [] for u in users}
     day = first
     while day <= last and users:
-        for user_id, record in duty_days_current(users, day, today=today).items():
+        for user_id, record in duty_days_current(users, day, budget=budget).items():
             records[user_id].append(record)
         day += dt.timedelta(days=1)
     return records
 
 
 def duty_month(
-    pairs: Sequence[tuple[User, Grid]], first: dt.date, *, today: dt.date | None = None
+    pairs: Sequence[tuple[User, Grid]],
+    first: dt.date,
+    *,
+    today: dt.date | None = None,
+    budget: ComputeBudget | None = None,
 ) -> dict[str, Any]:
     """The month from ``first`` (up to today) of the given (administrator, grid) pairs: per
     administrator, per grid team and per village, the days the 4-hour rule was met, not met
     and exempt, and the average minutes on patrol over the days that were not exempt."""
     today = today or timezone.localdate()
     _first, last = month_bounds(first, today)
-    records = duty_month_days([u for u, _g in pairs], first, today=today)
+    records = duty_month_days([u for u, _g in pairs], first, today=today, budget=budget)
     rows: list[dict[str, Any]] = []
     grids: dict[str, list[DutyDay]] = {}
     villages: dict[str, list[DutyDay]] = {}
@@ -731,6 +847,7 @@ def duty_month(
     return {
         "month": first.strftime("%Y-%m"),
         "days": max((last - first).days + 1, 0),
+        "pending": budget.pending if budget is not None else 0,
         "rows": rows,
         "grids": [
             {"code": code, "administrators": len(members[code])} | month_tally(found)

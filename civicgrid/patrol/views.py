@@ -154,7 +154,9 @@ def duty_month(request: HttpRequest) -> HttpResponse:
     if filters["user"]:
         pairs = [(u, g) for u, g in pairs if u.username == filters["user"]]
     users = [u for u, _g in pairs]
-    days = services.duty_month_days(users, first, today=today)
+    budget = services.ComputeBudget.for_read()
+    days = services.duty_month_days(users, first, today=today, budget=budget)
+    budget.enqueue()
     exempt = selectors.exemption_reasons(users, first, last)
     trackable = selectors.track_visible_ids(viewer, users)
     members = [
@@ -196,5 +198,6 @@ def duty_month(request: HttpRequest) -> HttpResponse:
             "following": shifted(1) if last < today else "",
             "whole": query(),
             "days_counted": (last - first).days + 1,
+            "pending": budget.pending,
         },
     )

@@ -1,5 +1,7 @@
 """The duty month page: calendars per administrator, grid team and village, in the viewer's
 scope, with links to the day's track for those who may see it; zh-Hans and a 390 px phone.
+The month is read as the worker leaves it (stored); a read finding days missing computes a
+bounded number and hands the rest to the worker.
 
 March 2026 throughout: a month in the past whatever day the tests run.
 """
@@ -35,6 +37,8 @@ def march(patrol: Patrol) -> Patrol:
     walked(patrol.far_admin, local(dt.date(2026, 3, 3), 8), 245)
     services.exemption_record(user=patrol.mate, day=dt.date(2026, 3, 4), reason="training",
                               note="培训", actor=patrol.leader)  # fmt: skip
+    # As the worker's periodic run leaves it: every staff-day of March stored.
+    services.duty_days_materialise(days=[MARCH + dt.timedelta(days=n) for n in range(31)])
     return patrol
 
 

@@ -52,7 +52,15 @@ MUST_OFFER = {
         "/inbox/",
         "/evaluation/",
     },
-    "grid_leader": {"/field/", "/registry/", "/people/roster/", "/patrol/month/", "/evaluation/"},
+    "grid_leader": {
+        "/field/",
+        "/registry/",
+        "/people/roster/",
+        "/patrol/month/",
+        "/evaluation/",
+        "/patrol/exemptions/",
+        "/patrol/schedules/",
+    },
     "village_officer": {
         "/village/",
         "/registry/",
@@ -77,6 +85,8 @@ MUST_OFFER = {
         "/registry/",
         "/evaluation/",
         "/patrol/month/",
+        "/patrol/exemptions/",
+        "/patrol/schedules/",
     },
     "system_admin": {"/admin/", "/divisions/", "/people/access-log/", "/registry/"},
 }
