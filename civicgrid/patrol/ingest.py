@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 
-from civicgrid.patrol.models import Device, Position, Shift
+from civicgrid.patrol.models import BatchReceipt, Device, Position, Shift
 from civicgrid.people.models import User
 
 COLUMNS = (
@@ -228,3 +228,73 @@ def device_state(identifier: str, before: dt.datetime) -> DeviceState | None:
         shift_start=from_db_time(started) if started is not None else None,
         previous=(from_db_time(prev_time), prev_lon, prev_lat) if prev_time is not None else None,
     )
+
+
+# ------------------------------------------------------------------ a batch's one look-up
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """What a batch needs before its insert, read with plain SQL (no query building per
+    request): the shifts that may hold its fixes and the last good fix before them."""
+
+    shifts: list[tuple[int, dt.datetime, dt.datetime | None]]  # (id, start, end), by start
+    previous: tuple[dt.datetime, float, float] | None
+
+
+@functools.cache
+def _batch_sql(vendor: str) -> tuple[str, str]:
+    q = connection.ops.quote_name
+    shift, position = q(Shift._meta.db_table), q(Position._meta.db_table)
+    shifts = (
+        f"SELECT id, started_at, ended_at FROM {shift} WHERE user_id = %s "
+        f"AND (ended_at IS NULL OR (started_at <= %s AND ended_at >= %s)) ORDER BY started_at"
+    )
+    previous = (
+        f"SELECT time, lon, lat FROM {position} WHERE staff_id = %s AND time < %s "
+        f"AND flag = '' ORDER BY time DESC LIMIT 1"
+    )
+    return shifts, previous
+
+
+def batch_state(user_id: int, first: dt.datetime, last: dt.datetime) -> BatchState:
+    """The user's open shift and the shifts overlapping [``first``, ``last``], and the last
+    good fix before ``first``."""
+    shifts_sql, previous_sql = _batch_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(shifts_sql, [user_id, db_time(last), db_time(first)])
+        shifts = [
+            (pk, from_db_time(start), from_db_time(end) if end is not None else None)
+            for pk, start, end in cursor.fetchall()
+        ]
+        cursor.execute(previous_sql, [user_id, db_time(first)])
+        found = cursor.fetchone()
+    previous = (from_db_time(found[0]), found[1], found[2]) if found is not None else None
+    return BatchState(shifts, previous)
+
+
+@functools.cache
+def _receipt_sql(vendor: str) -> tuple[str, str]:
+    q = connection.ops.quote_name
+    table = q(BatchReceipt._meta.db_table)
+    return (
+        f"SELECT stored, flagged FROM {table} WHERE user_id = %s AND {q('key')} = %s",
+        f"INSERT INTO {table} (user_id, {q('key')}, stored, flagged, received_at) "
+        f"VALUES (%s, %s, %s, %s, %s)",
+    )
+
+
+def receipt_find(user_id: int, key: str) -> tuple[int, int] | None:
+    """(stored, flagged) of the batch already stored under ``key``, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_receipt_sql(connection.vendor)[0], [user_id, key])
+        found = cursor.fetchone()
+    return (found[0], found[1]) if found is not None else None
+
+
+def receipt_insert(user_id: int, key: str, stored: int, flagged: int, now: dt.datetime) -> None:
+    """Raises ``IntegrityError`` when the key is taken (the unique constraint)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _receipt_sql(connection.vendor)[1], [user_id, key, stored, flagged, db_time(now)]
+        )

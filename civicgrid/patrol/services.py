@@ -423,16 +423,17 @@ class Stored:
 CLOCK_TOLERANCE = dt.timedelta(minutes=1)
 
 
-def _shift_for_each(user: User, times: list[dt.datetime], now: dt.datetime) -> list[int | None]:
-    shifts = list(
-        Shift.objects.filter(user=user, started_at__lte=max(times) + CLOCK_TOLERANCE)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=min(times) - CLOCK_TOLERANCE))
-        .order_by("started_at")
-        .values_list("pk", "started_at", "ended_at")
-    )
+def _shift_for_each(
+    shifts: Sequence[tuple[int, dt.datetime, dt.datetime | None]],
+    times: list[dt.datetime],
+    now: dt.datetime,
+) -> list[int | None]:
+    """For each fix (in time order), the latest shift that covers it, or None."""
     bounds = [
         (pk, start - CLOCK_TOLERANCE, (end or now) + CLOCK_TOLERANCE) for pk, start, end in shifts
     ]
+    if len(bounds) == 1 and bounds[0][1] <= times[0] and times[-1] <= bounds[0][2]:
+        return [bounds[0][0]] * len(times)  # the usual batch: all inside the one open shift
     found: list[int | None] = []
     for time in times:
         match = None
@@ -464,9 +465,16 @@ def _positions_record(
     now = now or timezone.now()
     if not fixes:
         return Stored(0, 0)
-    shifts_close_overdue(user=user, now=now)
     ordered = sorted(fixes, key=lambda f: f.time)
-    shift_ids = _shift_for_each(user, [f.time for f in ordered], now)
+    times = [f.time for f in ordered]
+    # One look-up in plain SQL: the shifts (the open one included) and the last good fix.
+    # An open shift past the maximum length is closed first, the general way, and read again.
+    state = ingest.batch_state(user.pk, times[0] - CLOCK_TOLERANCE, times[-1] + CLOCK_TOLERANCE)
+    overdue = now - dt.timedelta(hours=shift_max_hours())
+    if any(end is None and start < overdue for _pk, start, end in state.shifts):
+        shifts_close_overdue(user=user, now=now)
+        state = ingest.batch_state(user.pk, times[0] - CLOCK_TOLERANCE, times[-1] + CLOCK_TOLERANCE)
+    shift_ids = _shift_for_each(state.shifts, times, now)
     if any(pk is None for pk in shift_ids):
         outside = ordered[shift_ids.index(None)]
         raise NoShift(
@@ -474,12 +482,7 @@ def _positions_record(
             % {"time": timezone.localtime(outside.time).strftime("%Y-%m-%d %H:%M:%S")},
             field="time",
         )
-    previous = (
-        Position.objects.filter(staff=user, time__lt=ordered[0].time, flag="")
-        .order_by("-time")
-        .values_list("time", "lon", "lat")
-        .first()
-    )
+    previous = state.previous
     flags = duty.implausible(
         times=[f.time.timestamp() for f in ordered],
         lons=[f.lon for f in ordered],
@@ -515,21 +518,19 @@ def positions_batch_record(
 def _batch_record(
     *, user: User, key: str, fixes: Sequence[Incoming], now: dt.datetime | None
 ) -> Stored:
-    done = BatchReceipt.objects.filter(user=user, key=key).first()
+    done = ingest.receipt_find(user.pk, key)
     if done is not None:
-        return Stored(done.stored, done.flagged, duplicate=True)
+        return Stored(*done, duplicate=True)
     result = _positions_record(user=user, fixes=fixes, source="batch", now=now)
     try:
         with transaction.atomic():
-            BatchReceipt.objects.create(
-                user=user, key=key, stored=result.stored, flagged=result.flagged
-            )
+            ingest.receipt_insert(user.pk, key, result.stored, result.flagged, timezone.now())
     except IntegrityError:
         # The same batch, retried while the first attempt was still being written: undo
         # this copy and answer as for a retry.
         transaction.set_rollback(True)
-        done = BatchReceipt.objects.filter(user=user, key=key).first()
-        return Stored(done.stored if done else 0, done.flagged if done else 0, duplicate=True)
+        done = ingest.receipt_find(user.pk, key)
+        return Stored(*(done or (0, 0)), duplicate=True)
     return result
 
 
