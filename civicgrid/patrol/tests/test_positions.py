@@ -364,3 +364,34 @@ def test_a_batch_outside_a_request_transaction_is_stored_once(patrol: Patrol) ->
     again = services.positions_batch_record(user=patrol.admin, key="k-1", fixes=fixes)
     assert (first.stored, first.duplicate, again.duplicate) == (3, False, True)
     assert Position.objects.count() == 3
+
+
+def test_a_batch_closes_a_shift_left_open_and_keeps_only_what_it_covered(
+    patrol: Patrol, settings
+) -> None:
+    settings.CIVICGRID_SHIFT_MAX_HOURS = 12
+    start = timezone.now() - dt.timedelta(hours=13)
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=start)
+    early = [services.Incoming(start + dt.timedelta(hours=1), *HERE)]
+    stored = services.positions_batch_record(user=patrol.admin, key="early", fixes=early)
+    assert stored.stored == 1
+    shift = Shift.objects.get(user=patrol.admin)
+    assert shift.ending == Shift.Ending.AUTOMATIC
+    assert shift.ended_at == start + dt.timedelta(hours=12)
+    assert Position.objects.get().shift == shift
+    late = [services.Incoming(timezone.now() - dt.timedelta(minutes=5), *HERE)]
+    with pytest.raises(services.NoShift):
+        services.positions_batch_record(user=patrol.admin, key="late", fixes=late)
+    assert Position.objects.count() == 1
+
+
+def test_a_batch_across_two_shifts_files_each_fix_under_its_own(patrol: Patrol) -> None:
+    now = timezone.now()
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(hours=3))
+    services.shift_end(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(hours=2))
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(hours=1))
+    fixes = [services.Incoming(now - dt.timedelta(minutes=minutes), *HERE) for minutes in (150, 30)]
+    assert services.positions_batch_record(user=patrol.admin, key="two", fixes=fixes).stored == 2
+    first, second = Shift.objects.order_by("started_at")
+    assert sorted(Position.objects.values_list("shift_id", flat=True)) == [first.pk, second.pk]
+    BatchReceipt.objects.get(user=patrol.admin, key="two")
