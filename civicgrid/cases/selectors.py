@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import CharField, Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -126,7 +127,7 @@ def _code_columns() -> dict[str, Any]:
 
 
 def case_codes_many(cases: list[Case]) -> None:
-    """``case_codes`` for many cases in one statement (without ``has_photos``).
+    """The codes of ``_CODES`` for many cases in one statement (without ``has_photos``).
 
     One ``id IN (...)`` per relation, so the statement stays a handful of index lookups
     whatever the page size.
@@ -137,7 +138,7 @@ def case_codes_many(cases: list[Case]) -> None:
         ids = sorted({i for c in cases if (i := getattr(c, f"{relation}_id")) is not None})
         if ids:
             marks = ", ".join(["%s"] * len(ids))
-            parts.append(f"SELECT '{name}', id, {column} FROM {table} WHERE id IN ({marks})")
+            parts.append(f"SELECT '{name}', r.id, {column} FROM {table} r WHERE r.id IN ({marks})")
             params.extend(ids)
     found: dict[tuple[str, int], Any] = {}
     if parts:
