@@ -31,8 +31,11 @@ from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.core.refs import IsoDate, Offset, RecordId
 from civicgrid.people.models import Role, User
 from civicgrid.people.privacy import Channel, masked_values, personal_data_read
+from civicgrid.people.scopes import not_for_health_center
 
 router = Router(tags=["cases"])
+# Cases and their inbox are not the Social Health Center's work: 404 for it.
+router.add_decorator(not_for_health_center)
 # The API's own renderer, for the answers rendered without validation (the case list).
 _RENDERER = JSONRenderer()
 _RENDERER_CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"

@@ -96,7 +96,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "civicgrid.care.boundary.HealthCenterBoundary",  # the Health Center reads its lists only
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -167,6 +166,7 @@ SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = False
 AUTHENTICATION_BACKENDS = [
     "civicgrid.people.backends.LoginThrottleBackend",  # django-axes, must come first
+    "civicgrid.people.backends.StaffPermissionBackend",  # what every staff role may read
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Lock a (username, address) pair, never a username alone: nobody can lock a colleague out

@@ -14,8 +14,11 @@ from civicgrid.evaluation import formulas, selectors, services
 from civicgrid.evaluation.models import DailyFigure
 from civicgrid.evaluation.schemas import IndicatorTableOut
 from civicgrid.people.models import User
+from civicgrid.people.scopes import not_for_health_center
 
 router = Router(tags=["evaluation"])
+# The indicators are the supervisors' and the center's, not the Social Health Center's: 404 for it.
+router.add_decorator(not_for_health_center)
 
 
 class IndicatorQuery(Schema):

@@ -20,6 +20,7 @@ from civicgrid.evaluation import charts, formulas, labels, lists, selectors, ser
 from civicgrid.evaluation.models import DailyFigure
 from civicgrid.geo.models import Grid
 from civicgrid.people.models import User
+from civicgrid.people.scopes import not_for_health_center
 
 
 def _user(request: HttpRequest) -> User:
@@ -58,6 +59,7 @@ def _figure_link(level: str, unit: int, period: selectors.Period, name: str) -> 
 
 
 @login_required
+@not_for_health_center
 def evaluation(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     scope = selectors.scope_for(user)
@@ -148,6 +150,7 @@ def _value(row: selectors.Row, indicator: str) -> float | None:
 
 
 @login_required
+@not_for_health_center
 def counted(request: HttpRequest) -> HttpResponse:
     """The cases one figure counts."""
     user = _user(request)
@@ -178,6 +181,7 @@ def counted(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def records(request: HttpRequest, kind: str) -> HttpResponse:
     """The duty days, inspections, households or registry records one figure counts."""
     user = _user(request)
@@ -212,6 +216,7 @@ def records(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def export_xlsx(request: HttpRequest) -> HttpResponse:
     """The indicator table of a level and period as a workbook: indicators, then counts."""
     from openpyxl import Workbook
@@ -256,6 +261,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def report_pdf(request: HttpRequest) -> HttpResponse:
     """The monthly report of the user's scope (their township, village or department)."""
     from civicgrid.evaluation.report import report_pdf as render_pdf

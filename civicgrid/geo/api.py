@@ -32,6 +32,14 @@ Lon = Annotated[float, Field(ge=-180, le=180, description="longitude, degrees")]
 Lat = Annotated[float, Field(ge=-90, le=90, description="latitude, degrees")]
 
 
+def _require_staff(request: HttpRequest) -> None:
+    """The grid map and the divisions are the staff's: an account without ``geo.view_grid``
+    (the Social Health Center's, see ``people.backends``) gets 404, as if there were none.
+    The reference layers stay open to anyone, like the public map they serve."""
+    if not request.user.has_perm("geo.view_grid"):
+        raise NotFound(_("Not found."))
+
+
 def _grid_properties(grid: Grid) -> dict[str, Any]:
     return {
         "code": grid.code,
@@ -54,6 +62,7 @@ def locate(
     request: HttpRequest, lon: Query[Lon], lat: Query[Lat], crs: Query[Crs] = Crs.WGS84
 ) -> dict[str, Any]:
     """`crs=gcj02` converts coordinates from Chinese web maps and phones first."""
+    _require_staff(request)
     grid = selectors.grid_at(lon, lat, crs)
     if grid is None:
         raise NotFound(_("This point is outside every grid of the township."), field="lon")
@@ -73,6 +82,7 @@ def locate(
 @router.get("/codes/{code}", response=CodeCheckOut, summary="Validate and explain a grid code")
 def code_check(request: HttpRequest, code: str) -> dict[str, str]:
     """Refuses codes of townships and villages that are not in the platform."""
+    _require_staff(request)
     try:
         parsed = codes.parse(
             code,
@@ -92,6 +102,7 @@ def code_check(request: HttpRequest, code: str) -> dict[str, str]:
 
 @router.get("/townships", response=FeatureCollection, summary="Townships as GeoJSON")
 def township_list(request: HttpRequest) -> FeatureCollection:
+    _require_staff(request)
     return collection(
         [
             {"type": "Feature", "properties": _area_properties(t), "geometry": t.boundary}
@@ -102,6 +113,7 @@ def township_list(request: HttpRequest) -> FeatureCollection:
 
 @router.get("/villages", response=FeatureCollection, summary="Villages as GeoJSON")
 def village_list(request: HttpRequest) -> FeatureCollection:
+    _require_staff(request)
     return collection(
         [
             {"type": "Feature", "properties": _area_properties(v), "geometry": v.boundary}
@@ -113,6 +125,7 @@ def village_list(request: HttpRequest) -> FeatureCollection:
 @router.get("/grids", response=FeatureCollection, summary="Active grids as GeoJSON")
 def grid_list(request: HttpRequest, village: str | None = None) -> FeatureCollection:
     """`village` filters by the 12-digit village code."""
+    _require_staff(request)
     grids = selectors.active_grids()
     if village:
         grids = grids.filter(code__startswith=village)
@@ -126,6 +139,7 @@ def grid_list(request: HttpRequest, village: str | None = None) -> FeatureCollec
 
 @router.get("/grids/{code}", response=FeatureCollection, summary="One grid as GeoJSON")
 def grid_detail(request: HttpRequest, code: str) -> FeatureCollection:
+    _require_staff(request)
     try:
         compact = codes.parse(code).compact
     except codes.InvalidGridCode as exc:
@@ -246,12 +260,14 @@ def _draft_grid_properties(grid: Grid, low: int, high: int) -> dict[str, Any]:
 
 @router.get("/divisions", response=list[DivisionOut], summary="Division versions")
 def division_list(request: HttpRequest) -> list[dict[str, Any]]:
+    _require_staff(request)
     return [_division_out(d) for d in DivisionVersion.objects.select_related("township")]
 
 
 @router.post("/divisions", response={201: DivisionOut}, summary="Divide into a draft")
 def division_draft(request: HttpRequest, payload: DraftIn) -> Status:
     """Run the division engine on some villages (all when `villages` is null)."""
+    _require_staff(request)
     _require_division_rights(request)
     township = selectors.townships().first()
     if township is None:
@@ -273,6 +289,7 @@ def division_grids(request: HttpRequest, division_id: RecordId) -> FeatureCollec
     """Each grid with `in_range`, and against the active version (not on the active
     version itself): `change` (same, redrawn, renumbered, new) and `previous`, the active
     grid it continues."""
+    _require_staff(request)
     division = _division(division_id)
     low = int(division.parameters.get("min", 300))
     high = int(division.parameters.get("max", 500))
@@ -290,6 +307,7 @@ def division_grids(request: HttpRequest, division_id: RecordId) -> FeatureCollec
 
 @router.get("/divisions/{division_id}/units", response=FeatureCollection)
 def division_units(request: HttpRequest, division_id: RecordId) -> FeatureCollection:
+    _require_staff(request)
     division = _division(division_id)
     owner = {key: g.code for g in division.grids.all() for key in g.units}
     return collection(
@@ -310,6 +328,7 @@ def division_units(request: HttpRequest, division_id: RecordId) -> FeatureCollec
 
 @router.post("/divisions/{division_id}/moves", response=MoveOut, summary="Move a unit")
 def division_move(request: HttpRequest, division_id: RecordId, payload: MoveIn) -> dict[str, Any]:
+    _require_staff(request)
     _require_division_rights(request)
     division = _division(division_id)
     result = services.draft_unit_move(
@@ -346,6 +365,7 @@ def division_preview(request: HttpRequest, division_id: RecordId) -> dict[str, A
     """Per grid, old → new households, houses, persons, legal persons, components, open
     cases and the team that moves; what is left to place; every problem that stops it.
     Changes nothing."""
+    _require_staff(request)
     _require_division_rights(request)
     plan = activation.activation_plan(division=_division(division_id))
     return {"fingerprint": plan.fingerprint(), **plan.as_dict()}
@@ -356,6 +376,7 @@ def division_activate(request: HttpRequest, division_id: RecordId) -> dict[str, 
     """Activate a draft. An optional JSON body `{"reasons": {grid code: text}, "expected":
     preview fingerprint}`: reasons are recorded first (kept even when refused); with
     `expected` it refuses (409) if the plan is no longer the one previewed."""
+    _require_staff(request)
     _require_division_rights(request)
     division = _division(division_id)
     body = _activate_body(request)

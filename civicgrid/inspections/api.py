@@ -33,9 +33,11 @@ from civicgrid.inspections.schemas import (
     TemplateOut,
 )
 from civicgrid.people.models import User
-from civicgrid.people.scopes import staff_visible_to
+from civicgrid.people.scopes import not_for_health_center, staff_visible_to
 
 router = Router(tags=["inspections"])
+# Inspections of premises are not the Social Health Center's work: 404 for it.
+router.add_decorator(not_for_health_center)
 
 
 def _actor(request: HttpRequest) -> User:

@@ -25,7 +25,7 @@ from civicgrid.inspections.present import area_name, premises_entry, premises_ne
 from civicgrid.people.certification import field_rights_refusal
 from civicgrid.people.models import User
 from civicgrid.people.privacy import mask_name
-from civicgrid.people.scopes import grids_visible_to
+from civicgrid.people.scopes import grids_visible_to, not_for_health_center
 from civicgrid.registry.transfer import neutralised
 
 
@@ -41,6 +41,7 @@ def _float(value: str | None) -> float | None:
 
 
 @login_required
+@not_for_health_center
 def field_home(request: HttpRequest) -> HttpResponse:
     """Due this week in my grids, nearest first from the position the page sends."""
     user = _user(request)
@@ -84,6 +85,7 @@ def _digest_body(request: HttpRequest, answers: list[services.AnswerIn]) -> dict
 
 
 @login_required
+@not_for_health_center
 @require_http_methods(["GET", "POST"])
 def visit_form(request: HttpRequest, kind: str, pk: int, area: str) -> HttpResponse:
     """The checklist of ``area`` for one premises: its licences with their expiry, every
@@ -158,6 +160,7 @@ def _answer_label(answer: Any, language: str | None) -> str:
 
 
 @login_required
+@not_for_health_center
 def visit_detail(request: HttpRequest, number: str) -> HttpResponse:
     visit = selectors.visit_for(_user(request), number)
     if visit is None:
@@ -195,6 +198,7 @@ def _may_report(user: User) -> bool:
 
 
 @login_required
+@not_for_health_center
 def center_report(request: HttpRequest) -> HttpResponse:
     """Inspections per grid, area, administrator and month; due visited; findings;
     rectification rate and time. ``?format=xlsx`` downloads the same tables."""

@@ -33,9 +33,11 @@ from civicgrid.patrol.schemas import (
     TrackImportOut,
 )
 from civicgrid.people.models import Role, User
-from civicgrid.people.scopes import is_platform_admin
+from civicgrid.people.scopes import is_platform_admin, not_for_health_center
 
 router = Router(tags=["patrol"])
+# Staff duty and positions are not the Social Health Center's business: 404 for it.
+router.add_decorator(not_for_health_center)
 
 
 def _user(request: HttpRequest) -> User:

@@ -22,6 +22,7 @@ from civicgrid.core.errors import DomainError
 from civicgrid.patrol import month, selectors, services
 from civicgrid.patrol.osmand import Message, ProtocolError, decode_json, decode_params
 from civicgrid.people.models import User
+from civicgrid.people.scopes import not_for_health_center
 
 
 def _refusal(status: int, code: str, message: str, field: str | None) -> HttpResponse:
@@ -76,6 +77,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 @login_required
+@not_for_health_center
 def live_map(request: HttpRequest) -> HttpResponse:
     """The center's live map of staff on duty, polled without reloading."""
     if not selectors.sees_live_map(_staff(request)):
@@ -84,6 +86,7 @@ def live_map(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def track_replay(request: HttpRequest, username: str) -> HttpResponse:
     """A staff member's route of a day with a time slider; the track read is logged by the API."""
     target = selectors.patrol_staff_visible_to(_staff(request)).filter(username=username).first()
@@ -102,6 +105,7 @@ def track_replay(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def field_patrol(request: HttpRequest) -> HttpResponse:
     """The administrator's patrol switch and today's figure."""
     user = _staff(request)
@@ -140,6 +144,7 @@ def _month(value: str | None, today: dt.date) -> dt.date:
 
 
 @login_required
+@not_for_health_center
 def duty_month(request: HttpRequest) -> HttpResponse:
     """A month of daily duty hours against the 4-hour rule, per administrator, team and
     village, in the viewer's scope; a person's days link to their track."""

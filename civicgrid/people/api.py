@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, cast
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -30,7 +30,12 @@ router = Router(tags=["people"])
 
 
 def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
+    """The caller of the staff directory and the teams: closed (404) to the Social Health
+    Center, whose officers read only their own profile here (issue 16)."""
+    user = cast(User, request.user)
+    if scopes.health_center_only(user):
+        raise Http404
+    return user
 
 
 def _assignment_out(assignment: GridAssignment) -> dict[str, Any]:
@@ -46,7 +51,7 @@ def _assignment_out(assignment: GridAssignment) -> dict[str, Any]:
 
 @router.get("/me", response=StaffOut, summary="My own profile")
 def me(request: HttpRequest) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = cast(User, request.user)
     return _staff_out(selectors.staff_member_for(actor, actor.pk))
 
 

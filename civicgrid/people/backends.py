@@ -25,6 +25,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from civicgrid.people import throttle
+from civicgrid.people.models import User
+from civicgrid.people.scopes import health_center_only
 
 ACCOUNT_WINDOW = dt.timedelta(days=1)
 # How long a successful login makes its address "known" for the account.
@@ -97,3 +99,26 @@ class LoginThrottleBackend(AxesStandaloneBackend):
                 # Stops authentication before the password is even compared.
                 raise PermissionDenied
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+# Permissions every staff account holds by being staff. The geography app sits below the
+# people app and knows no roles, so it asks for these instead of naming roles.
+STAFF_PERMISSIONS = frozenset({"geo.view_grid"})
+
+
+class StaffPermissionBackend:
+    """Grants ``STAFF_PERMISSIONS`` to every active account but the Social Health
+    Center's: an account that is only a health officer reads its lists, not the grid map
+    (issue 16). It authenticates nobody and loads no user (no ``get_user``), so logins and
+    sessions stay with the backends after it."""
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        return None
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        return (
+            perm in STAFF_PERMISSIONS
+            and isinstance(user_obj, User)
+            and user_obj.is_active
+            and not health_center_only(user_obj)
+        )

@@ -10,9 +10,12 @@ outside scope, so its existence is not revealed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from civicgrid.geo.models import DivisionVersion, Grid
@@ -38,8 +41,8 @@ def is_platform_admin(user: User) -> bool:
 
 def health_center_only(user: User) -> bool:
     """The account holds the health officer's role and no other (nor is a superuser): it
-    reads the care app's health lists and nothing of the registry, cases or staff
-    (``care.boundary``)."""
+    reads the care app's health lists and nothing of the registry, cases, staff, patrol
+    or the grid map (issue 16)."""
     others = [r for r in Role.values if r != Role.HEALTH_OFFICER]
     return (
         user.is_active
@@ -47,6 +50,26 @@ def health_center_only(user: User) -> bool:
         and user.has_role(Role.HEALTH_OFFICER)
         and not user.has_role(*others)
     )
+
+
+def not_for_health_center[**P, R](view: Callable[P, R]) -> Callable[P, R]:
+    """A page or API operation the Social Health Center has no business with: 404 for an
+    account that is only a health officer, so the page's existence is not revealed.
+
+    Each app marks its own pages, and its Ninja router with ``router.add_decorator(...)``
+    (an operation decorator runs after authentication, so a token's user is known too).
+    """
+
+    @wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        request = args[0]
+        assert isinstance(request, HttpRequest)
+        user = getattr(request, "user", None)
+        if isinstance(user, User) and health_center_only(user):
+            raise Http404
+        return view(*args, **kwargs)
+
+    return guarded
 
 
 def current_assignments(on: dt.date | None = None) -> QuerySet[GridAssignment]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from civicgrid.people import scopes, selectors
 from civicgrid.people.models import User
+from civicgrid.people.scopes import not_for_health_center
 
 CHANNEL_LABELS = {
     "detail": gettext_lazy("record page"),
@@ -24,6 +25,7 @@ CHANNEL_LABELS = {
 
 
 @login_required
+@not_for_health_center
 def roster(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     teams = selectors.grid_teams(scopes.grids_visible_to(user))
@@ -40,6 +42,7 @@ def roster(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def access_log(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     if not scopes.can_audit(user):

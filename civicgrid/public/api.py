@@ -15,10 +15,13 @@ from civicgrid.cases.schemas import CaseOut
 from civicgrid.cases.selectors import case_for
 from civicgrid.core.errors import NotFound, PermissionDenied
 from civicgrid.people.models import Role, User
+from civicgrid.people.scopes import not_for_health_center
 from civicgrid.public import services
 from civicgrid.public.models import ReopenRequest
 
 router = Router(tags=["public"])
+# Reopen requests are the center's decision, not the Social Health Center's: 404 for it.
+router.add_decorator(not_for_health_center)
 
 
 class ReopenRequestOut(Schema):

@@ -19,6 +19,7 @@ from civicgrid.core.errors import NotFound, PermissionDenied
 from civicgrid.core.refs import Offset, RecordId
 from civicgrid.people.models import User
 from civicgrid.people.privacy import Channel, personal_data_read
+from civicgrid.people.scopes import not_for_health_center
 from civicgrid.registry import selectors, services, transfer
 from civicgrid.registry.present import record_out
 from civicgrid.registry.schemas import (
@@ -37,6 +38,8 @@ from civicgrid.registry.schemas import (
 )
 
 router = Router(tags=["registry"])
+# The registry holds residents' data the Social Health Center does not serve: 404 for it.
+router.add_decorator(not_for_health_center)
 MAX_LIMIT = 500
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.people.models import User
 from civicgrid.people.privacy import Channel, personal_data_read
-from civicgrid.people.scopes import grids_visible_to
+from civicgrid.people.scopes import grids_visible_to, not_for_health_center
 from civicgrid.registry import columns, imports, selectors, services, transfer
 from civicgrid.registry.models import TAG_LABELS, ComponentState, ImportJob, LicenceKind
 from civicgrid.registry.present import (
@@ -55,6 +55,7 @@ def _label(column: columns.Column) -> str:
 
 
 @login_required
+@not_for_health_center
 def index(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     counts = [(k, TITLES[k], selectors.records_for(k, actor).count()) for k in transfer.KINDS]
@@ -91,6 +92,7 @@ def _filtered(kind: str, actor: User, params: Any) -> Any:
 
 
 @login_required
+@not_for_health_center
 def record_list(request: HttpRequest, kind: str) -> HttpResponse:
     kind = _kind(kind)
     actor = _actor(request)
@@ -152,6 +154,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     kind = _kind(kind)
     actor = _actor(request)
@@ -231,6 +234,7 @@ class RecordForm(forms.Form):
 
 
 @login_required
+@not_for_health_center
 def field_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
     """Mobile page: add or update a record in one's own grid, with the phone's position."""
     kind = _kind(kind)
@@ -280,6 +284,7 @@ def field_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpRe
 
 
 @login_required
+@not_for_health_center
 @require_POST
 def person_move_out(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
@@ -294,6 +299,7 @@ def person_move_out(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def licence_report(request: HttpRequest) -> HttpResponse:
     reports = selectors.licence_problems_by_grid(
         _actor(request),
@@ -315,6 +321,7 @@ def licence_report(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def import_page(request: HttpRequest) -> HttpResponse:
     report = None
     error = ""
@@ -369,6 +376,7 @@ def _import_in_background(request: HttpRequest, kind: str, upload: Any) -> HttpR
 
 
 @login_required
+@not_for_health_center
 def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A background import: its progress while it runs, its report once it is done."""
     job = imports.import_job_for(_actor(request), pk)
@@ -412,6 +420,7 @@ def _download(content: bytes, name: str, fmt: str) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def template_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     if fmt not in {"csv", "xlsx"}:
         raise Http404
@@ -419,6 +428,7 @@ def template_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse
 
 
 @login_required
+@not_for_health_center
 def export_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     """Export of the filtered list the user sees (the list page's filters), masked unless
     ``reveal`` with a ``purpose`` by a role that may reveal; logged like every export.

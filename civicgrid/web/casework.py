@@ -35,7 +35,7 @@ from civicgrid.cases.workflow import STATE_LABELS, Action, State
 from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.core.refs import whole_number
 from civicgrid.people.models import Department, Role, User
-from civicgrid.people.scopes import is_platform_admin
+from civicgrid.people.scopes import is_platform_admin, not_for_health_center
 from civicgrid.web.menus import home_url
 
 CENTER_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR)
@@ -85,6 +85,7 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Any]:
 
     def decorate(view: Callable[..., HttpResponse]) -> Any:
         @login_required
+        @not_for_health_center
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user

@@ -16,6 +16,7 @@ from civicgrid.cases import selectors
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Notification
 from civicgrid.people.models import User
+from civicgrid.people.scopes import not_for_health_center
 from civicgrid.web.casework import case_url
 
 
@@ -28,6 +29,7 @@ def unread_count(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
+@not_for_health_center
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -51,6 +53,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 @require_POST
 def inbox_read(request: HttpRequest) -> HttpResponse:
     """Mark one notice (``id``) or all of them read."""

@@ -51,12 +51,20 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", {"reason": reason}, status=404)
 
 
+def _grid_map_rights(request: HttpRequest) -> None:
+    """The grid map is the staff's (``geo.view_grid``): 404 for the Social Health Center."""
+    if not request.user.has_perm("geo.view_grid"):
+        raise Http404
+
+
 @login_required
 def township_map(request: HttpRequest) -> HttpResponse:
+    _grid_map_rights(request)
     return render(request, "web/map.html")
 
 
 def _division_rights(request: HttpRequest) -> None:
+    _grid_map_rights(request)
     if not request.user.has_perm("geo.change_divisionversion"):
         raise PermissionDenied
 
