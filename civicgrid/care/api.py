@@ -31,6 +31,7 @@ from civicgrid.care.schemas import (
     ProgressOut,
     ResolveIn,
 )
+from civicgrid.core import images
 from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.people.models import Department, User
 
@@ -300,9 +301,12 @@ def distribution_record(
     payload: DistributionIn,
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Status:
+    values = payload.dict()
+    photos = [images.image_base64_decode(text, field=f"photos.{i}")
+              for i, text in enumerate(values.pop("photos"))]  # fmt: skip
     d = services.distribution_record(
         campaign=_campaign(request, pk), actor=_user(request), key=idempotency_key,
-        **payload.dict(),
+        photos=photos, **values,
     )  # fmt: skip
     return Status(201, {"id": d.pk})
 

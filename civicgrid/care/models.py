@@ -233,7 +233,6 @@ class Distribution(SentOnce):
     quantity = models.PositiveIntegerField(_("copies"))
     place = models.CharField(_("where"), max_length=200)
     households_reached = models.PositiveIntegerField(_("households reached"))
-    photo = models.FileField(_("photo"), upload_to="care/%Y/%m/", blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -252,6 +251,27 @@ class Distribution(SentOnce):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.grid_id} {self.distributed_on}"
+
+
+class DistributionPhoto(models.Model):
+    """A photo of a distribution, re-encoded from its pixels: no EXIF block (camera, time,
+    GPS position) is kept, as for inspection photos."""
+
+    distribution = models.ForeignKey(
+        Distribution,
+        on_delete=models.CASCADE,
+        related_name="photos",
+        verbose_name=_("distribution"),
+    )
+    photo = models.FileField(_("photo"), upload_to="care/%Y/%m/")
+
+    class Meta:
+        verbose_name = _("distribution photo")
+        verbose_name_plural = _("distribution photos")
+        ordering = ["distribution", "id"]
+
+    def __str__(self) -> str:
+        return self.photo.name or ""
 
 
 class EventKind(models.TextChoices):

@@ -138,6 +138,11 @@ class DistributionIn(Schema):
     quantity: int
     place: str
     households_reached: int
+    photos: list[str] = Field(
+        default=[],
+        description="Photos of the distribution, base64 (JPEG, PNG or WebP; data: URLs too), "
+        "at most 5. They are stored re-encoded, without EXIF (no camera, time or position).",
+    )
 
 
 class EventIn(Schema):

@@ -32,6 +32,7 @@ from civicgrid.care import history, targets
 from civicgrid.care.models import (
     Campaign,
     Distribution,
+    DistributionPhoto,
     Grievance,
     GrievanceRoute,
     GrievanceState,
@@ -479,6 +480,36 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
     if is_staff(user):
         condition |= Q(grids__in=grids_visible_to(user))
     return qs.filter(condition).distinct()
+
+
+def campaign_distributions(campaign: Campaign) -> QuerySet[Distribution]:
+    """The campaign's distributions, latest first, with their grids and photos."""
+    return (
+        Distribution.objects.filter(campaign=campaign)
+        .select_related("grid__village")
+        .prefetch_related("photos")
+    )
+
+
+def campaign_events(campaign: Campaign) -> QuerySet[PublicityEvent]:
+    return PublicityEvent.objects.filter(campaign=campaign).select_related("grid__village")
+
+
+def distribution_photo_for(user: User, campaign_pk: int, photo_pk: int) -> DistributionPhoto:
+    """A photo of a campaign the user may see (404 otherwise, the same for a photo of
+    another campaign)."""
+    found = (
+        DistributionPhoto.objects.filter(
+            pk=photo_pk,
+            distribution__campaign_id=campaign_pk,
+            distribution__campaign__in=campaigns_for(user),
+        )
+        .only("photo")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such photo."))
+    return found
 
 
 def campaign_coverage(campaign: Campaign) -> list[dict[str, Any]]:

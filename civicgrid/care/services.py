@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from civicgrid.care.models import (
     MATTER_MAX,
     Campaign,
     Distribution,
+    DistributionPhoto,
     EventKind,
     Grievance,
     GrievanceRoute,
@@ -469,6 +471,12 @@ def _count(value: Any, field: str) -> int:
     return number
 
 
+# A distribution's photos: enough to show the stand, the notice board and a handing out.
+MAX_DISTRIBUTION_PHOTOS = 5
+# Photos are kept re-encoded at most this wide or high (the original is not kept).
+PHOTO_MAX_SIDE = 2048
+
+
 @transaction.atomic
 def distribution_record(
     *,
@@ -479,18 +487,18 @@ def distribution_record(
     quantity: Any,
     place: str,
     households_reached: Any,
-    photo: Any = None,
+    photos: Sequence[bytes] = (),
     key: str = "",
 ) -> Distribution:
-    """Copies handed out in a target grid; sent again with the same ``key``, the first
-    record answers (and the photo is not stored twice)."""
+    """Copies handed out in a target grid, with up to ``MAX_DISTRIBUTION_PHOTOS`` photos;
+    sent again with the same ``key``, the first record answers (and no photo is stored
+    twice)."""
     target = _campaign_grid(campaign, actor, grid)
     key = _clean_key(key)
     digest = _digest({"campaign": campaign.pk, "grid": grid,
                       "distributed_on": str(distributed_on), "quantity": str(quantity),
                       "place": place, "households_reached": str(households_reached),
-                      "photo": [getattr(photo, "name", ""), getattr(photo, "size", 0)]
-                      if photo else None})  # fmt: skip
+                      "photos": [hashlib.sha256(p).hexdigest() for p in photos]})  # fmt: skip
     earlier = _earlier(Distribution, "recorded_by", actor, key, digest)
     if earlier is not None:
         return earlier
@@ -501,22 +509,33 @@ def distribution_record(
     copies = _count(quantity, "quantity")
     where = _text(place, "place", required=True)[:200]
     reached = _count(households_reached, "households_reached")
-    checked = _photo(photo) if photo else None
+    if len(photos) > MAX_DISTRIBUTION_PHOTOS:
+        raise ValidationFailed(
+            _("Send at most %(n)s photos.") % {"n": MAX_DISTRIBUTION_PHOTOS}, field="photos"
+        )
+    checked = [_photo(data) for data in photos]
     record = _create_once(
         Distribution, "recorded_by", actor, key, digest,
         campaign=campaign, grid=target, distributed_on=day, quantity=copies, place=where,
         households_reached=reached,
     )  # fmt: skip
-    if checked is not None and not record.photo:
-        record.photo.save(checked.name or "photo", checked, save=True)
+    if checked and not record.photos.exists():
+        for photo in checked:
+            row = DistributionPhoto(distribution=record)
+            row.photo.save(photo.name or "photo", photo, save=False)
+            row.save(force_insert=True)
     return record
 
 
-def _photo(photo: Any) -> ContentFile[bytes]:
-    """An uploaded photo, checked like a case photo and named by its content."""
-    checked = images.image_check(photo.read(), field="photo")
-    digest = hashlib.sha256(checked.data).hexdigest()[:16]
-    return ContentFile(checked.data, name=f"{digest}.{checked.extension}")
+def _photo(data: bytes) -> ContentFile[bytes]:
+    """A photo checked like a case photo, re-encoded from its pixels (no EXIF: no camera,
+    time or GPS position) and named by its content."""
+    checked = images.image_check(data, field="photos")
+    clean = images.image_encode(
+        images.image_decode(checked, max_side=PHOTO_MAX_SIDE, field="photos"), checked.format
+    )
+    digest = hashlib.sha256(clean).hexdigest()[:16]
+    return ContentFile(clean, name=f"{digest}.{checked.extension}")
 
 
 @transaction.atomic

@@ -12,6 +12,8 @@ urlpatterns = [
     path("notices/deliver/", views.notice_deliver, name="care_notice_deliver"),
     path("campaigns/", views.campaigns, name="care_campaigns"),
     path("campaigns/new/", views.campaign_new, name="care_campaign_new"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="care_campaign"),
+    path("campaigns/<int:pk>/photos/<int:photo>/", views.distribution_photo, name="care_photo"),
     path("campaigns/<int:pk>/distribution/", views.distribution_new, name="care_distribution_new"),
     path("campaigns/<int:pk>/event/", views.event_new, name="care_event_new"),
 ]

@@ -7,13 +7,15 @@ services. A page the role has no business with answers 404.
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -226,9 +228,7 @@ CAMPAIGN_PAGE_ROLES = (Role.HEALTH_OFFICER, Role.DEPARTMENT_OFFICER, Role.DISPAT
 
 @login_required
 def campaigns(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if not (user.has_role(*CAMPAIGN_PAGE_ROLES) or selectors.is_staff(user)):
-        raise Http404
+    user = _campaign_viewer(request)
     found = list(selectors.campaigns_for(user)[:50])
     mine: set[int] = set()
     if selectors.is_staff(user):
@@ -243,6 +243,51 @@ def campaigns(request: HttpRequest) -> HttpResponse:
             "can_commission": can_commission,
         },
     )
+
+
+def _campaign_viewer(request: HttpRequest) -> User:
+    user = _user(request)
+    if not (user.has_role(*CAMPAIGN_PAGE_ROLES) or selectors.is_staff(user)):
+        raise Http404
+    return user
+
+
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One campaign: its coverage per grid, each distribution with its photos, the events."""
+    user = _campaign_viewer(request)
+    campaign = selectors.campaigns_for(user).filter(pk=pk).first()
+    if campaign is None:
+        raise Http404
+    recordable = (
+        selectors.is_staff(user)
+        and campaign.grids.filter(pk__in=grids_visible_to(user).values("pk")).exists()
+    )
+    return render(
+        request,
+        "care/campaign.html",
+        {
+            "campaign": campaign,
+            "coverage": selectors.campaign_coverage(campaign),
+            "distributions": selectors.campaign_distributions(campaign),
+            "events": selectors.campaign_events(campaign),
+            "recordable": recordable,
+        },
+    )
+
+
+@login_required
+def distribution_photo(request: HttpRequest, pk: int, photo: int) -> HttpResponse:
+    """A distribution's photo, to those who may see the campaign; it was stored without
+    metadata, so what is served carries no GPS position."""
+    try:
+        found = selectors.distribution_photo_for(_campaign_viewer(request), pk, photo)
+    except DomainError:
+        raise Http404 from None
+    kind = mimetypes.guess_type(found.photo.name or "")[0] or "application/octet-stream"
+    response = FileResponse(found.photo.open("rb"), content_type=kind)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------- write pages
@@ -340,35 +385,58 @@ def _campaign_for_staff(request: HttpRequest, pk: int) -> tuple[Any, list[Grid]]
     return campaign, mine
 
 
+def _publicity_record_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    template: str,
+    fields: tuple[str, ...],
+    date_field: str,
+    record: Callable[..., Any],
+    saved: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The distribution and event forms of a campaign: drawn with my target grids and the
+    date in the campaign's period; a refusal draws the form again with what was typed; a
+    saved record goes back to the campaign's page."""
+    campaign, grids = _campaign_for_staff(request, pk)
+    values: dict[str, Any] = {date_field: _in_period(campaign)}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = {n: request.POST.get(n, "") for n in fields if n != "photos"}
+        try:
+            record(campaign=campaign, actor=_user(request), key=_key(request), **values)
+        except DomainError as exc:
+            errors, status = _form_error(exc, fields), exc.status
+        else:
+            messages.success(request, saved)
+            return redirect("care_campaign", pk=campaign.pk)
+    return render(
+        request,
+        template,
+        {"campaign": campaign, "grids": grids, "values": values, "errors": errors,
+         "key": request.POST.get("idempotency_key") or uuid.uuid4().hex, **(context or {})},
+        status=status,
+    )  # fmt: skip
+
+
 DISTRIBUTION_FORM_FIELDS = ("grid", "distributed_on", "quantity", "place",
-                            "households_reached", "photo")  # fmt: skip
+                            "households_reached", "photos")  # fmt: skip
 
 
 @login_required
 def distribution_new(request: HttpRequest, pk: int) -> HttpResponse:
-    """Copies handed out in one of my grids: quantity, where, households reached, a photo."""
-    campaign, grids = _campaign_for_staff(request, pk)
-    values: dict[str, Any] = {"distributed_on": _in_period(campaign)}
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        values = {n: request.POST.get(n, "") for n in DISTRIBUTION_FORM_FIELDS if n != "photo"}
-        try:
-            services.distribution_record(
-                campaign=campaign, actor=_user(request), photo=request.FILES.get("photo"),
-                key=_key(request), **values,
-            )  # fmt: skip
-        except DomainError as exc:
-            errors, status = _form_error(exc, DISTRIBUTION_FORM_FIELDS), exc.status
-        else:
-            messages.success(request, _("Distribution recorded."))
-            return redirect("care_campaigns")
-    return render(
-        request,
-        "care/distribution_form.html",
-        {"campaign": campaign, "grids": grids, "values": values, "errors": errors,
-         "key": request.POST.get("idempotency_key") or uuid.uuid4().hex},
-        status=status,
+    """Copies handed out in one of my grids: quantity, where, households reached, photos."""
+
+    def record(**values: Any) -> Any:
+        photos = [upload.read() for upload in request.FILES.getlist("photos")]
+        return services.distribution_record(photos=photos, **values)
+
+    return _publicity_record_page(
+        request, pk, template="care/distribution_form.html", fields=DISTRIBUTION_FORM_FIELDS,
+        date_field="distributed_on", record=record, saved=_("Distribution recorded."),
+        context={"max_photos": services.MAX_DISTRIBUTION_PHOTOS},
     )  # fmt: skip
 
 
@@ -378,28 +446,10 @@ EVENT_FORM_FIELDS = ("grid", "kind", "title", "held_on", "attendance")
 @login_required
 def event_new(request: HttpRequest, pk: int) -> HttpResponse:
     """A health education or law publicity event in one of my grids, with its attendance."""
-    campaign, grids = _campaign_for_staff(request, pk)
-    values: dict[str, Any] = {"held_on": _in_period(campaign)}
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        values = {n: request.POST.get(n, "") for n in EVENT_FORM_FIELDS}
-        try:
-            services.event_record(
-                campaign=campaign, actor=_user(request), key=_key(request), **values
-            )
-        except DomainError as exc:
-            errors, status = _form_error(exc, EVENT_FORM_FIELDS), exc.status
-        else:
-            messages.success(request, _("Event recorded."))
-            return redirect("care_campaigns")
-    return render(
-        request,
-        "care/event_form.html",
-        {"campaign": campaign, "grids": grids, "values": values, "errors": errors,
-         "kinds": EventKind.choices,
-         "key": request.POST.get("idempotency_key") or uuid.uuid4().hex},
-        status=status,
+    return _publicity_record_page(
+        request, pk, template="care/event_form.html", fields=EVENT_FORM_FIELDS,
+        date_field="held_on", record=services.event_record, saved=_("Event recorded."),
+        context={"kinds": EventKind.choices},
     )  # fmt: skip
 
 

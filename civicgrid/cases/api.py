@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any, cast
 
 from django.db.models import prefetch_related_objects
@@ -27,6 +25,7 @@ from civicgrid.cases.schemas import (
     ReporterRevealOut,
     TasksOut,
 )
+from civicgrid.core import images
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.core.refs import IsoDate, Offset, RecordId
 from civicgrid.people.models import Role, User
@@ -129,10 +128,7 @@ def _duplicates(case: Case) -> list[dict[str, Any]]:
 
 
 def _decoded(text: str) -> bytes:
-    try:
-        return base64.b64decode(text.split(",", 1)[-1], validate=True)  # data: URLs too
-    except (binascii.Error, ValueError):
-        raise ValidationFailed(_("A photo is not valid base64."), field="photos") from None
+    return images.image_base64_decode(text, field="photos")
 
 
 @router.post("", response={201: CaseCreatedOut}, summary="Report a case")

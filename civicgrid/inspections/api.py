@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any, cast
 
 from django.http import HttpRequest
@@ -12,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from civicgrid.core import images
 from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.inspections import selectors, services
@@ -101,12 +100,7 @@ def premises_list(
 
 
 def _photo(text: str | None, field: str) -> bytes | None:
-    if not text:
-        return None
-    try:
-        return base64.b64decode(text.split(",", 1)[-1], validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed(_("A photo is not valid base64."), field=field) from None
+    return images.image_base64_decode(text, field=field) if text else None
 
 
 @router.post(

@@ -109,17 +109,18 @@ def test_a_distribution_with_a_photo_sent_twice_is_stored_once(
             "place": "村口", "households_reached": "80", "idempotency_key": "d-1"}  # fmt: skip
     for _ in range(2):
         photo = SimpleUploadedFile("p.jpg", jpeg(), content_type="image/jpeg")
-        assert client.post(url, {**form, "photo": photo}).status_code == 302
+        assert client.post(url, {**form, "photos": photo}).status_code == 302
     [saved] = Distribution.objects.all()
     assert (saved.quantity, saved.households_reached, saved.recorded_by) == (120, 80, care.admin)
-    assert saved.photo.name.endswith(".jpg")
+    [stored] = saved.photos.all()
+    assert stored.photo.name.endswith(".jpg")
     bad = client.post(url, {**form, "quantity": "-3", "idempotency_key": "d-2"})
     assert bad.status_code == 422 and 'id="error-quantity"' in bad.content.decode()
     late = client.post(url, {**form, "distributed_on": "2026-04-01", "idempotency_key": "d-3"})
     assert 'id="error-distributed_on"' in late.content.decode()
     not_photo = SimpleUploadedFile("p.jpg", b"not an image", content_type="image/jpeg")
-    refused = client.post(url, {**form, "photo": not_photo, "idempotency_key": "d-4"})
-    assert refused.status_code == 422 and 'id="error-photo"' in refused.content.decode()
+    refused = client.post(url, {**form, "photos": not_photo, "idempotency_key": "d-4"})
+    assert refused.status_code == 422 and 'id="error-photos"' in refused.content.decode()
     assert Distribution.objects.count() == 1
     page = client.get("/care/campaigns/").content.decode()
     assert f"/care/campaigns/{campaign.pk}/distribution/" in page
