@@ -201,6 +201,7 @@ PHOTO_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "w
 
 
 @login_required
+@not_for_health_center
 def component_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A component's photo, read from the store and sent from this site.
 
