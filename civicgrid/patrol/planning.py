@@ -18,6 +18,7 @@ from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.patrol import selectors, services
 from civicgrid.patrol.models import DutyExemption, DutySchedule
 from civicgrid.people.models import User
+from civicgrid.people.scopes import not_for_health_center
 
 EXEMPTION_FIELDS = ("username", "day", "reason", "note")
 SCHEDULE_FIELDS = ("username", "weekdays", "starts", "ends", "active")
@@ -71,6 +72,7 @@ def _month(value: str | None, today: dt.date) -> dt.date:
 
 
 @login_required
+@not_for_health_center
 def exemption_list(request: HttpRequest) -> HttpResponse:
     """A month of exempt days of the administrators the viewer plans for."""
     actor = _planner(request)
@@ -137,11 +139,13 @@ def _exemption_form(
 
 
 @login_required
+@not_for_health_center
 def exemption_new(request: HttpRequest) -> HttpResponse:
     return _exemption_form(request, _planner(request), None)
 
 
 @login_required
+@not_for_health_center
 def exemption_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _planner(request)
     exemption = (
@@ -158,6 +162,7 @@ def exemption_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@not_for_health_center
 def schedule_list(request: HttpRequest) -> HttpResponse:
     """The weekly duty hours of the administrators the viewer plans for."""
     actor = _planner(request)
@@ -244,11 +249,13 @@ def weekday_choices() -> list[tuple[str, str]]:
 
 
 @login_required
+@not_for_health_center
 def schedule_new(request: HttpRequest) -> HttpResponse:
     return _schedule_form(request, _planner(request), None)
 
 
 @login_required
+@not_for_health_center
 def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _planner(request)
     schedule = selectors.schedules_planned_by(actor).filter(pk=pk).first()

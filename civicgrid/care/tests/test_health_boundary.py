@@ -27,6 +27,8 @@ CLOSED = [
 ]  # fmt: skip
 PATROL = [
     "/patrol/live/", "/patrol/field/", "/patrol/month/", "/patrol/tracks/walker/",
+    "/patrol/exemptions/", "/patrol/exemptions/new/", "/patrol/schedules/",
+    "/patrol/schedules/new/",
     "/api/v1/patrol/duty", "/api/v1/patrol/duty/month", "/api/v1/patrol/live",
     "/api/v1/patrol/schedules", "/api/v1/patrol/shifts/current",
     "/api/v1/patrol/tracks/walker.gpx", "/api/v1/patrol/tracks/walker.geojson",
