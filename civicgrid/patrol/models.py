@@ -171,6 +171,8 @@ class BatchReceipt(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("batch receipt")
+        verbose_name_plural = _("batch receipts")
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="batch_receipt_unique"),
         ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.apps import apps
 from django.test import Client
+from django.utils import translation
 
 from civicgrid.people.models import User
 from civicgrid.web.tests.zh_catalogue import english_on
@@ -51,3 +55,16 @@ def test_login_protection_pages_read_in_chinese(superuser_client: Client) -> Non
     assert "尝试时间" in page and "IP 地址" in page
     # Django's own search icon keeps alt="Search" in every language.
     assert [text for text in english_on(page) if text != "Search"] == []
+
+
+def test_every_model_of_ours_has_a_chinese_name() -> None:
+    han = re.compile(r"[\u4e00-\u9fff]")
+    untranslated = []
+    with translation.override("zh-hans"):
+        for model in apps.get_models():
+            if not model.__module__.startswith("civicgrid."):
+                continue
+            for name in (model._meta.verbose_name, model._meta.verbose_name_plural):
+                if not han.search(str(name)):
+                    untranslated.append(f"{model._meta.label}: {name}")
+    assert untranslated == []
