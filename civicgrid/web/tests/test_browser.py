@@ -43,6 +43,8 @@ def a_legal_move(draft: DivisionVersion) -> tuple[str, Grid, Grid]:
 
 
 def centre(page: Page, selector: str) -> tuple[float, float]:
+    # The header grows with the menu: bring the shape into the window before reading where it is.
+    page.locator(selector).scroll_into_view_if_needed()
     box = page.locator(selector).bounding_box()
     assert box is not None
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
