@@ -244,3 +244,22 @@ def test_households_visited_come_from_the_care_selector(loop, hand_clock, monkey
         assert body["rows"][0]["indicators"]["households_visited"] == count, level
     _status, body = _get(client, level="department", **period)
     assert all(r["indicators"]["households_visited"] is None for r in body["rows"])
+
+
+def test_the_trend_is_each_months_indicator_of_its_daily_rows(loop, hand_clock):
+    from civicgrid.evaluation.selectors import trend_in_scope
+
+    _day1, day2, _ = build_two_days(loop, hand_clock)
+    hand_clock.at(day2, 18)
+    services.figures_refresh()
+    rows = list(DailyFigure.objects.filter(level="grid"))
+    for indicator in ("reports", "closure_rate", "p90_hours_to_close"):
+        points = dict(trend_in_scope(everything(loop), indicator, end=day2))
+        assert len(points) == 12
+        for month, value in points.items():
+            of_month = [r for r in rows if f"{r.day:%Y-%m}" == month]
+            counts = services.counts_between(of_month)
+            expected = formulas.indicators(counts, {})[indicator] if of_month else None
+            assert value == expected, (indicator, month)
+    points = dict(trend_in_scope(everything(loop), "reports", end=day2))
+    assert sum(v for v in points.values() if v) == 4  # five reported, the merged one apart
