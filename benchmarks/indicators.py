@@ -31,7 +31,8 @@ reads as many rows as it would after a real materialisation of the year.
     .venv/bin/python benchmarks/indicators.py --db pg --keep       # keep the database
     .venv/bin/python benchmarks/indicators.py --db pg --reuse      # measure a kept one again
 
-``--keep`` leaves the PostgreSQL database (``civicgrid_bench_indicators``) or the SQLite
+``--keep`` leaves the PostgreSQL database (``civicgrid_bench_indicators``, or the name in
+``CIVICGRID_BENCH_PG_NAME``) or the SQLite
 file (in ``--data``, default a directory under the system's temporary one) in place;
 ``--reuse`` skips generation and materialisation when the kept database holds the cases
 (``--reuse --materialise`` rewrites and times the month's rows again). Do not edit or
@@ -53,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_line, table
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_NAME = "civicgrid_bench_indicators"
+PG_NAME = os.environ.get("CIVICGRID_BENCH_PG_NAME", "civicgrid_bench_indicators")
 
 MEASURE = r"""
 import datetime as dt, json, random, statistics, sys, time

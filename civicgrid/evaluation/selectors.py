@@ -132,6 +132,44 @@ def period_parse(first: str | None, last: str | None, *, today: dt.date | None =
     return period
 
 
+PERIOD_KINDS = ("day", "week", "month")
+
+
+def period_named(kind: str, anchor: str | None, *, today: dt.date | None = None) -> Period:
+    """A calendar period containing the day ``anchor`` (ISO date; default today in the
+    township's zone, Asia/Shanghai): ``day``, ``week`` (Monday to Sunday) or ``month``
+    (the whole calendar month)."""
+    if kind not in PERIOD_KINDS:
+        raise ValidationFailed(
+            _("Unknown period %(period)s; choose one of: %(kinds)s.")
+            % {"period": kind, "kinds": ", ".join(PERIOD_KINDS)},
+            field="period",
+        )
+    day = today or timezone.localdate()
+    if anchor:
+        try:
+            day = dt.date.fromisoformat(anchor)
+        except ValueError:
+            raise ValidationFailed(
+                _("Give %(name)s as a date like 2026-11-01.") % {"name": "on"}, field="on"
+            ) from None
+    if kind == "day":
+        return Period(day, day)
+    if kind == "week":
+        monday = day - dt.timedelta(days=day.weekday())
+        return Period(monday, monday + dt.timedelta(days=6))
+    first = day.replace(day=1)
+    return Period(first, month_start(day, -1) - dt.timedelta(days=1))
+
+
+def period_step(kind: str, period: Period, steps: int) -> dt.date:
+    """The anchor day of the ``kind`` period ``steps`` before (negative) or after ``period``."""
+    if kind == "month":
+        return month_start(period.first, -steps)
+    length = 7 if kind == "week" else 1
+    return period.first + dt.timedelta(days=length * steps)
+
+
 def check_level(scope: Scope, level: str) -> None:
     """422 for an unknown level, 403 for a level the scope does not reach."""
     if level not in LEVELS:

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.replica import primary_reads
@@ -37,8 +38,36 @@ def _choices(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     indicator = request.GET.get("indicator") or "on_time_closure_rate"
     if indicator not in labels.INDICATOR_LABELS:
         raise ValidationFailed(_("Unknown indicator %(i)s.") % {"i": indicator}, field="indicator")
-    period = selectors.period_parse(request.GET.get("from"), request.GET.get("to"))
-    return {"level": level, "indicator": indicator, "period": period}
+    kind = request.GET.get("period") or ""
+    if kind:
+        period = selectors.period_named(kind, request.GET.get("on"))
+    else:
+        period = selectors.period_parse(request.GET.get("from"), request.GET.get("to"))
+    return {"level": level, "indicator": indicator, "period": period, "kind": kind}
+
+
+def _quick_periods(chosen: dict[str, Any]) -> dict[str, Any]:
+    """Links to the day, the week (Monday to Sunday) and the month around the end of the
+    period shown, and, for such a period, to the one before and after."""
+    base = {"level": chosen["level"], "indicator": chosen["indicator"]}
+    period, kind = chosen["period"], chosen["kind"]
+    anchor = period.last.isoformat()
+    names = {
+        "day": pgettext("evaluation period", "Day"),
+        "week": pgettext("evaluation period", "Week"),
+        "month": pgettext("evaluation period", "Month"),
+    }
+    links = [
+        {"kind": k, "label": names[k], "href": "?" + urlencode({**base, "period": k, "on": anchor}),
+         "current": k == kind}
+        for k in selectors.PERIOD_KINDS
+    ]  # fmt: skip
+    steps = {}
+    if kind:
+        for name, step in (("earlier", -1), ("later", 1)):
+            day = selectors.period_step(kind, period, step)
+            steps[name] = "?" + urlencode({**base, "period": kind, "on": day.isoformat()})
+    return {"quick": links, "steps": steps}
 
 
 def _link(level: str, unit: int, period: selectors.Period, count: str, kind: str = "cases") -> str:
@@ -141,6 +170,7 @@ def evaluation(request: HttpRequest) -> HttpResponse:
             "query": query,
             "month": period.last.strftime("%Y-%m"),
             "can_report": scope.user is None,
+            **_quick_periods(chosen),
         },
     )
 

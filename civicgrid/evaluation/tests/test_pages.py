@@ -148,3 +148,86 @@ def test_an_administrator_opens_their_own_figures_from_the_field_menu(loop, figu
     units = re.findall(r'<tr data-unit="([^"]+)"', html.content.decode())
     assert units == [loop.admin.username]
     assert client.get("/evaluation/", {"level": "grid"}).status_code == 403
+
+
+# 25 November 2026 is a Wednesday; 2028 is a leap year.
+NAMED = [
+    ("day", "2026-11-25", "2026-11-25", "2026-11-25"),
+    ("week", "2026-11-25", "2026-11-23", "2026-11-29"),
+    ("week", "2026-11-23", "2026-11-23", "2026-11-29"),  # a Monday starts its own week
+    ("week", "2026-11-29", "2026-11-23", "2026-11-29"),  # a Sunday ends it
+    ("week", "2026-12-31", "2026-12-28", "2027-01-03"),  # across the new year
+    ("month", "2026-11-25", "2026-11-01", "2026-11-30"),
+    ("month", "2026-12-01", "2026-12-01", "2026-12-31"),
+    ("month", "2028-02-10", "2028-02-01", "2028-02-29"),
+]
+
+
+@pytest.mark.parametrize(("kind", "on", "first", "last"), NAMED)
+def test_named_periods_are_calendar_days_weeks_and_months(kind, on, first, last):
+    from civicgrid.evaluation.selectors import period_named
+
+    period = period_named(kind, on)
+    assert (period.first.isoformat(), period.last.isoformat()) == (first, last)
+
+
+def test_a_named_period_defaults_to_the_day_in_shanghai(monkeypatch):
+    from civicgrid.evaluation.selectors import period_named
+
+    # 16:30 UTC on Sunday 29 November is 00:30 on Monday 30 November in Shanghai.
+    moment = dt.datetime(2026, 11, 29, 16, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    week = period_named("week", None)
+    assert (week.first, week.last) == (dt.date(2026, 11, 30), dt.date(2026, 12, 6))
+    assert period_named("day", "").first == dt.date(2026, 11, 30)
+
+
+def test_the_page_opens_a_week_and_links_day_week_month_and_the_weeks_around(loop, figures):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    html = client.get("/evaluation/", {"level": "grid", "period": "week",
+                                       "on": "2026-11-25"}).content.decode()  # fmt: skip
+    assert 'id="from" value="2026-11-23"' in html and 'id="to" value="2026-11-29"' in html
+    found = re.findall(r'<a href="\?([^"]+)" id="period-(\w+)"', html)
+    links = {kind: href.replace("&amp;", "&") for href, kind in found}
+    assert links == {
+        "earlier": "level=grid&indicator=on_time_closure_rate&period=week&on=2026-11-16",
+        "day": "level=grid&indicator=on_time_closure_rate&period=day&on=2026-11-29",
+        "week": "level=grid&indicator=on_time_closure_rate&period=week&on=2026-11-29",
+        "month": "level=grid&indicator=on_time_closure_rate&period=month&on=2026-11-29",
+        "later": "level=grid&indicator=on_time_closure_rate&period=week&on=2026-11-30",
+    }
+    assert re.search(r'id="period-week" class="button small" aria-current="page"', html)
+    # The export and the report follow the period shown.
+    assert "export.xlsx?level=grid&amp;from=2026-11-23&amp;to=2026-11-29" in html
+    month = client.get("/evaluation/", {"period": "month", "on": "2026-11-25"}).content.decode()
+    assert 'id="from" value="2026-11-01"' in month and 'id="to" value="2026-11-30"' in month
+    assert "period=month&amp;on=2026-10-01" in month and "period=month&amp;on=2026-12-01" in month
+
+
+def test_the_named_period_counts_the_same_cases_as_its_dates(loop, figures):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    day = figures["from"]
+    by_name = client.get("/evaluation/", {"level": "grid", "period": "day", "on": day})
+    by_dates = client.get("/evaluation/", {"level": "grid", "from": day, "to": day})
+    table = re.compile(r'<table class="table matrix".*?</table>', re.S)
+    assert (
+        table.search(by_name.content.decode()).group()
+        == table.search(by_dates.content.decode()).group()
+    )
+    # Without a period the custom dates are read, as before.
+    assert 'id="period-day" class="button small secondary"' in by_dates.content.decode()
+
+
+def test_a_bad_period_is_refused_naming_the_field_in_both_languages(loop, figures):
+    supervisor = staff("sup1", Role.SUPERVISOR, township=loop.township)
+    english = login(supervisor)
+    refused = english.get("/evaluation/", {"period": "year"})
+    assert refused.status_code == 422
+    assert "Unknown period year; choose one of: day, week, month." in refused.content.decode()
+    refused = english.get("/evaluation/", {"period": "week", "on": "25/11/2026"})
+    assert refused.status_code == 422 and "Give on as a date" in refused.content.decode()
+    chinese = login(supervisor, "zh-hans").get("/evaluation/", {"period": "year"})
+    assert "未知的时段 year" in chinese.content.decode()
+    html = login(supervisor, "zh-hans").get("/evaluation/", {"period": "week",
+                                                               "on": "2026-11-25"})  # fmt: skip
+    assert ">周</a>" in html.content.decode() and ">月</a>" in html.content.decode()
