@@ -199,7 +199,7 @@ def build(scale: str, history_days: int, out: Path) -> None:
     client = Client()
 
     def session_of(user: User) -> str:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="civicgrid.people.backends.StaffModelBackend")
         value = client.cookies["sessionid"].value
         client.cookies.clear()
         return value
@@ -441,7 +441,7 @@ def sessions(out: Path) -> None:
                         ("supervisor_sessions", "load_supervisor_")):  # fmt: skip
         found = []
         for user in User.objects.filter(username__startswith=prefix).order_by("username"):
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="civicgrid.people.backends.StaffModelBackend")
             found.append(client.cookies["sessionid"].value)
             client.cookies.clear()
         state["actors"][key] = found
@@ -661,6 +661,7 @@ PROBE = [
     ("center: counts", "/center/counts.json", "dispatcher_sessions"),
     ("center: map", "/center/cases.geojson", "dispatcher_sessions"),
     ("evaluation page", "/evaluation/", "supervisor_sessions"),
+    ("health (baseline)", "/api/v1/health", "dispatcher_sessions"),
 ]
 
 

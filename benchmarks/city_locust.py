@@ -101,7 +101,8 @@ class Positions(CityUser):
 
 
 class Dispatcher(CityUser):
-    """The center's queue page, its counts and the map's cases, every ``refresh`` seconds."""
+    """The center's queue page, its counts, the map's cases and the health endpoint (the
+    baseline), every ``refresh`` seconds."""
 
     fixed_count = USERS["dispatcher"]
     wait_time = between(CONFIG["refresh"] * 0.8, CONFIG["refresh"] * 1.2)
@@ -116,6 +117,9 @@ class Dispatcher(CityUser):
         self.get("center: queue page", "/center/")
         self.get("center: counts", "/center/counts.json")
         self.get("center: map", "/center/cases.geojson")
+        # The baseline: what a request that does next to nothing takes on the same servers
+        # at the same moment (waiting for a free core or request slot), beside the pages.
+        self.get("health (baseline)", "/api/v1/health")
 
 
 class Supervisor(CityUser):

@@ -136,7 +136,7 @@ def worker(
                                      **params)  # fmt: skip
     session = SessionStore()
     session[SESSION_KEY] = str(dispatcher.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "civicgrid.people.backends.StaffModelBackend"
     session[HASH_SESSION_KEY] = dispatcher.get_session_auth_hash()
     session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"

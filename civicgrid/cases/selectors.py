@@ -209,6 +209,32 @@ def case_page(user: User, filters: CaseFilters, *, offset: int, limit: int) -> l
     return page
 
 
+def case_points(user: User, filters: CaseFilters, *, limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` cases of ``case_list`` as the map draws them: number, state,
+    position, category label and deadline, as plain rows.
+
+    The map refreshes every few seconds for every dispatcher: the eleven-table join of
+    ``cases_visible_to`` cost PostgreSQL 40-55 ms of planning for 1 ms of work, and building
+    eleven model instances per case most of the Python time.
+    """
+    cases = Case.objects.all()
+    condition = _case_condition(user)
+    if condition is not None:
+        cases = cases.filter(condition)
+    fields = ("number", "state", "lon", "lat", "deadline", "category_id")
+    rows: list[dict[str, Any]] = [
+        dict(zip(fields, row, strict=True))
+        for row in _filtered(cases, filters).values_list(*fields)[:limit]
+    ]
+    wanted = {row["category_id"] for row in rows}
+    labels = {
+        pk: _(name) for pk, name in Category.objects.filter(pk__in=wanted).values_list("pk", "name")
+    }
+    for row in rows:
+        row["category"] = labels.get(row.pop("category_id"), "")
+    return rows
+
+
 def _filtered(cases: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case]:
     if filters.status == "open":
         cases = cases.filter(state__in=list(OPEN_STATES))

@@ -167,7 +167,7 @@ SESSION_SAVE_EVERY_REQUEST = False
 AUTHENTICATION_BACKENDS = [
     "civicgrid.people.backends.LoginThrottleBackend",  # django-axes, must come first
     "civicgrid.people.backends.StaffPermissionBackend",  # what every staff role may read
-    "django.contrib.auth.backends.ModelBackend",
+    "civicgrid.people.backends.StaffModelBackend",  # Django's, with no permission queries for staff
 ]
 # Lock a (username, address) pair, never a username alone: nobody can lock a colleague out
 # of their own address. The lock lifts by itself after the cool-off.

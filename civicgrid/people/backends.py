@@ -20,7 +20,9 @@ from typing import Any
 from axes.backends import AxesStandaloneBackend
 from axes.models import AccessLog as LoginRecord
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -122,3 +124,38 @@ class StaffPermissionBackend:
             and user_obj.is_active
             and not health_center_only(user_obj)
         )
+
+
+class StaffModelBackend(ModelBackend):
+    """Django's model backend, loading the signed-in user with whether they belong to any
+    group and hold any permission of their own (two ``EXISTS`` in the user's own statement).
+
+    Staff work by roles, not by Django's groups and permissions; only administrators are
+    given those. Every page's menu asks for a permission (the divisions entry), and the
+    model backend answered it with two statements per request (the user's permissions and
+    their groups'), for nothing for almost everyone. A user loaded here who has neither
+    starts with both permission caches empty, so the question costs no statement; anyone
+    else is asked the database as before, in the same request, so a grant or a withdrawal
+    counts from the next request on.
+    """
+
+    def get_user(self, user_id: Any) -> User | None:
+        found = (
+            User._default_manager.filter(pk=user_id)
+            .annotate(
+                _in_a_group=Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"))),
+                _own_permissions=Exists(
+                    User.user_permissions.through.objects.filter(user_id=OuterRef("pk"))
+                ),
+            )
+            .first()
+        )
+        if found is None or not self.user_can_authenticate(found):
+            return None
+        if not found.is_superuser:
+            # ModelBackend reads these caches before asking the database (_get_permissions).
+            if not found._own_permissions:
+                found._user_perm_cache = set()  # type: ignore[attr-defined]
+            if not found._in_a_group:
+                found._group_perm_cache = set()  # type: ignore[attr-defined]
+        return found
