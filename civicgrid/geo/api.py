@@ -10,13 +10,21 @@ from pydantic import ValidationError as PydanticValidationError
 
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.core.refs import RecordId
-from civicgrid.geo import activation, codes, reference, selectors, services
+from civicgrid.geo import activation, codes, division_jobs, reference, selectors, services
 from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.geo.geojson import collection
-from civicgrid.geo.models import DivisionUnit, DivisionVersion, Grid, Township, Village
+from civicgrid.geo.models import (
+    DivisionJob,
+    DivisionUnit,
+    DivisionVersion,
+    Grid,
+    Township,
+    Village,
+)
 from civicgrid.geo.schemas import (
     ActivateIn,
     CodeCheckOut,
+    DivisionJobOut,
     DivisionOut,
     DraftIn,
     FeatureCollection,
@@ -264,24 +272,61 @@ def division_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_division_out(d) for d in DivisionVersion.objects.select_related("township")]
 
 
-@router.post("/divisions", response={201: DivisionOut}, summary="Divide into a draft")
+@router.post("/divisions", response={202: DivisionJobOut}, summary="Queue a division")
 def division_draft(request: HttpRequest, payload: DraftIn) -> Status:
-    """Run the division engine on some villages (all when `villages` is null)."""
+    """Queue the division engine on some villages (all when `villages` is null): the worker
+    divides, writes the draft and checks its coverage. Answers 202 with the run; follow it
+    at `status_url` until `finished`, then read the draft (`division`). What the engine
+    would refuse (bounds, unknown villages) is refused at once. With an `Idempotency-Key` a
+    retried request answers with the run it queued first (the same key with another body
+    is refused)."""
     _require_staff(request)
     _require_division_rights(request)
     township = selectors.townships().first()
     if township is None:
         raise NotFound(_("No township has been loaded."))
-    draft = services.division_draft_create(
-        township=township,
-        village_codes=payload.villages,
-        seed=payload.seed,
-        min_households=payload.min_households,
-        max_households=payload.max_households,
-        note=payload.note,
-        actor=request.user,
-    )
-    return Status(201, _division_out(draft))
+    asked: dict[str, Any] = {
+        "township": township,
+        "village_codes": payload.villages,
+        "seed": payload.seed,
+        "min_households": payload.min_households,
+        "max_households": payload.max_households,
+        "note": payload.note,
+    }
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        job, _created = division_jobs.division_job_create_once(
+            actor=request.user, key=key, body=payload.dict(), **asked
+        )
+    else:
+        job = division_jobs.division_job_create(actor=request.user, **asked)
+    job.refresh_from_db()
+    return Status(202, _division_job_out(job))
+
+
+def _division_job_out(job: DivisionJob) -> dict[str, Any]:
+    return {
+        **division_jobs.division_job_status(job),
+        "id": job.pk,
+        "division": job.division_id,
+        "problem_count": job.problem_count,
+        "error": job.error,
+        "status_url": f"/api/v1/geo/division-jobs/{job.pk}",
+        "page_url": f"/divisions/runs/{job.pk}/",
+    }
+
+
+@router.get("/division-jobs/{job_id}", response=DivisionJobOut, summary="A division run")
+def division_job(request: HttpRequest, job_id: RecordId) -> dict[str, Any]:
+    """A queued division's state and progress (`percent`, `message`), and its draft
+    (`division`) or its `error` once `finished`. Only the one who asked (and system
+    administrators) can follow a run."""
+    _require_staff(request)
+    _require_division_rights(request)
+    job = division_jobs.division_job_for(request.user, job_id)
+    if job is None:
+        raise NotFound(_("No division run %(id)s.") % {"id": job_id}, field="job_id")
+    return _division_job_out(job)
 
 
 @router.get("/divisions/{division_id}/grids", response=FeatureCollection)

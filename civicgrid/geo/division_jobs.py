@@ -8,15 +8,17 @@ the result page shows.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
 from django.core.cache import caches
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.core.errors import DomainError
+from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.geo import activation, services
 from civicgrid.geo.models import DivisionJob, Township
 from civicgrid.worker.queue import enqueue_with_write
@@ -71,6 +73,44 @@ def division_job_create(
 
     enqueue_with_write(division_job, job.pk)
     return job
+
+
+def division_job_create_once(
+    *, actor: Any, key: str, body: dict[str, Any], **request: Any
+) -> tuple[DivisionJob, bool]:
+    """``division_job_create`` under an API client's Idempotency-Key: a retried request
+    (same key, same body) finds the run it queued first instead of queueing another. The
+    same key with another body is refused, naming the header. Returns (run, queued now)."""
+    key = (key or "").strip()
+    if not 1 <= len(key) <= 100:
+        raise ValidationFailed(
+            _("The Idempotency-Key must be 1 to 100 characters."), field="Idempotency-Key"
+        )
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+    def earlier() -> DivisionJob | None:
+        seen = DivisionJob.objects.filter(actor=actor, idempotency_key=key).first()
+        if seen is not None and seen.body_digest != digest:
+            raise ValidationFailed(
+                _("This Idempotency-Key was used with a different request body."),
+                field="Idempotency-Key",
+            )
+        return seen
+
+    found = earlier()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            job = division_job_create(actor=actor, **request)
+            DivisionJob.objects.filter(pk=job.pk).update(idempotency_key=key, body_digest=digest)
+    except IntegrityError:
+        found = earlier()  # a concurrent retry with the same key committed first
+        if found is None:
+            raise
+        return found, False
+    job.idempotency_key, job.body_digest = key, digest
+    return job, True
 
 
 def _claim(job_id: int) -> DivisionJob | None:

@@ -337,11 +337,22 @@ class DivisionJob(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # An API client's Idempotency-Key and a digest of the body it came with: a retried
+    # request finds its run instead of queueing a second one.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    body_digest = models.CharField(_("request digest"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("division run")
         verbose_name_plural = _("division runs")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="division_job_key_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.township_id} division run {self.pk} ({self.state})"

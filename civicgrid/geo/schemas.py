@@ -49,6 +49,24 @@ class DraftIn(Schema):
     note: str = ""
 
 
+class DivisionJobOut(Schema):
+    """A division run queued for the worker: where it is, and its draft once done."""
+
+    id: int
+    state: str = Field(description="queued, running, done or failed")
+    phase: str = Field(description="queued, dividing, writing, checking, done or failed")
+    done: int
+    total: int
+    percent: int
+    message: str
+    finished: bool
+    division: int | None = Field(description="the draft's id once the run is done")
+    problem_count: int = Field(description="coverage problems the draft's check found")
+    error: str
+    status_url: str
+    page_url: str
+
+
 class MoveIn(Schema):
     unit: str
     to_grid: str

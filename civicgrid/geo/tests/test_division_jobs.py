@@ -211,3 +211,55 @@ def test_only_the_one_who_asked_follows_the_run(
     planner.user_permissions.add(Permission.objects.get(codename="change_divisionversion"))
     assert logged_in(planner).get("/divisions/").status_code == 200
     assert logged_in(planner).get(f"/divisions/runs/{job.pk}/").status_code == 404
+
+
+def test_the_api_queues_the_division_and_answers_with_the_run(
+    lattice_township,  # noqa: F811
+    root,
+    database_tasks,
+):
+    client = logged_in(root)
+    response = client.post("/api/v1/geo/divisions", FORM, content_type="application/json")
+    assert response.status_code == 202, response.content
+    run = response.json()
+    job = DivisionJob.objects.get()
+    assert run["id"] == job.pk and run["state"] == "queued" and run["division"] is None
+    assert run["status_url"] == f"/api/v1/geo/division-jobs/{job.pk}"
+    assert run["page_url"] == f"/divisions/runs/{job.pk}/"
+    assert not DivisionVersion.objects.filter(status="draft").exists()  # nothing in the request
+    assert client.get(run["status_url"]).json()["message"] == "Waiting for a worker."
+
+    assert _run_queued() == ["done"]
+    done = client.get(run["status_url"]).json()
+    draft = DivisionVersion.objects.get(status="draft")
+    assert (done["state"], done["finished"], done["percent"]) == ("done", True, 100)
+    assert (done["division"], done["problem_count"], done["error"]) == (draft.pk, 0, "")
+
+
+def test_a_retried_api_request_finds_its_run(lattice_township, root, database_tasks):  # noqa: F811
+    client = logged_in(root)
+
+    def post(body, key):
+        return client.post("/api/v1/geo/divisions", body, content_type="application/json",
+                           headers={"Idempotency-Key": key})  # fmt: skip
+
+    first, again = post(FORM, "run-1"), post(FORM, "run-1")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert DivisionJob.objects.count() == 1
+    assert _run_queued() == ["done"]
+    assert post(FORM, "run-1").json()["division"] is not None  # the run, now done
+    other = post({**FORM, "seed": 4}, "run-1")
+    assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
+    assert post({**FORM, "seed": 4}, "x" * 101).json()["field"] == "Idempotency-Key"
+    assert post(FORM, "run-2").json()["id"] != first.json()["id"]
+    assert DivisionJob.objects.count() == 2
+
+
+def test_a_run_is_followed_only_by_the_one_who_asked(lattice_township, root, database_tasks):  # noqa: F811
+    run = logged_in(root).post("/api/v1/geo/divisions", FORM, content_type="application/json")
+    other = User.objects.create_user("other", password="a-long-test-password")
+    other.user_permissions.add(Permission.objects.get(codename="change_divisionversion"))
+    assert logged_in(other).get(run.json()["status_url"]).status_code == 404
+    assert logged_in(root).get("/api/v1/geo/division-jobs/999999").json()["field"] == "job_id"
+

@@ -49,9 +49,14 @@ def admin_client():
 
 
 def draft(client, **payload):
+    """Queue a division (202) and read the draft the run made (the tests' tasks run at
+    once: the worker's part is in test_division_jobs)."""
     response = client.post("/api/v1/geo/divisions", payload, content_type="application/json")
-    assert response.status_code == 201, response.content
-    return response.json()
+    assert response.status_code == 202, response.content
+    run = client.get(response.json()["status_url"]).json()
+    assert (run["state"], run["finished"], run["percent"]) == ("done", True, 100), run
+    listed = client.get("/api/v1/geo/divisions").json()
+    return next(d for d in listed if d["id"] == run["division"])
 
 
 def test_a_draft_divides_the_village_within_bounds_and_reports_it(lattice_township, admin_client):

@@ -228,6 +228,8 @@ def requests_for(w: World) -> dict[str, Request]:
         "GET /geo/divisions/{division_id}/units": (f"/geo/divisions/{w.division}/units", None),
         "GET /geo/divisions/{division_id}/preview": (f"/geo/divisions/{w.division}/preview", None),
         "POST /geo/divisions": ("/geo/divisions", {"villages": ["001"]}),
+        # No role holds the division right: refused before any run is looked up.
+        "GET /geo/division-jobs/{job_id}": ("/geo/division-jobs/1", None),
         "POST /geo/divisions/{division_id}/moves": (
             f"/geo/divisions/{w.division}/moves",
             {"unit": "1", "to_grid": grid},
