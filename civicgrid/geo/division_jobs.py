@@ -200,6 +200,17 @@ def division_job_for(actor: Any, pk: int) -> DivisionJob | None:
     return jobs.first()
 
 
+def division_jobs_recent(actor: Any, *, finished: int = 10) -> list[DivisionJob]:
+    """The runs the caller may follow (``division_job_for``'s rule): every one still queued
+    or running, then the latest ``finished`` done or failed, newest first."""
+    jobs = DivisionJob.objects.select_related("division")
+    if not actor.is_superuser:
+        jobs = jobs.filter(actor=actor)
+    going = list(jobs.filter(state__in=[Job.QUEUED, Job.RUNNING]))
+    ended = list(jobs.filter(state__in=[Job.DONE, Job.FAILED])[:finished])
+    return going + ended
+
+
 # Dividing is the long part: it fills the bar's first 80 %, writing and checking the rest.
 SHARES = {"dividing": (0, 80), "writing": (80, 15), "checking": (95, 5)}
 

@@ -95,6 +95,10 @@ def division_list(request: HttpRequest) -> HttpResponse:
         "web/division_list.html",
         {
             "divisions": DivisionVersion.objects.annotate(grid_count=Count("grids")),
+            "runs": [
+                {"job": job, "status": division_jobs.division_job_status(job)}
+                for job in division_jobs.division_jobs_recent(request.user)
+            ],
             "villages": selectors.villages(township=township) if township else [],
         },
     )

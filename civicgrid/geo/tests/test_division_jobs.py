@@ -263,3 +263,24 @@ def test_a_run_is_followed_only_by_the_one_who_asked(lattice_township, root, dat
     assert logged_in(other).get(run.json()["status_url"]).status_code == 404
     assert logged_in(root).get("/api/v1/geo/division-jobs/999999").json()["field"] == "job_id"
 
+
+def test_the_divisions_page_lists_runs_going_and_finished(lattice_township, root, database_tasks):  # noqa: F811
+    client = logged_in(root)
+    client.post("/divisions/", FORM)
+    finished = DivisionJob.objects.get()
+    assert _run_queued() == ["done"]
+    client.post("/divisions/", {**FORM, "seed": 4})
+    waiting = DivisionJob.objects.exclude(pk=finished.pk).get()
+    page = client.get("/divisions/").content.decode()
+    runs = page.split('id="division-runs"')[1].split("</section>")[0]
+    # The run still waiting first, then the finished one with its draft.
+    assert runs.index(f'href="/divisions/runs/{waiting.pk}/"') < runs.index(
+        f'href="/divisions/runs/{finished.pk}/"'
+    )
+    finished.refresh_from_db()
+    assert f'href="/divisions/{finished.division_id}/"' in runs
+    assert "waiting for a worker · 0 %" in runs
+    # Someone else with the right sees only their own runs (none).
+    other = User.objects.create_user("other", password="a-long-test-password")
+    other.user_permissions.add(Permission.objects.get(codename="change_divisionversion"))
+    assert 'id="division-runs"' not in logged_in(other).get("/divisions/").content.decode()
