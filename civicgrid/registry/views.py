@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, cast
 
 from django import forms
@@ -21,6 +23,7 @@ from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.people.models import User
 from civicgrid.people.privacy import Channel, personal_data_read
 from civicgrid.people.scopes import grids_visible_to, not_for_health_center
+from civicgrid.people.services import request_token_user
 from civicgrid.registry import columns, imports, selectors, services, transfer
 from civicgrid.registry.models import TAG_LABELS, ComponentState, ImportJob, LicenceKind
 from civicgrid.registry.present import (
@@ -200,6 +203,29 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 PHOTO_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
+def _bearer_or_session[**P](view: Callable[P, HttpResponseBase]) -> Callable[P, HttpResponseBase]:
+    """A page an API client may read too: with ``Authorization: Bearer TOKEN`` the token's
+    user is the request's user (a bad token: 401 in the API's error body); without it, the
+    signed-in session as for any page."""
+
+    @wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        request = args[0]
+        assert isinstance(request, HttpRequest)
+        scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            user = request_token_user(request, token.strip())
+            if user is None:
+                message = _("Log in or send a valid API token.")
+                body = {"error": "unauthenticated", "message": message, "field": None}
+                return JsonResponse(body, status=401)
+            request.user = user
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+@_bearer_or_session
 @login_required
 @not_for_health_center
 def component_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
@@ -207,7 +233,8 @@ def component_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
 
     The page's ``img-src`` allows this site only: a link to the object store (a signed
     address on another host) would be blocked, and would hand out the store's address.
-    The scope check is the detail page's.
+    The scope check is the detail page's. The API's records link here (``photo``), so an
+    API client reads it with its bearer token, in the same scope.
     """
     component = selectors.record_for("components", _actor(request), pk)
     if component is None or not component.photo:

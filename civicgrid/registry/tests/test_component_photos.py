@@ -84,3 +84,24 @@ def test_with_an_object_store_the_page_never_names_the_store(
     photo = client.get(_img_src(page))
     assert photo.status_code == 200  # not a redirect to the store, which img-src would block
     assert b"".join(photo.streaming_content) == data
+
+
+def test_an_api_client_reads_the_photo_with_its_token_in_the_same_scope(cast, settings, tmp_path):
+    from civicgrid.people.services import api_token_create
+
+    settings.MEDIA_ROOT = tmp_path
+    data = jpeg((64, 48))
+    component = _component_with_photo(cast.admin, data)
+
+    def bearer(user) -> Client:  # type: ignore[no-untyped-def]
+        raw = api_token_create(user=user, name="photos")[1]
+        return Client(headers={"authorization": f"Bearer {raw}", "accept-language": "en"})
+
+    client = bearer(cast.admin)
+    source = client.get(f"/api/v1/registry/components/{component.pk}").json()["values"]["photo"]
+    photo = client.get(source)
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert b"".join(photo.streaming_content) == data
+    assert bearer(cast.department).get(source).status_code == 404  # outside their scope
+    refused = Client(headers={"authorization": "Bearer cg_not-a-token"}).get(source)
+    assert refused.status_code == 401 and refused.json()["error"] == "unauthenticated"
