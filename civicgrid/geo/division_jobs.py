@@ -13,7 +13,6 @@ import json
 import logging
 from typing import Any
 
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.geo import activation, services
 from civicgrid.geo.models import DivisionJob, Township
+from civicgrid.worker import jobs
 from civicgrid.worker.queue import enqueue_with_write
 
 logger = logging.getLogger("civicgrid.geo")
@@ -32,14 +32,7 @@ class _Superseded(Exception):
     """Another run took the job over meanwhile: this run's draft is rolled back."""
 
 
-def _progress_key(job_id: int) -> str:
-    return f"division-job:{job_id}"
-
-
-def _progress_set(job_id: int, phase: str, done: int, total: int) -> None:
-    caches["progress"].set(
-        _progress_key(job_id), {"phase": phase, "done": done, "total": total}, timeout=86400
-    )
+PROGRESS = jobs.JobProgress("division-job")
 
 
 @transaction.atomic
@@ -113,36 +106,22 @@ def division_job_create_once(
     return job, True
 
 
-def _claim(job_id: int) -> DivisionJob | None:
-    """Take the job for this run (a new attempt number), or None when it is finished."""
-    job = DivisionJob.objects.filter(pk=job_id).first()
-    if job is None or job.state in {Job.DONE, Job.FAILED}:
-        return None
-    claimed = DivisionJob.objects.filter(pk=job.pk, attempt=job.attempt).update(
-        state=Job.RUNNING, attempt=job.attempt + 1
-    )
-    if not claimed:
-        return None
-    job.refresh_from_db()
-    return job
-
-
 def _fail(job: DivisionJob, attempt: int, message: str) -> None:
     DivisionJob.objects.filter(pk=job.pk, attempt=attempt).update(
         state=Job.FAILED, error=message[:MAX_ERROR], finished_at=timezone.now()
     )
-    caches["progress"].delete(_progress_key(job.pk))
+    PROGRESS.clear(job.pk)
 
 
 def division_job_run(*, job_id: int) -> str:
     """Run a queued division; safe to run again after a crash or on a second worker."""
-    job = _claim(job_id)
+    job = jobs.claim(DivisionJob, job_id, running=Job.RUNNING)
     if job is None:
         return "nothing to do"
     attempt = job.attempt
 
     def progress(phase: str, done: int, total: int) -> None:
-        _progress_set(job.pk, phase, done, total)
+        PROGRESS.set(job.pk, phase, done, total)
 
     try:
         with transaction.atomic():
@@ -188,7 +167,7 @@ def division_job_run(*, job_id: int) -> str:
             % {"error": f"{type(exc).__name__}: {exc}"[:200]},
         )
         return "failed"
-    caches["progress"].delete(_progress_key(job.pk))
+    PROGRESS.clear(job.pk)
     return "done"
 
 
@@ -215,37 +194,18 @@ def division_jobs_recent(actor: Any, *, finished: int = 10) -> list[DivisionJob]
 SHARES = {"dividing": (0, 80), "writing": (80, 15), "checking": (95, 5)}
 
 
-def _percent(phase: str, done: int, total: int) -> int:
-    if phase in {"done", "failed"}:
-        return 100
-    start, width = SHARES.get(phase, (0, 0))
-    return start + int(width * (done / total if total else 0.0))
-
-
 def division_job_status(job: DivisionJob) -> dict[str, Any]:
     """What the progress page shows: state, phase and counts (from the worker's progress)."""
-    progress = caches["progress"].get(_progress_key(job.pk)) or {}
-    phase = progress.get("phase", "")
-    if job.state == Job.QUEUED:
-        phase = "queued"
-    elif job.state in {Job.DONE, Job.FAILED}:
-        phase = job.state
-    done, total = int(progress.get("done", 0)), int(progress.get("total", 0))
-    counts = {"done": done, "total": total}
-    labels = {
-        "queued": _("Waiting for a worker."),
-        "dividing": _("Dividing villages: %(done)s of %(total)s.") % counts,
-        "writing": _("Writing grids: %(done)s of %(total)s.") % counts,
-        "checking": _("Checking coverage: gaps, overlaps, crossings."),
-        "done": _("Finished."),
-        "failed": _("The division failed."),
-    }
-    return {
-        "state": job.state,
-        "phase": phase,
-        "done": done,
-        "total": total,
-        "percent": _percent(phase, done, total),
-        "message": str(labels.get(phase, _("Starting."))),
-        "finished": job.state in {Job.DONE, Job.FAILED},
-    }
+
+    def labels(done: int, total: int) -> dict[str, str]:
+        counts = {"done": done, "total": total}
+        return {
+            "queued": _("Waiting for a worker."),
+            "dividing": _("Dividing villages: %(done)s of %(total)s.") % counts,
+            "writing": _("Writing grids: %(done)s of %(total)s.") % counts,
+            "checking": _("Checking coverage: gaps, overlaps, crossings."),
+            "done": _("Finished."),
+            "failed": _("The division failed."),
+        }
+
+    return jobs.job_status(job, PROGRESS, shares=SHARES, labels=labels)

@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +21,7 @@ from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.people.models import User
 from civicgrid.registry import services, transfer
 from civicgrid.registry.models import ImportJob
+from civicgrid.worker import jobs
 from civicgrid.worker.queue import enqueue_with_write
 
 logger = logging.getLogger("civicgrid.registry")
@@ -33,14 +33,7 @@ def background_threshold() -> int:
     return int(getattr(settings, "CIVICGRID_IMPORT_BACKGROUND_BYTES", 1024 * 1024))
 
 
-def _progress_key(job_id: int) -> str:
-    return f"registry-import:{job_id}"
-
-
-def _progress_set(job_id: int, phase: str, done: int, total: int) -> None:
-    caches["progress"].set(
-        _progress_key(job_id), {"phase": phase, "done": done, "total": total}, timeout=86400
-    )
+PROGRESS = jobs.JobProgress("registry-import")
 
 
 @transaction.atomic
@@ -80,13 +73,7 @@ def _claim(job_id: int) -> ImportJob | None:
             state=Job.DONE, created=job.rows, finished_at=timezone.now()
         )
         return None
-    claimed = ImportJob.objects.filter(pk=job.pk, attempt=job.attempt).update(
-        state=Job.CHECKING, attempt=job.attempt + 1
-    )
-    if not claimed:
-        return None
-    job.refresh_from_db()
-    return job
+    return jobs.claim(ImportJob, job.pk, running=Job.CHECKING)
 
 
 def import_job_run(*, job_id: int) -> str:
@@ -97,7 +84,7 @@ def import_job_run(*, job_id: int) -> str:
     attempt = job.attempt
 
     def checked(done: int, total: int) -> None:
-        _progress_set(job.pk, "checking", done, total)
+        PROGRESS.set(job.pk, "checking", done, total)
 
     def written(done: int, total: int) -> None:
         if done <= transfer.BATCH:
@@ -106,7 +93,7 @@ def import_job_run(*, job_id: int) -> str:
             moved = ImportJob.objects.filter(pk=job.pk, attempt=attempt, state=Job.CHECKING)
             if not moved.update(state=Job.WRITTEN, rows=total):
                 raise RuntimeError(f"import {job.pk}: attempt {attempt} is no longer current")
-        _progress_set(job.pk, "writing", done, total)
+        PROGRESS.set(job.pk, "writing", done, total)
 
     try:
         with job.upload.open("rb") as stream:
@@ -135,7 +122,7 @@ def import_job_run(*, job_id: int) -> str:
         finished_at=timezone.now(),
     )
     _upload_delete(job)
-    caches["progress"].delete(_progress_key(job.pk))
+    PROGRESS.clear(job.pk)
     return "done"
 
 
@@ -154,41 +141,24 @@ def import_job_for(actor: User, pk: int) -> ImportJob | None:
     return jobs.first()
 
 
+# Checking is the long part: it fills the bar's first 80 %, writing the rest.
+SHARES = {"checking": (0, 80), "writing": (80, 20)}
+
+
 def import_job_status(job: ImportJob) -> dict[str, Any]:
     """What the progress page shows: state, phase and counts (from the worker's progress)."""
-    progress = caches["progress"].get(_progress_key(job.pk)) or {}
-    phase = progress.get("phase", "")
-    if job.state == Job.QUEUED:
-        phase = "queued"
-    elif job.state in {Job.DONE, Job.FAILED}:
-        phase = job.state
-    done, total = int(progress.get("done", 0)), int(progress.get("total", 0))
-    labels = {
-        "queued": _("Waiting for a worker."),
-        "checking": _("Checking rows: %(done)s of %(total)s.") % {"done": done, "total": total},
-        "writing": _("Writing records: %(done)s of %(total)s.") % {"done": done, "total": total},
-        "done": _("Finished."),
-        "failed": _("The import was refused."),
-    }
-    return {
-        "state": job.state,
-        "phase": phase,
-        "done": done,
-        "total": total,
-        # Checking is the long part: it fills the bar's first 80 %, writing the rest.
-        "percent": _percent(phase, done, total),
-        "message": str(labels.get(phase, _("Starting."))),
-        "finished": job.state in {Job.DONE, Job.FAILED},
-    }
 
+    def labels(done: int, total: int) -> dict[str, str]:
+        counts = {"done": done, "total": total}
+        return {
+            "queued": _("Waiting for a worker."),
+            "checking": _("Checking rows: %(done)s of %(total)s.") % counts,
+            "writing": _("Writing records: %(done)s of %(total)s.") % counts,
+            "done": _("Finished."),
+            "failed": _("The import was refused."),
+        }
 
-def _percent(phase: str, done: int, total: int) -> int:
-    share = done / total if total else 0.0
-    if phase == "checking":
-        return int(80 * share)
-    if phase == "writing":
-        return 80 + int(20 * share)
-    return 100 if phase in {"done", "failed"} else 0
+    return jobs.job_status(job, PROGRESS, shares=SHARES, labels=labels)
 
 
 def import_uploads_purge(*, now: dt.datetime | None = None) -> int:

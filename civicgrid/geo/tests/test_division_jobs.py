@@ -11,6 +11,7 @@ from civicgrid.geo import division_jobs
 from civicgrid.geo.models import DivisionJob, DivisionUnit, DivisionVersion, Grid
 from civicgrid.geo.tests.test_divisions import lattice_township  # noqa: F401  (fixture)
 from civicgrid.people.models import User
+from civicgrid.worker import jobs
 
 pytestmark = pytest.mark.django_db
 FORM = {"villages": ["001"], "min_households": 300, "max_households": 500, "seed": 3}
@@ -75,13 +76,13 @@ def test_the_progress_covers_dividing_writing_and_checking(
     monkeypatch,
 ):
     seen: list[tuple[str, int, int]] = []
-    real = division_jobs._progress_set
+    real = division_jobs.PROGRESS.set
 
     def spy(job_id: int, phase: str, done: int, total: int) -> None:
         seen.append((phase, done, total))
         real(job_id, phase, done, total)
 
-    monkeypatch.setattr(division_jobs, "_progress_set", spy)
+    monkeypatch.setattr(division_jobs.PROGRESS, "set", spy)
     monkeypatch.setattr("civicgrid.geo.services.GRID_BATCH", 2)
     logged_in(root).post("/divisions/", FORM)
     job = DivisionJob.objects.get()
@@ -92,9 +93,9 @@ def test_the_progress_covers_dividing_writing_and_checking(
     writing = [s for s in seen if s[0] == "writing"]
     assert writing[-1] == ("writing", grids, grids) and len(writing) == (grids + 1) // 2
     assert seen[-2:] == [("checking", 0, 1), ("checking", 1, 1)]
-    assert division_jobs._percent("dividing", 1, 2) == 40
-    assert division_jobs._percent("writing", 1, 1) == 95
-    assert division_jobs._percent("checking", 1, 1) == 100
+    assert jobs.percent(division_jobs.SHARES, "dividing", 1, 2) == 40
+    assert jobs.percent(division_jobs.SHARES, "writing", 1, 1) == 95
+    assert jobs.percent(division_jobs.SHARES, "checking", 1, 1) == 100
 
 
 def test_the_status_reads_the_progress_while_the_worker_runs(
@@ -106,7 +107,7 @@ def test_the_status_reads_the_progress_while_the_worker_runs(
     client.post("/divisions/", FORM)
     job = DivisionJob.objects.get()
     DivisionJob.objects.filter(pk=job.pk).update(state="running", attempt=1)
-    division_jobs._progress_set(job.pk, "writing", 40, 120)
+    division_jobs.PROGRESS.set(job.pk, "writing", 40, 120)
     status = client.get(f"/divisions/runs/{job.pk}/", headers={"accept": "application/json"})
     assert status.json() == {
         "state": "running",
@@ -129,15 +130,15 @@ def test_a_stale_run_rolls_its_draft_back(
 ):
     logged_in(root).post("/divisions/", FORM)
     job = DivisionJob.objects.get()
-    real_claim = division_jobs._claim
+    real_claim = jobs.claim
 
-    def claim_then_lose(job_id: int):
-        claimed = real_claim(job_id)
+    def claim_then_lose(model, job_id: int, *, running: str):
+        claimed = real_claim(model, job_id, running=running)
         # Another worker took the job over meanwhile (this one was thought dead).
         DivisionJob.objects.filter(pk=job_id).update(attempt=claimed.attempt + 1)
         return claimed
 
-    monkeypatch.setattr(division_jobs, "_claim", claim_then_lose)
+    monkeypatch.setattr(jobs, "claim", claim_then_lose)
     assert division_jobs.division_job_run(job_id=job.pk) == "superseded"
     assert not DivisionVersion.objects.filter(status="draft").exists()
     assert DivisionJob.objects.get().state == "running"  # the newer attempt's to finish

@@ -9,6 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from civicgrid.registry import imports
 from civicgrid.registry.models import House, ImportJob, RecordChange
+from civicgrid.worker import jobs
 
 HOUSES = "code,address,lon,lat\n" + "".join(
     f"H{n:03d},road {n},113.00{n % 9 + 1},23.01\n" for n in range(12)
@@ -64,13 +65,13 @@ def test_a_large_file_is_imported_by_the_worker_with_a_progress_and_a_result_pag
 
 def test_the_progress_covers_checking_and_writing(cast, database_tasks, monkeypatch):
     seen: list[tuple[str, int, int]] = []
-    real = imports._progress_set
+    real = imports.PROGRESS.set
 
     def spy(job_id: int, phase: str, done: int, total: int) -> None:
         seen.append((phase, done, total))
         real(job_id, phase, done, total)
 
-    monkeypatch.setattr(imports, "_progress_set", spy)
+    monkeypatch.setattr(imports.PROGRESS, "set", spy)
     monkeypatch.setattr("civicgrid.registry.transfer.BATCH", 5)
     _post(logged_in(cast.admin), HOUSES)
     job = ImportJob.objects.get()
@@ -81,8 +82,8 @@ def test_the_progress_covers_checking_and_writing(cast, database_tasks, monkeypa
         ("writing", 10, 12),
         ("writing", 12, 12),
     ]
-    assert imports._percent("checking", 6, 12) == 40
-    assert imports._percent("writing", 12, 12) == 100
+    assert jobs.percent(imports.SHARES, "checking", 6, 12) == 40
+    assert jobs.percent(imports.SHARES, "writing", 12, 12) == 100
 
 
 def test_a_second_run_imports_nothing_twice(cast, database_tasks):
