@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -46,6 +47,29 @@ def statements() -> Iterator[list[str]]:
     with CaptureQueriesContext(connection) as captured:
         yield found
     found.extend(query["sql"] for query in captured.captured_queries)
+
+
+def measured(client: Any, url: str) -> list[str]:
+    """The statements of one ``GET url``, after an unmeasured first visit (a token records
+    its use and a session renews at most every few minutes); the answer must be a 200."""
+    client.get(url)
+    with statements() as sqls:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return sqls
+
+
+def assert_flat(few: dict[str, list[str]], many: dict[str, list[str]]) -> None:
+    """As many statements for each URL with many rows as with few (issue 20); on failure
+    the message names the URLs and shows the statements that the longer answer added."""
+    grown = {url: _shapes(many[url]) for url in few if len(many[url]) != len(few[url])}
+    assert not grown, {url: (len(few[url]), len(many[url]), _shapes(few[url]), grown[url])
+                       for url in grown}  # fmt: skip
+
+
+def _shapes(sqls: list[str]) -> list[str]:
+    """Each statement's first 60 characters after the verb and table, for a failure."""
+    return [" ".join(sql.split())[:90] for sql in sqls]
 
 
 def writes(sqls: list[str]) -> list[str]:
