@@ -136,7 +136,8 @@ def _visit_out(v: Visit) -> dict[str, Any]:
         "done": v.done,
         "follow_up_on": v.follow_up_on,
         "visitor": v.visitor.username,
-        "grievances": [_grievance_out(g) for g in v.grievances.select_related("grid", "case")],
+        # Prefetched by the list (one statement for the page); one statement for a single visit.
+        "grievances": [_grievance_out(g) for g in v.grievances.all()],
     }
 
 
@@ -148,7 +149,7 @@ def visits(
     if not selectors.is_staff(_user(request)):
         raise NotFound(_("Not found."))
     rows = selectors.visits_for(_user(request), grid=grid)[: max(1, min(limit, 500))]
-    return [_visit_out(v) for v in rows]
+    return [_visit_out(v) for v in rows.prefetch_related(selectors.visit_grievances())]
 
 
 @router.post("/visits", response={200: CareVisitOut, 201: CareVisitOut})

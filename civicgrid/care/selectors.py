@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -403,6 +403,13 @@ def visits_for(user: User, *, grid: str | None = None) -> QuerySet[Visit]:
     return qs
 
 
+def visit_grievances() -> Prefetch[Any]:
+    """A visit's grievances with their grid code and case number, for a page of visits."""
+    return Prefetch(
+        "grievances", Grievance.objects.select_related("grid", "case").defer("grid__boundary")
+    )
+
+
 def grievances_for(user: User, *, state: str | None = None) -> QuerySet[Grievance]:
     if not is_staff(user):
         return Grievance.objects.none()
@@ -515,30 +522,50 @@ def distribution_photo_for(user: User, campaign_pk: int, photo_pk: int) -> Distr
 def campaign_coverage(campaign: Campaign) -> list[dict[str, Any]]:
     """Per target grid: copies, households reached (capped at the grid's households),
     share of households, events and attendance."""
-    copies: dict[int, int] = defaultdict(int)
-    reached: dict[int, int] = defaultdict(int)
-    for d in Distribution.objects.filter(campaign=campaign):
-        copies[d.grid_id] += d.quantity
-        reached[d.grid_id] += d.households_reached
-    events: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for e in PublicityEvent.objects.filter(campaign=campaign):
-        events[e.grid_id][0] += 1
-        events[e.grid_id][1] += e.attendance
-    rows = []
-    for grid in campaign.grids.order_by("code"):
-        households = grid.households
-        rows.append(
+    return campaigns_coverage([campaign])[campaign.pk]
+
+
+def campaigns_coverage(campaigns: Iterable[Campaign]) -> dict[int, list[dict[str, Any]]]:
+    """``campaign_coverage`` of each campaign by its id, in three statements for a page of
+    campaigns (the distributions and the events summed per campaign and grid, the grids)."""
+    ids = [c.pk for c in campaigns]
+    copies: dict[tuple[int, int], int] = defaultdict(int)
+    reached: dict[tuple[int, int], int] = defaultdict(int)
+    for row in (
+        Distribution.objects.filter(campaign_id__in=ids)
+        .values("campaign_id", "grid_id")
+        .annotate(copies=Sum("quantity"), reached=Sum("households_reached"))
+        .order_by()
+    ):
+        copies[row["campaign_id"], row["grid_id"]] = row["copies"]
+        reached[row["campaign_id"], row["grid_id"]] = row["reached"]
+    events: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for campaign_id, grid_id, n, attendance in (
+        PublicityEvent.objects.filter(campaign_id__in=ids)
+        .values("campaign_id", "grid_id")
+        .annotate(n=Count("pk"), attendance=Sum("attendance"))
+        .values_list("campaign_id", "grid_id", "n", "attendance")
+        .order_by()
+    ):
+        events[campaign_id, grid_id] = [n, attendance]
+    found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
+    targets_of = Campaign.grids.through.objects.filter(campaign_id__in=ids).values_list(
+        "campaign_id", "grid__pk", "grid__code", "grid__households"
+    )
+    for campaign_id, grid_id, code, households in sorted(targets_of, key=lambda r: r[2]):
+        key = (campaign_id, grid_id)
+        found[campaign_id].append(
             {
-                "grid": grid.code,
+                "grid": code,
                 "households": households,
-                "copies": copies[grid.pk],
-                "households_reached": min(reached[grid.pk], households),
-                "share": targets.coverage_share(reached[grid.pk], households),
-                "events": events[grid.pk][0],
-                "attendance": events[grid.pk][1],
+                "copies": copies[key],
+                "households_reached": min(reached[key], households),
+                "share": targets.coverage_share(reached[key], households),
+                "events": events[key][0],
+                "attendance": events[key][1],
             }
         )
-    return rows
+    return found
 
 
 # ---------------------------------------------------------------------------- figures

@@ -235,11 +235,12 @@ def campaigns(request: HttpRequest) -> HttpResponse:
         visible = set(grids_visible_to(user).values_list("pk", flat=True))
         mine = {c.pk for c in found if any(g.pk in visible for g in c.grids.all())}
     can_commission = user.has_role(*services.CAMPAIGN_ROLES) or is_platform_admin(user)
+    coverage = selectors.campaigns_coverage(found)
     return render(
         request,
         "care/campaigns.html",
         {
-            "campaigns": [(c, selectors.campaign_coverage(c), c.pk in mine) for c in found],
+            "campaigns": [(c, coverage[c.pk], c.pk in mine) for c in found],
             "can_commission": can_commission,
         },
     )
