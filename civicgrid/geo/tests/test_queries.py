@@ -1,0 +1,64 @@
+"""The geo lists (grids, villages, townships, division versions) and the divisions page
+answer in as many statements for 100 rows as for 10 (issue 20)."""
+
+from __future__ import annotations
+
+from django.test import Client
+from shapely.geometry import box
+
+from civicgrid.geo.geojson import Feature
+from civicgrid.geo.services import boundaries_import
+from civicgrid.people.models import User
+from civicgrid.people.services import api_token_create
+from civicgrid.testing import assert_flat, measured
+
+
+def _township(code: str, villages: int, west: float) -> None:
+    """A township of ``villages`` villages in a row, one grid each."""
+    rows = [box(west + 0.001 * i, 23.0, west + 0.001 * (i + 1), 23.01) for i in range(villages)]
+    boundaries_import(
+        township_code=code,
+        township_name=f"镇{code}",
+        villages=[Feature(i, {"code": f"{i + 1:03d}", "name": f"村{i}"}, g)
+                  for i, g in enumerate(rows)],
+        grids=[Feature(i, {"village": f"{i + 1:03d}", "households": 400}, g)
+               for i, g in enumerate(rows)],
+    )  # fmt: skip
+
+
+def _drafts(n: int) -> None:
+    """``n`` more division versions (drafts) of a one-village township."""
+    village = [Feature(1, {"code": "001", "name": "草稿村"}, box(114.0, 23.0, 114.001, 23.01))]
+    grid = [Feature(1, {"village": "001", "households": 400}, box(114.0, 23.0, 114.001, 23.01))]
+    for _ in range(n):
+        boundaries_import(township_code="441900199", township_name="草稿镇", villages=village,
+                          grids=grid, activate=False)  # fmt: skip
+
+
+def test_geo_lists_answer_in_as_many_statements_for_100_rows_as_for_10(db: None) -> None:
+    root = User.objects.create_superuser("root", password="a-long-test-password")
+    _token, raw = api_token_create(user=root, name="t")
+    api = Client(headers={"authorization": f"Bearer {raw}"})
+    page = Client(headers={"accept-language": "en"})
+    page.force_login(root)
+    urls = [
+        (api, "/api/v1/geo/grids"),
+        (api, "/api/v1/geo/villages"),
+        (api, "/api/v1/geo/townships"),
+        (api, "/api/v1/geo/divisions"),
+        (page, "/divisions/"),
+    ]
+
+    def measure() -> dict[str, list[str]]:
+        return {f"{id(c)} {url}": measured(c, url) for c, url in urls}
+
+    _township("441900123", 10, 113.0)
+    _drafts(8)
+    few = measure()
+    _township("441900124", 90, 113.2)
+    _drafts(90)
+    many = measure()
+    assert len(api.get("/api/v1/geo/grids").json()["features"]) == 100
+    assert len(api.get("/api/v1/geo/villages").json()["features"]) == 101
+    assert len(api.get("/api/v1/geo/divisions").json()) == 100
+    assert_flat(few, many)
