@@ -104,7 +104,19 @@ def grid_locator() -> GridLocator[int]:
 def grid_at(lon: float, lat: float, crs: Crs | str = Crs.WGS84) -> Grid | None:
     wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
     grid_id = grid_locator().locate(wgs_lon, wgs_lat)
-    return None if grid_id is None else active_grids().get(pk=grid_id)
+    if grid_id is None:
+        return None
+    # A report reads the grid's code and ids, its village and township: not the three
+    # GeoJSON boundaries, the grid's units or the division's report (decoding them was most
+    # of the locator's cost per report).
+    return (
+        Grid.objects.select_related("village__township")
+        .defer(*LOCATED_DEFERRED)
+        .get(pk=grid_id, division__status=DivisionVersion.Status.ACTIVE)
+    )
+
+
+LOCATED_DEFERRED = ("boundary", "units", "village__boundary", "village__township__boundary")
 
 
 def division_changes(division: DivisionVersion) -> DivisionChanges | None:

@@ -7,10 +7,11 @@ from django.test import Client
 from shapely.geometry import box
 
 from civicgrid.geo.geojson import Feature
+from civicgrid.geo.selectors import grid_at, grid_locator
 from civicgrid.geo.services import boundaries_import
 from civicgrid.people.models import User
 from civicgrid.people.services import api_token_create
-from civicgrid.testing import assert_flat, measured
+from civicgrid.testing import assert_flat, measured, statements
 
 
 def _township(code: str, villages: int, west: float) -> None:
@@ -62,3 +63,16 @@ def test_geo_lists_answer_in_as_many_statements_for_100_rows_as_for_10(db: None)
     assert len(api.get("/api/v1/geo/villages").json()["features"]) == 101
     assert len(api.get("/api/v1/geo/divisions").json()) == 100
     assert_flat(few, many)
+
+
+def test_the_locator_reads_the_grid_village_and_township_in_one_narrow_statement(
+    township: object,
+) -> None:
+    grid_locator().locate(113.005, 23.01)  # the cell index is built once per process
+    with statements() as sqls:
+        grid = grid_at(113.005, 23.01)
+        assert grid is not None
+        names = (grid.code, grid.village.name, grid.village.township.name)
+    assert names == ("44190012300101", "东村", "测试镇")
+    [sql] = sqls
+    assert "boundary" not in sql and '"units"' not in sql
