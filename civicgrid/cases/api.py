@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.db.models import prefetch_related_objects
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
@@ -195,11 +194,9 @@ def task_list(
     if action is not None and action not in workflow.ACTIONS_BY_NAME:
         raise ValidationFailed(_("Unknown action %(a)s.") % {"a": action}, field="action")
     wanted = frozenset({action}) if action else None
-    tasks = selectors.tasks_for(_actor(request), actions=wanted)
-    page = tasks[offset : offset + limit]
-    prefetch_related_objects([t.case for t in page], "attachments")
+    count, page = selectors.task_page(_actor(request), actions=wanted, offset=offset, limit=limit)
     return {
-        "count": len(tasks),
+        "count": count,
         "limit": limit,
         "offset": offset,
         "items": [case_out(t.case, t.actions) for t in page],
