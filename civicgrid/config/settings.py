@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "civicgrid.config.middleware.HealthShortcut",  # the health probe: no page middleware
     "civicgrid.core.clientip.TrustedProxyMiddleware",  # first: all later code sees the client
     "civicgrid.patrol.middleware.OsmandShortcut",  # phones' positions: no page middleware
     "django.middleware.security.SecurityMiddleware",
