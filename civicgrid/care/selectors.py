@@ -42,7 +42,7 @@ from civicgrid.care.models import (
     Visit,
 )
 from civicgrid.core.errors import NotFound, ValidationFailed
-from civicgrid.geo.models import DivisionVersion, Grid
+from civicgrid.geo.models import DivisionVersion, Grid, Village
 from civicgrid.people.models import Role, User
 from civicgrid.people.privacy import Channel, mask, personal_data_read_each, personal_fields
 from civicgrid.people.scopes import GRID_ROLES, current_assignments, grids_visible_to
@@ -520,8 +520,9 @@ def distribution_photo_for(user: User, campaign_pk: int, photo_pk: int) -> Distr
 
 
 def campaign_coverage(campaign: Campaign) -> list[dict[str, Any]]:
-    """Per target grid: copies, households reached (capped at the grid's households),
-    share of households, events and attendance."""
+    """Per target grid (its code, and its label in the active language): copies,
+    households reached (capped at the grid's households), share of households, events and
+    attendance."""
     return campaigns_coverage([campaign])[campaign.pk]
 
 
@@ -550,13 +551,19 @@ def campaigns_coverage(campaigns: Iterable[Campaign]) -> dict[int, list[dict[str
         events[campaign_id, grid_id] = [n, attendance]
     found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
     targets_of = Campaign.grids.through.objects.filter(campaign_id__in=ids).values_list(
-        "campaign_id", "grid__pk", "grid__code", "grid__households"
-    )
-    for campaign_id, grid_id, code, households in sorted(targets_of, key=lambda r: r[2]):
+        "campaign_id", "grid__pk", "grid__code", "grid__households", "grid__sequence",
+        "grid__village__name",
+    )  # fmt: skip
+    for campaign_id, grid_id, code, households, sequence, village in sorted(
+        targets_of, key=lambda r: r[2]
+    ):
         key = (campaign_id, grid_id)
+        # The label as Grid.label writes it: "东坑村 第01网格 (441900 123 001 01)".
+        label = Grid(code=code, sequence=sequence, village=Village(name=village)).label
         found[campaign_id].append(
             {
                 "grid": code,
+                "grid_label": label,  # in the active language, for pages
                 "households": households,
                 "copies": copies[key],
                 "households_reached": min(reached[key], households),

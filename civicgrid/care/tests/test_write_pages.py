@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -194,3 +195,34 @@ def test_the_write_pages_in_chinese_carry_no_english(care: Care, campaign: Campa
             assert page.status_code == 200
             found[f"{who} {url}"] = english_on(page.content.decode())
     assert all(not texts for texts in found.values()), found
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("en", "{village} grid 01 (441900 123 001 01)"),
+     ("zh-hans", "{village} 第01网格 (441900 123 001 01)")],
+)  # fmt: skip
+def test_the_campaign_page_names_each_grid_as_people_do(
+    care: Care, campaign: Campaign, language: str, label: str
+) -> None:
+    """Coverage, distribution and event rows all show the grid's name, not its bare code
+    and not an empty cell, in the viewer's language."""
+    services.distribution_record(campaign=campaign, actor=care.admin, grid=care.grid.code,
+                                 distributed_on=START, quantity=120, place="村口",
+                                 households_reached=80)  # fmt: skip
+    services.event_record(campaign=campaign, actor=care.village, grid=care.grid.code,
+                          kind="health_education", title="健康讲座", held_on=START,
+                          attendance=35)  # fmt: skip
+    for who in ("health", "admin"):
+        page = care.client(getattr(care, who)).get(
+            f"/care/campaigns/{campaign.pk}/", headers={"accept-language": language}
+        )
+        assert page.status_code == 200
+        html = page.content.decode()
+        cells = re.findall(r'<td data-label="(?:Grid|网格)"[^>]*>([^<]*)</td>', html)
+        expected = label.format(village=care.grid.village.name)
+        assert cells == [expected] * 3, cells  # coverage, the distribution, the event
+        listed = care.client(getattr(care, who)).get(
+            "/care/campaigns/", headers={"accept-language": language}
+        )
+        assert expected in listed.content.decode()
