@@ -82,6 +82,12 @@ def positions_batch(
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> services.Stored:
     """A batch from the field app, stored once per Idempotency-Key; GCJ-02 converted."""
+    fixes = batch_fixes(payload)
+    return services.positions_batch_record(user=_user(request), key=idempotency_key, fixes=fixes)
+
+
+def batch_fixes(payload: BatchIn) -> list[services.Incoming]:
+    """The batch's positions as fixes in WGS 84 with aware times (UTC when none given)."""
     fixes = []
     for p in payload.positions:
         lon, lat = (p.lon, p.lat) if p.crs != "gcj02" else to_wgs84(p.lon, p.lat, p.crs)
@@ -89,7 +95,7 @@ def positions_batch(
         fixes.append(
             services.Incoming(time, lon, lat, p.accuracy, p.speed, p.bearing, p.altitude, p.battery)
         )
-    return services.positions_batch_record(user=_user(request), key=idempotency_key, fixes=fixes)
+    return fixes
 
 
 def _day(value: str | None, field: str = "date") -> dt.date:

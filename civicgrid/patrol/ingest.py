@@ -19,6 +19,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -120,10 +121,13 @@ def _flush_each_commit() -> bool:
 
 
 @contextmanager
-def positions_transaction() -> Iterator[None]:
+def positions_transaction(*, relax_in_statement: bool = False) -> Iterator[bool]:
     """``transaction.atomic()`` whose commit does not wait for the disk (see the module).
 
-    Inside an outer transaction it is a plain savepoint: the outer commit decides.
+    Inside an outer transaction it is a plain savepoint: the outer commit decides. On
+    PostgreSQL the setting is a ``SET LOCAL`` of its own, unless ``relax_in_statement``:
+    then the block yields True and its first statement must relax the commit itself
+    (``RELAX_SQL`` in its select list), which saves a round trip to the server.
     """
     relax = not _flush_each_commit() and not connection.in_atomic_block
     restore = None
@@ -133,14 +137,21 @@ def positions_transaction() -> Iterator[None]:
             cursor.execute("PRAGMA synchronous = NORMAL")
     try:
         with transaction.atomic():
-            if relax and connection.vendor == "postgresql":
+            pending = relax and connection.vendor == "postgresql"
+            if pending and not relax_in_statement:
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            yield
+                pending = False
+            yield pending
     finally:
         if restore is not None and connection.connection is not None:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA synchronous = {int(restore)}")
+
+
+# set_config(..., true) lasts until the end of the statement's transaction; the commit that
+# ends it reads the setting before it is reset, so that commit does not wait for the flush.
+RELAX_SQL = "set_config('synchronous_commit', 'off', true)"
 
 
 @functools.cache
@@ -148,10 +159,8 @@ def _relaxed_insert_sql() -> str:
     q = connection.ops.quote_name
     table, columns = q(Position._meta.db_table), ", ".join(q(c) for c in COLUMNS)
     values = ", ".join(f"%s::{t}" if t != "text" else "%s" for t in PG_TYPES)
-    # set_config(..., true) lasts for the statement's own transaction; the commit that ends
-    # it reads the setting before it is reset, so this one commit does not wait for the flush.
     return (
-        "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "
+        f"WITH relaxed AS (SELECT {RELAX_SQL}) "
         f"INSERT INTO {table} ({columns}) SELECT {values} FROM relaxed"
     )
 
@@ -236,30 +245,83 @@ def device_state(identifier: str, before: dt.datetime) -> DeviceState | None:
 @dataclass(frozen=True)
 class BatchState:
     """What a batch needs before its insert, read with plain SQL (no query building per
-    request): the shifts that may hold its fixes and the last good fix before them."""
+    request): the receipt of a batch already stored under its key, the shifts that may hold
+    its fixes and the last good fix before them."""
 
     shifts: list[tuple[int, dt.datetime, dt.datetime | None]]  # (id, start, end), by start
     previous: tuple[dt.datetime, float, float] | None
+    receipt: tuple[int, int] | None = None  # (stored, flagged) under the key
+
+
+def _tables() -> tuple[str, str, str]:
+    q = connection.ops.quote_name
+    return (
+        q(Shift._meta.db_table),
+        q(Position._meta.db_table),
+        q(BatchReceipt._meta.db_table),
+    )
+
+
+SHIFTS_WHERE = "user_id = %s AND (ended_at IS NULL OR (started_at <= %s AND ended_at >= %s))"
+PREVIOUS_WHERE = "staff_id = %s AND time < %s AND flag = ''"
 
 
 @functools.cache
 def _batch_sql(vendor: str) -> tuple[str, str]:
-    q = connection.ops.quote_name
-    shift, position = q(Shift._meta.db_table), q(Position._meta.db_table)
+    shift, position, _receipt = _tables()
     shifts = (
-        f"SELECT id, started_at, ended_at FROM {shift} WHERE user_id = %s "
-        f"AND (ended_at IS NULL OR (started_at <= %s AND ended_at >= %s)) ORDER BY started_at"
+        f"SELECT id, started_at, ended_at FROM {shift} WHERE {SHIFTS_WHERE} ORDER BY started_at"
     )
     previous = (
-        f"SELECT time, lon, lat FROM {position} WHERE staff_id = %s AND time < %s "
-        f"AND flag = '' ORDER BY time DESC LIMIT 1"
+        f"SELECT time, lon, lat FROM {position} WHERE {PREVIOUS_WHERE} ORDER BY time DESC LIMIT 1"
     )
     return shifts, previous
 
 
-def batch_state(user_id: int, first: dt.datetime, last: dt.datetime) -> BatchState:
-    """The user's open shift and the shifts overlapping [``first``, ``last``], and the last
-    good fix before ``first``."""
+@functools.cache
+def _batch_sql_pg(relax: bool) -> str:
+    """PostgreSQL: the receipt, the shifts (as arrays) and the previous fix in one statement,
+    relaxing the commit in the same statement when asked (``positions_transaction``)."""
+    shift, position, receipt = _tables()
+    q_key = connection.ops.quote_name("key")
+    shifts = f"FROM {shift} WHERE {SHIFTS_WHERE} ORDER BY started_at, id"
+    return (
+        f"SELECT {RELAX_SQL if relax else 'NULL'}, "
+        f"(SELECT ARRAY[stored, flagged] FROM {receipt} WHERE user_id = %s AND {q_key} = %s), "
+        f"ARRAY(SELECT id {shifts}), ARRAY(SELECT started_at {shifts}), "
+        f"ARRAY(SELECT ended_at {shifts}), p.time, p.lon, p.lat "
+        f"FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT time, lon, lat FROM {position} "
+        f"WHERE {PREVIOUS_WHERE} ORDER BY time DESC LIMIT 1) AS p ON true"
+    )
+
+
+def batch_state(
+    user_id: int,
+    first: dt.datetime,
+    last: dt.datetime,
+    *,
+    key: str | None = None,
+    relax: bool = False,
+) -> BatchState:
+    """The user's open shift and the shifts overlapping [``first``, ``last``], the last
+    good fix before ``first`` and, given a ``key``, the receipt of a batch stored under it.
+
+    One round trip on PostgreSQL, where ``relax`` also relaxes the commit (see
+    ``positions_transaction``); separate statements on SQLite, where they cost no trip.
+    """
+    if connection.vendor == "postgresql":
+        shift_args: list[Any] = [user_id, last, first]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _batch_sql_pg(relax),
+                [user_id, key or "", *shift_args, *shift_args, *shift_args, user_id, first],
+            )
+            _relaxed, found, ids, starts, ends, prev_time, prev_lon, prev_lat = cursor.fetchone()
+        return BatchState(
+            shifts=list(zip(ids, starts, ends, strict=True)),
+            previous=(prev_time, prev_lon, prev_lat) if prev_time is not None else None,
+            receipt=(found[0], found[1]) if key and found is not None else None,
+        )
     shifts_sql, previous_sql = _batch_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(shifts_sql, [user_id, db_time(last), db_time(first)])
@@ -268,19 +330,21 @@ def batch_state(user_id: int, first: dt.datetime, last: dt.datetime) -> BatchSta
             for pk, start, end in cursor.fetchall()
         ]
         cursor.execute(previous_sql, [user_id, db_time(first)])
-        found = cursor.fetchone()
-    previous = (from_db_time(found[0]), found[1], found[2]) if found is not None else None
-    return BatchState(shifts, previous)
+        prev = cursor.fetchone()
+    previous = (from_db_time(prev[0]), prev[1], prev[2]) if prev is not None else None
+    return BatchState(shifts, previous, receipt_find(user_id, key) if key else None)
 
 
 @functools.cache
 def _receipt_sql(vendor: str) -> tuple[str, str]:
     q = connection.ops.quote_name
     table = q(BatchReceipt._meta.db_table)
+    # ON CONFLICT instead of a savepoint around the insert: a key taken meanwhile (the same
+    # batch retried while the first attempt was being written) inserts nothing.
     return (
         f"SELECT stored, flagged FROM {table} WHERE user_id = %s AND {q('key')} = %s",
         f"INSERT INTO {table} (user_id, {q('key')}, stored, flagged, received_at) "
-        f"VALUES (%s, %s, %s, %s, %s)",
+        f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, {q('key')}) DO NOTHING RETURNING id",
     )
 
 
@@ -292,9 +356,10 @@ def receipt_find(user_id: int, key: str) -> tuple[int, int] | None:
     return (found[0], found[1]) if found is not None else None
 
 
-def receipt_insert(user_id: int, key: str, stored: int, flagged: int, now: dt.datetime) -> None:
-    """Raises ``IntegrityError`` when the key is taken (the unique constraint)."""
+def receipt_insert(user_id: int, key: str, stored: int, flagged: int, now: dt.datetime) -> bool:
+    """False, and nothing inserted, when the key is taken (the unique constraint)."""
     with connection.cursor() as cursor:
         cursor.execute(
             _receipt_sql(connection.vendor)[1], [user_id, key, stored, flagged, db_time(now)]
         )
+        return cursor.fetchone() is not None

@@ -460,20 +460,34 @@ def positions_record(
 
 
 def _positions_record(
-    *, user: User, fixes: Sequence[Incoming], source: str, now: dt.datetime | None
+    *,
+    user: User,
+    fixes: Sequence[Incoming],
+    source: str,
+    now: dt.datetime | None,
+    key: str | None = None,
+    relax: bool = False,
 ) -> Stored:
+    """With a ``key``, a batch already stored under it is answered as a duplicate (its
+    receipt is read by the same look-up as the shifts); ``relax``: see
+    ``ingest.positions_transaction``."""
     now = now or timezone.now()
     if not fixes:
-        return Stored(0, 0)
-    ordered = sorted(fixes, key=lambda f: f.time)
-    times = [f.time for f in ordered]
-    # One look-up in plain SQL: the shifts (the open one included) and the last good fix.
-    # An open shift past the maximum length is closed first, the general way, and read again.
-    state = ingest.batch_state(user.pk, times[0] - CLOCK_TOLERANCE, times[-1] + CLOCK_TOLERANCE)
+        found = ingest.receipt_find(user.pk, key) if key else None
+        return Stored(*found, duplicate=True) if found is not None else Stored(0, 0)
+    ordered = sorted(fixes, key=_fix_time)
+    first, last = ordered[0].time - CLOCK_TOLERANCE, ordered[-1].time + CLOCK_TOLERANCE
+    # One look-up in plain SQL: the receipt, the shifts (the open one included) and the last
+    # good fix. An open shift past the maximum length is closed first, the general way, and
+    # the shifts read again.
+    state = ingest.batch_state(user.pk, first, last, key=key, relax=relax)
+    if state.receipt is not None:
+        return Stored(*state.receipt, duplicate=True)
     overdue = now - dt.timedelta(hours=shift_max_hours())
     if any(end is None and start < overdue for _pk, start, end in state.shifts):
         shifts_close_overdue(user=user, now=now)
-        state = ingest.batch_state(user.pk, times[0] - CLOCK_TOLERANCE, times[-1] + CLOCK_TOLERANCE)
+        state = ingest.batch_state(user.pk, first, last)
+    times = [f.time for f in ordered]
     shift_ids = _shift_for_each(state.shifts, times, now)
     if any(pk is None for pk in shift_ids):
         outside = ordered[shift_ids.index(None)]
@@ -484,7 +498,7 @@ def _positions_record(
         )
     previous = state.previous
     flags = duty.implausible(
-        times=[f.time.timestamp() for f in ordered],
+        times=[t.timestamp() for t in times],
         lons=[f.lon for f in ordered],
         lats=[f.lat for f in ordered],
         accuracies=[f.accuracy for f in ordered],
@@ -501,35 +515,41 @@ def _positions_record(
     return Stored(len(rows), sum(1 for flag in flags if flag))
 
 
+def _fix_time(fix: Incoming) -> dt.datetime:
+    return fix.time
+
+
 def positions_batch_record(
     *, user: User, key: str, fixes: Sequence[Incoming], now: dt.datetime | None = None
 ) -> Stored:
-    """The field app's batch: stored once per ``key`` however often the phone retries."""
+    """The field app's batch: stored once per ``key`` however often the phone retries.
+
+    On PostgreSQL the statements are: one look-up (receipt, shifts, last fix, and the
+    relaxed commit), the COPY, the receipt's insert, the commit.
+    """
     key = key.strip()
     if not key or len(key) > 100:
         raise ValidationFailed(
             _("Send an Idempotency-Key header of 1 to 100 characters."),
             field="Idempotency-Key",
         )
-    with ingest.positions_transaction():
-        return _batch_record(user=user, key=key, fixes=fixes, now=now)
+    with ingest.positions_transaction(relax_in_statement=True) as relax:
+        return _batch_record(user=user, key=key, fixes=fixes, now=now, relax=relax)
 
 
 def _batch_record(
-    *, user: User, key: str, fixes: Sequence[Incoming], now: dt.datetime | None
+    *, user: User, key: str, fixes: Sequence[Incoming], now: dt.datetime | None, relax: bool
 ) -> Stored:
-    done = ingest.receipt_find(user.pk, key)
-    if done is not None:
-        return Stored(*done, duplicate=True)
-    result = _positions_record(user=user, fixes=fixes, source="batch", now=now)
-    try:
-        with transaction.atomic():
-            ingest.receipt_insert(user.pk, key, result.stored, result.flagged, timezone.now())
-    except IntegrityError:
-        # The same batch, retried while the first attempt was still being written: undo
-        # this copy and answer as for a retry.
-        transaction.set_rollback(True)
+    result = _positions_record(
+        user=user, fixes=fixes, source="batch", now=now, key=key, relax=relax
+    )
+    if result.duplicate:
+        return result
+    if not ingest.receipt_insert(user.pk, key, result.stored, result.flagged, timezone.now()):
+        # The same batch, retried while the first attempt was still being written: answer
+        # as for a retry and undo this copy.
         done = ingest.receipt_find(user.pk, key)
+        transaction.set_rollback(True)
         return Stored(*(done or (0, 0)), duplicate=True)
     return result
 

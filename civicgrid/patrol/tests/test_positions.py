@@ -8,12 +8,14 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from civicgrid.core.errors import Conflict
 from civicgrid.geo.crs import wgs84_to_gcj02
-from civicgrid.patrol import services
+from civicgrid.patrol import ingest, services
 from civicgrid.patrol.models import BatchReceipt, Position, Shift
 from civicgrid.patrol.tests.conftest import HERE, Patrol
 from civicgrid.people.certification import FieldRightsMissing
@@ -331,7 +333,6 @@ def test_no_shift_today_is_away_only_when_switched_on(patrol: Patrol, settings) 
 def test_osmand_outside_a_request_transaction_stores_flags_and_refuses(patrol: Patrol) -> None:
     """The phones' path as a server runs it: no surrounding transaction, one statement per
     fix committed without a flush; the connection's own durability is restored after."""
-    from django.db import connection
 
     now = timezone.now()
     services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(minutes=10))
@@ -395,3 +396,47 @@ def test_a_batch_across_two_shifts_files_each_fix_under_its_own(patrol: Patrol) 
     first, second = Shift.objects.order_by("started_at")
     assert sorted(Position.objects.values_list("shift_id", flat=True)) == [first.pk, second.pk]
     BatchReceipt.objects.get(user=patrol.admin, key="two")
+
+
+def test_a_key_taken_while_the_batch_was_written_answers_as_a_retry(
+    patrol: Patrol, monkeypatch
+) -> None:
+    """The same batch sent twice at once: the second to write its receipt stores nothing
+    and answers with the first one's figures."""
+    now = timezone.now()
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(minutes=10))
+    fixes = [services.Incoming(now - dt.timedelta(seconds=s), *HERE, 5.0) for s in (30, 20)]
+    look_up = ingest.batch_state
+
+    def meanwhile(*args, **kwargs):
+        state = look_up(*args, **kwargs)  # the receipt is not there yet...
+        BatchReceipt.objects.create(user=patrol.admin, key="race", stored=7, flagged=1)
+        return state  # ...and is by the time this batch writes its own
+
+    monkeypatch.setattr(ingest, "batch_state", meanwhile)
+    answer = services.positions_batch_record(user=patrol.admin, key="race", fixes=fixes)
+    assert answer == services.Stored(7, 1, duplicate=True)
+    assert not Position.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_a_look_up_an_insert_and_a_receipt(patrol: Patrol) -> None:
+    """The batch path's statements on its own transaction, as a request sends them (the
+    COPY of PostgreSQL passes no execute wrapper)."""
+    now = timezone.now()
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(minutes=10))
+    fixes = [services.Incoming(now - dt.timedelta(seconds=s), *HERE, 5.0) for s in range(50, 0, -1)]
+    with CaptureQueriesContext(connection) as captured:
+        stored = services.positions_batch_record(user=patrol.admin, key="few", fixes=fixes)
+    assert stored == services.Stored(50, 0)
+    assert Position.objects.filter(staff=patrol.admin).count() == 50
+    statements = [" ".join(q["sql"].split())[:60] for q in captured.captured_queries]
+    if connection.vendor == "postgresql":
+        # One look-up that also relaxes the commit, the receipt (no savepoint around it).
+        begin, look_up, receipt, commit = statements  # the COPY aside
+        assert (begin, commit) == ("BEGIN", "COMMIT")
+        assert look_up.startswith("SELECT set_config('synchronous_commit'")
+        assert receipt.startswith('INSERT INTO "patrol_batchreceipt"')
+    else:
+        assert sum("INSERT INTO" in s for s in statements) == 2  # positions, receipt
+        assert not any("SAVEPOINT" in s for s in statements)
