@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,24 +63,48 @@ def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+@functools.cache
+def _token_sql(vendor: str) -> str:
+    """The token's user, the token's id and last use, and one row per role grant (a LEFT
+    JOIN, so a user without roles still comes back once). Written out once per process:
+    building the same ORM query on every API request cost more than running it."""
+    q = connection.ops.quote_name
+    token, user, grant = (
+        q(ApiToken._meta.db_table),
+        q(User._meta.db_table),
+        q(RoleGrant._meta.db_table),
+    )
+    columns = ", ".join(f"u.{q(str(f.column))}" for f in User._meta.concrete_fields)
+    return (
+        f"SELECT {columns}, t.last_used_at, t.id, g.role FROM {token} t "
+        f"JOIN {user} u ON u.id = t.user_id LEFT JOIN {grant} g ON g.user_id = u.id "
+        f"WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
+    )
+
+
 def api_token_authenticate(raw: str) -> User | None:
     """The active user a raw token belongs to, or ``None``."""
-    # One statement for the token, its user and the user's roles: one row per role grant
-    # (a LEFT JOIN, so a user without roles still comes back once).
-    rows = list(
-        ApiToken.objects.select_related("user")
-        .filter(digest=token_digest(raw), revoked_at__isnull=True, user__is_active=True)
-        .annotate(granted_role=F("user__role_grants__role"))
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.vendor), [token_digest(raw)])
+        rows = cursor.fetchall()
     if not rows:
         return None
-    token = rows[0]
-    token.user._role_codes = frozenset(r.granted_role for r in rows if r.granted_role)
+    # The values as the ORM would give them (SQLite returns text dates and 0/1 booleans).
+    fields = User._meta.concrete_fields
+    columns = [f.get_col(User._meta.db_table) for f in fields]
+    columns.append(ApiToken._meta.get_field("last_used_at").get_col(ApiToken._meta.db_table))
+    compiler = User.objects.none().query.get_compiler(connection=connection)
+    values, *_ = compiler.apply_converters(
+        [rows[0][: len(columns)]], compiler.get_converters(columns)
+    )
+    user = User.from_db(connection.alias, [f.attname for f in fields], values[: len(fields)])
+    user._role_codes = frozenset(row[-1] for row in rows if row[-1])
+    last_used, token_id = values[-1], rows[0][-2]
     now = timezone.now()
     # Touch at most once a minute so a busy device does not turn every read into a write.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if last_used is None or (now - last_used).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user
 
 
 def request_token_user(request: HttpRequest, raw: str) -> User | None:

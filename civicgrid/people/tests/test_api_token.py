@@ -1,0 +1,66 @@
+"""Bearer tokens: the user, their roles and the token's last use, read in one statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from civicgrid.people import services
+from civicgrid.people.models import ApiToken, Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_token_gives_its_user_as_the_orm_reads_them(make_staff) -> None:
+    user = make_staff("tok.leader", Role.GRID_LEADER, Role.DISPATCHER)
+    token, raw = services.api_token_create(user=user, name="phone")
+    with CaptureQueriesContext(connection) as captured:
+        found = services.api_token_authenticate(raw)
+    assert found is not None
+    # One read, and the first use is recorded.
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT", "UPDATE"]
+    assert found.role_codes == {Role.GRID_LEADER, Role.DISPATCHER}
+    stored = User.objects.get(pk=user.pk)
+    for field in User._meta.concrete_fields:  # dates aware, booleans bool, on both databases
+        assert getattr(found, field.attname) == getattr(stored, field.attname), field.name
+    assert found.is_active is True and timezone.is_aware(found.date_joined)
+    assert found._state.adding is False and found._state.db == "default"
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_a_token_in_use_is_touched_at_most_once_a_minute(make_staff) -> None:
+    user = make_staff("tok.admin", Role.GRID_ADMINISTRATOR)
+    token, raw = services.api_token_create(user=user, name="phone")
+    recent = timezone.now() - dt.timedelta(seconds=30)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent)
+    with CaptureQueriesContext(connection) as captured:
+        assert services.api_token_authenticate(raw) == user
+    assert len(captured.captured_queries) == 1
+    token.refresh_from_db()
+    assert token.last_used_at == recent
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent - dt.timedelta(minutes=1))
+    assert services.api_token_authenticate(raw) == user
+    token.refresh_from_db()
+    assert token.last_used_at > recent
+
+
+def test_no_user_for_a_revoked_token_an_inactive_user_or_a_wrong_token(make_staff) -> None:
+    user = make_staff("tok.plain", Role.GRID_ADMINISTRATOR)
+    token, raw = services.api_token_create(user=user, name="phone")
+    other = make_staff("tok.gone", Role.GRID_ADMINISTRATOR)
+    _other_token, other_raw = services.api_token_create(user=other, name="phone")
+    User.objects.filter(pk=other.pk).update(is_active=False)
+    services.api_token_revoke(token=token)
+    assert services.api_token_authenticate(raw) is None
+    assert services.api_token_authenticate(other_raw) is None
+    assert services.api_token_authenticate("cg_not-a-token") is None
+    # A user without roles still comes back (the role join is a LEFT JOIN).
+    bare = User.objects.create_user(username="tok.bare", password="x-long-bench-password")
+    _bare_token, bare_raw = services.api_token_create(user=bare, name="script")
+    found = services.api_token_authenticate(bare_raw)
+    assert found == bare and found.role_codes == frozenset()
