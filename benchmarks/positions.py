@@ -4,7 +4,9 @@ For each database (SQLite file, PostgreSQL) a fresh database is migrated, a staf
 with a registered phone, an open shift and an API token is created, and:
 
 - raw: ``patrol.ingest.positions_insert`` of the rows straight (executemany / COPY), in a
-  process of its own, rows/s;
+  process of its own, rows/s, into the same table the endpoint writes to: on PostgreSQL
+  the monthly partitions as migrated (``--pg-table plain`` reverses ``patrol.0004`` for
+  both), with the same foreign keys checked at commit;
 - the platform is served by ``civicgrid serve`` (granian, WSGI, one thread per worker; one
   worker on SQLite, one per core on PostgreSQL, as the command chooses) and loaded with
   ``wrk`` over HTTP on 127.0.0.1, one endpoint after the other:
@@ -43,6 +45,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +61,8 @@ import django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
+if sys.argv[3] == "plain":  # PostgreSQL: back to one plain table (patrol.0004 reversed)
+    call_command("migrate", "patrol", "0003", interactive=False, verbosity=0)
 from django.db import connection, transaction
 from django.utils import timezone
 from civicgrid.patrol.ingest import positions_insert
@@ -84,7 +89,16 @@ for _ in range(3):
 if connection.vendor == "postgresql":  # the deleted rows' index entries, as autovacuum would
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE patrol_position")
-print(json.dumps({"raw": best, "token": raw_token, "base": int(start.timestamp()) + 60}))
+with connection.cursor() as cursor:  # what both the raw insert and the endpoint write to
+    table = "sqlite table"
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'patrol_position'::regclass"
+        )
+        parts = cursor.fetchone()[0]
+        table = f"partitioned, {parts} partitions" if parts else "plain table"
+print(json.dumps({"raw": best, "token": raw_token, "base": int(start.timestamp()) + 60,
+                  "table": table}))
 """
 
 COUNT = r"""
@@ -193,7 +207,7 @@ def wrk(
     return float(rate.group(1)), errors + (int(non2xx.group(1)) if non2xx else 0)
 
 
-def measure(db: str, args: argparse.Namespace) -> dict[str, float]:
+def measure(db: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="positions-") as tmp:
         data = Path(tmp)
         env = {**os.environ, "CIVICGRID_DATA_DIR": str(data), "LOG_LEVEL": "ERROR",
@@ -205,7 +219,7 @@ def measure(db: str, args: argparse.Namespace) -> dict[str, float]:
             url = prepare_postgres(base, "civicgrid_bench_positions")
             env["DATABASE_URL"] = url
         setup = subprocess.run(
-            [sys.executable, "-c", SETUP, str(args.rows), str(args.batch)],
+            [sys.executable, "-c", SETUP, str(args.rows), str(args.batch), args.pg_table],
             env=env, cwd=ROOT, capture_output=True, text=True,
         )  # fmt: skip
         if setup.returncode:
@@ -217,7 +231,7 @@ def measure(db: str, args: argparse.Namespace) -> dict[str, float]:
         (data / "batch.lua").write_text(BATCH_LUA)
         load_env = {**env, "BENCH_TOKEN": prepared["token"], "BENCH_BATCH": str(args.batch),
                     "BENCH_BASE": str(prepared["base"])}  # fmt: skip
-        out: dict[str, float] = {"raw": prepared["raw"]}
+        out: dict[str, Any] = {"raw": prepared["raw"], "table": prepared["table"]}
         with serving(env, data / "server.log") as port:
             root = f"http://{HOST}:{port}"
             plan = [
@@ -268,6 +282,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="load per endpoint")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pg-conn-max-age", type=int, default=60)
+    parser.add_argument(
+        "--pg-table", choices=["partitioned", "plain"], default="partitioned",
+        help="PostgreSQL: the monthly partitions (as migrated) or one plain table; the raw "
+        "insert and the endpoint always write to the same table",
+    )  # fmt: skip
     parser.add_argument("--staff", type=int, default=700)
     parser.add_argument("--no-duty", action="store_true", help="skip the duty figures")
     args = parser.parse_args()
@@ -278,10 +297,11 @@ def main() -> None:
     for db in ["sqlite", "pg"] if args.db == "both" else [args.db]:
         r = measure(db, args)
         errors = int(r["trivial_errors"] + r["osmand_errors"] + r["batch_errors"])
-        rows.append([db, human(r["raw"]), human(r["batch"]), f"{r['batch'] / r['raw']:.2f}",
+        rows.append([db, r["table"], human(r["raw"]), human(r["batch"]),
+                     f"{r['batch'] / r['raw']:.2f}",
                      human(r["osmand"]), human(r["trivial"]), f"{r['osmand'] / r['trivial']:.2f}",
                      f"{r['stored']:,}", errors])  # fmt: skip
-    print(table(["db", "raw rows/s", "batch rows/s", "batch÷raw", "osmand req/s",
+    print(table(["db", "positions table", "raw rows/s", "batch rows/s", "batch÷raw", "osmand req/s",
                  "trivial req/s", "osmand÷trivial", "rows stored", "errors"], rows))  # fmt: skip
     print(machine_line())
     if not args.no_duty:
