@@ -1,4 +1,6 @@
-"""Demo patrols: a few days of plausible tracks along the demo roads, kept small and fast."""
+"""Demo patrols: a few days of plausible tracks along the demo roads, kept small and fast,
+and the planning around them: duty exemptions (one of them on a day the tracks leave out)
+and weekly duty schedules, recorded by the township's supervisor."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from civicgrid.patrol import services
 from civicgrid.patrol.duty import project
 from civicgrid.patrol.models import Shift
 from civicgrid.people.models import Position as TeamPosition
-from civicgrid.people.models import User
+from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import current_assignments
 
 WALKERS = 6
@@ -24,6 +26,25 @@ FIX_SECONDS = 30
 WALK_MS = 1.1
 # Minutes on patrol per walker and day (index = day back): some under 4 hours.
 PLANS = [(265, 250, 180), (245, 200, 260), (150, 250, 250)]
+# The exempt day inside the tracked days: walker 1, two days back (no track that day).
+TRACKED_EXEMPTION = (1, 2, "training", "镇网格员业务培训（全天）")
+# Other exemptions, by walker and days from today (negative: past, outside the tracked
+# days; 0: today, so the current month's list is never empty; positive: planned ahead).
+EXEMPTIONS = [
+    (2, -(DAYS + 1), "illness", "发烧就医，已交病假条"),
+    (4, 0, "meeting", "参加镇综治工作例会"),
+    (5, 3, "leave", "年休假，已经网格长批准"),
+]
+# Weekly duty hours by walker: weekdays (ISO digits), start, end (at or before the start:
+# the next day), in use. The morning hours match the tracks (they start at 08:30).
+SCHEDULES = [
+    (0, "12345", dt.time(8, 30), dt.time(12, 30), True),
+    (1, "12345", dt.time(8, 30), dt.time(12, 30), True),
+    (2, "12345", dt.time(8, 30), dt.time(12, 30), True),
+    (3, "246", dt.time(14, 0), dt.time(18, 0), True),
+    (5, "5", dt.time(20, 0), dt.time(0, 30), True),  # Friday evening into Saturday
+    (4, "6", dt.time(9, 0), dt.time(11, 0), False),  # paused
+]
 
 
 def _route(grid_shape: shapely.Geometry, roads: list[LineString]) -> LineString:
@@ -76,6 +97,13 @@ def demo_patrols_create(*, township: Township, town: SyntheticTownship, seed: in
         .order_by("grid__code", "user__username")[:WALKERS]
     )
     chief = User.objects.filter(is_superuser=True).order_by("pk").first()
+    # The township's supervisor plans the duty (a system administrator if there is none).
+    planner = (
+        User.objects.filter(role_grants__role=Role.SUPERVISOR, township=township)
+        .order_by("pk")
+        .first()
+        or chief
+    )
     today = timezone.localdate()
     zone = timezone.get_current_timezone()
     stored = 0
@@ -85,9 +113,10 @@ def demo_patrols_create(*, township: Township, town: SyntheticTownship, seed: in
         route = _route(assignment.grid.geometry, town.roads)
         for back in range(1, DAYS + 1):
             day = today - dt.timedelta(days=back)
-            if number == 1 and back == 2 and chief is not None:
+            if (number, back) == TRACKED_EXEMPTION[:2] and planner is not None:
+                reason, note = TRACKED_EXEMPTION[2:]
                 services.exemption_record(
-                    user=user, day=day, reason="training", note="镇培训", actor=chief
+                    user=user, day=day, reason=reason, note=note, actor=planner
                 )
                 services.duty_day_compute(user=user, day=day)
                 continue
@@ -102,4 +131,25 @@ def demo_patrols_create(*, township: Township, town: SyntheticTownship, seed: in
             fixes = _walk(route, start, minutes, rng)
             stored += services.positions_record(user=user, fixes=fixes, source="batch").stored
             services.duty_day_compute(user=user, day=day)
+    if planner is not None:
+        _plans_create(walkers=[a.user for a in walkers], planner=planner, today=today)
     return stored
+
+
+def _plans_create(*, walkers: list[User], planner: User, today: dt.date) -> None:
+    """The exemptions and schedules of ``EXEMPTIONS`` and ``SCHEDULES`` (for the walkers
+    there are; a small township may have fewer)."""
+    for number, offset, reason, note in EXEMPTIONS:
+        if number < len(walkers):
+            day = today + dt.timedelta(days=offset)
+            services.exemption_record(
+                user=walkers[number], day=day, reason=reason, note=note, actor=planner
+            )
+            if offset <= 0:
+                services.duty_day_compute(user=walkers[number], day=day)
+    for number, weekdays, starts, ends, active in SCHEDULES:
+        if number < len(walkers):
+            services.schedule_create(
+                user=walkers[number], weekdays=weekdays, starts=starts, ends=ends,
+                actor=planner, active=active,
+            )  # fmt: skip

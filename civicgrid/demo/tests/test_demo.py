@@ -93,6 +93,47 @@ def test_demo_has_patrol_days_met_not_met_and_exempt(demo):
     assert Position.objects.filter(flag="").count() > 1000
 
 
+def test_demo_plans_exemptions_and_schedules_consistent_with_its_tracks(demo):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from civicgrid.patrol.models import DutyDay, DutyExemption, DutySchedule, Position, Shift
+
+    today = timezone.localdate()
+    exemptions = list(DutyExemption.objects.select_related("recorded_by"))
+    assert {e.reason for e in exemptions} == {"training", "illness", "meeting", "leave"}
+    assert {e.day for e in exemptions} >= {today, today - dt.timedelta(days=2)}
+    assert all(e.note and e.recorded_by.has_role("supervisor") for e in exemptions)
+    zone = timezone.get_current_timezone()
+    for exemption in exemptions:  # an exempt day has no walk and, once computed, says so
+        start = dt.datetime.combine(exemption.day, dt.time(0), tzinfo=zone)
+        end = start + dt.timedelta(days=1)
+        walked = Position.objects.filter(staff=exemption.user, time__gte=start, time__lt=end)
+        assert not walked.exists(), exemption
+        assert not Shift.objects.filter(user=exemption.user, started_at__gte=start,
+                                        started_at__lt=end).exists()  # fmt: skip
+        if exemption.day <= today:
+            rule = DutyDay.objects.get(user=exemption.user, day=exemption.day).rule
+            assert rule == "exempt", exemption
+    # The tracked exempt day lies among days others walked.
+    trained = next(e for e in exemptions if e.reason == "training")
+    assert DutyDay.objects.filter(day=trained.day, rule__in=["met", "not_met"]).exists()
+    schedules = list(DutySchedule.objects.all())
+    assert len(schedules) >= 4
+    assert any(s.ends <= s.starts for s in schedules)  # one crosses midnight
+    assert {s.active for s in schedules} == {True, False}
+
+    accounts = json.loads((demo / "demo-accounts.json").read_text())
+    supervisor = next(a for a in accounts if a["role"] == "supervisor")
+    client = Client(headers={"accept-language": "zh-hans"})
+    assert client.login(username=supervisor["username"], password=supervisor["password"])
+    listed = client.get("/patrol/exemptions/").content.decode()
+    assert "参加镇综治工作例会" in listed  # today's, in this month's list
+    hours = client.get("/patrol/schedules/").content.decode()
+    assert "08:30" in hours and "20:00" in hours
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
