@@ -51,7 +51,7 @@ def test_a_visit_outside_the_own_grids_or_in_the_future_is_refused(care: Care) -
     far = client.post(f"{API}/visits", visit_body(care, house="H900", person=None),
                       content_type="application/json")  # fmt: skip
     assert far.status_code == 422 and far.json()["field"] == "house"
-    future = dt.date.today() + dt.timedelta(days=3)
+    future = timezone.localdate() + dt.timedelta(days=3)  # Shanghai's today, not UTC's
     later = client.post(f"{API}/visits", visit_body(care, visited_on=str(future)),
                         content_type="application/json")  # fmt: skip
     assert later.status_code == 422 and later.json()["field"] == "visited_on"

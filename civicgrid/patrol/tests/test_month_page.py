@@ -13,6 +13,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import Browser, Page
 
 from civicgrid.geo.models import Grid
@@ -150,11 +151,21 @@ def test_the_month_page_reads_in_chinese(march: Patrol) -> None:
 
 
 @pytest.mark.django_db
-def test_a_month_not_begun_or_unreadable_shows_this_month(march: Patrol) -> None:
-    for value in ("2999-01", "2026-13", "March"):
+def test_a_month_not_begun_or_unreadable_shows_this_month(march: Patrol, monkeypatch) -> None:
+    # "This month" is Shanghai's: on 31 March 2026 it is March whatever the hour in UTC (the
+    # old check against the machine's date failed from 16:00 UTC on a month's last day).
+    real = timezone.localdate
+
+    def on_31_march(value: dt.datetime | None = None, timezone: object = None) -> dt.date:
+        return dt.date(2026, 3, 31) if value is None else real(value, timezone)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(timezone, "localdate", on_31_march)
+    for value in ("2999-01", "2026-04", "2026-13", "March"):
         page = english(march.admin).get(f"/patrol/month/?month={value}")
         assert page.status_code == 200
-        assert page.context["first"].day == 1 and page.context["first"] <= dt.date.today()
+        assert page.context["first"] == MARCH, value
+    shown = english(march.admin).get("/patrol/month/?month=2026-02")
+    assert shown.context["first"] == dt.date(2026, 2, 1)
 
 
 def log_in(browser: Browser, live_server, user: User, locale: str) -> Page:  # type: ignore[no-untyped-def]
