@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,48 @@ def writes(sqls: list[str]) -> list[str]:
 
 
 WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+
+def database_url() -> str:
+    """The test database as a ``DATABASE_URL``, for real processes started by a test."""
+    conf = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(conf['NAME']).resolve()}"
+    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
+    return f"postgres://{auth}@{conf['HOST'] or 'localhost'}:{conf['PORT'] or 5432}/{conf['NAME']}"
+
+
+def civicgrid_process(*args: str, **env: str) -> subprocess.Popen[str]:
+    """``civicgrid ARGS`` as a real process of its own on the test database (a test that
+    uses it needs ``django_db(transaction=True)``: the process sees committed rows only);
+    ``env`` adds environment variables. Its output (stdout and stderr) is read as text."""
+    environ = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environ.update(DATABASE_URL=database_url(), **env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "civicgrid", *args],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    """Wait for a process of ``civicgrid_process``; its exit code and output."""
+    out, _err = process.communicate(timeout=180)
+    return process.returncode, out
+
+
+def tables_holding(table: str, where: str, params: Sequence[Any]) -> set[str]:
+    """The tables that hold the rows of ``table`` matching ``where``: its partitions on
+    PostgreSQL (the default one included), the table itself on SQLite."""
+    if connection.vendor != "postgresql":
+        return {table}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT tableoid::regclass::text FROM {table} WHERE {where}", params
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

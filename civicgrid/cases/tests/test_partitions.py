@@ -18,6 +18,7 @@ from django.utils import timezone
 from civicgrid.cases import partitions, services
 from civicgrid.cases.models import CaseEvent
 from civicgrid.cases.tests.conftest import HERE, Loop
+from civicgrid.testing import tables_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +31,7 @@ LAST_HALF_HOUR_OF_2025 = dt.datetime(2025, 12, 31, 23, 30, tzinfo=SHANGHAI)
 
 def tables_of(case_id: int) -> set[str]:
     """The tables holding the case's events (the ledger table itself on SQLite)."""
-    if not POSTGRES:
-        return {partitions.TABLE}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT tableoid::regclass::text FROM {partitions.TABLE} WHERE case_id = %s",
-            [case_id],
-        )
-        return {row[0] for row in cursor.fetchall()}
+    return tables_holding(partitions.TABLE, "case_id = %s", [case_id])
 
 
 def case_at(loop: Loop, moment: dt.datetime, monkeypatch: pytest.MonkeyPatch):

@@ -15,6 +15,7 @@ from civicgrid.patrol import partitions, services
 from civicgrid.patrol.models import DutyDay, Position
 from civicgrid.patrol.tests.conftest import Patrol
 from civicgrid.patrol.tests.test_tracks import local, walked
+from civicgrid.testing import tables_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +25,9 @@ JANUARY, FEBRUARY, MARCH = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(202
 
 def where(day: dt.date) -> set[str]:
     """The tables that hold the positions of ``day`` (the positions table on SQLite)."""
-    if not POSTGRES:
-        return {"patrol_position"}
-    start, end = services.local_day_bounds(day)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT tableoid::regclass::text FROM patrol_position "
-            "WHERE time >= %s AND time < %s",
-            [start, end],
-        )
-        return {row[0] for row in cursor.fetchall()}
+    return tables_holding(
+        partitions.TABLE, "time >= %s AND time < %s", [*services.local_day_bounds(day)]
+    )
 
 
 def test_the_positions_table_is_partitioned_by_month_on_postgresql_only() -> None:

@@ -1,48 +1,25 @@
 """Real ``civicgrid worker`` processes against the test database."""
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from civicgrid.testing import civicgrid_process, database_url, finish
 from civicgrid.worker.models import WorkerBeat
 from civicgrid.worker.tests.jobs import crash_once, record_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _database_url() -> str:
-    conf = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(conf['NAME']).resolve()}"
-    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
-    return f"postgres://{auth}@{conf['HOST'] or 'localhost'}:{conf['PORT'] or 5432}/{conf['NAME']}"
-
-
 def _worker(*args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(DATABASE_URL=_database_url(), CIVICGRID_TASKS_BACKEND="database")
-    return subprocess.Popen(
-        [sys.executable, "-m", "civicgrid", "worker", "--no-schedule", "--interval", "0.05",
-         *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-
-
-def _finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    out, _err = process.communicate(timeout=180)
-    return process.returncode, out
+    return civicgrid_process(
+        "worker", "--no-schedule", "--interval", "0.05", *args, CIVICGRID_TASKS_BACKEND="database"
+    )
 
 
 def test_each_task_runs_exactly_once_under_two_workers(database_tasks, tmp_path):
@@ -50,7 +27,7 @@ def test_each_task_runs_exactly_once_under_two_workers(database_tasks, tmp_path)
     ids = [record_run.enqueue(str(log), f"task-{n}").id for n in range(40)]
     workers = [_worker("--batch", "--worker-id", name) for name in ("one", "two")]
     for process in workers:
-        code, out = _finish(process)
+        code, out = finish(process)
         assert code == 0, out
     runs = Counter(line.split()[0] for line in log.read_text().splitlines())
     assert runs == Counter({f"task-{n}": 1 for n in range(40)})
@@ -66,7 +43,7 @@ def test_each_task_runs_exactly_once_under_two_workers(database_tasks, tmp_path)
 def test_a_task_whose_worker_crashed_is_run_again_by_another_worker(database_tasks, tmp_path):
     marker, log = tmp_path / "crashed", tmp_path / "runs.log"
     result = crash_once.enqueue(str(marker), str(log))
-    code, out = _finish(_worker("--batch", "--worker-id", "doomed"))
+    code, out = finish(_worker("--batch", "--worker-id", "doomed"))
     assert code == -9 and marker.exists() and not log.exists(), out
     held = DBTaskResult.objects.get(pk=result.id)
     assert held.status == TaskResultStatus.RUNNING and held.worker_ids == ["doomed"]
@@ -74,7 +51,7 @@ def test_a_task_whose_worker_crashed_is_run_again_by_another_worker(database_tas
     WorkerBeat.objects.filter(worker_id="doomed").update(
         seen_at=timezone.now() - dt.timedelta(hours=1)
     )
-    code, out = _finish(_worker("--batch", "--worker-id", "rescuer"))
+    code, out = finish(_worker("--batch", "--worker-id", "rescuer"))
     assert code == 0, out
     done = DBTaskResult.objects.get(pk=result.id)
     assert done.status == TaskResultStatus.SUCCESSFUL
@@ -90,7 +67,7 @@ def test_a_worker_beside_a_server_runs_tasks_and_stops_with_it(
 
     from civicgrid.worker.process import worker_beside
 
-    monkeypatch.setenv("DATABASE_URL", _database_url())
+    monkeypatch.setenv("DATABASE_URL", database_url())
     monkeypatch.setenv("CIVICGRID_TASKS_BACKEND", "database")
     log = tmp_path / "runs.log"
     result = record_run.enqueue(str(log), "beside")
