@@ -4,12 +4,13 @@ circumstances" days) and weekly duty schedules. Thin: the rules live in ``servic
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -89,6 +90,50 @@ def exemption_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _plan_form[Planned: (DutyExemption, DutySchedule)](
+    request: HttpRequest,
+    actor: User,
+    *,
+    planned: Planned | None,
+    values: dict[str, Any],
+    posted: Callable[[QueryDict], dict[str, Any]],
+    save: Callable[[dict[str, Any]], object],
+    delete: Callable[[Planned], object],
+    fields: tuple[str, ...],
+    template: str,
+    back: str,
+    saved: str,
+    deleted: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The exemption and schedule forms: drawn with ``values`` (the record's, or the
+    defaults of a new one); a POST reads the typed ``values`` (``posted``) and saves them,
+    or deletes the record (``action=delete``), then goes back to the list (``back``); a
+    refusal draws the form again with what was typed and the message under its field."""
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if planned is not None and request.POST.get("action") == "delete":
+            delete(planned)
+            messages.success(request, deleted)
+            return redirect(back)
+        values = posted(request.POST)
+        try:
+            save(values)
+        except DomainError as exc:
+            errors, status = _form_error(exc, fields), exc.status
+        else:
+            messages.success(request, saved)
+            return redirect(back)
+    context = {
+        **context,
+        "staff": selectors.staff_planned_by(actor),
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, template, context, status=status)
+
+
 def _exemption_form(
     request: HttpRequest, actor: User, exemption: DutyExemption | None
 ) -> HttpResponse:
@@ -102,39 +147,33 @@ def _exemption_form(
         if exemption is not None
         else {"day": request.GET.get("day", ""), "username": request.GET.get("username", "")}
     )
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        if exemption is not None and request.POST.get("action") == "delete":
-            services.exemption_delete(exemption=exemption, actor=actor)
-            messages.success(request, _("Exemption withdrawn: the day counts again."))
-            return redirect("patrol_exemptions")
+
+    def posted(post: QueryDict) -> dict[str, Any]:
         if exemption is None:
-            values = {n: request.POST.get(n, "") for n in EXEMPTION_FIELDS}
-        else:
-            values |= {n: request.POST.get(n, "") for n in ("reason", "note")}
-        try:
-            staff = exemption.user if exemption is not None else _planned(actor, values["username"])
-            day = exemption.day if exemption is not None else _date(values["day"], "day")
-            services.exemption_record(
-                user=staff, day=day, reason=values["reason"], note=values["note"], actor=actor
-            )
-        except DomainError as exc:
-            errors, status = _form_error(exc, EXEMPTION_FIELDS), exc.status
-        else:
-            messages.success(request, _("Exemption recorded."))
-            return redirect("patrol_exemptions")
-    return render(
+            return {n: post.get(n, "") for n in EXEMPTION_FIELDS}
+        return values | {n: post.get(n, "") for n in ("reason", "note")}
+
+    def save(typed: dict[str, Any]) -> object:
+        staff = exemption.user if exemption is not None else _planned(actor, typed["username"])
+        day = exemption.day if exemption is not None else _date(typed["day"], "day")
+        return services.exemption_record(
+            user=staff, day=day, reason=typed["reason"], note=typed["note"], actor=actor
+        )
+
+    return _plan_form(
         request,
-        "patrol/exemption_form.html",
-        {
-            "exemption": exemption,
-            "staff": selectors.staff_planned_by(actor),
-            "reasons": DutyExemption.Reason.choices,
-            "values": values,
-            "errors": errors,
-        },
-        status=status,
+        actor,
+        planned=exemption,
+        values=values,
+        posted=posted,
+        save=save,
+        delete=lambda planned: services.exemption_delete(exemption=planned, actor=actor),
+        fields=EXEMPTION_FIELDS,
+        template="patrol/exemption_form.html",
+        back="patrol_exemptions",
+        saved=_("Exemption recorded."),
+        deleted=_("Exemption withdrawn: the day counts again."),
+        context={"exemption": exemption, "reasons": DutyExemption.Reason.choices},
     )
 
 
@@ -185,59 +224,43 @@ def _schedule_form(
         if schedule is not None
         else {"weekdays": "12345", "starts": "08:00", "ends": "12:00", "active": True}
     )
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        if schedule is not None and request.POST.get("action") == "delete":
-            services.schedule_delete(schedule=schedule, actor=actor)
-            messages.success(request, _("Duty schedule removed."))
-            return redirect("patrol_schedules")
-        values = {
+
+    def posted(post: QueryDict) -> dict[str, Any]:
+        return {
             "username": schedule.user.username
             if schedule is not None
-            else request.POST.get("username", ""),
-            "weekdays": "".join(d for d in request.POST.getlist("weekdays") if d in WEEKDAYS),
-            "starts": request.POST.get("starts", ""),
-            "ends": request.POST.get("ends", ""),
-            "active": request.POST.get("active") == "on",
+            else post.get("username", ""),
+            "weekdays": "".join(d for d in post.getlist("weekdays") if d in WEEKDAYS),
+            "starts": post.get("starts", ""),
+            "ends": post.get("ends", ""),
+            "active": post.get("active") == "on",
         }
-        try:
-            starts = _time(values["starts"], "starts")
-            ends = _time(values["ends"], "ends")
-            if schedule is None:
-                services.schedule_create(
-                    user=_planned(actor, values["username"]),
-                    weekdays=values["weekdays"],
-                    starts=starts,
-                    ends=ends,
-                    active=values["active"],
-                    actor=actor,
-                )
-            else:
-                services.schedule_update(
-                    schedule=schedule,
-                    weekdays=values["weekdays"],
-                    starts=starts,
-                    ends=ends,
-                    active=values["active"],
-                    actor=actor,
-                )
-        except DomainError as exc:
-            errors, status = _form_error(exc, SCHEDULE_FIELDS), exc.status
-        else:
-            messages.success(request, _("Duty schedule saved."))
-            return redirect("patrol_schedules")
-    return render(
+
+    def save(typed: dict[str, Any]) -> object:
+        starts = _time(typed["starts"], "starts")
+        ends = _time(typed["ends"], "ends")
+        hours = {"weekdays": typed["weekdays"], "starts": starts, "ends": ends}
+        if schedule is None:
+            user = _planned(actor, typed["username"])
+            return services.schedule_create(user=user, **hours, active=typed["active"], actor=actor)
+        return services.schedule_update(
+            schedule=schedule, **hours, active=typed["active"], actor=actor
+        )
+
+    return _plan_form(
         request,
-        "patrol/schedule_form.html",
-        {
-            "schedule": schedule,
-            "staff": selectors.staff_planned_by(actor),
-            "weekdays": weekday_choices(),
-            "values": values,
-            "errors": errors,
-        },
-        status=status,
+        actor,
+        planned=schedule,
+        values=values,
+        posted=posted,
+        save=save,
+        delete=lambda planned: services.schedule_delete(schedule=planned, actor=actor),
+        fields=SCHEDULE_FIELDS,
+        template="patrol/schedule_form.html",
+        back="patrol_schedules",
+        saved=_("Duty schedule saved."),
+        deleted=_("Duty schedule removed."),
+        context={"schedule": schedule, "weekdays": weekday_choices()},
     )
 
 
