@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from civicgrid.care.models import (
     Campaign,
@@ -16,21 +13,11 @@ from civicgrid.care.models import (
     PublicityEvent,
     Visit,
 )
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from civicgrid.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Visit)
-class VisitAdmin(ReadOnly):
+class VisitAdmin(ReadOnlyAdmin):
     list_display = ["pk", "visited_on", "grid", "house", "visitor", "kind", "follow_up_on"]
     list_filter = ["kind"]
     search_fields = ["house__code", "visitor__username"]
@@ -38,28 +25,28 @@ class VisitAdmin(ReadOnly):
 
 
 @admin.register(Grievance)
-class GrievanceAdmin(ReadOnly):
+class GrievanceAdmin(ReadOnlyAdmin):
     list_display = ["pk", "grid", "route", "state", "case", "created_at"]
     list_filter = ["route", "state"]
 
 
 @admin.register(HealthNotice)
-class HealthNoticeAdmin(ReadOnly):
+class HealthNoticeAdmin(ReadOnlyAdmin):
     list_display = ["pk", "kind", "round", "delivered_on", "delivered_by"]
     list_filter = ["kind", "round"]
     exclude = ["person"]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ReadOnly):
+class CampaignAdmin(ReadOnlyAdmin):
     list_display = ["title", "department", "starts_on", "ends_on"]
 
 
 @admin.register(Distribution)
-class DistributionAdmin(ReadOnly):
+class DistributionAdmin(ReadOnlyAdmin):
     list_display = ["campaign", "grid", "distributed_on", "quantity", "households_reached"]
 
 
 @admin.register(PublicityEvent)
-class PublicityEventAdmin(ReadOnly):
+class PublicityEventAdmin(ReadOnlyAdmin):
     list_display = ["title", "kind", "grid", "held_on", "attendance"]

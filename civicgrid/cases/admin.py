@@ -15,6 +15,7 @@ from civicgrid.cases.models import (
     WebhookEndpoint,
     WorkingCalendar,
 )
+from civicgrid.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Category)
@@ -34,19 +35,6 @@ class CalendarDayInline(admin.TabularInline):
 class WorkingCalendarAdmin(admin.ModelAdmin):
     list_display = ["township", "periods"]
     inlines = [CalendarDayInline]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Cases change only through the workflow service; the ledger never changes."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CaseEventInline(admin.TabularInline):

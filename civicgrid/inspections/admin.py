@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.core.admin import ReadOnlyAdmin
 from civicgrid.inspections import services
 from civicgrid.inspections.models import Finding, Frequency, Item, Template, Visit
 
@@ -57,25 +58,14 @@ class FrequencyAdmin(admin.ModelAdmin):
     list_filter = ("risk",)
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Visit)
-class VisitAdmin(ReadOnly):
+class VisitAdmin(ReadOnlyAdmin):
     list_display = ("number", "premises_name", "grid", "inspector", "visited_at", "failed")
     search_fields = ("number", "premises_name")
     exclude = ("lon", "lat")
 
 
 @admin.register(Finding)
-class FindingAdmin(ReadOnly):
+class FindingAdmin(ReadOnlyAdmin):
     list_display = ("visit", "item", "severity", "state", "rectify_by", "case")
     list_filter = ("state", "severity", "area")

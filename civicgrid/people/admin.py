@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.core.admin import ReadOnlyAdmin
 from civicgrid.core.errors import DomainError
 from civicgrid.core.refs import record_id
 from civicgrid.people import services
@@ -200,7 +201,7 @@ class WorkPermitAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin):
     """Append-only: nobody adds, changes or deletes rows here, not even a superuser."""
 
     list_display = ("at", "actor", "model", "channel", "field_list", "purpose")
@@ -211,15 +212,6 @@ class AccessLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("fields"))
     def field_list(self, obj: AccessLog) -> str:
         return ", ".join(obj.fields)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ApiToken)

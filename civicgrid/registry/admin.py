@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from civicgrid.core.admin import ReadOnlyAdmin
 from civicgrid.people.privacy import masked_values
 from civicgrid.registry.models import (
     House,
@@ -16,17 +14,6 @@ from civicgrid.registry.models import (
     RecordChange,
     UrbanComponent,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(House)
