@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from civicgrid.care import exports, selectors, services, targets
 from civicgrid.care.models import EventKind, GrievanceRoute, HealthNotice, NoticeKind, VisitKind
 from civicgrid.cases.selectors import categories
-from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.core.errors import DomainError, ValidationFailed, form_errors
 from civicgrid.core.offline import FIELD_ASSETS, service_worker_response
 from civicgrid.geo.models import Grid
 from civicgrid.people.models import Department, Role, User
@@ -299,11 +299,6 @@ def distribution_photo(request: HttpRequest, pk: int, photo: int) -> HttpRespons
 # with what was typed and the message next to the field it names.
 
 
-def _form_error(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
-    """The refusal under its field when the form has that field, else on top ("form")."""
-    return {exc.field if exc.field in fields else "form": str(exc.message)}
-
-
 def _key(request: HttpRequest) -> str:
     return request.POST.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
 
@@ -352,7 +347,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 department=department, key=_key(request),
             )  # fmt: skip
         except DomainError as exc:
-            errors, status = _form_error(exc, CAMPAIGN_FORM_FIELDS), exc.status
+            errors, status = form_errors(exc, CAMPAIGN_FORM_FIELDS), exc.status
         else:
             messages.success(request, _("Campaign “%(title)s” saved.") % {"title": campaign.title})
             return redirect("care_campaigns")
@@ -409,7 +404,7 @@ def _publicity_record_page(
         try:
             record(campaign=campaign, actor=_user(request), key=_key(request), **values)
         except DomainError as exc:
-            errors, status = _form_error(exc, fields), exc.status
+            errors, status = form_errors(exc, fields), exc.status
         else:
             messages.success(request, saved)
             return redirect("care_campaign", pk=campaign.pk)
@@ -494,7 +489,7 @@ def notice_deliver(request: HttpRequest) -> HttpResponse:
                 delivered_on=request.POST.get("delivered_on", ""), key=_key(request),
             )  # fmt: skip
         except DomainError as exc:
-            errors, status = _form_error(exc, NOTICE_FORM_FIELDS), exc.status
+            errors, status = form_errors(exc, NOTICE_FORM_FIELDS), exc.status
             failed_person = request.POST.get("person", "")
         else:
             messages.success(request, _("Notice recorded."))

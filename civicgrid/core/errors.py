@@ -40,3 +40,9 @@ class PermissionDenied(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+def form_errors(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
+    """A refusal for a page's form: under its field when the form has that field, else on
+    top (``"form"``)."""
+    return {exc.field if exc.field in fields else "form": str(exc.message)}

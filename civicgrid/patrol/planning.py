@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.core.errors import DomainError, ValidationFailed, form_errors
 from civicgrid.patrol import selectors, services
 from civicgrid.patrol.models import DutyExemption, DutySchedule
 from civicgrid.people.models import User
@@ -32,11 +32,6 @@ def _planner(request: HttpRequest) -> User:
     if not selectors.plans_anyone(user):
         raise PermissionDenied
     return user
-
-
-def _form_error(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
-    """The refusal under its field when the form has that field, else on top ("form")."""
-    return {exc.field if exc.field in fields else "form": str(exc.message)}
 
 
 def _planned(actor: User, username: str) -> User:
@@ -121,7 +116,7 @@ def _plan_form[Planned: (DutyExemption, DutySchedule)](
         try:
             save(values)
         except DomainError as exc:
-            errors, status = _form_error(exc, fields), exc.status
+            errors, status = form_errors(exc, fields), exc.status
         else:
             messages.success(request, saved)
             return redirect(back)
