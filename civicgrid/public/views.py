@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -165,22 +166,36 @@ def tracked(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@require_POST
-def tracked_rate(request: HttpRequest, number: str) -> HttpResponse:
+Act = Callable[..., None]
+
+
+def _on_session_case(request: HttpRequest, number: str, act: Act) -> HttpResponse:
+    """``act`` (rate, reopen) on the case tracked in this session, then back to its page."""
     found = _case_by_session(request, number)
     if found is None:
         return redirect("public:track")
-    _rate(request, found, phone=_tracked_phone(request, number))
+    act(request, found, phone=_tracked_phone(request, number))
     return redirect("public:tracked", number)
+
+
+def _on_token_case(request: HttpRequest, number: str, token: str, act: Act) -> HttpResponse:
+    """``act`` (rate, reopen) on the case of the tracking link, then back to its page."""
+    try:
+        found = selectors.tracked_case(number, token=token)
+    except NotFound as exc:
+        return render(request, "public/not_found.html", {"message": exc.message}, status=404)
+    act(request, found, token=token)
+    return redirect("public:case", number, token)
+
+
+@require_POST
+def tracked_rate(request: HttpRequest, number: str) -> HttpResponse:
+    return _on_session_case(request, number, _rate)
 
 
 @require_POST
 def tracked_reopen(request: HttpRequest, number: str) -> HttpResponse:
-    found = _case_by_session(request, number)
-    if found is None:
-        return redirect("public:track")
-    _reopen(request, found, phone=_tracked_phone(request, number))
-    return redirect("public:tracked", number)
+    return _on_session_case(request, number, _reopen)
 
 
 def case(request: HttpRequest, number: str, token: str) -> HttpResponse:
@@ -193,12 +208,7 @@ def case(request: HttpRequest, number: str, token: str) -> HttpResponse:
 
 @require_POST
 def rate(request: HttpRequest, number: str, token: str) -> HttpResponse:
-    try:
-        found = selectors.tracked_case(number, token=token)
-    except NotFound as exc:
-        return render(request, "public/not_found.html", {"message": exc.message}, status=404)
-    _rate(request, found, token=token)
-    return redirect("public:case", number, token)
+    return _on_token_case(request, number, token, _rate)
 
 
 def _rate(request: HttpRequest, found: Any, *, token: str = "", phone: str = "") -> None:
@@ -224,12 +234,7 @@ def _rate(request: HttpRequest, found: Any, *, token: str = "", phone: str = "")
 
 @require_POST
 def reopen(request: HttpRequest, number: str, token: str) -> HttpResponse:
-    try:
-        found = selectors.tracked_case(number, token=token)
-    except NotFound as exc:
-        return render(request, "public/not_found.html", {"message": exc.message}, status=404)
-    _reopen(request, found, token=token)
-    return redirect("public:case", number, token)
+    return _on_token_case(request, number, token, _reopen)
 
 
 def _reopen(request: HttpRequest, found: Any, *, token: str = "", phone: str = "") -> None:
