@@ -8,7 +8,7 @@ from django.shortcuts import render
 from civicgrid.cases import selectors
 from civicgrid.cases.models import Verifier
 from civicgrid.people.models import Role, User
-from civicgrid.web.casework import case_act, case_clock, case_page, role_required, state_label
+from civicgrid.web.casework import case_act, case_page, case_row, role_required
 
 
 @role_required(Role.ASSESSOR)
@@ -26,15 +26,8 @@ def assess(request: HttpRequest) -> HttpResponse:
         request,
         "web/assess/index.html",
         {
-            "tasks": [
-                {
-                    "case": t.case,
-                    "clock": case_clock(t.case),
-                    "state_label": state_label(t.case.state),
-                }
-                for t in tasks
-            ],
-            "coming": [{"case": c, "state_label": state_label(c.state)} for c in coming],
+            "tasks": [case_row(t.case) for t in tasks],
+            "coming": [case_row(c, clock=False) for c in coming],
         },
     )
 

@@ -234,6 +234,14 @@ def state_label(state: str) -> str:
     return str(workflow.STATE_LABELS.get(workflow.State(state), state)) if state else ""
 
 
+def case_row(case: Case, *, clock: bool = True) -> dict[str, Any]:
+    """A case in a work list: the case, its state's label and (for open work) its clock."""
+    row: dict[str, Any] = {"case": case, "state_label": state_label(case.state)}
+    if clock:
+        row["clock"] = case_clock(case)
+    return row
+
+
 def action_label(action: str) -> str:
     if action == REGRID:
         return str(REGRID_LABEL)

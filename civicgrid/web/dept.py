@@ -9,7 +9,7 @@ from django.shortcuts import render
 from civicgrid.cases import selectors
 from civicgrid.cases.workflow import State
 from civicgrid.people.models import Role, User
-from civicgrid.web.casework import case_act, case_clock, case_page, role_required, state_label
+from civicgrid.web.casework import case_act, case_page, case_row, role_required
 
 
 @role_required(Role.DEPARTMENT_OFFICER)
@@ -26,11 +26,8 @@ def dept(request: HttpRequest) -> HttpResponse:
         "web/dept/index.html",
         {
             "department": user.department,
-            "waiting": [
-                {"case": c, "clock": case_clock(c), "state_label": state_label(c.state)}
-                for c in waiting
-            ],
-            "done": [{"case": c, "state_label": state_label(c.state)} for c in done],
+            "waiting": [case_row(c) for c in waiting],
+            "done": [case_row(c, clock=False) for c in done],
         },
     )
 

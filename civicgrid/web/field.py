@@ -30,10 +30,9 @@ from civicgrid.people.scopes import current_assignments
 from civicgrid.web.casework import (
     FIELD_ROLES,
     case_act,
-    case_clock,
     case_page,
+    case_row,
     role_required,
-    state_label,
     sub_categories,
 )
 
@@ -58,10 +57,6 @@ def _grid_shapes(grids: list[Any]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _row(case: Case) -> dict[str, Any]:
-    return {"case": case, "state_label": state_label(case.state), "clock": case_clock(case)}
-
-
 @role_required(*FIELD_ROLES)
 def field(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -75,8 +70,8 @@ def field(request: HttpRequest) -> HttpResponse:
         {
             "grids": grids,
             "grid_shapes": _grid_shapes(grids),
-            "tasks": [_row(c) for c in to_verify],
-            "reports": [_row(c) for c in mine],
+            "tasks": [case_row(c) for c in to_verify],
+            "reports": [case_row(c) for c in mine],
             # Why reporting and verifying are closed to this user today, if they are.
             "no_field_rights": field_rights_refusal(user),
         },

@@ -13,10 +13,9 @@ from civicgrid.people.models import User
 from civicgrid.web.casework import (
     VILLAGE_ROLES,
     case_act,
-    case_clock,
     case_page,
+    case_row,
     role_required,
-    state_label,
 )
 
 
@@ -37,14 +36,8 @@ def village(request: HttpRequest) -> HttpResponse:
         "web/village/index.html",
         {
             "village": user.village,
-            "local": [
-                {"case": c, "clock": case_clock(c), "state_label": state_label(c.state)}
-                for c in local
-            ],
-            "in_village": [
-                {"case": c, "clock": case_clock(c), "state_label": state_label(c.state)}
-                for c in others
-            ],
+            "local": [case_row(c) for c in local],
+            "in_village": [case_row(c) for c in others],
         },
     )
 
