@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from PIL import Image
 from playwright.sync_api import Browser, sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,6 +82,31 @@ def writes(sqls: list[str]) -> list[str]:
 
 
 WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+GPS_IFD = 0x8825  # the EXIF block of a photo's position
+
+
+def jpeg(
+    size: tuple[int, int] = (64, 48),
+    colour: tuple[int, int, int] = (200, 30, 30),
+    *,
+    make: str | None = None,
+    gps: bool = False,
+) -> bytes:
+    """A real JPEG photo of one colour (uploads are checked for what they are). ``make``
+    writes a camera maker into its EXIF; ``gps`` a position too (23°0'36"N, 113°0'18"E),
+    with the maker "TestCam" unless ``make`` names another."""
+    image = Image.new("RGB", size, colour)
+    out = io.BytesIO()
+    if make is None and not gps:
+        image.save(out, "JPEG")
+        return out.getvalue()
+    exif = Image.Exif()
+    exif[0x010F] = make or "TestCam"  # Make
+    if gps:
+        exif[GPS_IFD] = {1: "N", 2: (23.0, 0.0, 36.0), 3: "E", 4: (113.0, 0.0, 18.0)}
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
 
 
 def database_url() -> str:

@@ -15,20 +15,10 @@ from civicgrid.care import services
 from civicgrid.care.models import Campaign, Distribution, DistributionPhoto
 from civicgrid.care.tests.conftest import Care
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.testing import jpeg
 
 pytestmark = pytest.mark.django_db
 START, END = dt.date(2026, 3, 2), dt.date(2026, 3, 31)
-GPS_IFD = 0x8825
-
-
-def jpeg_with_gps(colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    image = Image.new("RGB", (64, 48), colour)
-    exif = Image.Exif()
-    exif[0x010F] = "TestCam"  # Make
-    exif[GPS_IFD] = {1: "N", 2: (23.0, 0.0, 36.0), 3: "E", 4: (113.0, 0.0, 18.0)}
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    return out.getvalue()
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +40,7 @@ def _form(care: Care, key: str) -> dict[str, str]:
 
 
 def _uploads(*colours: tuple[int, int, int]) -> list[SimpleUploadedFile]:
-    return [SimpleUploadedFile(f"p{i}.jpg", jpeg_with_gps(c), content_type="image/jpeg")
+    return [SimpleUploadedFile(f"p{i}.jpg", jpeg(colour=c, gps=True), content_type="image/jpeg")
             for i, c in enumerate(colours)]  # fmt: skip
 
 
@@ -91,7 +81,7 @@ def test_the_campaign_page_shows_each_photo_to_those_who_see_the_campaign(
     record = services.distribution_record(
         campaign=campaign, actor=care.admin, grid=care.grid.code, distributed_on=START,
         quantity=10, place="祠堂", households_reached=8,
-        photos=[jpeg_with_gps((1, 2, 3)), jpeg_with_gps((4, 5, 6))],
+        photos=[jpeg(colour=(1, 2, 3), gps=True), jpeg(colour=(4, 5, 6), gps=True)],
     )  # fmt: skip
     first, second = record.photos.all()
     page = care.client(care.health).get(f"/care/campaigns/{campaign.pk}/")
@@ -116,10 +106,10 @@ def test_the_campaign_page_shows_each_photo_to_those_who_see_the_campaign(
 
 
 def test_the_api_records_a_distribution_with_base64_photos(care: Care, campaign: Campaign) -> None:
-    second = base64.b64encode(jpeg_with_gps((9, 9, 9))).decode()
+    second = base64.b64encode(jpeg(colour=(9, 9, 9), gps=True)).decode()
     body = {"grid": care.grid.code, "distributed_on": str(START), "quantity": 5,
             "place": "市场", "households_reached": 4,
-            "photos": [base64.b64encode(jpeg_with_gps()).decode(),
+            "photos": [base64.b64encode(jpeg(gps=True)).decode(),
                        "data:image/jpeg;base64," + second]}  # fmt: skip
     url = f"/api/v1/care/campaigns/{campaign.pk}/distributions"
     client = care.client(care.admin)

@@ -4,25 +4,18 @@ language, and a form sent twice stores one record (its idempotency key)."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from civicgrid.care import services
 from civicgrid.care.models import Campaign, Distribution, HealthNotice, PublicityEvent
 from civicgrid.care.tests.conftest import Care
+from civicgrid.testing import jpeg
 
 pytestmark = pytest.mark.django_db
 START, END = dt.date(2026, 3, 2), dt.date(2026, 3, 31)
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 90, 90)).save(out, "JPEG")
-    return out.getvalue()
 
 
 @pytest.fixture

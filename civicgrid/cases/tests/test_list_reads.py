@@ -9,8 +9,7 @@ from django.test import Client
 from civicgrid.cases import services
 from civicgrid.cases.tests.conftest import Loop
 from civicgrid.cases.tests.test_api import client_for
-from civicgrid.cases.tests.test_photo_rights import jpeg
-from civicgrid.testing import statements
+from civicgrid.testing import jpeg, statements
 
 
 def _mixed_cases(loop: Loop, n: int) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from civicgrid.cases import photos
 from civicgrid.cases.tests.conftest import Loop
-from civicgrid.cases.tests.test_photos import jpeg_with_gps
+from civicgrid.testing import jpeg
 
 
 def test_photo_files_are_0600_in_0700_directories(loop: Loop, settings, tmp_path) -> None:
@@ -16,7 +16,7 @@ def test_photo_files_are_0600_in_0700_directories(loop: Loop, settings, tmp_path
     old = os.umask(0o022)
     try:
         attachment = photos.attachment_add(
-            case=loop.report(), kind="before", data=jpeg_with_gps(), actor=loop.admin
+            case=loop.report(), kind="before", data=jpeg((800, 600), gps=True), actor=loop.admin
         )
     finally:
         os.umask(old)

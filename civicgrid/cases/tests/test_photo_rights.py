@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from civicgrid.cases import services
 from civicgrid.cases.models import Attachment, Case
@@ -14,12 +11,7 @@ from civicgrid.cases.tests.conftest import Loop, staff
 from civicgrid.cases.tests.test_api import client_for
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.people.models import Role, User
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 120, 30)).save(out, "JPEG")
-    return out.getvalue()
+from civicgrid.testing import jpeg
 
 
 @pytest.fixture(autouse=True)

@@ -15,18 +15,7 @@ from civicgrid.cases import photos
 from civicgrid.cases.models import Attachment
 from civicgrid.cases.tests.conftest import Loop
 from civicgrid.core.errors import ValidationFailed
-
-GPS_IFD = 0x8825
-
-
-def jpeg_with_gps(size: tuple[int, int] = (800, 600)) -> bytes:
-    image = Image.new("RGB", size, (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x010F] = "TestCam"  # Make
-    exif[GPS_IFD] = {1: "N", 2: (23.0, 0.0, 36.0), 3: "E", 4: (113.0, 0.0, 18.0)}
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    return out.getvalue()
+from civicgrid.testing import GPS_IFD, jpeg
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +24,7 @@ def media(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_original_keeps_exif_public_copy_and_thumbnail_do_not(loop: Loop) -> None:
-    data = jpeg_with_gps()
+    data = jpeg((800, 600), gps=True)
     assert GPS_IFD in Image.open(io.BytesIO(data)).getexif()
     attachment = photos.attachment_add(case=loop.report(), kind="before", data=data,
                                        actor=loop.admin)  # fmt: skip
@@ -69,7 +58,7 @@ def test_type_is_checked_by_content_not_name(loop: Loop) -> None:
 @override_settings(CIVICGRID_PHOTO_MAX_BYTES=1000)
 def test_size_is_limited(loop: Loop) -> None:
     with pytest.raises(ValidationFailed, match="larger"):
-        photos.attachment_add(case=loop.report(), kind="before", data=jpeg_with_gps(),
+        photos.attachment_add(case=loop.report(), kind="before", data=jpeg((800, 600), gps=True),
                               actor=loop.admin)  # fmt: skip
 
 
@@ -78,7 +67,7 @@ def test_upload_over_http_and_dispose_with_after_photo(loop: Loop) -> None:
 
     case = loop.case_in("dispatched")
     officer = client_for(loop.officer)
-    upload = SimpleUploadedFile("after.txt", jpeg_with_gps(), content_type="text/plain")
+    upload = SimpleUploadedFile("after.txt", jpeg((800, 600), gps=True), content_type="text/plain")
     response = officer.post(f"/api/v1/cases/{case.pk}/photos",
                             {"kind": "after", "file": upload})  # fmt: skip
     assert response.status_code == 201, response.content
@@ -100,7 +89,7 @@ def test_report_with_base64_photos_over_http(loop: Loop) -> None:
 
     from civicgrid.cases.tests.test_api import BODY, client_for, post
 
-    photo = base64.b64encode(jpeg_with_gps()).decode()
+    photo = base64.b64encode(jpeg((800, 600), gps=True)).decode()
     client = client_for(loop.admin)
     response = post(client, "/api/v1/cases", {**BODY, "photos": [photo]})
     assert response.status_code == 201, response.content
@@ -134,10 +123,12 @@ def test_a_photo_added_in_a_savepoint_that_rolls_back_leaves_no_file(
     loop: Loop, tmp_path: Path
 ) -> None:
     case = loop.report()
-    kept = photos.attachment_add(case=case, kind="before", data=jpeg_with_gps((40, 30)),
+    kept = photos.attachment_add(case=case, kind="before", data=jpeg((40, 30), gps=True),
                                  actor=loop.admin)  # fmt: skip
     with pytest.raises(Refused), transaction.atomic():
-        photos.attachment_add(case=case, kind="after", data=jpeg_with_gps(), actor=loop.admin)
+        photos.attachment_add(
+            case=case, kind="after", data=jpeg((800, 600), gps=True), actor=loop.admin
+        )
         assert len(stored_files(tmp_path)) == 6  # readable until the rollback
         raise Refused
     # Only the rolled-back photo's files went; the one in the surrounding transaction stays.
@@ -149,15 +140,17 @@ def test_a_photo_added_in_a_savepoint_that_rolls_back_leaves_no_file(
 def test_files_follow_the_outermost_transaction(loop: Loop, tmp_path: Path) -> None:
     case = loop.report()
     with pytest.raises(ValidationFailed), transaction.atomic():
-        photos.attachment_add(case=case, kind="before", data=jpeg_with_gps(), actor=loop.admin)
+        photos.attachment_add(
+            case=case, kind="before", data=jpeg((800, 600), gps=True), actor=loop.admin
+        )
         # A second photo that is refused: the first one's files must go with the rollback.
         photos.attachment_add(case=case, kind="before", data=b"GIF89a", actor=loop.admin)
     assert stored_files(tmp_path) == set()
     with transaction.atomic():
-        first = photos.attachment_add(case=case, kind="before", data=jpeg_with_gps(),
+        first = photos.attachment_add(case=case, kind="before", data=jpeg((800, 600), gps=True),
                                       actor=loop.admin)  # fmt: skip
         second = photos.attachment_add(case=case, kind="before",
-                                       data=jpeg_with_gps((30, 20)), actor=loop.admin)  # fmt: skip
+                                       data=jpeg((30, 20), gps=True), actor=loop.admin)  # fmt: skip
     assert stored_files(tmp_path) == names(first) | names(second)
     assert Attachment.objects.count() == 2
 
@@ -181,7 +174,7 @@ def test_the_copies_are_made_by_the_worker_not_the_request(loop: Loop, database_
     from civicgrid.public.selectors import photo_for_public
 
     case = loop.report()
-    data = jpeg_with_gps()
+    data = jpeg((800, 600), gps=True)
     attachment = photos.attachment_add(case=case, kind="before", data=data, actor=loop.admin)
     assert not attachment.public and not attachment.thumbnail  # nothing decoded yet
     assert (attachment.width, attachment.height) == (800, 600)
@@ -206,7 +199,9 @@ def test_a_rolled_back_photo_leaves_no_task_behind(loop: Loop, database_tasks) -
 
     case = loop.report()
     with pytest.raises(Refused), transaction.atomic():
-        photos.attachment_add(case=case, kind="before", data=jpeg_with_gps(), actor=loop.admin)
+        photos.attachment_add(
+            case=case, kind="before", data=jpeg((800, 600), gps=True), actor=loop.admin
+        )
         assert DBTaskResult.objects.count() == 1
         raise Refused
     assert DBTaskResult.objects.count() == 0

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
+from civicgrid import testing
 from civicgrid.cases import services, workflow
 from civicgrid.cases.models import Case, CaseEvent
 from civicgrid.cases.tests.conftest import Loop
@@ -47,18 +48,8 @@ ACTORS = ["admin", "far_admin", "dispatcher", "dispatcher2", "officer", "other_o
           "assessor", "foreign_dispatcher", "village_officer", "far_village_officer"]  # fmt: skip
 
 
-def _jpeg() -> bytes:
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (16, 12), (40, 160, 40)).save(out, "JPEG")
-    return out.getvalue()
-
-
 def test_random_action_sequences_keep_the_ledger_consistent(loop: Loop, tmp_path: Path) -> None:
-    jpeg = _jpeg()
+    jpeg = testing.jpeg((16, 12))
 
     class CaseMachine(RuleBasedStateMachine):
         cases = Bundle("cases")

@@ -13,6 +13,7 @@ from PIL import Image
 from civicgrid.core import images
 from civicgrid.core.errors import ValidationFailed
 from civicgrid.core.refs import MAX_ID, record_id, whole_number
+from civicgrid.testing import jpeg
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -24,12 +25,6 @@ def png_claiming(width: int, height: int) -> bytes:
     data[16:29] = ihdr
     data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
     return bytes(data)
-
-
-def jpeg(size: tuple[int, int]) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (10, 200, 30)).save(out, "JPEG")
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("text", ["²", "١٢", "①", "1²", "", " ", "-1", "0", "1.0", "9" * 4500])

@@ -6,7 +6,6 @@ in the far grid."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
-from PIL import Image
 
 from civicgrid.cases import services as cases
 from civicgrid.geo.models import Grid, Township
@@ -24,6 +22,7 @@ from civicgrid.people import services as people
 from civicgrid.people.models import Position, Role, User
 from civicgrid.registry import services as registry
 from civicgrid.registry.models import House, LegalPerson, Site
+from civicgrid.testing import jpeg
 
 _numbers = count(1)
 HERE = (113.005, 23.01)  # grid 01 of village 001
@@ -44,12 +43,6 @@ def place(user: User, grid: Grid) -> None:
                              expires_on=start + dt.timedelta(days=365), actor=None)  # fmt: skip
     people.grid_assignment_create(user=user, grid=grid, position=Position.ADMINISTRATOR,
                                   starts_on=start, actor=None)  # fmt: skip
-
-
-def jpeg(colour: tuple[int, int, int] = (90, 120, 200)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), colour).save(out, "JPEG")
-    return out.getvalue()
 
 
 def all_pass(area: str, **override: Any) -> list[services.AnswerIn]:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from civicgrid.inspections.models import Template, Visit
-from civicgrid.inspections.tests.conftest import World, jpeg
+from civicgrid.inspections.tests.conftest import World
+from civicgrid.testing import jpeg
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/inspections"

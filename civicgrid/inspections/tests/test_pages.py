@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from civicgrid.inspections.models import Template, Visit
-from civicgrid.inspections.tests.conftest import World, jpeg
+from civicgrid.inspections.tests.conftest import World
+from civicgrid.testing import jpeg
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.inspections import selectors, services
 from civicgrid.inspections.defaults import TEMPLATES
 from civicgrid.inspections.models import Finding, FindingState, Item, Template, Visit
-from civicgrid.inspections.tests.conftest import World, all_pass, jpeg
+from civicgrid.inspections.tests.conftest import World, all_pass
 from civicgrid.people.areas import AREAS
+from civicgrid.testing import jpeg
 
 pytestmark = pytest.mark.django_db
 # A fixed moment a few days back, mid-morning in Shanghai (never near midnight).
@@ -158,7 +159,7 @@ def test_an_unrectified_notice_becomes_one_case_however_often_the_sweep_runs(wor
 
 def test_a_serious_finding_becomes_a_case_at_once_with_its_photo(world: World) -> None:
     answers = all_pass("02", **{"02.01": "no"})
-    answers[0] = services.AnswerIn(item="02.01", value="no", photo=jpeg((200, 30, 30)))
+    answers[0] = services.AnswerIn(item="02.01", value="no", photo=jpeg(colour=(200, 30, 30)))
     visit = services.visit_record(actor=world.admin, premises_kind="house",
                                   premises_id=world.house.pk, area="02", answers=answers,
                                   now=NOW)  # fmt: skip

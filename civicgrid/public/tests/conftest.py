@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.test import Client
-from PIL import Image
 
+from civicgrid import testing
 from civicgrid.cases.models import Case
 from civicgrid.cases.tests.conftest import HERE, Loop, loop  # noqa: F401  (fixture)
 from civicgrid.public import services
@@ -17,16 +16,9 @@ from civicgrid.public.catalogue import public_services_seed
 from civicgrid.public.models import PublicReport
 
 
-def jpeg(size: tuple[int, int] = (64, 48), exif: bool = True) -> bytes:
-    out = io.BytesIO()
-    image = Image.new("RGB", size, (200, 80, 40))
-    if exif:
-        data = Image.Exif()
-        data[0x010F] = "PhoneMaker"  # Make
-        image.save(out, "JPEG", exif=data.tobytes())
-    else:
-        image.save(out, "JPEG")
-    return out.getvalue()
+def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    """A resident's phone photo: its EXIF names the maker."""
+    return testing.jpeg(size, (200, 80, 40), make="PhoneMaker")
 
 
 @dataclass

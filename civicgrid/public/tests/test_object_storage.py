@@ -28,11 +28,12 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from civicgrid.cases.models import Attachment, Case
-from civicgrid.cases.tests.test_photos import GPS_IFD, _run_queued_tasks, jpeg_with_gps
+from civicgrid.cases.tests.test_photos import _run_queued_tasks
 from civicgrid.core.env import Env
 from civicgrid.core.storage import media_storage_check
 from civicgrid.public.tests.conftest import Public
 from civicgrid.public.tests.test_portal import report_form, tracking_link
+from civicgrid.testing import GPS_IFD, jpeg
 
 BUCKET = "civicgrid-photos"
 CREDENTIALS = {"access_key": "civicgrid-test", "secret_key": "civicgrid-test-secret"}
@@ -101,7 +102,7 @@ def test_a_photo_goes_to_the_object_store_and_only_its_copy_without_exif_is_serv
     public: Public, database_tasks: None, s3: Any, s3_endpoint: str
 ) -> None:
     client = Client(headers={"accept-language": "en"})
-    data = jpeg_with_gps()
+    data = jpeg((800, 600), gps=True)
     form = report_form(client)
     form["photos"] = SimpleUploadedFile("p.jpg", data, content_type="image/jpeg")
     response = client.post("/public/report/", form)

@@ -8,7 +8,6 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from civicgrid.core.tests.test_input_bounds import jpeg
 from civicgrid.public.tests.test_object_storage import (  # noqa: F401 (fixtures)
     BUCKET,
     s3,
@@ -16,6 +15,7 @@ from civicgrid.public.tests.test_object_storage import (  # noqa: F401 (fixtures
 )
 from civicgrid.registry import services
 from civicgrid.registry.tests.conftest import IN_GRID
+from civicgrid.testing import jpeg
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]

@@ -16,12 +16,13 @@ from django.test import Client, override_settings
 from openpyxl import Workbook, load_workbook
 
 from civicgrid.core.errors import ValidationFailed
-from civicgrid.core.tests.test_input_bounds import jpeg, png_claiming
+from civicgrid.core.tests.test_input_bounds import png_claiming
 from civicgrid.registry import services, transfer
 from civicgrid.registry.models import House, UrbanComponent
 from civicgrid.registry.tests.conftest import IN_GRID, house_values
 from civicgrid.registry.tests.test_api import client_for
 from civicgrid.registry.tests.test_transfer import as_csv
+from civicgrid.testing import jpeg
 
 HOUSE_HEADER = ["房屋编号 / House code", "地址 / Address", "经度 / Longitude", "纬度 / Latitude"]
 FORMULA = "=cmd|' /C calc'!A0"

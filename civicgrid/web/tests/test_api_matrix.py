@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from PIL import Image
 
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Case
@@ -42,17 +40,12 @@ from civicgrid.people.models import Position, Role, User
 from civicgrid.people.tests.test_authz_matrix import ROWS as PEOPLE_ROWS
 from civicgrid.registry import services as registry
 from civicgrid.registry.tests.conftest import house_values, resident_id
+from civicgrid.testing import jpeg
 
 MATRIX = Path(__file__).with_name("api_matrix.csv")
 ROWS = list(csv.DictReader(MATRIX.read_text(encoding="utf-8").splitlines()))
 ROLES = [*Role.values, "anonymous"]
 PREFIX = "/api/v1"
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), (90, 90, 200)).save(out, "JPEG")
-    return out.getvalue()
 
 
 @dataclass

@@ -8,7 +8,6 @@ error body (pages: the same message, nothing written), and allowed again with ri
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
-from PIL import Image
 
 from civicgrid.cases import services as cases
 from civicgrid.cases.models import Case
@@ -27,6 +25,7 @@ from civicgrid.people.certification import FieldRightsMissing, require_field_rig
 from civicgrid.people.models import Examination, Position, Role, User, WorkPermit
 from civicgrid.registry import services as registry
 from civicgrid.registry.models import House, UrbanComponent
+from civicgrid.testing import jpeg
 
 HERE = {"lon": 113.005, "lat": 23.01}  # inside grid 441900123 001 01
 TODAY = timezone.localdate()
@@ -127,13 +126,6 @@ def disposed_case(field: Field) -> Case:
     ]:
         cases.case_transition(case=case, action=action, actor=who, version=case.version, **params)
     return case
-
-
-def jpeg() -> bytes:
-    """A real photo: the registry checks what an upload is before storing it."""
-    out = io.BytesIO()
-    Image.new("RGB", (32, 24), "orange").save(out, "JPEG")
-    return out.getvalue()
 
 
 REPORT = {"category": "0702", "description": "路边暴露垃圾", **HERE}
