@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import itertools
 import os
 import shutil
 import subprocess
@@ -15,8 +17,12 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import Browser, sync_playwright
+
+from civicgrid.people import services as people
+from civicgrid.people.models import User
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -82,6 +88,24 @@ def writes(sqls: list[str]) -> list[str]:
 
 
 WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+_permits = itertools.count(1)
+
+
+def certify(user: User, *, on: dt.date | None = None, days: int = 365) -> None:
+    """Training, examination and a work permit valid ``days`` from ``on`` (30 days ago by
+    default): what a grid's staff need before they may be placed and act."""
+    start = on or timezone.localdate() - dt.timedelta(days=30)
+    people.training_record(user=user, course="岗前培训", completed_on=start, actor=None)
+    people.examination_record(user=user, taken_on=start, score=80, actor=None)
+    people.work_permit_issue(
+        user=user,
+        number=f"T-{next(_permits):05d}",
+        issued_on=start,
+        expires_on=start + dt.timedelta(days=days),
+        actor=None,
+    )
+
 
 GPS_IFD = 0x8825  # the EXIF block of a photo's position
 

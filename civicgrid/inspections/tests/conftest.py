@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from itertools import count
 from typing import Any
 
 import pytest
@@ -22,9 +21,8 @@ from civicgrid.people import services as people
 from civicgrid.people.models import Position, Role, User
 from civicgrid.registry import services as registry
 from civicgrid.registry.models import House, LegalPerson, Site
-from civicgrid.testing import jpeg
+from civicgrid.testing import certify, jpeg
 
-_numbers = count(1)
 HERE = (113.005, 23.01)  # grid 01 of village 001
 FAR = (113.035, 23.01)  # grid 02 of village 002
 PASSWORD = "a-long-test-password"
@@ -37,10 +35,7 @@ def staff(username: str, role: str, **places: Any) -> User:
 
 def place(user: User, grid: Grid) -> None:
     start = timezone.localdate() - dt.timedelta(days=60)
-    people.training_record(user=user, course="岗前培训", completed_on=start, actor=None)
-    people.examination_record(user=user, taken_on=start, score=80, actor=None)
-    people.work_permit_issue(user=user, number=f"I-{next(_numbers):05d}", issued_on=start,
-                             expires_on=start + dt.timedelta(days=365), actor=None)  # fmt: skip
+    certify(user, on=start)
     people.grid_assignment_create(user=user, grid=grid, position=Position.ADMINISTRATOR,
                                   starts_on=start, actor=None)  # fmt: skip
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from itertools import count
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ from civicgrid.geo.models import Grid, Township
 from civicgrid.patrol import services
 from civicgrid.people import services as people
 from civicgrid.people.models import Position, Role, User
+from civicgrid.testing import certify
 
-_numbers = count(1)
 # Inside grid 01 of village 001 (113.00–113.01 × 23.00–23.02).
 HERE = (113.005, 23.01)
 
@@ -30,19 +29,6 @@ def staff(username: str, role: str, **places: Any) -> User:
         roles=[role],
         actor=None,
         **places,
-    )
-
-
-def certify(user: User) -> None:
-    start = timezone.localdate() - dt.timedelta(days=30)
-    people.training_record(user=user, course="岗前培训", completed_on=start, actor=None)
-    people.examination_record(user=user, taken_on=start, score=80, actor=None)
-    people.work_permit_issue(
-        user=user,
-        number=f"P-{next(_numbers):05d}",
-        issued_on=start,
-        expires_on=start + dt.timedelta(days=365),
-        actor=None,
     )
 
 

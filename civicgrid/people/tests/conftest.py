@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import count
 
 import pytest
 from django.utils import timezone
@@ -15,22 +14,7 @@ from civicgrid.geo.models import Grid, Township
 from civicgrid.geo.services import boundaries_import
 from civicgrid.people import services
 from civicgrid.people.models import Department, GridAssignment, Position, Role, User
-
-_numbers = count(1)
-
-
-def certify(user: User, *, on: dt.date | None = None, days: int = 365) -> None:
-    """Training, examination and a permit valid from ``on`` (a year ago by default)."""
-    start = on or timezone.localdate() - dt.timedelta(days=30)
-    services.training_record(user=user, course="岗前培训", completed_on=start, actor=None)
-    services.examination_record(user=user, taken_on=start, score=80, actor=None)
-    services.work_permit_issue(
-        user=user,
-        number=f"T-{next(_numbers):05d}",
-        issued_on=start,
-        expires_on=start + dt.timedelta(days=days),
-        actor=None,
-    )
+from civicgrid.testing import certify
 
 
 @pytest.fixture

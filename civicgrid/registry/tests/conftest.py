@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from itertools import count
 
 import pytest
 from django.utils import timezone
@@ -15,8 +14,8 @@ from civicgrid.people import services as people
 from civicgrid.people.models import Position, Role, User
 from civicgrid.registry import services
 from civicgrid.registry.models import House
+from civicgrid.testing import certify
 
-_permits = count(1)
 # Points inside the fixture grids (see civicgrid/conftest.py).
 IN_GRID = (113.005, 23.01)  # 441900123 001 01
 IN_NEIGHBOUR = (113.015, 23.01)  # 441900123 001 02
@@ -33,15 +32,7 @@ def resident_id(
 
 def _place(user: User, grid: Grid, position: str) -> None:
     start = timezone.localdate() - dt.timedelta(days=30)
-    people.training_record(user=user, course="岗前培训", completed_on=start, actor=None)
-    people.examination_record(user=user, taken_on=start, score=80, actor=None)
-    people.work_permit_issue(
-        user=user,
-        number=f"R-{next(_permits):05d}",
-        issued_on=start,
-        expires_on=start + dt.timedelta(days=365),
-        actor=None,
-    )
+    certify(user, on=start)
     people.grid_assignment_create(
         user=user, grid=grid, position=position, starts_on=start, actor=None
     )
