@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
@@ -88,6 +89,21 @@ def writes(sqls: list[str]) -> list[str]:
 
 
 WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+
+def logged_in(user: User | None = None, language: str = "en") -> Client:
+    """A browser session of ``user`` (anonymous without one) asking for ``language``."""
+    client = Client(headers={"accept-language": language})
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def token_client(user: User, language: str = "en") -> Client:
+    """An API client of ``user`` with a bearer token of its own, asking for ``language``."""
+    _token, raw = people.api_token_create(user=user, name="test")
+    return Client(headers={"authorization": f"Bearer {raw}", "accept-language": language})
+
 
 _permits = itertools.count(1)
 

@@ -10,13 +10,8 @@ from django.test import Client
 
 from civicgrid.cases.models import Case, CaseEvent
 from civicgrid.cases.tests.conftest import Loop
-from civicgrid.people.models import AccessLog, User
-from civicgrid.people.services import api_token_create
-
-
-def client_for(user: User) -> Client:
-    _token, raw = api_token_create(user=user, name="test")
-    return Client(headers={"authorization": f"Bearer {raw}", "accept-language": "en"})
+from civicgrid.people.models import AccessLog
+from civicgrid.testing import token_client as client_for
 
 
 def post(client: Client, url: str, body: dict[str, Any], **headers: str) -> Any:

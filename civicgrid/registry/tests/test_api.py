@@ -3,18 +3,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from civicgrid.people.models import AccessLog
-from civicgrid.people.services import api_token_create
 from civicgrid.registry import services
 from civicgrid.registry.models import House, Person
 from civicgrid.registry.tests.conftest import IN_NEIGHBOUR, house_values, resident_id
-
-
-def client_for(user) -> Client:
-    _token, raw = api_token_create(user=user, name="t")
-    return Client(headers={"authorization": f"Bearer {raw}", "accept-language": "en"})
+from civicgrid.testing import token_client as client_for
 
 
 @pytest.fixture

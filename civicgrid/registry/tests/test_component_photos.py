@@ -16,12 +16,7 @@ from civicgrid.public.tests.test_object_storage import (  # noqa: F401 (fixtures
 from civicgrid.registry import services
 from civicgrid.registry.tests.conftest import IN_GRID
 from civicgrid.testing import jpeg
-
-
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(user)
-    return client
+from civicgrid.testing import logged_in as _client
 
 
 def _component_with_photo(actor, data: bytes):  # type: ignore[no-untyped-def]

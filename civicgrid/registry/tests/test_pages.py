@@ -4,18 +4,12 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from civicgrid.people.models import AccessLog
 from civicgrid.registry import services
 from civicgrid.registry.models import House
 from civicgrid.registry.tests.conftest import resident_id
-
-
-def logged_in(user, language: str = "en") -> Client:
-    client = Client(headers={"accept-language": language})
-    client.force_login(user)
-    return client
+from civicgrid.testing import logged_in
 
 
 @pytest.fixture

@@ -6,17 +6,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.test import Client
 
 from civicgrid.cases.tests.conftest import Loop, loop  # noqa: F401  (fixture)
-from civicgrid.people.models import User
-
-
-def client_for(user: User | None, language: str) -> Client:
-    client = Client(headers={"accept-language": language})
-    if user is not None:
-        client.force_login(user)
-    return client
+from civicgrid.testing import logged_in as client_for
 
 
 @pytest.mark.django_db

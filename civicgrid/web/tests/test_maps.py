@@ -14,6 +14,7 @@ from civicgrid.geo.geojson import Feature
 from civicgrid.geo.services import reference_features_import
 from civicgrid.registry import services as registry
 from civicgrid.registry.tests.conftest import house_values
+from civicgrid.testing import logged_in as _client
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +30,6 @@ def _config(page: str) -> dict:
     start = page.index('id="basemap-config"')
     start = page.index(">", start) + 1
     return json.loads(page[start : page.index("</script>", start)])
-
-
-def _client(user=None) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def test_every_map_page_loads_the_reference_layers(loop: Loop):  # noqa: F811

@@ -17,13 +17,8 @@ from civicgrid.cases.workflow import OPEN_STATES
 from civicgrid.geo.models import Township
 from civicgrid.people.demo import demo_staff_create
 from civicgrid.people.models import Position, Role, User
+from civicgrid.testing import logged_in as client_for
 from civicgrid.web.demo import demo_cases_complete
-
-
-def client_for(user: User, language: str = "en") -> Client:
-    client = Client(headers={"Accept-Language": language})
-    client.force_login(user)
-    return client
 
 
 def resident_case_disposed(loop: Loop) -> Case:  # noqa: F811

@@ -14,16 +14,10 @@ from civicgrid.cases.selectors import actions_for
 from civicgrid.cases.tests.conftest import HERE, Loop, loop  # noqa: F401  (fixture)
 from civicgrid.geo.models import Township
 from civicgrid.people.demo import demo_staff_create
-from civicgrid.people.models import User
+from civicgrid.testing import logged_in as client_for
 from civicgrid.web.demo import demo_cases_complete
 
 PASSWORD = "a-long-test-password"
-
-
-def client_for(user: User) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(user)
-    return client
 
 
 def jpeg() -> io.BytesIO:
