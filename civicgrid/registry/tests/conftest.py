@@ -13,7 +13,7 @@ from civicgrid.geo.models import Grid, Township
 from civicgrid.people import services as people
 from civicgrid.people.models import Position, Role, User
 from civicgrid.registry import services
-from civicgrid.registry.models import House
+from civicgrid.registry.models import House, Person
 from civicgrid.testing import certify
 
 # Points inside the fixture grids (see civicgrid/conftest.py).
@@ -91,6 +91,14 @@ def house_values(code: str = "H001", where: tuple[float, float] = IN_GRID, **ext
         "owner_phone": "13812345678",
         **extra,
     }
+
+
+def resident(**extra: object) -> Person:
+    """赵六, born 4 March 1950, living in house H001 (the ``house`` fixture); ``extra``
+    adds or changes values (health and welfare tags)."""
+    values = {"full_name": "赵六", "id_number": resident_id(dt.date(1950, 3, 4)),
+              "phone": "13912345678", "house": "H001", **extra}  # fmt: skip
+    return services.person_create(values=values, actor=None)
 
 
 @pytest.fixture

@@ -1,28 +1,16 @@
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from civicgrid.people.models import AccessLog
-from civicgrid.registry import services
 from civicgrid.registry.models import House, Person
-from civicgrid.registry.tests.conftest import IN_NEIGHBOUR, house_values, resident_id
+from civicgrid.registry.tests.conftest import IN_NEIGHBOUR, house_values, resident
 from civicgrid.testing import token_client as client_for
 
 
 @pytest.fixture
 def person(cast, house):
-    return services.person_create(
-        values={
-            "full_name": "赵六",
-            "id_number": resident_id(dt.date(1950, 3, 4)),
-            "phone": "13912345678",
-            "house": "H001",
-            "disability": True,
-        },
-        actor=None,
-    )
+    return resident(disability=True)
 
 
 def test_list_is_masked_and_in_scope(cast, person, far_house):

@@ -1,28 +1,17 @@
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from civicgrid.people.models import AccessLog
-from civicgrid.registry import services
 from civicgrid.registry.models import House
-from civicgrid.registry.tests.conftest import resident_id
+from civicgrid.registry.tests.conftest import resident
 from civicgrid.testing import logged_in
 
 
 @pytest.fixture
 def person(cast, house):
-    return services.person_create(
-        values={
-            "full_name": "赵六",
-            "id_number": resident_id(dt.date(1950, 3, 4)),
-            "phone": "13912345678",
-            "house": "H001",
-        },
-        actor=None,
-    )
+    return resident()
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])

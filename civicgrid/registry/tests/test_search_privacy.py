@@ -15,7 +15,7 @@ from django.test import Client
 from civicgrid.people.models import AccessLog
 from civicgrid.people.privacy import mask_id_number
 from civicgrid.registry import services
-from civicgrid.registry.tests.conftest import resident_id
+from civicgrid.registry.tests.conftest import resident, resident_id
 from civicgrid.registry.tests.test_api import client_for
 
 BIRTH = dt.date(1950, 3, 4)
@@ -26,17 +26,7 @@ HEALTH_TAGS = ["disability", "pregnant", "low_income", "living_alone", "widowed"
 
 @pytest.fixture
 def person(cast, house):
-    return services.person_create(
-        values={
-            "full_name": "赵六",
-            "id_number": ID_NUMBER,
-            "phone": "13912345678",
-            "house": "H001",
-            "disability": True,
-            "low_income": True,
-        },
-        actor=None,
-    )
+    return resident(disability=True, low_income=True)
 
 
 def persons(user, **params) -> tuple[int, dict]:
