@@ -215,8 +215,9 @@ def test_import_accepts_the_output_of_divide_unchanged(lattice_township, tmp_pat
     assert {u for g in live for u in g.units} == {f"u{r}{c}" for r in range(4) for c in range(6)}
 
 
-def a_legal_move(version):
-    """A unit on the edge of one grid whose move to a neighbour keeps both grids whole."""
+def a_legal_move(version: DivisionVersion) -> tuple[str, Grid, Grid]:
+    """A unit on the edge of one grid whose move to a neighbour keeps both grids whole
+    (the lattice township's draft; the browser test of the division page uses it too)."""
     shapes = {u.key: u.geometry for u in DivisionUnit.objects.all()}
     grids = list(Grid.objects.filter(division=version).order_by("sequence"))
     for source in grids:

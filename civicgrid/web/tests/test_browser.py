@@ -1,12 +1,12 @@
 """Real pages in Debian's Chromium, driven by Playwright."""
 
 import pytest
-import shapely
 from playwright.sync_api import Browser, Page, expect
 
 from civicgrid import testing
-from civicgrid.geo.models import DivisionUnit, DivisionVersion, Grid
+from civicgrid.geo.models import DivisionVersion
 from civicgrid.geo.services import division_draft_create
+from civicgrid.geo.tests.test_activation import a_legal_move
 from civicgrid.geo.tests.test_divisions import lattice_township  # noqa: F401  (fixture)
 from civicgrid.people.models import User
 
@@ -25,21 +25,6 @@ def log_in(browser: Browser, live_server, username: str, language: str = "en") -
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     return page
-
-
-def a_legal_move(draft: DivisionVersion) -> tuple[str, Grid, Grid]:
-    """A unit on the edge of one grid whose move to a neighbour keeps both grids whole."""
-    shapes = {u.key: u.geometry for u in DivisionUnit.objects.all()}
-    grids = list(Grid.objects.filter(division=draft).order_by("sequence"))
-    for source in grids:
-        for key in source.units:
-            rest = [shapes[k] for k in source.units if k != key]
-            if not rest or shapely.union_all(rest).geom_type != "Polygon":
-                continue
-            for target in grids:
-                if target.pk != source.pk and shapes[key].intersection(target.geometry).length:
-                    return key, source, target
-    raise AssertionError("the lattice always has a legal move")
 
 
 def centre(page: Page, selector: str) -> tuple[float, float]:
