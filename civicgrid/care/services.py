@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +39,7 @@ from civicgrid.care.selectors import grids_for_list, is_staff, lists_for
 from civicgrid.cases import services as case_services
 from civicgrid.core import images
 from civicgrid.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from civicgrid.core.idempotency import body_digest, client_key, other_body
 from civicgrid.geo.models import Grid, Township
 from civicgrid.people.certification import FieldRightsMissing, field_rights_refusal
 from civicgrid.people.models import Department, Role, User
@@ -103,10 +103,6 @@ def _require_field_staff(actor: User) -> None:
         raise FieldRightsMissing(refusal)
 
 
-def _digest(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
 @dataclass
 class Recorded:
     visit: Visit
@@ -141,14 +137,10 @@ def visit_record(
         "asked": asked, "done": done, "follow_up_on": str(follow_up_on or ""),
         "grievance": grievance, "grievance_route": grievance_route, "category": category,
     }  # fmt: skip
-    key = (key or "").strip()
-    if len(key) > 100:
-        raise ValidationFailed(
-            _("The Idempotency-Key must be 1 to 100 characters."), field="Idempotency-Key"
-        )
-    digest = _digest(body) if key else ""
+    key = client_key(key, required=False)
+    digest = body_digest(body) if key else ""
     if key:
-        earlier = _replayed(actor, key, digest)
+        earlier = _earlier(Visit, "visitor", actor, key, digest)
         if earlier is not None:
             return Recorded(earlier, False)
     today = timezone.localdate(now) if now else timezone.localdate()
@@ -197,7 +189,7 @@ def visit_record(
             visit.save()
     except IntegrityError:
         # A concurrent retry with the same key committed first.
-        earlier = _replayed(actor, key, digest) if key else None
+        earlier = _earlier(Visit, "visitor", actor, key, digest)
         if earlier is None:
             raise
         return Recorded(earlier, False)
@@ -214,27 +206,6 @@ def visit_record(
     return Recorded(visit, True)
 
 
-def _replayed(actor: User, key: str, digest: str) -> Visit | None:
-    seen = Visit.objects.filter(visitor=actor, client_key=key).first()
-    if seen is None:
-        return None
-    if seen.body_digest != digest:
-        raise ValidationFailed(
-            _("This Idempotency-Key was used with a different request body."),
-            field="Idempotency-Key",
-        )
-    return seen
-
-
-def _clean_key(key: str) -> str:
-    key = (key or "").strip()
-    if len(key) > 100:
-        raise ValidationFailed(
-            _("The Idempotency-Key must be 1 to 100 characters."), field="Idempotency-Key"
-        )
-    return key
-
-
 def _earlier[M: models.Model](
     model: type[M], by: str, actor: User, key: str, digest: str
 ) -> M | None:
@@ -246,10 +217,7 @@ def _earlier[M: models.Model](
     if seen is None:
         return None
     if getattr(seen, "body_digest", "") != digest:
-        raise ValidationFailed(
-            _("This Idempotency-Key was used with a different request body."),
-            field="Idempotency-Key",
-        )
+        raise other_body()
     return seen
 
 
@@ -349,8 +317,8 @@ def notice_record(
     person, kind and round. Sent again with the same ``key``, the first notice answers."""
     if not (actor.has_role(*GRID_ROLES, Role.VILLAGE_OFFICER) or is_platform_admin(actor)):
         raise PermissionDenied(_("Only grid staff and village officers deliver notices."))
-    key = _clean_key(key)
-    digest = _digest({"person": person, "kind": kind, "round": round,
+    key = client_key(key, required=False)
+    digest = body_digest({"person": person, "kind": kind, "round": round,
                       "delivered_on": str(delivered_on)})  # fmt: skip
     earlier = _earlier(HealthNotice, "delivered_by", actor, key, digest)
     if earlier is not None:
@@ -409,8 +377,8 @@ def campaign_create(
     """A department's campaign (its officers, the Health Center, or the center for it).
     Sent again with the same ``key`` (a retried form), the first campaign answers."""
     campaign_role_require(actor)
-    key = _clean_key(key)
-    digest = _digest({"title": title, "material": material, "starts_on": str(starts_on),
+    key = client_key(key, required=False)
+    digest = body_digest({"title": title, "material": material, "starts_on": str(starts_on),
                       "ends_on": str(ends_on), "grids": sorted(grids or []),
                       "department": department.pk if department else None})  # fmt: skip
     earlier = _earlier(Campaign, "created_by", actor, key, digest)
@@ -494,8 +462,8 @@ def distribution_record(
     sent again with the same ``key``, the first record answers (and no photo is stored
     twice)."""
     target = _campaign_grid(campaign, actor, grid)
-    key = _clean_key(key)
-    digest = _digest({"campaign": campaign.pk, "grid": grid,
+    key = client_key(key, required=False)
+    digest = body_digest({"campaign": campaign.pk, "grid": grid,
                       "distributed_on": str(distributed_on), "quantity": str(quantity),
                       "place": place, "households_reached": str(households_reached),
                       "photos": [hashlib.sha256(p).hexdigest() for p in photos]})  # fmt: skip
@@ -553,8 +521,8 @@ def event_record(
     """A health education or law publicity event in a target grid, with its attendance;
     sent again with the same ``key``, the first record answers."""
     target = _campaign_grid(campaign, actor, grid)
-    key = _clean_key(key)
-    digest = _digest({"campaign": campaign.pk, "grid": grid, "kind": kind, "title": title,
+    key = client_key(key, required=False)
+    digest = body_digest({"campaign": campaign.pk, "grid": grid, "kind": kind, "title": title,
                       "held_on": str(held_on), "attendance": str(attendance)})  # fmt: skip
     earlier = _earlier(PublicityEvent, "recorded_by", actor, key, digest)
     if earlier is not None:

@@ -25,6 +25,7 @@ from civicgrid.cases import services as cases
 from civicgrid.cases.workflow import Actor
 from civicgrid.core import images
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.core.idempotency import body_digest, client_key, other_body
 from civicgrid.inspections.defaults import SITE_LICENCES, defaults_load
 from civicgrid.inspections.models import (
     Answer,
@@ -420,28 +421,18 @@ def _rectifications_record(visit: Visit, answers: list[Answer]) -> None:
         finding.save(update_fields=["state", "rectified_at", "rectified_visit"])
 
 
-def body_digest(body: dict[str, Any]) -> str:
-    return cases.body_digest(body)
-
-
 def visit_record_once(
     *, actor: User, key: str, body: dict[str, Any], **visit: Any
 ) -> tuple[Visit, bool]:
     """``visit_record`` under an Idempotency-Key, as the field reports do: a replay from
     the offline queue returns the first visit, unchanged. Returns (visit, created now)."""
-    key = (key or "").strip()
-    if not 1 <= len(key) <= 100:
-        raise ValidationFailed(_("The Idempotency-Key must be 1 to 100 characters."),
-                               field="Idempotency-Key")  # fmt: skip
+    key = client_key(key)
     digest = body_digest(body)
 
     def replay() -> Visit | None:
         seen = Visit.objects.filter(inspector=actor, idempotency_key=key).first()
         if seen is not None and seen.body_digest != digest:
-            raise ValidationFailed(
-                _("This Idempotency-Key was used with a different request body."),
-                field="Idempotency-Key",
-            )
+            raise other_body()
         return seen
 
     earlier = replay()

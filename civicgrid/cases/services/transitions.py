@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from civicgrid.cases.services.rules import (
 )
 from civicgrid.cases.workflow import Action, Actor, State
 from civicgrid.core.errors import Conflict, PermissionDenied, ValidationFailed
+from civicgrid.core.idempotency import body_digest, client_key, other_body
 from civicgrid.geo.crs import Crs
 from civicgrid.geo.selectors import grid_at
 from civicgrid.people.models import Department, User
@@ -206,12 +206,6 @@ def case_report(
     return Reported(case, event, token)
 
 
-def body_digest(body: dict[str, Any]) -> str:
-    import json
-
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def case_report_once(
     *, actor: User, key: str, body: dict[str, Any], **report: Any
 ) -> tuple[Case, bool]:
@@ -219,10 +213,7 @@ def case_report_once(
 
     Returns the case and whether it was created now.
     """
-    key = key.strip()
-    if not 1 <= len(key) <= 100:
-        raise ValidationFailed(_("The Idempotency-Key must be 1 to 100 characters."),
-                               field="Idempotency-Key")  # fmt: skip
+    key = client_key(key)
     digest = body_digest(body)
 
     def replay() -> tuple[Case, bool] | None:
@@ -230,10 +221,7 @@ def case_report_once(
         if seen is None:
             return None
         if seen.body_digest != digest:
-            raise ValidationFailed(
-                _("This Idempotency-Key was used with a different request body."),
-                field="Idempotency-Key",
-            )
+            raise other_body()
         return seen.case, False
 
     earlier = replay()
@@ -269,10 +257,7 @@ def case_transition_once(
 
     Returns whether the action was taken now; ``case`` is updated in place either way.
     """  # fmt: skip
-    key = key.strip()
-    if not 1 <= len(key) <= 100:
-        raise ValidationFailed(_("The Idempotency-Key must be 1 to 100 characters."),
-                               field="Idempotency-Key")  # fmt: skip
+    key = client_key(key)
     digest = body_digest({"case": case.pk, "action": action, **body})
 
     def replayed() -> bool:
@@ -280,10 +265,7 @@ def case_transition_once(
         if seen is None:
             return False
         if seen.body_digest != digest or seen.case_id != case.pk:
-            raise ValidationFailed(
-                _("This Idempotency-Key was used with a different request body."),
-                field="Idempotency-Key",
-            )
+            raise other_body()
         case.refresh_from_db()
         return True
 
