@@ -18,7 +18,7 @@ from civicgrid.cases.models import Case, CaseEvent
 from civicgrid.cases.services.ledger import ledger_append, ledger_head_locked
 from civicgrid.cases.services.rules import Acting
 from civicgrid.cases.workflow import OPEN_STATES
-from civicgrid.geo.rehoming import RecordMove, RehomingContext, RehomingPart
+from civicgrid.geo.rehoming import RehomingContext, RehomingPart
 from civicgrid.people.models import User
 
 REGRID = "regrid"
@@ -31,20 +31,12 @@ class OpenCaseRehomer:
     order: int = 60
 
     def plan(self, context: RehomingContext) -> RehomingPart:
-        rows = list(
-            Case.objects.filter(context.replaced(), state__in=[s.value for s in OPEN_STATES])
-            .order_by("pk")
-            .values_list("pk", "number", "lon", "lat", "grid_id", "grid__code")
-        )
-        targets = context.locate([r[2] for r in rows], [r[3] for r in rows])
+        open_cases = Case.objects.filter(state__in=[s.value for s in OPEN_STATES])
         return RehomingPart(
             self.kind,
             _("open cases"),
             _("no new grid holds its position: the case keeps its grid"),
-            [
-                RecordMove(pk, number, grid, code, target)
-                for (pk, number, _lon, _lat, grid, code), target in zip(rows, targets, strict=True)
-            ],
+            context.moves_by_position(open_cases, "number"),
         )
 
     def apply(self, context: RehomingContext, part: RehomingPart, actor: User | None) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import shapely
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from civicgrid.geo.locator import GridLocator
 from civicgrid.geo.models import DivisionVersion, Grid
@@ -72,6 +72,20 @@ class RehomingContext:
     def locate(self, lon: list[float], lat: list[float]) -> list[int | None]:
         """The new grid holding each point (``None`` where no new grid does)."""
         return self._locator.locate_many(np.asarray(lon, float), np.asarray(lat, float))
+
+    def moves_by_position(self, records: QuerySet[Any], label: str) -> list[RecordMove]:
+        """The records of ``records`` to re-home (``replaced``), each with the new grid
+        holding its position (``lon``, ``lat``); ``label`` is the field naming a record."""
+        rows = list(
+            records.filter(self.replaced())
+            .order_by("pk")
+            .values_list("pk", label, "lon", "lat", "grid_id", "grid__code")
+        )
+        targets = self.locate([r[2] for r in rows], [r[3] for r in rows])
+        return [
+            RecordMove(pk, name, grid, code, target)
+            for (pk, name, _lon, _lat, grid, code), target in zip(rows, targets, strict=True)
+        ]
 
     def code(self, grid_id: int | None) -> str:
         grid = self.grid_by_id.get(grid_id) if grid_id is not None else None

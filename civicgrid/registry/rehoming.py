@@ -20,16 +20,7 @@ def _house_moves(context: RehomingContext) -> dict[int, RecordMove]:
     cached = context.shared.get(_HOUSES)
     if isinstance(cached, dict):
         return cached
-    rows = list(
-        House.objects.filter(context.replaced())
-        .order_by("pk")
-        .values_list("pk", "code", "lon", "lat", "grid_id", "grid__code")
-    )
-    targets = context.locate([r[2] for r in rows], [r[3] for r in rows])
-    moves = {
-        pk: RecordMove(pk, code, grid, grid_code, target)
-        for (pk, code, _lon, _lat, grid, grid_code), target in zip(rows, targets, strict=True)
-    }
+    moves = {m.record: m for m in context.moves_by_position(House.objects.all(), "code")}
     context.shared[_HOUSES] = moves
     return moves
 
@@ -120,22 +111,11 @@ class ComponentRehomer:
     order: int = 40
 
     def plan(self, context: RehomingContext) -> RehomingPart:
-        rows = list(
-            UrbanComponent.objects.filter(context.replaced())
-            .order_by("pk")
-            .values_list("pk", "identifier", "lon", "lat", "grid_id", "grid__code")
-        )
-        targets = context.locate([r[2] for r in rows], [r[3] for r in rows])
         return RehomingPart(
             self.kind,
             _("urban components"),
             _("no new grid holds its position: place it by hand"),
-            [
-                RecordMove(pk, identifier, grid, grid_code, target)
-                for (pk, identifier, _lon, _lat, grid, grid_code), target in zip(
-                    rows, targets, strict=True
-                )
-            ],
+            context.moves_by_position(UrbanComponent.objects.all(), "identifier"),
         )
 
     def apply(self, context: RehomingContext, part: RehomingPart, actor: User | None) -> None:
