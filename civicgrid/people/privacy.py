@@ -122,6 +122,14 @@ def _checked_fields(model: type[models.Model], fields: Iterable[str] | None) -> 
     return chosen
 
 
+def _purpose(purpose: str) -> str:
+    """Every unmasked read states why (kept to the log's 200 characters)."""
+    purpose = purpose.strip()
+    if not purpose:
+        raise ValidationFailed(_("State the purpose of this read."), field="purpose")
+    return purpose[:200]
+
+
 @transaction.atomic
 def personal_data_read(
     *,
@@ -136,9 +144,7 @@ def personal_data_read(
     The caller has already checked scope and role; this function makes sure no unmasked
     value leaves without its log row, and that the row never holds a value.
     """
-    purpose = purpose.strip()
-    if not purpose:
-        raise ValidationFailed(_("State the purpose of this read."), field="purpose")
+    purpose = _purpose(purpose)
     if not records:
         return []
     model = type(records[0])
@@ -148,7 +154,7 @@ def personal_data_read(
         model=model._meta.label,
         record_ids=[record.pk for record in records],
         fields=chosen,
-        purpose=purpose[:200],
+        purpose=purpose,
         channel=str(channel),
     )
     return [{name: getattr(record, name) for name in chosen} for record in records]
@@ -170,9 +176,7 @@ def personal_data_read_each(
     With ``masked`` nothing is unmasked: the rows name no field and the values returned are
     empty; the read of who is on the list is still logged.
     """
-    purpose = purpose.strip()
-    if not purpose:
-        raise ValidationFailed(_("State the purpose of this read."), field="purpose")
+    purpose = _purpose(purpose)
     if not records:
         return []
     model = type(records[0])
@@ -184,7 +188,7 @@ def personal_data_read_each(
                 model=model._meta.label,
                 record_ids=[record.pk],
                 fields=chosen,
-                purpose=purpose[:200],
+                purpose=purpose,
                 channel=str(channel),
             )
             for record in records
