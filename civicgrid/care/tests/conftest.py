@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from civicgrid.care import services
+from civicgrid.care.models import Campaign
 from civicgrid.care.targets import years_before
 from civicgrid.cases.tests.conftest import place, staff
 from civicgrid.geo.models import Grid, Township
@@ -29,6 +30,10 @@ def person(house: str, birth: dt.date, *, female: bool = False, **extra: object)
                 "phone": "13912345678", "house": house, **extra},
         actor=None,
     )  # fmt: skip
+
+
+# A campaign's period, fixed: nothing depends on the day the tests run.
+START, END = dt.date(2026, 3, 2), dt.date(2026, 3, 31)
 
 
 @dataclass
@@ -95,4 +100,12 @@ def care(township: Township) -> Care:
         poor=person("H001", years_before(day, 45), low_income="1", living_alone="1"),
         adult=person("H001", years_before(day, 40)),
         far_child=person("H900", years_before(day, 3)),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def campaign(care: Care) -> Campaign:
+    return services.campaign_create(
+        actor=care.health, title="预防接种宣传", material="宣传单", starts_on=START,
+        ends_on=END, grids=[care.grid.code],
     )  # fmt: skip

@@ -4,7 +4,6 @@ the campaign's page to those who may see the campaign, by the form and by the AP
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 
 import pytest
@@ -13,25 +12,16 @@ from PIL import Image
 
 from civicgrid.care import services
 from civicgrid.care.models import Campaign, Distribution, DistributionPhoto
-from civicgrid.care.tests.conftest import Care
+from civicgrid.care.tests.conftest import END, START, Care
 from civicgrid.core.errors import ValidationFailed
 from civicgrid.testing import jpeg
 
 pytestmark = pytest.mark.django_db
-START, END = dt.date(2026, 3, 2), dt.date(2026, 3, 31)
 
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def campaign(care: Care) -> Campaign:
-    return services.campaign_create(
-        actor=care.health, title="预防接种宣传", material="宣传单", starts_on=START,
-        ends_on=END, grids=[care.grid.code],
-    )  # fmt: skip
 
 
 def _form(care: Care, key: str) -> dict[str, str]:

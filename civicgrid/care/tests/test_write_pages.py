@@ -3,27 +3,16 @@ language, and a form sent twice stores one record (its idempotency key)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from civicgrid.care import services
 from civicgrid.care.models import Campaign, Distribution, HealthNotice, PublicityEvent
-from civicgrid.care.tests.conftest import Care
+from civicgrid.care.tests.conftest import END, START, Care
 from civicgrid.testing import jpeg
 
 pytestmark = pytest.mark.django_db
-START, END = dt.date(2026, 3, 2), dt.date(2026, 3, 31)
-
-
-@pytest.fixture
-def campaign(care: Care) -> Campaign:
-    return services.campaign_create(
-        actor=care.health, title="预防接种宣传", material="宣传单", starts_on=START,
-        ends_on=END, grids=[care.grid.code],
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
