@@ -33,12 +33,20 @@ from civicgrid.people.models import GridAssignment, Role, User
 from civicgrid.people.scopes import current_assignments, grids_visible_to
 from civicgrid.registry.demo import demo_registries_fill
 from civicgrid.registry.models import House, LegalPerson, Person, UrbanComponent
+from civicgrid.testing import logged_in
 from civicgrid.web.demo import demo_cases_complete
 from civicgrid.web.tests.test_browser import browser, log_in  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-test-password"
+
+
+def draft_of(grids: list[Feature]) -> DivisionVersion:
+    """A draft division of township 441900123 with these grids (not activated)."""
+    return boundaries_import(
+        township_code="441900123", township_name=None, villages=[], grids=grids, activate=False
+    ).division
 
 
 @pytest.fixture
@@ -208,9 +216,7 @@ def three_grids_in_001(township: Township) -> DivisionVersion:
         ("002", 480, box(113.03, 23.00, 113.04, 23.02)),
     ]
     grids = [Feature(i + 1, {"village": v, "households": h}, g) for i, (v, h, g) in enumerate(rows)]
-    return boundaries_import(
-        township_code="441900123", township_name=None, villages=[], grids=grids, activate=False
-    ).division
+    return draft_of(grids)
 
 
 def test_records_without_a_place_are_listed_and_kept(small_world, township):
@@ -250,9 +256,7 @@ def test_a_retired_grid_without_successor_lists_its_team_for_a_decision(township
         Feature(2, {"village": "002", "households": 310}, box(113.02, 23.00, 113.03, 23.02)),
         Feature(3, {"village": "002", "households": 480}, box(113.03, 23.00, 113.04, 23.02)),
     ]  # fmt: skip
-    draft = boundaries_import(
-        township_code="441900123", township_name=None, villages=[], grids=rows, activate=False
-    ).division
+    draft = draft_of(rows)
     # Village 001 becomes one grid: one of its two old grids lends its team, the other
     # has no successor. Put the team on that one.
     (orphan,) = [code for code, _h, _n in activation_plan(division=draft).retired]
@@ -287,9 +291,7 @@ def test_activation_is_all_or_nothing(small_world, township):
 
 def test_the_api_previews_and_activates_with_the_previewed_plan(small_world, township):
     draft = three_grids_in_001(township)
-    root = User.objects.create_superuser("root", password=PASSWORD)
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(root)
+    client = logged_in(User.objects.create_superuser("root", password=PASSWORD))
     preview = client.get(f"/api/v1/geo/divisions/{draft.pk}/preview").json()
     assert preview["problems"] == []
     assert [g["code"] for g in preview["grids"]][:3] == [
@@ -322,12 +324,8 @@ def test_the_api_takes_reasons_and_names_every_refusal(township):
         Feature(2, {"village": "002", "households": 310}, box(113.02, 23.00, 113.03, 23.02)),
         Feature(3, {"village": "002", "households": 480}, box(113.03, 23.00, 113.04, 23.02)),
     ]
-    draft = boundaries_import(
-        township_code="441900123", township_name=None, villages=[], grids=rows, activate=False
-    ).division
-    root = User.objects.create_superuser("root", password=PASSWORD)
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(root)
+    draft = draft_of(rows)
+    client = logged_in(User.objects.create_superuser("root", password=PASSWORD))
     refused = client.post(f"/api/v1/geo/divisions/{draft.pk}/activate", {},
                           content_type="application/json")  # fmt: skip
     assert refused.status_code == 422
@@ -350,12 +348,8 @@ def test_the_division_page_previews_and_activates_with_reasons(small_world, town
         Feature(3, {"village": "002", "households": 310}, box(113.02, 23.00, 113.03, 23.02)),
         Feature(4, {"village": "002", "households": 480}, box(113.03, 23.00, 113.04, 23.02)),
     ]
-    draft = boundaries_import(
-        township_code="441900123", township_name=None, villages=[], grids=rows, activate=False
-    ).division
-    root = User.objects.create_superuser("root", password=PASSWORD)
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(root)
+    draft = draft_of(rows)
+    client = logged_in(User.objects.create_superuser("root", password=PASSWORD))
     page = client.get(f"/divisions/{draft.pk}/").content.decode()
     assert "Preview of the activation" in page
     assert 'name="reason-44190012300101"' in page and 'name="reason-44190012300102"' in page
@@ -387,9 +381,7 @@ def test_preview_and_activate_in_chromium(browser, live_server, small_world, tow
         Feature(3, {"village": "002", "households": 310}, box(113.02, 23.00, 113.03, 23.02)),
         Feature(4, {"village": "002", "households": 480}, box(113.03, 23.00, 113.04, 23.02)),
     ]
-    draft = boundaries_import(
-        township_code="441900123", township_name=None, villages=[], grids=rows, activate=False
-    ).division
+    draft = draft_of(rows)
     User.objects.create_superuser("root", password=PASSWORD)
     page = log_in(browser, live_server, "root")
     page.goto(f"{live_server.url}/divisions/{draft.pk}/")
