@@ -247,36 +247,25 @@ def _write(path: Path, features: list[dict]) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
 
 
+def _write_units(path: Path, units: list) -> None:
+    """The units as the ``divide`` command reads them: id, households, village 001."""
+    _write(path, [
+        {"type": "Feature", "geometry": mapping(u.geometry),
+         "properties": {"id": u.id, "households": u.households, "village": "001"}}
+        for u in units
+    ])  # fmt: skip
+
+
 def test_the_divide_command_keeps_the_grids_in_force(tmp_path: Path, capsys) -> None:
     units = lattice_units(20, 20, seed=3)
-    _write(
-        tmp_path / "units.geojson",
-        [
-            {
-                "type": "Feature",
-                "properties": {"id": u.id, "households": u.households, "village": "001"},
-                "geometry": mapping(u.geometry),
-            }
-            for u in units
-        ],
-    )
+    _write_units(tmp_path / "units.geojson", units)
     common = ["--count-field", "households", "--village-field", "village"]
     call_command(
         "divide", str(tmp_path / "units.geojson"), *common, "--out", str(tmp_path / "now.geojson")
     )
     now = json.loads((tmp_path / "now.geojson").read_text())
     grown = add_estate(units, 700, 5, np.random.default_rng(3))
-    _write(
-        tmp_path / "grown.geojson",
-        [
-            {
-                "type": "Feature",
-                "properties": {"id": u.id, "households": u.households, "village": "001"},
-                "geometry": mapping(u.geometry),
-            }
-            for u in grown
-        ],
-    )
+    _write_units(tmp_path / "grown.geojson", grown)
     # The grids file as the platform exports it: positions only, no unit lists.
     for item in now["features"]:
         del item["properties"]["units"]
@@ -314,17 +303,7 @@ def test_the_divide_command_refuses_a_grids_file_without_numbers(tmp_path: Path)
     from django.core.management import CommandError
 
     units = lattice_units(4, 4, seed=1)
-    _write(
-        tmp_path / "units.geojson",
-        [
-            {
-                "type": "Feature",
-                "properties": {"id": u.id, "households": u.households, "village": "001"},
-                "geometry": mapping(u.geometry),
-            }
-            for u in units
-        ],
-    )
+    _write_units(tmp_path / "units.geojson", units)
     grid = {"type": "Feature", "properties": {"village": "001", "seq": "x"}}
     grid["geometry"] = mapping(box(116.3, 39.9, 116.31, 39.91))
     _write(
