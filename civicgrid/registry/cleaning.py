@@ -198,10 +198,12 @@ def _parse(
 def _location(
     parsed: dict[str, Any], current: Mapping[str, Any] | None, out: Cleaned, lookups: Lookups
 ) -> None:
+    """Check the point, convert it to WGS 84 and find its grid; the coordinate system
+    (``crs``) is consumed whether or not a point was given."""
+    crs = parsed.pop("crs", None) or Crs.WGS84
     lon, lat = parsed.get("lon"), parsed.get("lat")
     if lon is None or lat is None:
         return
-    crs = parsed.pop("crs", None) or Crs.WGS84
     try:
         validators.coordinates(lon, lat)
     except validators.InvalidValue as exc:
@@ -229,7 +231,6 @@ def clean_house(
     out = Cleaned()
     parsed = _parse(columns.HOUSE, raw, current, out)
     _location(parsed, current, out, lookups)
-    parsed.pop("crs", None)
     _default(
         parsed,
         building_type=BuildingType.DETACHED,
@@ -370,7 +371,6 @@ def clean_component(
     out = Cleaned()
     parsed = _parse(columns.COMPONENT, raw, current, out)
     _location(parsed, current, out, lookups)
-    parsed.pop("crs", None)
     _default(parsed, state=ComponentState.INTACT)
     identifier = parsed.get("identifier") or ""
     category = parsed.get("category") or identifier[6:10]
@@ -400,7 +400,6 @@ def clean_site(
     out = Cleaned()
     parsed = _parse(columns.SITE, raw, current, out)
     _location(parsed, current, out, lookups)
-    parsed.pop("crs", None)
     _default(parsed, subtype=SiteSubtype.OTHER, demolition=False, address="", operator="",
              contact_name="", contact_phone="", permit_number="")  # fmt: skip
     starts, ends = parsed.get("starts_on"), parsed.get("ends_on")
