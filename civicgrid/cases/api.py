@@ -28,7 +28,7 @@ from civicgrid.core import images
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.core.refs import IsoDate, Offset, RecordId
 from civicgrid.people.models import Role, User
-from civicgrid.people.privacy import Channel, masked_values, personal_data_read
+from civicgrid.people.privacy import masked_values, reveal
 from civicgrid.people.scopes import not_for_health_center
 
 router = Router(tags=["cases"])
@@ -310,10 +310,7 @@ def reporter_reveal(request: HttpRequest, ref: str, payload: ReporterRevealIn) -
     case = selectors.case_brief_for(actor, ref)
     if not actor.has_role(*REVEAL_ROLES) and case.reporter_id != actor.pk:
         raise PermissionDenied(_("Your role may not see the reporter's contact details."))
-    [values] = personal_data_read(
-        actor=actor, records=[case], purpose=payload.purpose, channel=Channel.REVEAL
-    )
-    return values
+    return reveal(actor=actor, record=case, purpose=payload.purpose)
 
 
 @router.post("/{ref}/photos", response={201: PhotoOut}, summary="Upload a before/after photo")

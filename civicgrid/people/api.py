@@ -13,7 +13,7 @@ from civicgrid.core.refs import RecordId
 from civicgrid.people import scopes, selectors, services
 from civicgrid.people.certification import has_field_rights
 from civicgrid.people.models import AccessLog, GridAssignment, User
-from civicgrid.people.privacy import Channel, masked_values, personal_data_read
+from civicgrid.people.privacy import Channel, masked_values, personal_data_read, reveal
 from civicgrid.people.schemas import (
     AccessLogOut,
     AssignmentEndIn,
@@ -160,13 +160,7 @@ def staff_reveal(request: HttpRequest, pk: RecordId, payload: StaffRevealIn) -> 
     target = selectors.staff_member_for(actor, pk)
     if not scopes.can_reveal_staff_data(actor, target):
         raise PermissionDenied(_("Your role may not see these personal data unmasked."))
-    [values] = personal_data_read(
-        actor=actor,
-        records=[target],
-        purpose=payload.purpose,
-        channel=Channel.REVEAL,
-        fields=payload.fields,
-    )
+    values = reveal(actor=actor, record=target, purpose=payload.purpose, fields=payload.fields)
     return {"id": target.pk, "values": values}
 
 

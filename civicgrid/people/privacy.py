@@ -160,6 +160,17 @@ def personal_data_read(
     return [{name: getattr(record, name) for name in chosen} for record in records]
 
 
+def reveal(
+    *, actor: User, record: models.Model, purpose: str, fields: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """One record's personal fields unmasked on request (a "reveal" button or API call),
+    logged like every read (``personal_data_read``)."""
+    [values] = personal_data_read(
+        actor=actor, records=[record], purpose=purpose, channel=Channel.REVEAL, fields=fields
+    )
+    return values
+
+
 @transaction.atomic
 def personal_data_read_each(
     *,

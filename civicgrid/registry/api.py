@@ -18,7 +18,7 @@ from pydantic import Field
 from civicgrid.core.errors import NotFound, PermissionDenied
 from civicgrid.core.refs import Offset, RecordId
 from civicgrid.people.models import User
-from civicgrid.people.privacy import Channel, personal_data_read
+from civicgrid.people.privacy import reveal
 from civicgrid.people.scopes import not_for_health_center
 from civicgrid.registry import selectors, services, transfer
 from civicgrid.registry.present import record_out
@@ -306,13 +306,7 @@ def record_reveal(
     obj = _record(_kind(kind), request, pk)
     if not selectors.can_reveal(actor):
         raise PermissionDenied(_("Your role may not see these personal data unmasked."))
-    [values] = personal_data_read(
-        actor=actor,
-        records=[obj],
-        purpose=payload.purpose,
-        channel=Channel.REVEAL,
-        fields=payload.fields,
-    )
+    values = reveal(actor=actor, record=obj, purpose=payload.purpose, fields=payload.fields)
     return {"id": obj.pk, "values": values}
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.core.errors import DomainError, ValidationFailed
 from civicgrid.people.models import User
-from civicgrid.people.privacy import Channel, personal_data_read
+from civicgrid.people.privacy import reveal
 from civicgrid.people.scopes import grids_visible_to, not_for_health_center
 from civicgrid.people.services import request_token_user
 from civicgrid.registry import columns, imports, selectors, services, transfer
@@ -170,12 +170,7 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         if not selectors.can_reveal(actor):
             raise Http404
         try:
-            [revealed] = personal_data_read(
-                actor=actor,
-                records=[obj],
-                purpose=request.POST.get("purpose", ""),
-                channel=Channel.REVEAL,
-            )
+            revealed = reveal(actor=actor, record=obj, purpose=request.POST.get("purpose", ""))
         except DomainError as exc:
             error = str(exc.message)
     return render(
