@@ -10,7 +10,8 @@ from playwright.sync_api import Browser, expect
 from civicgrid.geo.models import DivisionJob, DivisionVersion
 from civicgrid.geo.tests.test_divisions import lattice_township  # noqa: F401  (fixture)
 from civicgrid.people.models import User
-from civicgrid.worker.tests.test_worker_processes import _finish, _worker
+from civicgrid.testing import finish
+from civicgrid.worker.tests.test_worker_processes import _worker
 
 PASSWORD = "a-long-test-password"
 
@@ -53,7 +54,7 @@ def test_the_bar_follows_the_worker_to_the_result(
 
     # A real worker process takes the run over, divides, writes and checks; the page
     # reloads itself into the result when the run is finished.
-    code, out = _finish(_worker("--batch"))
+    code, out = finish(_worker("--batch"))
     assert code == 0, out
     draft = DivisionVersion.objects.get(status="draft")
     result = page.locator("#division-result")
