@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from civicgrid.care import services
 from civicgrid.care.models import Campaign, Distribution, HealthNotice, PublicityEvent
 from civicgrid.care.tests.conftest import END, START, Care
 from civicgrid.testing import jpeg
