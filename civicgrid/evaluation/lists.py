@@ -59,7 +59,7 @@ class Listed:
 def _checked(user: User, level: str, unit: int, period: selectors.Period) -> selectors.Scope:
     scope = selectors.scope_for(user)
     selectors.check_level(scope, level)
-    if unit not in selectors.period_counts(scope, level, period):
+    if not selectors.unit_in_scope(scope, level, unit, period):
         raise ValidationFailed(_("No figures of this unit in the period."), field="unit")
     return scope
 

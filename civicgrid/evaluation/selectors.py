@@ -199,6 +199,53 @@ def _rows_in_scope(scope: Scope, level: str, period: Period) -> Any:
     return rows
 
 
+def units_in_scope(scope: Scope, level: str, period: Period) -> set[int]:
+    """Every unit of ``level`` the scope reaches, whether or not it has figures: the
+    townships, their villages, the grids of their active divisions, their departments, and
+    the staff assigned to one of those grids at some time in ``period``."""
+    from civicgrid.people.models import GridAssignment
+
+    if level == "township":
+        found: Any = Township.objects.all()
+        if scope.townships is not None:
+            found = found.filter(pk__in=scope.townships)
+        return set(found.values_list("pk", flat=True))
+    if level == "department":
+        found = Department.objects.all()
+        if scope.townships is not None:
+            found = found.filter(township_id__in=scope.townships)
+        if scope.department is not None:
+            found = found.filter(pk=scope.department)
+        return set(found.values_list("pk", flat=True))
+    if level == "administrator" and scope.user is not None:
+        return {scope.user}
+    grids = Grid.objects.filter(division__status="active")
+    if scope.townships is not None:
+        grids = grids.filter(village__township_id__in=scope.townships)
+    if scope.village is not None:
+        grids = grids.filter(village_id=scope.village)
+    if level == "grid":
+        return set(grids.values_list("pk", flat=True))
+    if level == "village":
+        villages: Any = Village.objects.all()
+        if scope.townships is not None:
+            villages = villages.filter(township_id__in=scope.townships)
+        if scope.village is not None:
+            villages = villages.filter(pk=scope.village)
+        return set(villages.values_list("pk", flat=True))
+    served = GridAssignment.objects.filter(grid__in=grids, starts_on__lte=period.last).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=period.first)
+    )
+    return set(served.values_list("user_id", flat=True))
+
+
+def unit_in_scope(scope: Scope, level: str, unit: int, period: Period) -> bool:
+    """Whether ``unit`` is one of the table's rows for this scope and period."""
+    return unit in units_in_scope(scope, level, period) or unit in period_counts(
+        scope, level, period
+    )
+
+
 def _summed(rows: Any, group: str, *, hours: bool = True) -> dict[Any, Counts]:
     """``rows`` summed per ``group`` in the database (one row per group comes back); the
     hours to closure (a list per daily row, for the percentile) read only with ``hours``."""
@@ -351,6 +398,10 @@ def households_visited_counts(level: str, units: Iterable[int], period: Period) 
 def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
     check_level(scope, level)
     totals = period_counts(scope, level, period)
+    # Units without a case or duty day in the period are rows too (their field work, their
+    # registry), with zero counts and no rates where nothing is there to divide by.
+    for unit in units_in_scope(scope, level, period):
+        totals.setdefault(unit, Counts())
     labels = _labels(level, totals)
     freshness = registry_freshness(level, totals)
     inspections = inspection_counts(level, totals, period)
@@ -465,7 +516,7 @@ def counted_cases(user: User, level: str, unit: int, period: Period, count: str)
     check_level(scope, level)
     if count != "overdue_steps" and count not in formulas.COUNT_FIELDS:
         raise ValidationFailed(_("Unknown count %(c)s.") % {"c": count}, field="count")
-    if unit not in period_counts(scope, level, period):
+    if not unit_in_scope(scope, level, unit, period):
         return []
     key_level = "grid" if level in ("township", "village") else level
     wanted = Q(reported_between(period.first, period.last)) & _cases_of_unit(level, unit)

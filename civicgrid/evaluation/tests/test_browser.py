@@ -45,7 +45,7 @@ def test_the_page_draws_the_chart_and_leads_to_the_counted_cases(
     expect(chart).to_be_visible()
     assert chart.bounding_box()["width"] > 200
     expect(chart.locator("circle.point")).to_have_count(1)  # one month with figures
-    expect(page.locator("#map svg path")).to_have_count(1)
+    expect(page.locator("#map svg path")).to_have_count(4)  # every grid of the township
     row.locator('td[data-indicator="overdue_steps"] a').click()
     expect(page.locator("#counted-cases")).to_contain_text(resident_case.number)
 

@@ -85,6 +85,13 @@ def case_rows(client: Client, url: str) -> list[str]:
     return re.findall(r"<tr>(.*?)</tr>", body, re.S) if "No cases." not in body else []
 
 
+def ours(loop, level: str) -> int:
+    """The unit of ``level`` where the fixtures' cases and field work are."""
+    return {"township": loop.township.pk, "village": loop.grid.village_id,
+            "grid": loop.grid.pk, "administrator": loop.admin.pk,
+            "department": loop.department.pk}[level]  # fmt: skip
+
+
 def link(kind: str, level: str, unit: int, period: dict, count: str) -> str:
     return (f"/evaluation/{kind}/?level={level}&from={period['from']}&to={period['to']}"
             f"&unit={unit}&count={count}")  # fmt: skip
@@ -112,7 +119,7 @@ def test_field_work_figures_equal_the_length_of_their_lists(loop, field_work):
     client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
     period = {"from": field_work["from"], "to": field_work["to"]}
     for level in LEVELS:
-        [row] = api_rows(client, level, period)
+        [row] = [r for r in api_rows(client, level, period) if r["unit"]["id"] == ours(loop, level)]
         unit, counts, values = row["unit"]["id"], row["counts"], row["indicators"]
         patrol = {c: listed_total(client, link("patrol", level, unit, period, c))
                   for c in ("patrol_days", "patrol_days_met")}  # fmt: skip
@@ -324,3 +331,82 @@ def test_a_village_officer_sees_only_the_notices_of_their_village(loop, notices)
     refused = far.get(link("inspections", "grid", loop.grid.pk, period, "rectify_due"))
     assert refused.status_code in (403, 422)
     assert notices["in_time"].visit.number not in refused.content.decode()
+
+
+@pytest.fixture
+def field_work_only(loop, field_work, hand_clock):
+    """The far grid (another village) has no case in the period, only field work: a house
+    and its resident in the registry, a care visit and a duty day of its administrator."""
+    day1 = dt.date.fromisoformat(field_work["from"])
+    hand_clock.at(day1 - dt.timedelta(days=30), 9)
+    far_house = registry.house_create(values={
+        "code": "H900", "address": "西村路9号", "lon": 113.035, "lat": 23.01, "use": "own",
+    }, actor=None)  # fmt: skip
+    assert far_house.grid_id == loop.far.pk
+    values = {"full_name": "钱七", "id_number": resident_id(dt.date(1960, 5, 6)),
+              "phone": "13912345679", "house": "H900"}  # fmt: skip
+    registry.person_create(values=values, actor=None)
+    CareVisit.objects.create(house=far_house, grid=loop.far, visitor=loop.far_admin,
+                             visited_on=day1)  # fmt: skip
+    hand_clock.at(dt.date.fromisoformat(field_work["to"]), 19)  # after the last refresh
+    DutyDay.objects.create(user=loop.far_admin, day=day1, grid=loop.far, patrol_minutes=200,
+                           in_grid_minutes=200, distance_m=3000, good_fixes=40,
+                           rejected_fixes=0, rule=Rule.NOT_MET)  # fmt: skip
+    hand_clock.at(dt.date.fromisoformat(field_work["to"]), 20)
+    services.figures_refresh()
+    return field_work
+
+
+def test_every_unit_in_scope_is_a_row_with_field_work_and_null_rates(loop, field_work_only):
+    from civicgrid.geo.models import Grid, Village
+
+    period = {"from": field_work_only["from"], "to": field_work_only["to"]}
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    grids = set(Grid.objects.filter(division__status="active", village__township=loop.township)
+                .values_list("pk", flat=True))  # fmt: skip
+    rows = {r["unit"]["id"]: r for r in api_rows(client, "grid", period)}
+    assert set(rows) == grids and len(grids) == 4
+    far = rows[loop.far.pk]
+    assert far["counts"]["reports"] == 0 and far["counts"]["patrol_days"] == 1
+    assert far["indicators"]["patrol_rule_rate"] == 0.0  # one duty day, not met
+    assert far["indicators"]["households_visited"] == 1
+    assert far["indicators"]["registry_freshness"] == 1.0  # the house and its resident
+    for rate in ("filing_rate", "closure_rate", "on_time_closure_rate", "satisfied_share",
+                 "inspections_rate", "findings_rectified_rate", "mean_hours_to_close"):  # fmt: skip
+        assert far["indicators"][rate] is None, rate
+    empty = next(r for pk, r in rows.items() if pk not in (loop.grid.pk, loop.far.pk))
+    assert empty["indicators"]["patrol_rule_rate"] is None
+    assert empty["indicators"]["registry_freshness"] is None
+    assert empty["indicators"]["households_visited"] == 0
+    assert empty["counts"]["reports"] == 0
+    villages = {r["unit"]["id"] for r in api_rows(client, "village", period)}
+    assert villages == set(Village.objects.filter(township=loop.township)
+                           .values_list("pk", flat=True))  # fmt: skip
+    staff_rows = {r["unit"]["id"]: r for r in api_rows(client, "administrator", period)}
+    assert {loop.admin.pk, loop.far_admin.pk} <= set(staff_rows)
+    assert staff_rows[loop.far_admin.pk]["indicators"]["households_visited"] == 1
+    departments = {r["unit"]["code"] for r in api_rows(client, "department", period)}
+    assert departments == {"URBAN", "FIRE"}
+    # The far grid's figures lead to their lists like any other row's.
+    for kind, count, total in (("patrol", "patrol_days", 1), ("households",
+                               "households_visited", 1), ("registry", "records", 2)):  # fmt: skip
+        assert listed_total(client, link(kind, "grid", loop.far.pk, period, count)) == total
+    assert case_rows(client, link("cases", "grid", loop.far.pk, period, "reports")) == []
+    # The page has the rows too, the far grid named by its village.
+    html = client.get("/evaluation/", {"level": "grid", **period}).content.decode()
+    assert html.count("<tr data-unit=") == 4
+    assert loop.far.label in html
+
+
+def test_a_village_officer_sees_every_grid_of_the_village_and_no_other(loop, field_work_only):
+    period = {"from": field_work_only["from"], "to": field_work_only["to"]}
+    far = login(loop.far_village_officer)
+    rows = {r["unit"]["id"]: r for r in api_rows(far, "grid", period)}
+    assert loop.far.pk in rows and loop.grid.pk not in rows
+    assert {r["unit"]["id"] for r in api_rows(far, "village", period)} == {loop.far.village_id}
+    admins = {r["unit"]["id"] for r in api_rows(far, "administrator", period)}
+    assert admins == {loop.far_admin.pk}
+    assert listed_total(far, link("households", "grid", loop.far.pk, period,
+                                  "households_visited")) == 1  # fmt: skip
+    assert far.get(link("households", "grid", loop.grid.pk, period,
+                        "households_visited")).status_code == 422  # fmt: skip

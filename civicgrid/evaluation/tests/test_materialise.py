@@ -15,6 +15,7 @@ from civicgrid.evaluation.models import DailyFigure
 from civicgrid.evaluation.selectors import Period as EvalPeriod
 from civicgrid.evaluation.selectors import Scope, period_counts
 from civicgrid.evaluation.sources import case_tracks, reported_between
+from civicgrid.geo.models import Grid
 from civicgrid.people.models import Department, Role
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +157,15 @@ def test_the_api_answers_one_row_per_unit_in_the_callers_scope(loop, hand_clock)
 
     client.force_login(loop.far_village_officer)
     status, body = _get(client, level="grid", **period)
-    assert body["rows"] == []
+    # The grids of their village, with nothing reported there; not the grid of the cases.
+    far_grids = set(
+        Grid.objects.filter(division__status="active", village=loop.far.village).values_list(
+            "pk", flat=True
+        )
+    )
+    assert {r["unit"]["id"] for r in body["rows"]} == far_grids
+    assert all(r["counts"]["reports"] == 0 for r in body["rows"])
+    assert all(r["indicators"]["closure_rate"] is None for r in body["rows"])
 
     client.force_login(loop.admin)
     status, body = _get(client, level="administrator", **period)
@@ -176,12 +185,20 @@ def test_the_api_names_the_bad_field(loop, hand_clock):
     assert (status, body["field"]) == (422, "to")
 
 
-def test_an_empty_period_has_no_rows_and_rates_are_never_zero_for_nothing(loop, hand_clock):
+def test_an_empty_period_has_zero_counts_and_rates_are_never_zero_for_nothing(loop, hand_clock):
+    from civicgrid.evaluation.labels import PERCENT
+
     supervisor = staff("sup1", Role.SUPERVISOR, township=loop.township)
     client = Client()
     client.force_login(supervisor)
     status, body = _get(client, level="township", **{"from": "2020-01-01", "to": "2020-01-31"})
-    assert (status, body["rows"]) == (200, [])
+    [row] = body["rows"]  # the township is a row, with nothing in it
+    assert (status, row["unit"]["id"]) == (200, loop.township.pk)
+    assert row["counts"]["reports"] == 0 and row["score"] is None
+    averages = ("mean_hours_to_close", "p90_hours_to_close", "mean_rating")
+    for name, value in row["indicators"].items():
+        if name in PERCENT or name in averages:
+            assert value is None, name
 
 
 def test_todays_figures_are_recomputed_on_demand_when_stale(loop, hand_clock):
