@@ -447,6 +447,55 @@ def home_level(scope: Scope) -> str:
     return "administrator"
 
 
+# Figures read from other apps month by month for the trend (not in the daily rows).
+FIELD_TREND = (
+    "registry_freshness",
+    "inspections_rate",
+    "findings_rectified_rate",
+    "households_visited",
+)
+
+
+def registry_freshness_at(level: str, units: Iterable[int], at: dt.datetime) -> float | None:
+    """Registry freshness of ``units`` together as of ``at`` (from the registry's history:
+    ``registry.selectors.freshness_by_grid``); None for departments and administrators."""
+    from civicgrid.registry.selectors import freshness_by_grid
+
+    ids = list(units)
+    if level not in ("township", "village", "grid") or not ids:
+        return None
+    key = {"township": "village__township_id", "village": "village_id", "grid": "pk"}[level]
+    grids = Grid.objects.filter(**{f"{key}__in": ids}).values_list("pk", flat=True)
+    found = freshness_by_grid(list(grids), at=at, days=FRESH_DAYS)
+    fresh = sum(f for f, _total in found.values())
+    return formulas.ratio(fresh, sum(total for _fresh, total in found.values()))
+
+
+def field_figure(scope: Scope, level: str, indicator: str, period: Period) -> float | None:
+    """One of ``FIELD_TREND`` for the whole scope at ``level`` over ``period``: households
+    visited and inspections summed over the scope's units as the table sums them; registry
+    freshness as of the period's end (or now, if sooner)."""
+    from civicgrid.evaluation.sources import day_bounds
+
+    ids = units_in_scope(scope, level, period)
+    if level == "department" or not ids:
+        return None
+    if indicator == "households_visited":
+        return sum(households_visited_counts(level, ids, period).values())
+    if indicator == "registry_freshness":
+        at = min(day_bounds(period.first, period.last)[1], timezone.now())
+        return registry_freshness_at(level, ids, at)
+    seen: dict[str, int] = {}
+    for found in inspection_counts(level, ids, period).values():
+        for k, v in found.items():
+            seen[k] = seen.get(k, 0) + v
+    if indicator == "inspections_rate":
+        return formulas.inspections_rate(seen.get("due_visited", 0), seen.get("due", 0))
+    return formulas.findings_rectified_rate(
+        seen.get("rectified_in_time", 0), seen.get("rectify_due", 0)
+    )
+
+
 def month_start(day: dt.date, back: int = 0) -> dt.date:
     index = day.year * 12 + day.month - 1 - back
     return dt.date(index // 12, index % 12 + 1, 1)
@@ -462,6 +511,14 @@ def trend_in_scope(
 ) -> list[tuple[str, Any]]:
     level = home_level(scope)
     first = month_start(end, months - 1)
+    if indicator in FIELD_TREND:
+        monthly: list[tuple[str, Any]] = []
+        for back in range(months - 1, -1, -1):
+            start = month_start(end, back)
+            last = min(month_start(end, back - 1) - dt.timedelta(days=1), end)
+            monthly.append((f"{start:%Y-%m}", field_figure(scope, level, indicator,
+                                                           Period(start, last))))  # fmt: skip
+        return monthly
     stored = Level.GRID if level in ("township", "village") else level
     rows = _rows_in_scope(scope, level, Period(first, end)).filter(level=stored)
     hours = indicator in ("mean_hours_to_close", "p90_hours_to_close")
