@@ -108,7 +108,14 @@ def case_links(user: User, cases: list[Any]) -> dict[int, str]:
 # ---------------------------------------------------------------------------- patrol
 
 
-def patrol_days(user: User, level: str, unit: int, period: selectors.Period, count: str) -> Listed:
+def patrol_days(
+    user: User,
+    level: str,
+    unit: int,
+    period: selectors.Period,
+    count: str,
+    limit: int = LIST_LIMIT,
+) -> Listed:
     """The duty days behind ``patrol_days`` / ``patrol_days_met`` (exempt days apart), as
     the materialisation counts them: days of a staff member in a grid."""
     from civicgrid.patrol.models import DutyDay, Rule
@@ -127,7 +134,7 @@ def patrol_days(user: User, level: str, unit: int, period: selectors.Period, cou
     days = days.select_related("user", "grid").order_by("day", "grid__code", "user_id")
     listed = Listed([_("Day"), _("Staff member"), _("Grid"), _("Hours on patrol"),
                      _("4-hour rule")], total=days.count())  # fmt: skip
-    for d in days[:LIST_LIMIT]:
+    for d in days[:limit]:
         name = mask_name(d.user.full_name) if d.user.full_name else d.user.username
         cells = [f"{d.day:%Y-%m-%d}", name, d.grid.code if d.grid else "",
                  f"{d.patrol_minutes / 60:.1f}", str(d.get_rule_display())]  # fmt: skip
@@ -145,7 +152,14 @@ def _inspection_grids(level: str, unit: int, period: selectors.Period) -> QueryS
     return _grids(level, unit)
 
 
-def inspections(user: User, level: str, unit: int, period: selectors.Period, count: str) -> Listed:
+def inspections(
+    user: User,
+    level: str,
+    unit: int,
+    period: selectors.Period,
+    count: str,
+    limit: int = LIST_LIMIT,
+) -> Listed:
     """The inspections behind a unit's figures, by the inspections app's definitions
     (``inspections.selectors.report_for_grids``): the premises × area due in the period and
     whether a visit in the period did them; the rectification notices due in the period and
@@ -177,7 +191,7 @@ def inspections(user: User, level: str, unit: int, period: selectors.Period, cou
             if count == "due_visited" and visit is None:
                 continue
             listed.total += 1
-            if len(listed.rows) < LIST_LIMIT:
+            if len(listed.rows) < limit:
                 href = ""
                 if visit is not None and visit.pk in may_open:
                     href = reverse("inspections:visit", kwargs={"number": visit.number})
@@ -200,7 +214,7 @@ def inspections(user: User, level: str, unit: int, period: selectors.Period, cou
         if count == "rectified_in_time" and not in_time:
             continue
         listed.total += 1
-        if len(listed.rows) < LIST_LIMIT:
+        if len(listed.rows) < limit:
             href = ""
             if f.visit_id in may_open:
                 href = reverse("inspections:visit", kwargs={"number": f.visit.number})
@@ -219,7 +233,14 @@ def selectors_day_bounds(period: selectors.Period) -> tuple[dt.datetime, dt.date
 # ---------------------------------------------------------------------------- care
 
 
-def households(user: User, level: str, unit: int, period: selectors.Period, count: str) -> Listed:
+def households(
+    user: User,
+    level: str,
+    unit: int,
+    period: selectors.Period,
+    count: str,
+    limit: int = LIST_LIMIT,
+) -> Listed:
     """The households visited in the period (``care.selectors.households_visited``): per
     grid each house once whoever visited it; per administrator the houses they visited."""
     from django.db.models import Count, Max
@@ -245,7 +266,7 @@ def households(user: User, level: str, unit: int, period: selectors.Period, coun
     listed = Listed([_("House"), _("Address"), _("Grid"), _("Visits"), _("Last visit")])
     for row in rows:
         listed.total += 1
-        if len(listed.rows) < LIST_LIMIT:
+        if len(listed.rows) < limit:
             cells = [row["house__code"], row["house__address"], row.get("grid__code", ""),
                      str(row["visits"]), f"{row['last']:%Y-%m-%d}"]  # fmt: skip
             listed.rows.append((cells, ""))
@@ -255,7 +276,14 @@ def households(user: User, level: str, unit: int, period: selectors.Period, coun
 # ---------------------------------------------------------------------------- registry
 
 
-def registry(user: User, level: str, unit: int, period: selectors.Period, count: str) -> Listed:
+def registry(
+    user: User,
+    level: str,
+    unit: int,
+    period: selectors.Period,
+    count: str,
+    limit: int = LIST_LIMIT,
+) -> Listed:
     """The houses and persons behind registry freshness (``selectors.registry_freshness``):
     the fresh ones (changed in the last six months), or all of them."""
     from civicgrid.registry.models import House, Person
@@ -274,7 +302,7 @@ def registry(user: User, level: str, unit: int, period: selectors.Period, count:
         if count == "fresh":
             records = records.filter(updated_at__gte=since)
         listed.total += records.count()
-        room = LIST_LIMIT - len(listed.rows)
+        room = limit - len(listed.rows)
         if room <= 0:
             continue
         shown = list(records.select_related(prefix + "grid" if prefix else "grid")
@@ -307,10 +335,16 @@ LISTS = {
 
 
 def records_behind(
-    user: User, kind: str, level: str, unit: int, period: selectors.Period, count: str
+    user: User,
+    kind: str,
+    level: str,
+    unit: int,
+    period: selectors.Period,
+    count: str,
+    limit: int = LIST_LIMIT,
 ) -> Listed:
     if kind not in LISTS:
         raise ValidationFailed(_("Unknown list %(k)s.") % {"k": kind}, field="kind")
     if count not in KINDS[kind]:
         raise ValidationFailed(_("Unknown count %(c)s.") % {"c": count}, field="count")
-    return LISTS[kind](user, level, unit, period, count)
+    return LISTS[kind](user, level, unit, period, count, limit)

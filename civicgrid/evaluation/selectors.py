@@ -423,7 +423,8 @@ def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
         )
         values = formulas.indicators(counts, extra)
         row = Row(level, unit, code, name, counts, values)
-        row.other_counts = {f"inspections_{k}": v for k, v in seen.items()}
+        if level != "department":  # every row the same keys; departments have none
+            row.other_counts = {f"inspections_{k}": seen.get(k, 0) for k in INSPECTION_COUNTS}
         row.score = formulas.weighted_score(values, weights)
         rows.append(row)
     rows.sort(key=lambda r: r.code)
@@ -564,8 +565,10 @@ def _cases_of_unit(level: str, unit: int) -> Q:
 LIST_LIMIT = 500
 
 
-def counted_cases(user: User, level: str, unit: int, period: Period, count: str) -> list[Any]:
-    """The cases behind one count of one unit (as they stand now), at most ``LIST_LIMIT``."""
+def counted_cases(
+    user: User, level: str, unit: int, period: Period, count: str, limit: int = LIST_LIMIT
+) -> list[Any]:
+    """The cases behind one count of one unit (as they stand now), at most ``limit``."""
     from civicgrid.cases.models import Case
     from civicgrid.evaluation.sources import case_tracks, reported_between
 
@@ -596,7 +599,7 @@ def counted_cases(user: User, level: str, unit: int, period: Period, count: str)
             )
             if value:
                 chosen.append(track.case.id)
-    found = Case.objects.filter(pk__in=chosen[:LIST_LIMIT]).select_related(
+    found = Case.objects.filter(pk__in=chosen[:limit]).select_related(
         "category", "grid__village", "department"
     )
     return list(found.order_by("reported_at"))

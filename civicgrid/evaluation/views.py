@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -201,6 +202,7 @@ def counted(request: HttpRequest) -> HttpResponse:
         "evaluation/cases.html",
         {
             "cases": [(case, links.get(case.pk, "")) for case in cases],
+            "export": "export.xlsx?" + request.GET.urlencode(),
             "count": count,
             "count_label": labels.INDICATOR_LABELS.get(count, count),
             "level": labels.LEVEL_LABELS.get(level, level),
@@ -238,6 +240,7 @@ def records(request: HttpRequest, kind: str) -> HttpResponse:
             ],
             "count": count,
             "count_label": lists.COUNT_LABELS[count],
+            "export": "export.xlsx?" + request.GET.urlencode(),
             "level": labels.LEVEL_LABELS.get(level, level),
             "period": period,
             "limit": lists.LIST_LIMIT,
@@ -245,49 +248,136 @@ def records(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
-@login_required
-@not_for_health_center
-def export_xlsx(request: HttpRequest) -> HttpResponse:
-    """The indicator table of a level and period as a workbook: indicators, then counts."""
+EXPORT_LIMIT = 10_000  # rows of a list in its workbook (the page shows LIST_LIMIT)
+
+Sheet = tuple[str, list[Any], list[list[Any]]]  # title, header, rows
+
+
+def _workbook(sheets: list[Sheet], name: str) -> HttpResponse:
+    """A workbook of ``sheets``; text that could start a formula is neutralised."""
     from openpyxl import Workbook
 
     from civicgrid.registry.transfer import neutralised
 
-    user = _user(request)
-    scope = selectors.scope_for(user)
-    try:
-        chosen = _choices(request, scope)
-        rows = selectors.indicator_table(user, chosen["level"], chosen["period"])
-    except (ValidationFailed, PermissionDenied) as exc:
-        return _refused(request, exc)  # type: ignore[arg-type]
-    period = chosen["period"]
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("Indicators")
-    names = list(rows[0].values) if rows else list(labels.INDICATOR_LABELS)
-    counts = list(formulas.COUNT_FIELDS)
-    sheet.append([_("code"), _("name"), *[str(labels.INDICATOR_LABELS.get(n, n)) for n in names],
-                  str(labels.INDICATOR_LABELS["score"]), *counts])  # fmt: skip
-    for row in rows:
-        sheet.append([neutralised(row.code), neutralised(row.name),
-                      *[row.values.get(n) for n in names], row.score,
-                      *[getattr(row.counts, c) for c in counts]])  # fmt: skip
-    info = book.create_sheet(_("About"))
-    info.append([_("level"), chosen["level"]])
-    info.append([_("from"), period.first.isoformat()])
-    info.append([_("to"), period.last.isoformat()])
-    info.append([_("score"), formulas.score_formula(selectors.score_weights())])
-    info.append([_("Rates are ratios from 0 to 1; an empty cell is not available.")])
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(re.sub(r"[\\/*?:\[\]]", "-", title)[:31])
+        if header:
+            sheet.append([str(h) for h in header])
+        for row in rows:
+            sheet.append([neutralised(str(v)) if isinstance(v, str) else v for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
-    name = f"evaluation-{chosen['level']}-{period.first}-{period.last}.xlsx"
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _indicator_sheet(title: str, rows: list[selectors.Row]) -> Sheet:
+    names = list(rows[0].values) if rows else list(labels.INDICATOR_LABELS)
+    counts = list(formulas.COUNT_FIELDS)
+    others = sorted({k for r in rows for k in r.other_counts})
+    header = [_("code"), _("name"), *[str(labels.INDICATOR_LABELS.get(n, n)) for n in names],
+              str(labels.INDICATOR_LABELS["score"]), *counts, *others]  # fmt: skip
+    body = [[row.code, row.name, *[row.values.get(n) for n in names], row.score,
+             *[getattr(row.counts, c) for c in counts],
+             *[row.other_counts.get(k) for k in others]] for row in rows]  # fmt: skip
+    return title, header, body
+
+
+@login_required
+@not_for_health_center
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    """Every table of the page as a workbook: the indicators of the period and of the
+    period before (indicators, score, counts), the ranking, the 12-month trend, and a sheet
+    saying the period and the score formula."""
+    user = _user(request)
+    scope = selectors.scope_for(user)
+    try:
+        chosen = _choices(request, scope)
+        level, indicator, period = chosen["level"], chosen["indicator"], chosen["period"]
+        rows = selectors.indicator_table(user, level, period)
+        before = selectors.indicator_table(user, level, period.previous())
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    best, worst = selectors.ranking(rows, indicator)
+    title = str(labels.INDICATOR_LABELS[indicator])
+    ranking = [[_("best"), i, r.code, r.name, _value(r, indicator)] for i, r in enumerate(best, 1)]
+    ranking += [[_("worst"), i, r.code, r.name, _value(r, indicator)]
+                for i, r in enumerate(worst, 1)]  # fmt: skip
+    trend = selectors.trend(user, indicator, end=period.last)
+    previous = period.previous()
+    sheets: list[Sheet] = [
+        _indicator_sheet(_("Indicators"), rows),
+        _indicator_sheet(_("Previous period"), before),
+        (_("Ranking"), [_("ranking"), _("rank"), _("code"), _("name"), title], ranking),
+        (_("Last 12 months"), [_("month"), title], [list(point) for point in trend]),
+        (_("About"), [], [
+            [_("level"), level],
+            [_("from"), period.first.isoformat()],
+            [_("to"), period.last.isoformat()],
+            [_("previous period"), f"{previous.first} – {previous.last}"],
+            [_("indicator"), title],
+            [_("score"), formulas.score_formula(selectors.score_weights())],
+            [_("Rates are ratios from 0 to 1; an empty cell is not available.")],
+        ]),
+    ]  # fmt: skip
+    return _workbook(sheets, f"evaluation-{level}-{period.first}-{period.last}.xlsx")
+
+
+def _list_request(request: HttpRequest) -> tuple[str, int, selectors.Period]:
+    level = request.GET.get("level", "")
+    try:
+        unit = int(request.GET.get("unit", ""))
+    except ValueError:
+        raise ValidationFailed(_("Name the unit by its number."), field="unit") from None
+    period = selectors.period_parse(request.GET.get("from"), request.GET.get("to"))
+    return level, unit, period
+
+
+@login_required
+@not_for_health_center
+def counted_xlsx(request: HttpRequest) -> HttpResponse:
+    """The cases behind one figure as a workbook (up to ``EXPORT_LIMIT`` rows)."""
+    user = _user(request)
+    try:
+        level, unit, period = _list_request(request)
+        count = request.GET.get("count", "reports")
+        cases = selectors.counted_cases(user, level, unit, period, count, limit=EXPORT_LIMIT)
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    header = [_("Number"), _("Reported at"), _("Category"), _("Grid"), _("State")]
+    body = [[c.number, f"{timezone.localtime(c.reported_at):%Y-%m-%d %H:%M}", str(c.category),
+             c.grid.label if c.grid else "", str(c.get_state_display())]
+            for c in cases]  # fmt: skip
+    title = str(labels.INDICATOR_LABELS.get(count, count))
+    name = f"evaluation-cases-{count}-{level}-{unit}-{period.first}-{period.last}.xlsx"
+    return _workbook([(title, header, body)], name)
+
+
+@login_required
+@not_for_health_center
+def records_xlsx(request: HttpRequest, kind: str) -> HttpResponse:
+    """The duty days, inspections, households or registry records behind one figure as a
+    workbook (up to ``EXPORT_LIMIT`` rows)."""
+    user = _user(request)
+    if kind not in lists.KINDS:
+        raise Http404
+    try:
+        level, unit, period = _list_request(request)
+        count = request.GET.get("count") or lists.KINDS[kind][0]
+        listed = lists.records_behind(user, kind, level, unit, period, count, EXPORT_LIMIT)
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _refused(request, exc)  # type: ignore[arg-type]
+    body = [list(cells) for cells, _href in listed.rows]
+    name = f"evaluation-{kind}-{count}-{level}-{unit}-{period.first}-{period.last}.xlsx"
+    return _workbook([(str(lists.COUNT_LABELS[count]), listed.columns, body)], name)
 
 
 @login_required

@@ -410,3 +410,80 @@ def test_a_village_officer_sees_every_grid_of_the_village_and_no_other(loop, fie
                                   "households_visited")) == 1  # fmt: skip
     assert far.get(link("households", "grid", loop.grid.pk, period,
                         "households_visited")).status_code == 422  # fmt: skip
+
+
+def workbook(client: Client, url: str):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(url)
+    assert response.status_code == 200, url
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return load_workbook(io.BytesIO(response.content))
+
+
+def test_the_page_export_holds_every_table_of_the_page(loop, field_work_only):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    period = {"from": field_work_only["from"], "to": field_work_only["to"]}
+    html = client.get("/evaluation/", {"level": "grid", **period}).content.decode()
+    href = re.search(r'href="(/evaluation/export.xlsx\?[^"]+)"', html)[1].replace("&amp;", "&")
+    book = workbook(client, href)
+    assert book.sheetnames == ["Indicators", "Previous period", "Ranking", "Last 12 months",
+                               "About"]  # fmt: skip
+    rows = list(book["Indicators"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    api = {r["unit"]["code"]: r for r in api_rows(client, "grid", period)}
+    assert [r[0] for r in body] == sorted(api) and len(body) == 4
+    for row in body:
+        found = api[row[0]]
+        assert row[1] == found["unit"]["name"]  # "东村 grid 01 (441900 123 001 01)"
+        assert row[header.index("households visited")] == found["indicators"]["households_visited"]
+        assert row[header.index("reports")] == found["counts"]["reports"]
+        assert row[header.index("inspections_due")] == found["counts"]["inspections_due"]
+    far = next(r for r in body if r[0] == loop.far.code)
+    assert far[1] == loop.far.label and far[header.index("closure rate")] is None
+    before = list(book["Previous period"].iter_rows(values_only=True))
+    assert before[0] == header and len(before) == 5  # every grid, the period before
+    ranking = list(book["Ranking"].iter_rows(values_only=True))
+    shown = re.findall(r'<ol id="ranking-best">(.*?)</ol>', html, re.S)[0].count("<li>")
+    assert sum(1 for r in ranking[1:] if r[0] == "best") == shown
+    trend = list(book["Last 12 months"].iter_rows(values_only=True))
+    assert len(trend) == 13 and trend[-1][0] == field_work_only["to"][:7]
+    about = dict((r[0], r[1]) for r in book["About"].iter_rows(values_only=True) if r[0])
+    assert (about["from"], about["to"]) == (period["from"], period["to"])
+
+
+def test_every_list_exports_its_rows(loop, field_work_only):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    period = {"from": field_work_only["from"], "to": field_work_only["to"]}
+    checks = [("patrol", "grid", loop.far.pk, "patrol_days"),
+              ("patrol", "administrator", loop.admin.pk, "patrol_days_met"),
+              ("inspections", "grid", loop.grid.pk, "due"),
+              ("households", "township", loop.township.pk, "households_visited"),
+              ("registry", "village", loop.grid.village_id, "records")]  # fmt: skip
+    for kind, level, unit, count in checks:
+        url = link(kind, level, unit, period, count)
+        html = client.get(url).content.decode()
+        export = re.search(r'href="(export.xlsx\?[^"]+)" id="export-list"', html)[1]
+        sheet = workbook(client, f"/evaluation/{kind}/" + export.replace("&amp;", "&")).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert len(rows) - 1 == listed_total(client, url) > 0, (kind, level)
+        first_cells = re.findall(r"<tr><td[^>]*>(.*?)</td>", html.split("<tbody>")[1], re.S)
+        assert [r[0] for r in rows[1:]] == [re.sub(r"<[^>]+>", "", c) for c in first_cells]
+    url = link("cases", "grid", loop.grid.pk, period, "reports")
+    html = client.get(url).content.decode()
+    export = re.search(r'href="(export.xlsx\?[^"]+)" id="export-list"', html)[1]
+    sheet = workbook(client, "/evaluation/cases/" + export.replace("&amp;", "&")).active
+    rows = list(sheet.iter_rows(values_only=True))
+    numbers = re.findall(r'class="record-title"[^>]*>(?:<a [^>]+>)?([^<]+)<', html)
+    assert [r[0] for r in rows[1:]] == numbers and len(numbers) == len(case_rows(client, url))
+    assert rows[0] == ("Number", "Reported at", "Category", "Grid", "State")
+    assert {r[3] for r in rows[1:]} == {loop.grid.label}
+    # The scope holds for the exports as for the lists.
+    far = login(loop.far_village_officer)
+    refused = far.get(f"/evaluation/households/export.xlsx?level=grid&unit={loop.grid.pk}"
+                      f"&from={period['from']}&to={period['to']}")  # fmt: skip
+    assert refused.status_code == 422
+    assert far.get(f"/evaluation/cases/export.xlsx?level=township&unit={loop.township.pk}"
+                   f"&from={period['from']}&to={period['to']}").status_code == 403  # fmt: skip
