@@ -71,6 +71,12 @@ def _grids(level: str, unit: int) -> QuerySet[Grid]:
     return grids.filter(**{path: unit})
 
 
+def grid_labels(ids: Any) -> dict[int, str]:
+    """Grid id → how people name it: "东坑村 第01网格 (441900 123 001 01)"."""
+    grids = Grid.objects.filter(pk__in=list(ids)).select_related("village")
+    return {g.pk: g.label for g in grids.only("code", "sequence", "village__name")}
+
+
 def _day(moment: dt.datetime | None) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
 
@@ -131,12 +137,12 @@ def patrol_days(
         days = days.none()
     else:
         days = days.filter(grid__in=_grids(level, unit))
-    days = days.select_related("user", "grid").order_by("day", "grid__code", "user_id")
+    days = days.select_related("user", "grid__village").order_by("day", "grid__code", "user_id")
     listed = Listed([_("Day"), _("Staff member"), _("Grid"), _("Hours on patrol"),
                      _("4-hour rule")], total=days.count())  # fmt: skip
     for d in days[:limit]:
         name = mask_name(d.user.full_name) if d.user.full_name else d.user.username
-        cells = [f"{d.day:%Y-%m-%d}", name, d.grid.code if d.grid else "",
+        cells = [f"{d.day:%Y-%m-%d}", name, d.grid.label if d.grid else "",
                  f"{d.patrol_minutes / 60:.1f}", str(d.get_rule_display())]  # fmt: skip
         listed.rows.append((cells, ""))
     return listed
@@ -183,7 +189,7 @@ def inspections(
         for v in visits.order_by("visited_at"):
             done.setdefault((v.premises_kind, v.premises_id, v.template.area), v)
         listed = Listed([_("Premises"), _("Area"), _("Due on"), _("Visit")])
-        codes = dict(grids.values_list("pk", "code"))
+        codes = grid_labels(grids.values_list("pk", flat=True))
         for d in due_in_grids(grids, before=begin, today=period.first):
             if d.reinspection or d.due_on > period.last:
                 continue
@@ -256,7 +262,7 @@ def households(
         keys: tuple[str, ...] = ("house_id", "house__code", "house__address")
     else:
         visits = visits.filter(grid__in=_grids(level, unit))
-        keys = ("grid__code", "house_id", "house__code", "house__address")
+        keys = ("grid__code", "house_id", "house__code", "house__address", "grid_id")
     rows = (
         visits.order_by()
         .values(*keys)
@@ -264,10 +270,11 @@ def households(
         .order_by(*keys[:2])
     )
     listed = Listed([_("House"), _("Address"), _("Grid"), _("Visits"), _("Last visit")])
+    named = grid_labels({row["grid_id"] for row in rows if row.get("grid_id")})
     for row in rows:
         listed.total += 1
         if len(listed.rows) < limit:
-            cells = [row["house__code"], row["house__address"], row.get("grid__code", ""),
+            cells = [row["house__code"], row["house__address"], named.get(row.get("grid_id"), ""),
                      str(row["visits"]), f"{row['last']:%Y-%m-%d}"]  # fmt: skip
             listed.rows.append((cells, ""))
     return listed
@@ -305,7 +312,7 @@ def registry(
         room = limit - len(listed.rows)
         if room <= 0:
             continue
-        shown = list(records.select_related(prefix + "grid" if prefix else "grid")
+        shown = list(records.select_related(prefix + "grid__village")
                      .order_by("pk")[:room])  # fmt: skip
         may_open = set(
             records_for(kind, user)
@@ -321,7 +328,7 @@ def registry(
                 if r.pk in may_open
                 else ""
             )
-            cells = [f"{label} {r.pk}", name, grid.code, _day(r.updated_at)]
+            cells = [f"{label} {r.pk}", name, grid.label, _day(r.updated_at)]
             listed.rows.append((cells, href))
     return listed
 

@@ -298,6 +298,11 @@ def _labels(level: str, units: Iterable[int]) -> dict[int, tuple[str, str]]:
     }
 
 
+def unit_name(level: str, unit: int) -> str:
+    """How people name one unit of ``level`` (a grid by its village and number)."""
+    return _labels(level, [unit]).get(unit, ("", str(unit)))[1]
+
+
 def registry_freshness(level: str, units: Iterable[int]) -> dict[int, float | None]:
     """Houses and persons changed in the last six months ÷ all of them, per unit."""
     from civicgrid.registry.models import House, Person

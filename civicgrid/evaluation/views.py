@@ -133,7 +133,7 @@ def evaluation(request: HttpRequest) -> HttpResponse:
         areas = [
             charts.MapArea(
                 boundary=grids[r.unit].boundary,
-                label=r.code,
+                label=r.name,
                 value=value_of(r),
                 shown=labels.format_value(indicator, value_of(r)),
                 href=_figure_link(level, r.unit, period, indicator)
@@ -202,6 +202,7 @@ def counted(request: HttpRequest) -> HttpResponse:
         "evaluation/cases.html",
         {
             "cases": [(case, links.get(case.pk, "")) for case in cases],
+            "unit_name": selectors.unit_name(level, unit) if level in selectors.LEVELS else "",
             "export": "export.xlsx?" + request.GET.urlencode(),
             "count": count,
             "count_label": labels.INDICATOR_LABELS.get(count, count),
@@ -235,6 +236,7 @@ def records(request: HttpRequest, kind: str) -> HttpResponse:
         "evaluation/records.html",
         {
             "listed": listed,
+            "unit_name": selectors.unit_name(level, unit) if level in selectors.LEVELS else "",
             "rows": [
                 (list(zip(listed.columns, cells, strict=True)), href) for cells, href in listed.rows
             ],

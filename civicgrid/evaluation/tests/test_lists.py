@@ -487,3 +487,23 @@ def test_every_list_exports_its_rows(loop, field_work_only):
     assert refused.status_code == 422
     assert far.get(f"/evaluation/cases/export.xlsx?level=township&unit={loop.township.pk}"
                    f"&from={period['from']}&to={period['to']}").status_code == 403  # fmt: skip
+
+
+def test_units_are_named_not_coded_on_the_lists_and_the_map(loop, field_work):
+    client = login(staff("sup1", Role.SUPERVISOR, township=loop.township))
+    period = {"from": field_work["from"], "to": field_work["to"]}
+    label = loop.grid.label  # "东村 grid 01 (441900 123 001 01)"
+    assert label.startswith(loop.grid.village.name) and " 001 01)" in label
+    for kind, count in (("patrol", "patrol_days"), ("households", "households_visited"),
+                        ("registry", "records"), ("cases", "reports")):  # fmt: skip
+        html = client.get(link(kind, "grid", loop.grid.pk, period, count)).content.decode()
+        heading = re.search(r"<h1>(.*?)</h1>", html, re.S)[1]
+        assert label in heading, kind
+        body = html.split("<tbody>")[1]
+        assert label in body and f">{loop.grid.code}<" not in body, kind
+    html = client.get(link("patrol", "village", loop.grid.village_id, period, "patrol_days"))
+    assert loop.grid.village.name in re.search(r"<h1>(.*?)</h1>", html.content.decode())[1]
+    page = client.get("/evaluation/", {"level": "grid", **period}).content.decode()
+    assert f"<title>{label}: " in page  # the grid map names its grids
+    row = page.split(f'<tr data-unit="{loop.grid.code}">')[1].split("</th>")[0]
+    assert label in row
