@@ -400,7 +400,15 @@ def households_visited_counts(level: str, units: Iterable[int], period: Period) 
     return {unit: summed.get(unit, {}).get("n", 0) for unit in ids}
 
 
-def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
+def table_in_scope(
+    scope: Scope,
+    level: str,
+    period: Period,
+    *,
+    freshness: dict[int, float | None] | None = None,
+) -> list[Row]:
+    """The rows of ``level`` in ``scope``; ``freshness`` (registry freshness per unit, read
+    as of now whatever the period) when the caller has it already."""
     check_level(scope, level)
     totals = period_counts(scope, level, period)
     # Units without a case or duty day in the period are rows too (their field work, their
@@ -408,7 +416,8 @@ def table_in_scope(scope: Scope, level: str, period: Period) -> list[Row]:
     for unit in units_in_scope(scope, level, period):
         totals.setdefault(unit, Counts())
     labels = _labels(level, totals)
-    freshness = registry_freshness(level, totals)
+    if freshness is None or not set(totals) <= set(freshness):
+        freshness = registry_freshness(level, totals)
     inspections = inspection_counts(level, totals, period)
     visited = households_visited_counts(level, totals, period)
     weights = score_weights()
