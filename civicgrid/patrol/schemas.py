@@ -1,10 +1,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
+
+# A wall-clock time of the schedule, written "08:30:00". OpenAPI's "format: time" is RFC 3339's
+# full-time, which needs a UTC offset; these times have none (they are Asia/Shanghai's), so the
+# schema says what the answer really holds.
+LocalTime = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$",
+            "description": "HH:MM:SS, local time in Asia/Shanghai",
+        }
+    ),
+]
+
+# What a client may send: "08:30" or "08:30:00".
+LocalTimeIn = Annotated[
+    dt.time,
+    WithJsonSchema({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"}),
+]
 
 
 class ShiftOut(Schema):
@@ -131,15 +151,15 @@ class ScheduleIn(Schema):
     weekdays: str = Field(
         description="ISO weekday digits of the days the hours begin on, 1 = Monday: 12345"
     )
-    starts: dt.time = Field(description="HH:MM, Asia/Shanghai")
-    ends: dt.time = Field(description="HH:MM; at or before starts: the next day (20:00–02:00)")
+    starts: LocalTimeIn = Field(description="HH:MM, Asia/Shanghai")
+    ends: LocalTimeIn = Field(description="HH:MM; at or before starts: the next day (20:00–02:00)")
     active: bool = True
 
 
 class SchedulePatchIn(Schema):
     weekdays: str | None = None
-    starts: dt.time | None = None
-    ends: dt.time | None = None
+    starts: LocalTimeIn | None = None
+    ends: LocalTimeIn | None = None
     active: bool | None = None
 
 
@@ -147,8 +167,8 @@ class ScheduleOut(Schema):
     id: int
     username: str
     weekdays: str
-    starts: dt.time
-    ends: dt.time
+    starts: LocalTime
+    ends: LocalTime
     active: bool
     crosses_midnight: bool
     hours: float

@@ -43,3 +43,29 @@ def test_each_visits_endpoint_is_documented_with_its_own_schema(client) -> None:
 
     assert listed("/api/v1/inspections/visits") == "InspectionVisitOut"
     assert listed("/api/v1/care/visits") == "CareVisitOut"
+
+
+def _formats(node: object, where: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        found = [(where, node["format"])] if isinstance(node.get("format"), str) else []
+        for key, value in node.items():
+            found.extend(_formats(value, f"{where}/{key}"))
+        return found
+    if isinstance(node, list):
+        return [f for i, item in enumerate(node) for f in _formats(item, f"{where}/{i}")]
+    return []
+
+
+@pytest.mark.django_db
+def test_no_answer_claims_rfc3339_time(client) -> None:
+    """OpenAPI's ``format: time`` is RFC 3339's full-time, which carries a UTC offset.
+
+    Our wall-clock times (duty schedules' 08:30:00 in Asia/Shanghai) have none, so a schema
+    saying ``time`` made every answer with a schedule invalid to a strict client (the fuzz run
+    in CI refused them once the demo had schedules)."""
+    document = client.get("/api/v1/openapi.json").json()
+    components = document["components"]["schemas"]
+    claims = [where for where, fmt in _formats(components) if fmt == "time"]
+    assert claims == []
+    starts = components["ScheduleOut"]["properties"]["starts"]
+    assert starts["pattern"] == "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$"
