@@ -8,8 +8,6 @@ the result page shows.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from typing import Any
 
@@ -17,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicgrid.core.errors import DomainError, ValidationFailed
+from civicgrid.core.errors import DomainError
+from civicgrid.core.idempotency import body_digest, client_key, other_body
 from civicgrid.geo import activation, services
 from civicgrid.geo.models import DivisionJob, Township
 from civicgrid.worker import jobs
@@ -74,20 +73,13 @@ def division_job_create_once(
     """``division_job_create`` under an API client's Idempotency-Key: a retried request
     (same key, same body) finds the run it queued first instead of queueing another. The
     same key with another body is refused, naming the header. Returns (run, queued now)."""
-    key = (key or "").strip()
-    if not 1 <= len(key) <= 100:
-        raise ValidationFailed(
-            _("The Idempotency-Key must be 1 to 100 characters."), field="Idempotency-Key"
-        )
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    key = client_key(key)
+    digest = body_digest(body)
 
     def earlier() -> DivisionJob | None:
         seen = DivisionJob.objects.filter(actor=actor, idempotency_key=key).first()
         if seen is not None and seen.body_digest != digest:
-            raise ValidationFailed(
-                _("This Idempotency-Key was used with a different request body."),
-                field="Idempotency-Key",
-            )
+            raise other_body()
         return seen
 
     found = earlier()
