@@ -36,6 +36,9 @@ from civicgrid.people.models import (
 from civicgrid.people.selectors import MAX_ADMINISTRATORS
 
 TOKEN_PREFIX = "cg_"
+# A token's last use is written at most this often (seconds), so a busy device does not
+# turn every read into a write.
+TOKEN_TOUCH_EVERY = 60.0
 
 
 def token_digest(raw: str) -> str:
@@ -101,8 +104,7 @@ def api_token_authenticate(raw: str) -> User | None:
     user._role_codes = frozenset(row[-1] for row in rows if row[-1])
     last_used, token_id = values[-1], rows[0][-2]
     now = timezone.now()
-    # Touch at most once a minute so a busy device does not turn every read into a write.
-    if last_used is None or (now - last_used).total_seconds() > 60:
+    if last_used is None or (now - last_used).total_seconds() > TOKEN_TOUCH_EVERY:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user
 
