@@ -8,7 +8,9 @@
 #   benchmarks/fuzz.sh --short    a few hundred cases, for CI
 #
 # Needs the `fuzz` extra: pip install -e '.[fuzz]'. FUZZ_PORT (default 8765), FUZZ_SEED and
-# FUZZ_EXAMPLES override the defaults.
+# FUZZ_EXAMPLES override the defaults. FUZZ_DATA_DIR fuzzes the demo already built in that
+# data directory (CI's smoke test built one a minute before) instead of building a new one
+# in a temporary directory; the run writes its cases, tokens and logs there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,16 +24,18 @@ port="${FUZZ_PORT:-8765}"
 seed="${FUZZ_SEED:-1}"
 bin="${VENV:-.venv}/bin"
 
-data="$(mktemp -d)"
+data="${FUZZ_DATA_DIR:-}"
+temporary=""
+if [[ -z "$data" ]]; then data="$(mktemp -d)"; temporary="$data"; fi
 export CIVICGRID_DATA_DIR="$data"
 server=""
 cleanup() {
   if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$data"
+  if [[ -n "$temporary" ]]; then rm -rf "$temporary"; fi
 }
 trap cleanup EXIT
 
-"$bin/civicgrid" demo --no-serve >"$data/demo.log" 2>&1
+"$bin/civicgrid" demo --no-serve >"$data/demo.log" 2>&1  # reused where it exists
 dispatcher="$("$bin/civicgrid" token create dispatcher --name fuzz)"
 gridadmin="$("$bin/civicgrid" token create gridadmin --name fuzz)"
 

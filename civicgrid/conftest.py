@@ -13,7 +13,10 @@ from civicgrid.geo.models import Grid, Township
 from civicgrid.geo.services import boundaries_import
 from civicgrid.people.models import User
 from civicgrid.people.services import api_token_create
-from civicgrid.testing import browser  # noqa: F401  (the Playwright fixture, for every module)
+from civicgrid.testing import (
+    TEST_SETTINGS,
+    browser,  # noqa: F401  (the Playwright fixture, for every module)
+)
 
 # Property tests check answers, not speed: Hypothesis' default 200 ms deadline per example
 # fails them on a loaded machine (CI runs two suites side by side on two cores).
@@ -57,7 +60,13 @@ def tasks_run_at_once(settings):
     The worker's own tests (civicgrid/worker/tests) switch to the database queue and run
     real ``civicgrid worker`` processes; tests of the photo and import tasks do too.
     """
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = TEST_SETTINGS["TASKS"]
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(settings):
+    """Passwords are hashed with a fast hasher in tests (see ``TEST_SETTINGS``)."""
+    settings.PASSWORD_HASHERS = TEST_SETTINGS["PASSWORD_HASHERS"]
 
 
 @pytest.fixture

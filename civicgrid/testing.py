@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone, translation
 from PIL import Image
 from playwright.sync_api import Browser, sync_playwright
 
@@ -26,6 +26,17 @@ from civicgrid.people import services as people
 from civicgrid.people.models import User
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Settings every test runs with (conftest's autouse fixtures apply them to each test;
+# ``built_once`` to data shared by a module's tests):
+# - background tasks run at once, inside the request or command that enqueues them;
+# - passwords are hashed with MD5, as Django's testing guide advises: Argon2 takes about
+#   0.1 s per hash and per check here, and the suite makes some 300 of them. Production
+#   keeps Argon2 (config/settings.py); no test depends on the algorithm.
+TEST_SETTINGS: dict[str, Any] = {
+    "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+}
 
 
 def shared_data(relative: str) -> Path:
@@ -58,6 +69,27 @@ def statements() -> Iterator[list[str]]:
     with CaptureQueriesContext(connection) as captured:
         yield found
     found.extend(query["sql"] for query in captured.captured_queries)
+
+
+@contextmanager
+def built_once(django_db_blocker: Any, **overrides: Any) -> Iterator[None]:
+    """Data built once for a module's tests, like ``TestCase.setUpTestData``.
+
+    Use it in a module-scoped fixture that every test of the module requests. The data are
+    written inside a transaction that is rolled back when the module ends; each test runs
+    in its own savepoint within it (pytest-django's ``db``), so what a test changes is
+    undone before the next, on SQLite and on PostgreSQL alike. Not for transactional tests
+    (``transaction=True``, ``live_server``): they would not see the data.
+    """
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(**TEST_SETTINGS, **overrides), translation.override("en"):
+                yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def measured(client: Any, url: str) -> list[str]:

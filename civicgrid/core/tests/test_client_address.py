@@ -36,7 +36,6 @@ def test_a_bad_proxy_setting_stops_start_up():
 @pytest.mark.django_db
 def test_the_login_throttle_counts_the_client_not_the_proxy_nor_a_forged_header(settings):
     settings.CIVICGRID_TRUSTED_PROXIES = ["10.0.0.0/8"]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     form = {"username": "nobody", "password": "wrong password"}
     Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.7").post(
         "/accounts/login/", form

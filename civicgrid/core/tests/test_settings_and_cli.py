@@ -176,3 +176,13 @@ def test_check_coverage_exits_1_and_lists_violations(tmp_path):
             ({"vid": "a", "code": "g2"}, box(0.01, 0, 0.02, 0.01))])
     )  # fmt: skip
     assert run_civicgrid(*args, env=env).returncode == 0
+
+
+def test_passwords_are_stored_with_argon2_outside_the_tests(settings):
+    """The tests hash with MD5 for speed (civicgrid.testing.TEST_SETTINGS); the
+    installation's own settings, read from the module, keep Argon2 first."""
+    from civicgrid.config import settings as installed
+
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    assert installed.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert all("MD5" not in hasher for hasher in installed.PASSWORD_HASHERS)

@@ -7,15 +7,25 @@ from django.test import Client
 
 from civicgrid.geo.coverage import GridShape, check_coverage
 from civicgrid.geo.models import Grid, Village
+from civicgrid.testing import built_once
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def built_demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One demo for the module's tests (about 15 s to build): each test's changes are
+    rolled back before the next, and the demo itself when the module ends."""
+    folder = tmp_path_factory.mktemp("demo")
+    with built_once(django_db_blocker, DATA_DIR=folder):
+        call_command("demo", no_serve=True)
+        yield folder
+
+
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    call_command("demo", no_serve=True)
-    return tmp_path
+def demo(built_demo, settings):
+    settings.DATA_DIR = built_demo
+    return built_demo
 
 
 def test_demo_creates_a_covered_township_of_about_20000_households(demo):

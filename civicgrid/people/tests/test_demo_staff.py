@@ -8,11 +8,6 @@ from civicgrid.people.models import GridAssignment, Role, User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_demo_staff_has_one_account_per_role_with_its_place(township):
     passwords = iter(f"demo-password-{n}" for n in range(100))
     accounts = demo_staff_create(township=township, password=lambda: next(passwords))

@@ -14,12 +14,6 @@ VICTIM_ADDRESS = "10.0.0.1"
 ATTACKER_ADDRESS = "10.0.0.66"
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    # Throttling does not depend on the hasher; Argon2 would make each attempt ~0.4 s.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def victim(db) -> User:
     return User.objects.create_user(username="victim", password=PASSWORD)
