@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -66,11 +66,49 @@ def trend_svg(points: Sequence[tuple[str, float | None]], *, title: str, percent
 
 @dataclass(frozen=True)
 class MapArea:
-    boundary: dict  # GeoJSON geometry, lon/lat
+    unit: int  # the grid's id: its path in the ``Outline``
     label: str
     value: float | None
     shown: str
     href: str
+
+
+MAP_SIZE = 600  # the longer side of the map, in SVG units
+MAP_TOLERANCE = 0.25  # outlines simplified to a quarter of a unit: finer than a pixel
+
+
+@dataclass(frozen=True)
+class Outline:
+    """Grids drawn once, without colours: each one's SVG path in a ``width`` × ``height``
+    box. The same for every indicator and period, so it is kept between requests."""
+
+    width: float
+    height: float
+    paths: dict[int, str]
+
+
+def outline(boundaries: Mapping[int, dict]) -> Outline:
+    """Lon/lat GeoJSON boundaries (grid id → geometry) projected to the map's box and
+    simplified to ``MAP_TOLERANCE`` (topology kept)."""
+    shapes = {unit: shape(boundary) for unit, boundary in boundaries.items()}
+    if not shapes:
+        return Outline(0, 0, {})
+    west = min(s.bounds[0] for s in shapes.values())
+    south = min(s.bounds[1] for s in shapes.values())
+    east = max(s.bounds[2] for s in shapes.values())
+    north = max(s.bounds[3] for s in shapes.values())
+    scale = MAP_SIZE / max(east - west, north - south, 1e-9)
+    paths = {}
+    for unit, geometry in shapes.items():
+        simple = geometry.simplify(MAP_TOLERANCE / scale, preserve_topology=True)
+        path = []
+        for polygon in getattr(simple, "geoms", [simple]):
+            for ring in [polygon.exterior, *polygon.interiors]:
+                coords = [f"{(x - west) * scale:.1f},{(north - y) * scale:.1f}"
+                          for x, y in ring.coords]  # fmt: skip
+                path.append("M" + " L".join(coords) + " Z")
+        paths[unit] = " ".join(path)
+    return Outline((east - west) * scale, (north - south) * scale, paths)
 
 
 def colour(value: float | None, low: float, high: float, *, lower_is_better: bool) -> str:
@@ -84,35 +122,24 @@ def colour(value: float | None, low: float, high: float, *, lower_is_better: boo
     return f"#{red:02x}{green:02x}40"
 
 
-def map_svg(areas: Sequence[MapArea], *, title: str, lower_is_better: bool = False) -> str:
+def map_svg(
+    areas: Sequence[MapArea], drawn: Outline, *, title: str, lower_is_better: bool = False
+) -> str:
     """Grids as polygons coloured by an indicator, each linking to what it counts."""
-    shapes = [shape(a.boundary) for a in areas]
-    if not shapes:
+    shown = [a for a in areas if a.unit in drawn.paths]
+    if not shown:
         return ""
-    west = min(s.bounds[0] for s in shapes)
-    south = min(s.bounds[1] for s in shapes)
-    east = max(s.bounds[2] for s in shapes)
-    north = max(s.bounds[3] for s in shapes)
-    scale = 600 / max(east - west, north - south, 1e-9)
-    width, height = (east - west) * scale, (north - south) * scale
-    known = [a.value for a in areas if a.value is not None]
+    known = [a.value for a in shown if a.value is not None]
     low, high = min(known, default=0.0), max(known, default=1.0)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 {width + 4:.0f} '
-        f'{height + 4:.0f}" class="grid-map" role="img" aria-label="{escape(title)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 {drawn.width + 4:.0f} '
+        f'{drawn.height + 4:.0f}" class="grid-map" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
-    for area, geometry in zip(areas, shapes, strict=True):
-        polygons = getattr(geometry, "geoms", [geometry])
-        path = []
-        for polygon in polygons:
-            for ring in [polygon.exterior, *polygon.interiors]:
-                coords = [f"{(x - west) * scale:.1f},{(north - y) * scale:.1f}"
-                          for x, y in ring.coords]  # fmt: skip
-                path.append("M" + " L".join(coords) + " Z")
+    for area in shown:
         fill = colour(area.value, low, high, lower_is_better=lower_is_better)
         parts.append(
-            f'<a href="{escape(area.href)}"><path d="{" ".join(path)}" fill="{fill}" '
+            f'<a href="{escape(area.href)}"><path d="{drawn.paths[area.unit]}" fill="{fill}" '
             f'stroke="#333" stroke-width="1"><title>{escape(area.label)}: '
             f"{escape(area.shown)}</title></path></a>"
         )
