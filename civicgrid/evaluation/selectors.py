@@ -419,16 +419,22 @@ def table_in_scope(
     period: Period,
     *,
     freshness: dict[int, float | None] | None = None,
+    units: set[int] | None = None,
+    known: dict[int, tuple[str, str]] | None = None,
 ) -> list[Row]:
     """The rows of ``level`` in ``scope``; ``freshness`` (registry freshness per unit, read
-    as of now whatever the period) when the caller has it already."""
+    as of now whatever the period), ``units`` (``units_in_scope`` of this period) and
+    ``known`` (labels of units: code, name) when the caller has them already."""
     check_level(scope, level)
     totals = period_counts(scope, level, period)
     # Units without a case or duty day in the period are rows too (their field work, their
     # registry), with zero counts and no rates where nothing is there to divide by.
-    for unit in units_in_scope(scope, level, period):
+    for unit in units_in_scope(scope, level, period) if units is None else units:
         totals.setdefault(unit, Counts())
-    labels = _labels(level, totals)
+    labels = dict(known or {})
+    missing = [unit for unit in totals if unit not in labels]
+    if missing:
+        labels.update(_labels(level, missing))
     if freshness is None or not set(totals) <= set(freshness):
         freshness = registry_freshness(level, totals)
     inspections = inspection_counts(level, totals, period)
@@ -456,6 +462,26 @@ def table_in_scope(
         rows.append(row)
     rows.sort(key=lambda r: r.code)
     return rows
+
+
+def table_and_previous(scope: Scope, level: str, period: Period) -> tuple[list[Row], list[Row]]:
+    """The rows of ``period`` and of the period before (the page's change column), the
+    second reading again only what depends on the period: the units in scope are the same
+    but for administrators (who serve grids for a time), and so are the labels and the
+    registry freshness (read as of now whatever the period)."""
+    check_level(scope, level)
+    units = units_in_scope(scope, level, period)
+    rows = table_in_scope(scope, level, period, units=units)
+    before = period.previous()
+    previous = table_in_scope(
+        scope,
+        level,
+        before,
+        freshness={r.unit: r.values.get("registry_freshness") for r in rows},
+        units=units_in_scope(scope, level, before) if level == "administrator" else units,
+        known={r.unit: (r.code, r.name) for r in rows},
+    )
+    return rows, previous
 
 
 MAP_KEEP = 24 * 3600  # seconds an outline of grids stays in the cache

@@ -116,6 +116,15 @@ def _cells_html(row: selectors.Row, previous: selectors.Row | None, query: str) 
     return mark_safe("".join(parts))  # every value escaped above
 
 
+def _unit_html(row: selectors.Row) -> SafeString:
+    """A unit by name; its code small beside it where the name does not already carry it
+    (a grid's label does). Built here, not by a template included for each of 130 rows."""
+    text = html.escape(row.name)
+    if row.level != "grid" and row.name != row.code:
+        text += f' <small class="code">{html.escape(row.code)}</small>'
+    return mark_safe(text)  # escaped above
+
+
 @login_required
 @not_for_health_center
 def evaluation(request: HttpRequest) -> HttpResponse:
@@ -130,16 +139,20 @@ def evaluation(request: HttpRequest) -> HttpResponse:
         if period.first <= timezone.localdate() <= period.last:
             with primary_reads():  # it writes: read what it writes from on the primary
                 services.figures_today_refresh()
-        rows = selectors.table_in_scope(scope, level, period)
-        # Registry freshness is read as of now: the same for the period before.
-        fresh = {r.unit: r.values.get("registry_freshness") for r in rows}
-        previous_rows = selectors.table_in_scope(scope, level, period.previous(), freshness=fresh)
+        rows, previous_rows = selectors.table_and_previous(scope, level, period)
         before = {r.unit: r for r in previous_rows}
     except (ValidationFailed, PermissionDenied) as exc:
         return _refused(request, exc)  # type: ignore[arg-type]
     query = urlencode({"level": level, "from": period.first.isoformat(),
                        "to": period.last.isoformat()})  # fmt: skip
-    table = [{"row": row, "cells": _cells_html(row, before.get(row.unit), query)} for row in rows]
+    table = [
+        {
+            "row": row,
+            "unit": _unit_html(row),
+            "cells": _cells_html(row, before.get(row.unit), query),
+        }
+        for row in rows
+    ]
     best, worst = selectors.ranking(rows, indicator)
     trend = selectors.trend(user, indicator, end=period.last)
     title = str(labels.INDICATOR_LABELS[indicator])
@@ -175,8 +188,12 @@ def evaluation(request: HttpRequest) -> HttpResponse:
             "previous": period.previous(),
             "columns": [(name, labels.INDICATOR_LABELS[name]) for name in labels.TABLE_COLUMNS],
             "table": table,
-            "best": [(r, labels.format_value(indicator, _value(r, indicator))) for r in best],
-            "worst": [(r, labels.format_value(indicator, _value(r, indicator))) for r in worst],
+            "best": [
+                (_unit_html(r), labels.format_value(indicator, _value(r, indicator))) for r in best
+            ],
+            "worst": [
+                (_unit_html(r), labels.format_value(indicator, _value(r, indicator))) for r in worst
+            ],
             "trend_svg": mark_safe(trend_svg),
             "grid_map": mark_safe(grid_map),
             "score_formula": formulas.score_formula(selectors.score_weights()),

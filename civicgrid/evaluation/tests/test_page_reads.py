@@ -144,3 +144,24 @@ def test_the_hours_to_closure_of_a_period_are_every_closed_case_s(loop, hand_clo
     assert len(every) == totals.closed == 6
     assert sorted(totals.close_hours) == every
     assert totals.hours_to_close_sum == pytest.approx(sum(every))
+
+
+def test_the_period_before_is_the_same_table_as_read_on_its_own(loop, hand_clock):
+    week_before = hand_clock.day1 - dt.timedelta(days=7)
+    for day in (week_before, hand_clock.day1):
+        hand_clock.at(day, 9)
+        _mixed_cases(loop, 6)
+        hand_clock.at(day, 18)
+        services.figures_materialise(days=[day])
+    scope = selectors.Scope(frozenset(selectors.LEVELS), frozenset({loop.township.pk}))
+    week = selectors.Period(hand_clock.day1, hand_clock.day1 + dt.timedelta(days=6))
+
+    def shown(rows: list[selectors.Row]) -> list[tuple]:
+        return [(r.unit, r.code, r.name, r.values, r.score, r.other_counts) for r in rows]
+
+    for level in selectors.LEVELS:
+        rows, previous = selectors.table_and_previous(scope, level, week)
+        assert shown(rows) == shown(selectors.table_in_scope(scope, level, week)), level
+        alone = selectors.table_in_scope(scope, level, week.previous())
+        assert shown(previous) == shown(alone), level
+        assert any(r.counts != formulas.Counts() for r in previous), level
