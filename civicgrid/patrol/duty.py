@@ -22,6 +22,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 EARTH_RADIUS_M = 6_371_008.8
+# Metres per degree of latitude (of longitude: times the cosine of the latitude).
+METRES_PER_DEGREE = math.radians(1.0) * EARTH_RADIUS_M
 DEFAULT_GAP_SECONDS = 300.0
 DEFAULT_MINIMUM_MINUTES = 240.0
 HOUSE_RADIUS_M = 50.0
@@ -45,7 +47,7 @@ class DutyFigures:
 
 def project(lons: np.ndarray, lats: np.ndarray, origin_lat: float) -> tuple[np.ndarray, np.ndarray]:
     """Metres east and north on a plane tangent at ``origin_lat`` (good over a few km)."""
-    scale = math.radians(1.0) * EARTH_RADIUS_M
+    scale = METRES_PER_DEGREE
     return lons * scale * math.cos(math.radians(origin_lat)), lats * scale
 
 
@@ -176,7 +178,7 @@ def implausible(
     last = previous
     # The projection of ``project`` written out per pair: this runs for every incoming fix,
     # and numpy's per-call cost on two-element arrays dominated a 500-fix batch.
-    scale = math.radians(1.0) * EARTH_RADIUS_M
+    scale = METRES_PER_DEGREE
     for time, lon, lat, accuracy in zip(times, lons, lats, accuracies, strict=True):
         flag = ""
         if time > now + future_tolerance_s:

@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import math
+import select
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 
+from civicgrid.patrol.duty import METRES_PER_DEGREE
 from civicgrid.patrol.models import BatchReceipt, Device, Position, Shift
 from civicgrid.people.models import User
 
@@ -154,53 +159,37 @@ def positions_transaction(*, relax_in_statement: bool = False) -> Iterator[bool]
 RELAX_SQL = "set_config('synchronous_commit', 'off', true)"
 
 
-@functools.cache
-def _relaxed_insert_sql() -> str:
-    q = connection.ops.quote_name
-    table, columns = q(Position._meta.db_table), ", ".join(q(c) for c in COLUMNS)
-    values = ", ".join(f"%s::{t}" if t != "text" else "%s" for t in PG_TYPES)
-    return (
-        f"WITH relaxed AS (SELECT {RELAX_SQL}) "
-        f"INSERT INTO {table} ({columns}) SELECT {values} FROM relaxed"
-    )
+# ------------------------------------------------------------- an OsmAnd fix, one statement
 
 
-def position_insert_alone(row: Row) -> None:
-    """One fix as a statement of its own, committed without a flush (see the module).
+def health_check_without_round_trip(db: BaseDatabaseWrapper) -> None:
+    """Spare an idle PostgreSQL connection Django's health check (``SELECT 1``) when its
+    socket is quiet.
 
-    Outside a transaction, one statement is atomic by itself: on PostgreSQL it is one
-    round trip to the server instead of five (BEGIN, SET, INSERT as COPY, COMMIT).
+    With ``CONN_HEALTH_CHECKS`` the first query of every request is preceded by that check,
+    a round trip of its own: as much as a phone's whole fix. A server that ended the
+    connection (restart, idle timeout, a terminated backend) has sent its last message or
+    closed the socket, either of which makes an idle connection's socket readable; a quiet
+    one is taken as checked. Anything to read (also a harmless notice) and anything but an
+    idle connection leaves the check to Django. A connection lost without a word (a cable
+    pulled) fails the statement, as it would have failed the check: the request answers an
+    error, the phone sends the fix again, and Django replaces the connection after it.
     """
-    if connection.in_atomic_block or _flush_each_commit():
-        positions_insert([row])
+    # health_check_done / _enabled: Django's (4.1+), missing from django-stubs.
+    checked: bool = getattr(db, "health_check_done", True)
+    if db.vendor != "postgresql" or db.connection is None or checked:
         return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_relaxed_insert_sql(), row)
-            return
-        restore = cursor.execute("PRAGMA synchronous").fetchone()[0]
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        try:
-            cursor.execute(
-                _insert_sql(connection.vendor), (row[0], row[1], sqlite_time(row[2]), *row[3:])
-            )
-        finally:
-            cursor.execute(f"PRAGMA synchronous = {int(restore)}")
-
-
-@dataclass(frozen=True)
-class DeviceState:
-    """What one OsmAnd request needs, read in one query: whose phone, their open shift, and
-    their last good fix before the new one (for the speed check)."""
-
-    user_id: int
-    shift_id: int | None
-    shift_start: dt.datetime | None
-    previous: tuple[dt.datetime, float, float] | None
+    raw = db.connection
+    if raw.closed or raw.info.transaction_status != raw.info.transaction_status.IDLE:
+        return
+    poll = select.poll()
+    poll.register(raw.fileno(), select.POLLIN)
+    if not poll.poll(0):
+        db.health_check_done = True  # type: ignore[attr-defined]
 
 
 @functools.cache
-def _device_state_sql(vendor: str) -> str:
+def _device_insert_sql(vendor: str, relax: bool) -> str:
     q = connection.ops.quote_name
     device, user, shift, position = (
         q(Device._meta.db_table),
@@ -208,35 +197,155 @@ def _device_state_sql(vendor: str) -> str:
         q(Shift._meta.db_table),
         q(Position._meta.db_table),
     )
-    # The last good fix through a subquery on the (staff, time) index rather than a
-    # LATERAL join, which SQLite lacks; the open shift is unique per user (a constraint).
+    pg = vendor == "postgresql"
+
+    def value(name: str, pg_type: str = "float8") -> str:
+        return f"%({name})s::{pg_type}" if pg else f"%({name})s"
+
+    last_good = (
+        f"FROM {position} b WHERE b.staff_id = d.user_id AND b.flag = '' "
+        f"AND b.time < {value('time', 'timestamptz')} ORDER BY b.time DESC LIMIT 1"
+    )
+    if pg:
+        # LATERAL: a look-up by id (SQLite's way, which lacks LATERAL) would search the id
+        # in every monthly partition.
+        previous = f"LEFT JOIN LATERAL (SELECT b.time, b.lon, b.lat {last_good}) p ON true"
+        seconds = "EXTRACT(EPOCH FROM p.time)"
+    else:
+        previous = f"LEFT JOIN {position} p ON p.id = (SELECT b.id {last_good})"
+        seconds = "(julianday(p.time) - 2440587.5) * 86400.0"
+    columns = ", ".join(q(c) for c in COLUMNS)
+    fields = ("accuracy", "speed", "bearing", "altitude", "battery")
+    # The speed check of duty.implausible, squared: from the last good fix, metres east and
+    # north, and the metres the fastest plausible walk covers in the time between. Without
+    # a last good fix they are NULL and the comparison is not true.
     return (
-        f"SELECT d.user_id, s.id, s.started_at, p.time, p.lon, p.lat "
+        (f"WITH relaxed AS (SELECT {RELAX_SQL}) " if relax else "")
+        + f"INSERT INTO {position} ({columns}) "
+        f"SELECT found.user_id, found.shift_id, {value('time', 'timestamptz')}, "
+        f"{value('lon')}, {value('lat')}, {', '.join(value(f) for f in fields)}, "
+        f"{value('source', 'text')}, CASE WHEN {value('flag', 'text')} <> '' "
+        f"THEN {value('flag', 'text')} WHEN found.east * found.east + found.north * found.north "
+        f"> found.reach * found.reach THEN 'speed' ELSE '' END "
+        f"FROM (SELECT d.user_id, s.id AS shift_id, "
+        f"({value('lon')} - p.lon) * {value('east_m')} AS east, "
+        f"({value('lat')} - p.lat) * {value('north_m')} AS north, "
+        f"{value('max_speed')} * ({value('epoch')} - {seconds}) AS reach "
         f"FROM {device} d JOIN {user} u ON u.id = d.user_id "
-        f"LEFT JOIN {shift} s ON s.user_id = d.user_id AND s.ended_at IS NULL "
-        f"LEFT JOIN {position} p ON p.id = (SELECT b.id FROM {position} b "
-        f"WHERE b.staff_id = d.user_id AND b.flag = '' AND b.time < %s "
-        f"ORDER BY b.time DESC LIMIT 1) "
-        f"WHERE d.identifier = %s AND d.active AND u.is_active"
+        f"JOIN {shift} s ON s.user_id = d.user_id AND s.ended_at IS NULL {previous} "
+        f"WHERE d.identifier = {value('device', 'text')} AND d.active AND u.is_active "
+        f"AND s.started_at >= {value('earliest_start', 'timestamptz')} "
+        f"AND s.started_at <= {value('latest_start', 'timestamptz')}) AS found"
+        + (" CROSS JOIN relaxed" if relax else "")
+        + " RETURNING flag"
     )
 
 
-def device_state(identifier: str, before: dt.datetime) -> DeviceState | None:
-    """The active device ``identifier`` of an active user, or ``None``."""
-    sql = _device_state_sql(connection.vendor)
-    when = db_time(before)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [when, identifier])
-        found = cursor.fetchone()
-    if found is None:
-        return None
-    user_id, shift_id, started, prev_time, prev_lon, prev_lat = found
-    return DeviceState(
-        user_id=user_id,
-        shift_id=shift_id,
-        shift_start=from_db_time(started) if started is not None else None,
-        previous=(from_db_time(prev_time), prev_lon, prev_lat) if prev_time is not None else None,
-    )
+def _server_bound_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """Django's cursor, on PostgreSQL one that binds parameters on the server (Django binds
+    them into the text on the client, and a statement sent as text cannot be prepared)."""
+    if db.vendor != "postgresql":
+        return db.cursor()
+    import psycopg  # PostgreSQL's driver: not needed, maybe not installed, for SQLite
+
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    bound: Any = psycopg.Cursor(db.connection)  # what Django's own cursor() wraps
+    return db.make_debug_cursor(bound) if db.queries_logged else db.make_cursor(bound)
+
+
+@contextmanager
+def _prepared(db: BaseDatabaseWrapper) -> Iterator[None]:
+    """On PostgreSQL, statements run inside are prepared on the connection once and then
+    only executed: planning the OsmAnd statement (its joins, the monthly partitions) took
+    ~0.5 ms, several times running it. Django turns psycopg's preparing off for the rest
+    (poolers in transaction mode need PgBouncer 1.21's ``max_prepared_statements``). A
+    connection closed after each request (``conn_max_age=0``) prepares nothing: preparing
+    is a round trip of its own, paid back only by the runs after it."""
+    if db.vendor != "postgresql" or db.settings_dict["CONN_MAX_AGE"] == 0:
+        yield
+        return
+    raw = db.connection
+    restore = raw.prepare_threshold
+    raw.prepare_threshold = 0  # prepared at the first run
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = restore
+
+
+@contextmanager
+def _sqlite_commit_relaxed(db: BaseDatabaseWrapper) -> Iterator[None]:
+    """``synchronous = NORMAL`` for the statements inside, on the driver's connection: three
+    pragmas that need none of Django's query wrapping."""
+    raw = db.connection
+    restore = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+    raw.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA synchronous = {restore}")
+
+
+# time, lon, lat, accuracy, speed (m/s), bearing, altitude, battery
+FixValues = tuple[
+    dt.datetime, float, float, float | None, float | None, float | None, float | None, float | None
+]
+
+
+def device_position_insert(
+    identifier: str,
+    fix: FixValues,
+    *,
+    source: str,
+    flag: str,
+    earliest_start: dt.datetime,
+    latest_start: dt.datetime,
+    max_speed_ms: float,
+) -> str | None:
+    """Store one ``fix`` (time, lon, lat, accuracy, speed, bearing, altitude, battery) of
+    the phone ``identifier`` in one statement; its flag, or None when nothing was stored.
+
+    The statement finds the phone's owner, their open shift and their last good fix, and
+    stores the fix only in the plain case: an active phone of an active user whose open
+    shift started between ``earliest_start`` and ``latest_start``. ``flag`` is the fix's
+    verdict on its own (future, accuracy); the statement adds a speed jump from the last
+    good fix. Outside a transaction the commit does not wait for the disk (see the module).
+    """
+    # The connection looked up once: each ``connection.x`` passes a thread-local proxy
+    # (~1 µs), and a fix needs a dozen of them.
+    db = connections[DEFAULT_DB_ALIAS]
+    pg = db.vendor == "postgresql"
+    stamp: Callable[[dt.datetime], Any] = (lambda value: value) if pg else sqlite_time
+    time, lon, lat, accuracy, speed, bearing, altitude, battery = fix
+    params = {
+        "device": identifier,
+        "time": stamp(time),
+        "epoch": time.timestamp(),
+        "lon": lon,
+        "lat": lat,
+        "accuracy": accuracy,
+        "speed": speed,
+        "bearing": bearing,
+        "altitude": altitude,
+        "battery": battery,
+        "source": source,
+        "flag": flag,
+        "east_m": METRES_PER_DEGREE * math.cos(math.radians(lat)),
+        "north_m": METRES_PER_DEGREE,
+        "max_speed": max_speed_ms,
+        "earliest_start": stamp(earliest_start),
+        "latest_start": stamp(latest_start),
+    }
+    relax = not db.in_atomic_block and not _flush_each_commit()
+    sql = _device_insert_sql(db.vendor, relax and pg)
+    health_check_without_round_trip(db)
+    # The cursor first: it opens the connection the pragmas are set on.
+    relaxed = _sqlite_commit_relaxed(db) if relax and not pg else nullcontext()
+    with _server_bound_cursor(db) as cursor, relaxed, _prepared(db):
+        cursor.execute(sql, params)
+        found = cursor.fetchall()  # to the end: the statement, and its commit, done
+    return found[0][0] if found else None
 
 
 # ------------------------------------------------------------------ a batch's one look-up

@@ -55,6 +55,14 @@ def gap_seconds() -> float:
     return float(getattr(settings, "CIVICGRID_PATROL_GAP_MINUTES", 5)) * 60.0
 
 
+def max_speed_ms() -> float:
+    return float(getattr(settings, "CIVICGRID_PATROL_MAX_SPEED_MS", 50))
+
+
+def max_accuracy_m() -> float:
+    return float(getattr(settings, "CIVICGRID_PATROL_MAX_ACCURACY_M", 100))
+
+
 def daily_minutes() -> float:
     return float(getattr(settings, "CIVICGRID_PATROL_DAILY_MINUTES", 240))
 
@@ -504,8 +512,8 @@ def _positions_record(
         accuracies=[f.accuracy for f in ordered],
         now=now.timestamp(),
         previous=(previous[0].timestamp(), previous[1], previous[2]) if previous else None,
-        max_speed_ms=float(getattr(settings, "CIVICGRID_PATROL_MAX_SPEED_MS", 50)),
-        max_accuracy_m=float(getattr(settings, "CIVICGRID_PATROL_MAX_ACCURACY_M", 100)),
+        max_speed_ms=max_speed_ms(),
+        max_accuracy_m=max_accuracy_m(),
     )
     rows: list[Row] = [
         (user.pk, shift_id or 0, *f, source, flag)
@@ -557,46 +565,46 @@ def _batch_record(
 def osmand_fix_record(
     *, identifier: str, fix: Fix | None, now: dt.datetime | None = None
 ) -> Stored:
-    """One OsmAnd message: one query finds the phone's owner, their open shift and last
-    good fix, one statement stores the fix and commits without a flush (``ingest``).
+    """One OsmAnd message. The plain case, a registered phone whose owner's open shift
+    covers the fix, is one statement: it finds the owner, the shift and the last good fix,
+    stores the fix with its flag and commits without a flush (``ingest``).
 
-    Anything but the plain case (no open shift, an overdue one, a fix outside it) goes the
-    general way of ``positions_record``, which decides and explains the refusal.
+    Anything else (an unknown phone, no fix, no open shift, an overdue one, a fix before
+    it) stores nothing there and goes the general way, which decides and explains.
     """
     now = now or timezone.now()
-    time = fix.time if fix is not None and fix.time is not None else now
-    # No transaction around the read and the insert: the insert is one statement, and a
-    # shift ending between the two moves nothing (the fix lies inside it either way).
-    state = ingest.device_state(identifier.strip(), time)
-    if state is None:
-        raise UnknownDevice(_("This device is not registered."), field="id")
+    identifier = identifier.strip()
     if fix is None:
+        device_user(identifier)  # an unknown phone is refused even without a fix
         return Stored(0, 0)
+    time = fix.time or now
     incoming = Incoming(
         time, fix.lon, fix.lat, fix.accuracy, fix.speed, fix.bearing, fix.altitude, fix.battery
     )
-    start = state.shift_start
-    if (
-        state.shift_id is None
-        or start is None
-        or start < now - dt.timedelta(hours=shift_max_hours())
-        or not start - CLOCK_TOLERANCE <= time <= now + CLOCK_TOLERANCE
-    ):
-        user = User.objects.get(pk=state.user_id)
-        return positions_record(user=user, fixes=[incoming], source="osmand", now=now)
-    previous = state.previous
-    (flag,) = duty.implausible(
-        times=[time.timestamp()],
-        lons=[fix.lon],
-        lats=[fix.lat],
-        accuracies=[fix.accuracy],
-        now=now.timestamp(),
-        previous=(previous[0].timestamp(), previous[1], previous[2]) if previous else None,
-        max_speed_ms=float(getattr(settings, "CIVICGRID_PATROL_MAX_SPEED_MS", 50)),
-        max_accuracy_m=float(getattr(settings, "CIVICGRID_PATROL_MAX_ACCURACY_M", 100)),
+    if time <= now + CLOCK_TOLERANCE:
+        (own_flag,) = duty.implausible(  # the verdicts that need no earlier fix
+            times=[time.timestamp()],
+            lons=[fix.lon],
+            lats=[fix.lat],
+            accuracies=[fix.accuracy],
+            now=now.timestamp(),
+            max_speed_ms=max_speed_ms(),
+            max_accuracy_m=max_accuracy_m(),
+        )
+        flag = ingest.device_position_insert(
+            identifier,
+            incoming,
+            source="osmand",
+            flag=own_flag,
+            earliest_start=now - dt.timedelta(hours=shift_max_hours()),
+            latest_start=time + CLOCK_TOLERANCE,
+            max_speed_ms=max_speed_ms(),
+        )
+        if flag is not None:
+            return Stored(1, 1 if flag else 0)
+    return positions_record(
+        user=device_user(identifier), fixes=[incoming], source="osmand", now=now
     )
-    ingest.position_insert_alone((state.user_id, state.shift_id, *incoming, "osmand", flag))
-    return Stored(1, 1 if flag else 0)
 
 
 def device_user(identifier: str) -> User:
