@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
 
 from civicgrid.patrol.views import osmand
 
@@ -28,9 +26,4 @@ class OsmandShortcut:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info != OSMAND_PATH:
             return self.get_response(request)
-        # A refusal still speaks the phone's language when it names one.
-        language = settings.LANGUAGE_CODE
-        if "HTTP_ACCEPT_LANGUAGE" in request.META:
-            language = translation.get_language_from_request(request)
-        with translation.override(language):
-            return osmand(request)
+        return osmand(request)

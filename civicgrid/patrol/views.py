@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, TooManyFieldsSent
+from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -30,6 +32,31 @@ def _refusal(status: int, code: str, message: str, field: str | None) -> HttpRes
     return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
 
 
+def _query(request: HttpRequest) -> dict[str, str]:
+    """``request.GET.dict()`` without building the QueryDict: the same parse, encoding and
+    field limit, the last value of a repeated name. Its list per value cost as much as the
+    rest of the decoding; phones send a fix every few seconds."""
+    raw = get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
+    encoding = request.encoding or settings.DEFAULT_CHARSET
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        text = raw.decode("iso-8859-1")
+    try:
+        return dict(
+            parse_qsl(
+                text,
+                keep_blank_values=True,
+                encoding=encoding,
+                max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+            )
+        )
+    except ValueError:  # more fields than the limit, as QueryDict answers it
+        raise TooManyFieldsSent(
+            "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."
+        ) from None
+
+
 def _decode(request: HttpRequest) -> Message | None:
     if request.method == "POST" and request.content_type == "application/json":
         try:
@@ -39,10 +66,16 @@ def _decode(request: HttpRequest) -> Message | None:
         if not isinstance(body, dict):
             raise ProtocolError("the body is not a JSON object", "body")
         return decode_json(body)
-    params = request.GET.dict()
+    params = _query(request)
     if request.method == "POST":
         params.update(request.POST.dict())
     return decode_params(params)
+
+
+def _phone_language(request: HttpRequest) -> str:
+    if "HTTP_ACCEPT_LANGUAGE" in request.META:
+        return translation.get_language_from_request(request)
+    return settings.LANGUAGE_CODE
 
 
 @csrf_exempt
@@ -52,18 +85,19 @@ def osmand(request: HttpRequest) -> HttpResponse:
 
     The device identifier is the phone's credential, as in Traccar; an unregistered one
     stores nothing. A message without a fix (cell/wifi only, lat=lon=0) is acknowledged
-    and stores nothing either.
+    and stores nothing either. A refusal speaks the phone's language when it names one.
     """
-    try:
-        message = _decode(request)
-    except ProtocolError as exc:
-        return _refusal(400, "validation", str(exc), exc.field)
-    if message is None:
-        return _refusal(400, "validation", _("Send the device identifier as id."), "id")
-    try:
-        services.osmand_fix_record(identifier=message.device, fix=message.fix)
-    except DomainError as exc:
-        return _refusal(exc.status, exc.code, str(exc.message), exc.field)
+    with translation.override(_phone_language(request)):
+        try:
+            message = _decode(request)
+        except ProtocolError as exc:
+            return _refusal(400, "validation", str(exc), exc.field)
+        if message is None:
+            return _refusal(400, "validation", _("Send the device identifier as id."), "id")
+        try:
+            services.osmand_fix_record(identifier=message.device, fix=message.fix)
+        except DomainError as exc:
+            return _refusal(exc.status, exc.code, str(exc.message), exc.field)
     return HttpResponse(status=200)
 
 
