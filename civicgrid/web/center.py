@@ -196,13 +196,17 @@ ROW_FIELDS = ("number", "state", "deadline", "address", "category_id", "village_
 
 
 def queue_rows(
-    user: User, categories: dict[int, Category], waiting: Q | None = None
+    user: User,
+    categories: dict[int, Category],
+    waiting: Q | None = None,
+    village_names: dict[int, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The first rows of every section in one statement (a window numbers each section's
     rows in its own order), with the names read once per page, not once per row.
 
     ``categories``: the categories already read for the page, by id (others are read);
-    ``waiting``: ``_waiting(user)`` if the caller read it already.
+    ``waiting``: ``_waiting(user)`` if the caller read it already; ``village_names``: the
+    names the page read already, by village id (others are read).
     """
     section = DbCase(
         *(When(condition, then=Value(key)) for key, (condition, _o) in QUEUE_FILTERS.items()),
@@ -229,11 +233,10 @@ def queue_rows(
     missing = {c.category_id for c in found} - set(categories)
     if missing:
         categories = {**categories, **Category.objects.in_bulk(missing)}
-    villages = dict(
-        Village.objects.filter(pk__in={c.village_id for c in found if c.village_id}).values_list(
-            "id", "name"
-        )
-    )
+    villages = dict(village_names or {})
+    unnamed = {c.village_id for c in found if c.village_id} - set(villages)
+    if unnamed:
+        villages |= dict(Village.objects.filter(pk__in=unnamed).values_list("id", "name"))
     checked = [c for c in found if c.section == "verification"]
     grids = Grid.objects.select_related("village").only("code", "sequence", "village__name")
     grids_by_id = grids.in_bulk({c.grid_id for c in checked if c.grid_id}) if checked else {}
@@ -268,14 +271,21 @@ def center(request: HttpRequest) -> HttpResponse:
     waiting = _waiting(user)
     counts = queue_counts(user, waiting)
     categories = list(selectors.categories_named())
-    rows = queue_rows(user, {c.pk: c for c in categories}, waiting)
+    # The villages of the map's filter, read once for the rows' names too (a case is
+    # almost always in a village the user sees a grid of; the others are read after).
+    # Codes and names only: a grid row carries its whole GeoJSON boundary.
+    named = set(
+        grids_visible_to(user)
+        .order_by()
+        .values_list("village_id", "village__code", "village__name")
+    )
+    village_names = {pk: name for pk, _code, name in named}
+    rows = queue_rows(user, {c.pk: c for c in categories}, waiting, village_names)
     sections = [
         {"key": s.key, "title": s.title, "hint": s.hint, "count": counts[s.key],
          "rows": rows[s.key]}
         for s in QUEUE
     ]  # fmt: skip
-    # Codes and names only: a grid row carries its whole GeoJSON boundary.
-    named = grids_visible_to(user).order_by().values_list("village__code", "village__name")
     return render(
         request,
         "web/center/index.html",
@@ -284,7 +294,7 @@ def center(request: HttpRequest) -> HttpResponse:
             "overdue_count": counts["overdue"],
             "areas": [c for c in categories if c.is_area],
             "states": [(s.value, state_label(s.value)) for s in State if s in OPEN_STATES],
-            "villages": sorted(set(named)),
+            "villages": sorted({(code, name) for _pk, code, name in named}),
             "departments": departments_of(user.township_id).values("code", "name")
             if user.township_id
             else [],

@@ -116,3 +116,26 @@ def test_the_overdue_board_lists_a_page_and_counts_them_all(
     villages = html.split('id="overdue-villages"')[1].split("</table>")[0]
     assert ">9<" in villages
     assert client.get("/center/overdue/?page=x").status_code == 200
+
+
+def test_the_queue_page_names_the_villages_from_one_read(loop: Loop) -> None:  # noqa: F811
+    # The map's village filter and the rows' village names come from the same statement:
+    # under load each round trip to the database waits for a core.
+    case = loop.report()
+    client = client_for(loop.dispatcher)
+    client.get("/center/")
+    with statements() as sqls:
+        html = client.get("/center/").content.decode()
+    assert len([sql for sql in sqls if '"geo_village"' in sql]) == 1
+    row = next(li for li in html.split("<li>") if case.number in li)
+    assert case.village is not None and f"· {case.village.name}" in row
+    assert f'<option value="{case.village.code}">{case.village.name}</option>' in html
+
+
+def test_queue_rows_read_the_names_of_villages_the_page_did_not_know(loop: Loop) -> None:  # noqa: F811
+    from civicgrid.web.center import queue_rows
+
+    case = loop.report()
+    rows = queue_rows(loop.dispatcher, {}, village_names={})
+    assert case.village is not None
+    assert [(r["number"], r["village"]) for r in rows["new"]] == [(case.number, case.village.name)]
