@@ -44,7 +44,10 @@ load
     most samples, and the part of this run that took most of it; the disk when iowait was
     high; the database's locks when its backends waited mostly on them). After the load,
     each read page is requested ``--probe`` times in a row (no load but what else runs on
-    the machine): the page's own cost beside its figures under load.
+    the machine): the page's own cost beside its figures under load. Each request goes to
+    the app server and then, through Django's handler in a process of its own, to the same
+    page in-process, in turn: what HTTP and the server add, measured in the same minutes
+    (with the server's CPU per request, and the in-process CPU, SQL time and statements).
 
     .venv/bin/pip install -e '.[bench]'                             # locust
     .venv/bin/python benchmarks/city.py --scale 0.1                 # build, then load 120 s
@@ -647,44 +650,118 @@ def load(args: argparse.Namespace, env: dict[str, str], dsn: str, state: dict[st
                     locust.send_signal(signal.SIGINT)
                     locust.wait(timeout=30)
         sampler.join(timeout=10)
-        quiet = probe(config["hosts"][0], actors, args.probe)
+        quiet = probe(env, config["hosts"][0], servers[0][0].pid, args.probe, tmp)
     report(args, tmp, sampler, dsn, users)
+    for _proc, port, log in servers:
+        # An error's cause is in the server's log, which goes with the temporary directory.
+        text = log.read_text(errors="replace")
+        if "Traceback" in text:
+            last = text[text.rindex("Traceback") :].splitlines()[:60]
+            print(f"server on {port}: {text.count('Traceback')} tracebacks; the last:")
+            print("\n".join(f"  {line}" for line in last))
     if quiet:
         print()
         print(f"the same pages without the load, one request at a time ({args.probe} each, "
-              "same servers, other processes on the machine still running):")  # fmt: skip
-        print(table(["request", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"], quiet))
+              "same servers and worker, other processes on the machine still running), over "
+              "HTTP and in one process in turn; server CPU is the mean per request (10 ms "
+              f"ticks), load average now {load_average()}:")  # fmt: skip
+        print(table(PROBE_HEADERS, quiet))
 
 
 PROBE = [
     ("center: queue page", "/center/", "dispatcher_sessions"),
     ("center: counts", "/center/counts.json", "dispatcher_sessions"),
     ("center: map", "/center/cases.geojson", "dispatcher_sessions"),
+    # What a browser's reload of the queue page also asks for (center.js draws them under
+    # the cases); the load's dispatchers do not request them.
+    ("map: grids layer", "/api/v1/geo/grids", "dispatcher_sessions"),
+    ("map: villages layer", "/api/v1/geo/villages", "dispatcher_sessions"),
     ("evaluation page", "/evaluation/", "supervisor_sessions"),
     ("health (baseline)", "/api/v1/health", "dispatcher_sessions"),
 ]
 
 
-def probe(host: str, actors: dict[str, Any], count: int) -> list[list[object]]:
-    """Each read page ``count`` times in a row after the load: its cost alone."""
+def probe(env: dict[str, str], host: str, server: int, count: int, tmp: Path) -> list[list[object]]:
+    """Each read page ``count`` times after the load, over HTTP and in-process in turn."""
+    if count <= 0:
+        return []
+    out = tmp / "probe.json"
+    command = [sys.executable, __file__, "_probe", "--out", str(out), "--host", host,
+               "--server-pid", str(server), "--probe", str(count)]  # fmt: skip
+    subprocess.run(command, env=env, cwd=ROOT, check=True)
+    return list(json.loads(out.read_text()))
+
+
+def probe_pages(host: str, server_pid: int, count: int, out: Path) -> None:
+    """One page at a time, alternating: a request to the app server (timed by the client,
+    and the server's CPU for it), then the same request in this process through Django's
+    handler (test client, same session, same database). The two differ by what HTTP and
+    the server add; both wait alike for the machine's cores, measured in the same minutes.
+    """
+    import django
+
+    django.setup()
+    import psutil
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    state = json.loads(Path(os.environ["CITY_STATE"]).read_text())
+    actors = state["actors"]
+    server = psutil.Process(server_pid)
+
+    def server_cpu() -> float:
+        total = 0.0
+        for proc in [server, *server.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total * 1e3
+
     rows: list[list[object]] = []
-    for name, path, sessions in PROBE if count > 0 else []:
-        headers = {"Cookie": f"sessionid={actors[sessions][0]}"}
-        times, errors = [], 0
-        for _ in range(count):
+    for name, path, sessions in PROBE:
+        cookie = actors[sessions][0]
+        client = Client(SERVER_NAME=HOST)
+        client.cookies["sessionid"] = cookie
+        http, cpu, inproc, in_cpu, statements, sql = [], [], [], [], [], []
+        errors = 0
+        for attempt in range(count + 1):  # the first of each: warm, not counted
+            request = urllib.request.Request(host + path, headers={"Cookie": f"sessionid={cookie}"})
+            cpu_before = server_cpu()
             started_at = time.perf_counter()
             try:
-                request = urllib.request.Request(host + path, headers=headers)
                 with urllib.request.urlopen(request, timeout=30) as response:
                     response.read()
-                    if not response.geturl().endswith(path):  # sent to the login page
-                        errors += 1
+                    failed = not response.geturl().endswith(path)  # sent to the login page
             except OSError:
-                errors += 1
-            times.append((time.perf_counter() - started_at) * 1e3)
-        rows.append([name, f"{pct(times, 0.5):.0f}", f"{pct(times, 0.95):.0f}",
-                     f"{pct(times, 0.99):.0f}", f"{max(times):.0f}", errors])  # fmt: skip
-    return rows
+                failed = True
+            took = (time.perf_counter() - started_at) * 1e3
+            time.sleep(0.02)  # the server's last CPU tick of the request, counted
+            cpu_after = server_cpu()
+            cpu_started, started_at = time.process_time(), time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                answer = client.get(path)
+            in_took = (time.perf_counter() - started_at) * 1e3
+            in_cpu_took = (time.process_time() - cpu_started) * 1e3
+            if attempt == 0:
+                continue
+            errors += failed + (answer.status_code != 200)
+            http.append(took)
+            cpu.append(cpu_after - cpu_before)
+            inproc.append(in_took)
+            in_cpu.append(in_cpu_took)
+            statements.append(len(queries))
+            sql.append(sum(float(q["time"]) for q in queries.captured_queries) * 1e3)
+        rows.append([
+            name, f"{pct(http, 0.5):.0f}", f"{pct(http, 0.95):.0f}", f"{pct(http, 0.99):.0f}",
+            f"{sum(cpu) / len(cpu):.0f}", f"{pct(inproc, 0.5):.0f}", f"{pct(inproc, 0.95):.0f}",
+            f"{pct(in_cpu, 0.5):.0f}", f"{pct(sql, 0.5):.0f}", max(statements), errors,
+        ])  # fmt: skip
+    out.write_text(json.dumps(rows))
+
+
+PROBE_HEADERS = ["request", "http p50 ms", "p95", "p99", "server CPU ms", "in-process p50 ms",
+                 "p95", "CPU ms", "SQL ms", "statements", "errors"]  # fmt: skip
 
 
 def report(args: argparse.Namespace, tmp: Path, sampler: Sampler, dsn: str,
@@ -799,7 +876,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", type=float, default=10.0, help="dispatcher refresh, s")
     parser.add_argument("_build", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--host", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args._build == "_probe":
+        probe_pages(args.host, args.server_pid, args.probe, Path(args.out))
+        return 0
     if args._build == "_sessions":
         sessions(Path(args.out))
         return 0
@@ -824,6 +906,7 @@ def main(argv: list[str] | None = None) -> int:
             "DJANGO_SETTINGS_MODULE": "civicgrid.config.settings",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            "CITY_STATE": str(state_file),  # the accounts, for the probe after the load
         }
         print(f"city benchmark, {machine_line()}")
         if not args.reuse:
