@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -117,6 +118,28 @@ def permits_expiring(*, within_days: int, on: dt.date | None = None) -> list[Wor
 def certified_user_ids(user_ids: list[int], *, on: dt.date | None = None) -> set[int]:
     """Which of ``user_ids`` hold field rights on ``on``, in one query (for rosters)."""
     return set(certified_users(user_ids, on=on).values_list("pk", flat=True))
+
+
+def certified_sql(user_column: str, day: dt.date) -> tuple[str, list[Any]]:
+    """``certified_users``'s rule as a plain SQL condition on ``user_column`` (an active
+    user's id) and its parameters, for statements written out once per process."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    on = connection.ops.adapt_datefield_value(day)
+    training, examination, permit = (
+        q(Training._meta.db_table), q(Examination._meta.db_table), q(WorkPermit._meta.db_table)
+    )  # fmt: skip
+    sql = (
+        f"EXISTS (SELECT 1 FROM {training} t WHERE t.user_id = {user_column} AND t.passed "
+        f"AND t.completed_on <= %s) "
+        f"AND EXISTS (SELECT 1 FROM {examination} e WHERE e.user_id = {user_column} "
+        f"AND e.passed AND e.taken_on <= %s) "
+        f"AND EXISTS (SELECT 1 FROM {permit} p WHERE p.user_id = {user_column} "
+        f"AND p.issued_on <= %s AND p.expires_on >= %s "
+        f"AND (p.revoked_on IS NULL OR p.revoked_on > %s))"
+    )
+    return sql, [on] * 5
 
 
 def certified_users(user_ids: list[int], *, on: dt.date | None = None) -> QuerySet[User]:

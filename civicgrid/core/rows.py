@@ -1,0 +1,135 @@
+"""One row in and out of a model's table as plain SQL written once per process.
+
+The ORM builds every statement afresh: resolving the lookups, the joins and the column
+list, choosing each column's converters. On a hot path that runs the same statement on
+every request (a case action reads one case, writes one event, updates one row) that
+compilation cost more than the database's work (issue 20). Here the column list and the
+converters are chosen once per model and database vendor; the values come back as the ORM
+would give them (SQLite's text dates and 0/1 booleans converted, JSON decoded).
+
+- ``columns(model, alias)``: the model's concrete columns, qualified by ``alias``, for a
+  select list; ``from_row(model, values)`` turns those values into an instance.
+- ``insert(obj)``: INSERT of an unsaved instance, its id back with ``RETURNING``.
+- ``update(model, pk, changes, version=)``: UPDATE of one row by id (and version), the
+  number of rows changed; ``changes`` are attribute values or related instances.
+
+No signals are sent: use these only for models that have no receivers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+Converter = Callable[[Any, Any, Any], Any]
+Converters = tuple[tuple[int, tuple[Converter, ...], Any], ...]
+Fields = tuple[models.Field[Any, Any], ...]
+
+
+@functools.cache
+def _converters(
+    model: type[models.Model], vendor: str
+) -> tuple[tuple[int, tuple[Converter, ...], Any], ...]:
+    """Each column's converters (the backend's, then the field's), as ``SQLCompiler`` picks
+    them."""
+    found = []
+    for i, field in enumerate(model._meta.concrete_fields):
+        col = field.get_col(model._meta.db_table)
+        chosen = tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        if chosen:
+            found.append((i, chosen, col))
+    return tuple(found)
+
+
+@functools.cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+@functools.cache
+def _columns(model: type[models.Model], alias: str, vendor: str) -> str:
+    q = connection.ops.quote_name
+    return ", ".join(f"{alias}.{q(str(f.column))}" for f in model._meta.concrete_fields)
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    """``alias."col", …`` for every concrete field of ``model``, in ``from_row``'s order."""
+    return _columns(model, alias, connection.vendor)
+
+
+def width(model: type[models.Model]) -> int:
+    """How many values of a row ``from_row`` takes for ``model``."""
+    return len(_attnames(model))
+
+
+def from_row[M: models.Model](model: type[M], values: Sequence[Any]) -> M:
+    """An instance of ``model`` from the values of ``columns(model, …)``, as loaded by the ORM."""
+    row = list(values)
+    for i, chosen, col in _converters(model, connection.vendor):
+        value = row[i]
+        for convert in chosen:
+            value = convert(value, col, connection)
+        row[i] = value
+    return model.from_db(connection.alias, list(_attnames(model)), row)
+
+
+@functools.cache
+def _insert_sql(
+    model: type[models.Model], vendor: str
+) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    q = connection.ops.quote_name
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    names = ", ".join(q(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    pk = q(str(model._meta.pk.column))
+    return (
+        f"INSERT INTO {q(model._meta.db_table)} ({names}) VALUES ({marks}) RETURNING {pk}",
+        fields,
+    )
+
+
+def insert(obj: models.Model) -> None:
+    """INSERT ``obj`` (no id yet); its id is set from ``RETURNING``, as after ``save()``."""
+    sql, fields = _insert_sql(type(obj), connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    assert row is not None
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def update(
+    model: type[models.Model],
+    pk: Any,
+    changes: Mapping[str, Any],
+    *,
+    version: int | None = None,
+) -> int:
+    """UPDATE the row ``pk`` with ``changes`` (field names; a related instance stands for its
+    id); with ``version``, only while the row's ``version`` is that one, and bump it."""
+    q = connection.ops.quote_name
+    meta = model._meta
+    sets: list[str] = []
+    params: list[Any] = []
+    for name, value in changes.items():
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field) and field.concrete
+        if isinstance(value, models.Model):
+            value = value.pk
+        sets.append(f"{q(str(field.column))} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    where = f"{q(str(meta.pk.column))} = %s"
+    params.append(pk)
+    if version is not None:
+        sets.append(f"{q('version')} = {q('version')} + 1")
+        where += f" AND {q('version')} = %s"
+        params.append(version)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {q(meta.db_table)} SET {', '.join(sets)} WHERE {where}", params)
+        return int(cursor.rowcount)
