@@ -8,7 +8,8 @@ converters are chosen once per model and database vendor; the values come back a
 would give them (SQLite's text dates and 0/1 booleans converted, JSON decoded).
 
 - ``columns(model, alias)``: the model's concrete columns, qualified by ``alias``, for a
-  select list; ``from_row(model, values)`` turns those values into an instance.
+  select list; ``from_row(model, values)`` turns those values into an instance;
+  ``value(model, name, raw)`` converts one column's value.
 - ``insert(obj)``: INSERT of an unsaved instance, its id back with ``RETURNING``.
 - ``update(model, pk, changes, version=)``: UPDATE of one row by id (and version), the
   number of rows changed; ``changes`` are attribute values or related instances.
@@ -74,6 +75,22 @@ def from_row[M: models.Model](model: type[M], values: Sequence[Any]) -> M:
             value = convert(value, col, connection)
         row[i] = value
     return model.from_db(connection.alias, list(_attnames(model)), row)
+
+
+@functools.cache
+def _field_converters(
+    model: type[models.Model], name: str, vendor: str
+) -> tuple[tuple[Converter, ...], Any]:
+    col = model._meta.get_field(name).get_col(model._meta.db_table)  # type: ignore[union-attr]
+    return tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection)), col
+
+
+def value(model: type[models.Model], name: str, raw: Any) -> Any:
+    """One column's value (field ``name`` of ``model``) as the ORM would give it."""
+    chosen, col = _field_converters(model, name, connection.vendor)
+    for convert in chosen:
+        raw = convert(raw, col, connection)
+    return raw
 
 
 @functools.cache

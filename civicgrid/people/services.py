@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid.core import rows as plain
 from civicgrid.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from civicgrid.geo.models import DivisionVersion, Grid, Township, Village
 from civicgrid.people import scopes
@@ -92,17 +93,13 @@ def api_token_authenticate(raw: str) -> User | None:
         rows = cursor.fetchall()
     if not rows:
         return None
-    # The values as the ORM would give them (SQLite returns text dates and 0/1 booleans).
-    fields = User._meta.concrete_fields
-    columns = [f.get_col(User._meta.db_table) for f in fields]
-    columns.append(ApiToken._meta.get_field("last_used_at").get_col(ApiToken._meta.db_table))
-    compiler = User.objects.none().query.get_compiler(connection=connection)
-    values, *_ = compiler.apply_converters(
-        [rows[0][: len(columns)]], compiler.get_converters(columns)
-    )
-    user = User.from_db(connection.alias, [f.attname for f in fields], values[: len(fields)])
+    # The values as the ORM would give them (SQLite returns text dates and 0/1 booleans),
+    # with the converters chosen once per process.
+    n = plain.width(User)
+    user = plain.from_row(User, rows[0][:n])
     user._role_codes = frozenset(row[-1] for row in rows if row[-1])
-    last_used, token_id = values[-1], rows[0][-2]
+    last_used = plain.value(ApiToken, "last_used_at", rows[0][n])
+    token_id = rows[0][-2]
     now = timezone.now()
     if last_used is None or (now - last_used).total_seconds() > TOKEN_TOUCH_EVERY:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)

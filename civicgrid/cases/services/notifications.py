@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -46,31 +47,60 @@ def _grid_team(grid_id: int | None) -> QuerySet[User]:
     return User.objects.filter(is_active=True, pk__in=served)
 
 
+@dataclass(frozen=True)
+class ChosenUsers:
+    """The users to tell as a plain SELECT of their ids named ``uid``, and its parameters."""
+
+    sql: str
+    params: list[Any]
+
+
+def _department_members(department_id: int | None) -> ChosenUsers | list[User]:
+    """``_department_staff`` as plain SQL: a dispatch tells them on every action."""
+    if department_id is None:
+        return []
+    return ChosenUsers(
+        "SELECT u.id AS uid FROM people_user u WHERE u.is_active AND u.department_id = %s",
+        [department_id],
+    )
+
+
 def _notify(
-    users: QuerySet[User] | Iterable[User], case: Case, kind: str, event: CaseEvent
+    users: QuerySet[User] | ChosenUsers | Iterable[User],
+    case: Case,
+    kind: str,
+    event: CaseEvent,
 ) -> None:
     """One inbox row per user (once per event and kind); a query of users is not read
     first: its rows are inserted from the query itself, in one statement."""
-    if not isinstance(users, QuerySet):
-        Notification.objects.bulk_create(
-            [Notification(user=u, case=case, kind=kind, event=event) for u in set(users)],
-            ignore_conflicts=True,
-        )
-        return
-    if users.query.is_empty():
-        return
     ops = connection.ops
-    chosen, params = users.annotate(uid=F("pk")).values("uid").query.sql_with_params()
     table = Notification._meta.db_table
     fields = [Notification._meta.get_field(name) for name in ("user", "event", "kind")]
     suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
+    insert = f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} "
+    columns = "(user_id, case_id, kind, event_id, created_at)"
+    now = ops.adapt_datetimefield_value(timezone.now())
+    if isinstance(users, QuerySet):
+        if users.query.is_empty():
+            return
+        sql, params = users.annotate(uid=F("pk")).values("uid").query.sql_with_params()
+        users = ChosenUsers(sql, list(params))
+    if isinstance(users, ChosenUsers):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{insert}{columns} SELECT DISTINCT chosen.uid, %s, %s, %s, %s "
+                f"FROM ({users.sql}) chosen {suffix}",
+                [case.pk, kind, event.pk, now, *users.params],
+            )
+        return
+    ids = sorted({u.pk for u in users})
+    if not ids:
+        return
+    # Plain SQL too: the ORM's bulk INSERT cost more to build than to run.
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(ids))
+    params = [v for pk in ids for v in (pk, case.pk, kind, event.pk, now)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} "
-            "(user_id, case_id, kind, event_id, created_at) "
-            f"SELECT DISTINCT chosen.uid, %s, %s, %s, %s FROM ({chosen}) chosen {suffix}",
-            [case.pk, kind, event.pk, ops.adapt_datetimefield_value(timezone.now()), *params],
-        )
+        cursor.execute(f"{insert}{columns} VALUES {values} {suffix}", params)
 
 
 def _verifiers(case: Case) -> QuerySet[User] | list[User]:
@@ -86,7 +116,8 @@ def _verifiers(case: Case) -> QuerySet[User] | list[User]:
 def _after_transition(case: Case, event: CaseEvent) -> None:
     action = event.action
     if action == Action.DISPATCH:
-        _notify(_department_staff(case.department_id), case, Notification.Kind.DISPATCHED, event)
+        _notify(_department_members(case.department_id), case, Notification.Kind.DISPATCHED,
+                event)  # fmt: skip
     elif action == Action.REQUEST_EXTENSION:
         _notify(_township_staff(case.township_id, Role.DISPATCHER), case,
                 Notification.Kind.EXTENSION, event)  # fmt: skip
@@ -96,7 +127,7 @@ def _after_transition(case: Case, event: CaseEvent) -> None:
         reporters = [c.reporter for c in (case, case.merged_into) if c and c.reporter]
         _notify(reporters, case, Notification.Kind.MERGED, event)
     elif action == Action.REOPEN:
-        _notify(_department_staff(case.department_id), case, Notification.Kind.REOPENED, event)
+        _notify(_department_members(case.department_id), case, Notification.Kind.REOPENED, event)
     elif action == Action.HAND_TO_VILLAGE:
         _notify(village_officers(case.village_id), case, Notification.Kind.LOCAL, event)
     elif action == Action.MARK_OVERDUE:

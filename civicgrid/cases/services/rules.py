@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +25,7 @@ from civicgrid.cases.permissions import UNSATISFIED_AT_MOST as UNSATISFIED_AT_MO
 from civicgrid.cases.services.calendars import calendar_for
 from civicgrid.cases.services.categories import category_by_code
 from civicgrid.cases.workflow import Action, Actor, Check, Transition
+from civicgrid.core import rows
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.refs import record_id
 from civicgrid.people.certification import certified_user_ids, require_field_rights
@@ -132,13 +135,7 @@ def _check_merge_target_open(ctx: Context) -> None:
 
 def _check_department_known(ctx: Context) -> None:
     ref = ctx.params.get("department") or ctx.case.category.department_code
-    # Whether it has an officer is read with it, for DEPARTMENT_STAFFED: one statement.
-    department = (
-        Department.objects.filter(township_id=ctx.case.township_id)
-        .filter(Q(code=str(ref)) | Q(pk=record_id(ref)))
-        .annotate(staffed=Exists(active_officers(OuterRef("pk"))))
-        .first()
-    )
+    department = _department_with_staffing(ctx.case.township_id, str(ref))
     if department is None:
         raise ValidationFailed(
             _("No department %(ref)s in this township; name one.") % {"ref": ref or "-"},
@@ -146,6 +143,33 @@ def _check_department_known(ctx: Context) -> None:
         )
     ctx.changes["department"] = department
     ctx.payload["department"] = department.code
+
+
+@functools.cache
+def _department_sql(vendor: str) -> str:
+    return (
+        f"SELECT {rows.columns(Department, 'd')}, EXISTS (SELECT 1 FROM people_user u "
+        "JOIN people_rolegrant g ON g.user_id = u.id WHERE u.department_id = d.id "
+        "AND u.is_active AND g.role = %s) FROM people_department d "
+        "WHERE d.township_id = %s AND (d.code = %s OR d.id = %s) ORDER BY d.code LIMIT 1"
+    )
+
+
+def _department_with_staffing(township_id: int, ref: str) -> Department | None:
+    """The township's department ``ref`` (a code or an id) and, as ``staffed``, whether it
+    has an active officer (``active_officers``), for DEPARTMENT_STAFFED: one statement,
+    written once per process (every dispatch reads it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _department_sql(connection.vendor),
+            [Role.DEPARTMENT_OFFICER, township_id, ref, record_id(ref)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    department = rows.from_row(Department, row[:-1])
+    department.staffed = bool(row[-1])  # type: ignore[attr-defined]
+    return department
 
 
 def active_officers(department: Department | OuterRef) -> Any:
