@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.test import Client
 
 from civicgrid.cases import services
 from civicgrid.cases.tests.conftest import Loop
-from civicgrid.cases.tests.test_api import client_for
+from civicgrid.cases.tests.test_api import BODY, client_for, post
 from civicgrid.testing import jpeg, statements
 
 
@@ -46,6 +47,38 @@ def test_list_items_match_the_validated_detail(loop: Loop) -> None:
     assert any(item["reporter_name"] == "王**" for item in listed)
     response = client.get("/api/v1/cases?limit=1")
     assert response["Content-Type"] == "application/json; charset=utf-8"
+
+
+def _instants(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer with its times as instants: a time computed by the action keeps the
+    zone it was computed in (+08:00), the detail reads it back from the database (UTC)."""
+    times = ("reported_at", "deadline", "closed_at")
+    return {k: dt.datetime.fromisoformat(v) if k in times and v else v for k, v in answer.items()}
+
+
+def test_action_answers_match_the_validated_detail(loop: Loop) -> None:
+    # The report and each action answer without validating against CaseOut; the detail
+    # (asked by the same user, so ``allowed`` is the same) is validated.
+    clients = {who: client_for(getattr(loop, who)) for who in ("admin", "dispatcher", "officer")}
+    body = {k: v for k, v in BODY.items() if not k.startswith("reporter_")}
+    made = post(clients["admin"], "/api/v1/cases", body)
+    assert made.status_code == 201, made.content
+    answer = made.json()
+    duplicates = answer.pop("duplicates")
+    assert duplicates == []
+    assert _instants(answer) == _instants(_get(clients["admin"], f"/api/v1/cases/{answer['id']}"))
+    steps = [("file", "dispatcher", {}), ("dispatch", "dispatcher", {}),
+             ("dispose", "officer", {"result": "已清理"}), ("verify_pass", "admin", {}),
+             ("close", "dispatcher", {})]  # fmt: skip
+    for action, who, params in steps:
+        url = f"/api/v1/cases/{answer['id']}/actions/{action}"
+        response = post(clients[who], url, {"version": answer["version"], **params})
+        assert response.status_code == 200, (action, response.content)
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        answer = response.json()
+        detail = _get(clients[who], f"/api/v1/cases/{answer['id']}")
+        assert _instants(answer) == _instants(detail), action
+    assert answer["state"] == "closed" and answer["closed_at"] is not None
 
 
 def test_case_lists_answer_in_as_many_queries_for_100_cases_as_for_10(loop: Loop) -> None:
