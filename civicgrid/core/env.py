@@ -204,21 +204,25 @@ def task_settings(backend: str, redis_url: str) -> tuple[dict[str, Any], list[st
 def cache_settings(url: str, *, data_dir: Path) -> dict[str, Any]:
     """``CACHES``: Redis shared by every process when ``CIVICGRID_CACHE_URL`` is set.
 
-    Without it, ``default`` is per process and ``progress`` (the progress of background
-    tasks, read by the pages) is a directory of files that the processes of one machine
-    share. Several machines need the shared cache.
+    Without it, ``default`` is per process, and ``progress`` (the progress of background
+    tasks, read by the pages) and ``stamps`` (what a process checks before trusting what
+    it remembers, ``people.services.people_changed``) are directories of files that the
+    processes of one machine share. Several machines need the shared cache.
     """
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ImproperlyConfigured(f"CIVICGRID_CACHE_URL={url!r} is not a redis:// URL.")
         shared = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-        return {"default": shared, "progress": {**shared, "KEY_PREFIX": "progress"}}
+        return {
+            "default": shared,
+            "progress": {**shared, "KEY_PREFIX": "progress"},
+            "stamps": {**shared, "KEY_PREFIX": "stamps"},
+        }
+    files = "django.core.cache.backends.filebased.FileBasedCache"
     return {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "progress": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(data_dir / "cache" / "progress"),
-        },
+        "progress": {"BACKEND": files, "LOCATION": str(data_dir / "cache" / "progress")},
+        "stamps": {"BACKEND": files, "LOCATION": str(data_dir / "cache" / "stamps")},
     }
 
 

@@ -6,9 +6,13 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
+from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -36,6 +40,7 @@ from civicgrid.people.models import (
 )
 from civicgrid.people.selectors import MAX_ADMINISTRATORS
 
+_USER_FIELDS = User._meta.concrete_fields
 TOKEN_PREFIX = "cg_"
 # A token's last use is written at most this often (seconds), so a busy device does not
 # turn every read into a write.
@@ -60,11 +65,13 @@ def user_language_set(*, user: User, language: str) -> None:
     """Remember the interface language a user chose, for every device they log in from."""
     if user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
+        people_changed()  # a bulk UPDATE sends no signal
         user.language = language
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    people_changed()  # a bulk UPDATE sends no signal
 
 
 @functools.cache
@@ -86,23 +93,91 @@ def _token_sql(vendor: str) -> str:
     )
 
 
-def api_token_authenticate(raw: str) -> User | None:
-    """The active user a raw token belongs to, or ``None``."""
+# How long a process remembers a token's user and roles (seconds). A memory is trusted
+# only while the people stamp is the one it was read under: every change of a user, a role
+# grant or a token (``people_changed``) forgets this process's memories at once and moves
+# the stamp, after the commit, in the ``stamps`` cache that the processes share (a file on
+# one machine, Redis across machines), so the other processes read again on their next
+# request. The time limit covers changes made without the services or models (raw SQL).
+TOKEN_MEMORY = 30.0
+
+
+@dataclass(frozen=True)
+class _TokenMemory:
+    stamp: object
+    until: float
+    values: tuple[Any, ...]  # the user's row as the ORM gives it
+    roles: frozenset[str]
+    token_id: int
+    last_used: dt.datetime | None
+
+
+_token_memories: dict[str, _TokenMemory] = {}
+_PEOPLE_STAMP = "people"
+
+
+def _people_stamp() -> object:
+    return caches["stamps"].get(_PEOPLE_STAMP)
+
+
+def _people_stamp_anew() -> None:
+    caches["stamps"].set(_PEOPLE_STAMP, secrets.token_hex(8), None)
+
+
+def people_changed(**kwargs: object) -> None:
+    """Forget every remembered token (this process now, the others after the commit).
+
+    Connected to the saves and deletions of users, role grants and tokens; called by the
+    services that change them with a bulk UPDATE (a revocation)."""
+    _token_memories.clear()
+    _people_stamp_anew()  # now, for a reader in another process before the commit
+    transaction.on_commit(_people_stamp_anew)  # and after it, for one that read meanwhile
+
+
+def _token_row(digest: str) -> _TokenMemory | None:
+    stamp = _people_stamp()  # before the read: a change committed after it moves the stamp
     with connection.cursor() as cursor:
-        cursor.execute(_token_sql(connection.vendor), [token_digest(raw)])
+        cursor.execute(_token_sql(connection.vendor), [digest])
         rows = cursor.fetchall()
     if not rows:
         return None
     # The values as the ORM would give them (SQLite returns text dates and 0/1 booleans),
     # with the converters chosen once per process.
     n = plain.width(User)
-    user = plain.from_row(User, rows[0][:n])
-    user._role_codes = frozenset(row[-1] for row in rows if row[-1])
-    last_used = plain.value(ApiToken, "last_used_at", rows[0][n])
-    token_id = rows[0][-2]
+    values = tuple(plain.from_row(User, rows[0][:n]).__dict__[f.attname] for f in _USER_FIELDS)
+    return _TokenMemory(
+        stamp=stamp,
+        until=time.monotonic() + TOKEN_MEMORY,
+        values=values,
+        roles=frozenset(row[-1] for row in rows if row[-1]),
+        token_id=rows[0][-2],
+        last_used=plain.value(ApiToken, "last_used_at", rows[0][n]),
+    )
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    """The active user a raw token belongs to, or ``None``.
+
+    The token, its user and the user's roles are one statement, remembered for
+    ``TOKEN_MEMORY`` seconds while nothing about people changed (``people_changed``). A
+    refused token is not remembered: it is asked for again.
+    """
+    digest = token_digest(raw)
+    memory = _token_memories.get(digest)
+    if memory is None or memory.until < time.monotonic() or memory.stamp != _people_stamp():
+        memory = _token_row(digest)
+        if memory is None:
+            _token_memories.pop(digest, None)
+            return None
+        _token_memories[digest] = memory
+    user = User.from_db(connection.alias, [f.attname for f in _USER_FIELDS], list(memory.values))
+    user._role_codes = memory.roles
     now = timezone.now()
+    last_used = memory.last_used
     if last_used is None or (now - last_used).total_seconds() > TOKEN_TOUCH_EVERY:
-        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        ApiToken.objects.filter(pk=memory.token_id).update(last_used_at=now)
+        if _token_memories.get(digest) is memory:
+            _token_memories[digest] = replace(memory, last_used=now)
     return user
 
 

@@ -33,7 +33,10 @@ def test_a_token_gives_its_user_as_the_orm_reads_them(make_staff) -> None:
     assert token.last_used_at is not None
 
 
-def test_a_token_in_use_is_touched_at_most_once_a_minute(make_staff) -> None:
+def test_a_token_in_use_is_touched_at_most_once_a_minute(
+    make_staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "TOKEN_MEMORY", 0.0)  # each call reads the row changed below
     user = make_staff("tok.admin", Role.GRID_ADMINISTRATOR)
     token, raw = services.api_token_create(user=user, name="phone")
     recent = timezone.now() - dt.timedelta(seconds=30)
@@ -64,3 +67,61 @@ def test_no_user_for_a_revoked_token_an_inactive_user_or_a_wrong_token(make_staf
     _bare_token, bare_raw = services.api_token_create(user=bare, name="script")
     found = services.api_token_authenticate(bare_raw)
     assert found == bare and found.role_codes == frozenset()
+
+
+def test_a_token_is_remembered_until_something_about_people_changes(make_staff) -> None:
+    user = make_staff("tok.mem", Role.DISPATCHER)
+    token, raw = services.api_token_create(user=user, name="phone")
+    first = services.api_token_authenticate(raw)
+    with CaptureQueriesContext(connection) as captured:
+        again = services.api_token_authenticate(raw)
+    assert captured.captured_queries == []  # remembered: no statement
+    assert again == first and again is not first  # a fresh instance for each request
+    assert again.role_codes == {Role.DISPATCHER} and again.township_id == user.township_id
+    # A role granted or taken, the account changed, the token revoked: read again at once.
+    services.role_grant(user=user, role=Role.SUPERVISOR, actor=None)
+    assert services.api_token_authenticate(raw).role_codes == {Role.DISPATCHER, Role.SUPERVISOR}
+    boss = make_staff("tok.boss", Role.SYSTEM_ADMINISTRATOR)
+    services.role_revoke(user=user, role=Role.DISPATCHER, actor=boss)
+    assert services.api_token_authenticate(raw).role_codes == {Role.SUPERVISOR}
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert services.api_token_authenticate(raw) is None
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    assert services.api_token_authenticate(raw) == user
+    services.api_token_revoke(token=token)
+    assert services.api_token_authenticate(raw) is None
+
+
+def test_another_process_reads_again_once_the_people_stamp_moves(make_staff) -> None:
+    user = make_staff("tok.proc", Role.DISPATCHER)
+    token, raw = services.api_token_create(user=user, name="phone")
+    assert services.api_token_authenticate(raw) == user
+    # Another process revokes the token: this one's memory stays, the shared stamp moves.
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert services.api_token_authenticate(raw) == user  # still remembered here
+    services._people_stamp_anew()
+    assert services.api_token_authenticate(raw) is None
+
+
+def test_a_remembered_token_is_read_again_after_its_time(
+    make_staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_staff("tok.time", Role.DISPATCHER)
+    token, raw = services.api_token_create(user=user, name="phone")
+    assert services.api_token_authenticate(raw) == user
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # raw SQL, no stamp
+    clock = services.time.monotonic() + services.TOKEN_MEMORY + 1
+    monkeypatch.setattr(services.time, "monotonic", lambda: clock)
+    assert services.api_token_authenticate(raw) is None
+
+
+def test_a_revoked_token_is_refused_by_the_api_at_once(make_staff, client) -> None:
+    user = make_staff("tok.api", Role.DISPATCHER)
+    token, raw = services.api_token_create(user=user, name="phone")
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/v1/cases/categories", headers=headers).status_code == 200
+    assert client.get("/api/v1/cases/categories", headers=headers).status_code == 200
+    services.api_token_revoke(token=token)
+    assert client.get("/api/v1/cases/categories", headers=headers).status_code == 401
