@@ -593,17 +593,34 @@ def duplicate_candidates(
     # A bounding box in degrees narrows the rows; the exact distance decides.
     dlat = radius / 111_320
     dlon = radius / (111_320 * max(math.cos(math.radians(case.lat)), 0.01))
-    rows = (
-        Case.objects.filter(
-            township_id=case.township_id,
-            category_id=case.category_id,
-            state__in=list(OPEN_STATES),
-            lon__range=(case.lon - dlon, case.lon + dlon),
-            lat__range=(case.lat - dlat, case.lat + dlat),
-            reported_at__range=(case.reported_at - window, case.reported_at + window),
-        )
-        .exclude(pk=case.pk)
-        .select_related("category")
-    )
-    found = [(c, distance_m(case.lon, case.lat, c.lon, c.lat)) for c in rows]
+    # Plain SQL written once per process: every report asks, and the ORM building the
+    # statement cost more than running it.
+    states = sorted(OPEN_STATES)
+    at = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _duplicates_sql(connection.vendor, len(states)),
+            [case.township_id, case.category_id, *states, case.lon - dlon, case.lon + dlon,
+             case.lat - dlat, case.lat + dlat, at(case.reported_at - window),
+             at(case.reported_at + window), case.pk or 0],
+        )  # fmt: skip
+        found_rows = cursor.fetchall()
+    n = rows.width(Case)
+    found = []
+    for row in found_rows:
+        near = rows.from_row(Case, row[:n])
+        Case.category.field.set_cached_value(near, rows.from_row(Category, row[n:]))
+        found.append((near, distance_m(case.lon, case.lat, near.lon, near.lat)))
     return sorted([(c, d) for c, d in found if d <= radius], key=lambda pair: pair[1])
+
+
+@functools.cache
+def _duplicates_sql(vendor: str, states: int) -> str:
+    marks = ", ".join(["%s"] * states)
+    return (
+        f"SELECT {rows.columns(Case, 'c')}, {rows.columns(Category, 'cat')} FROM cases_case c "
+        "JOIN cases_category cat ON cat.id = c.category_id WHERE c.township_id = %s "
+        f"AND c.category_id = %s AND c.state IN ({marks}) AND c.lon BETWEEN %s AND %s "
+        "AND c.lat BETWEEN %s AND %s AND c.reported_at BETWEEN %s AND %s AND c.id <> %s "
+        "ORDER BY c.reported_at DESC, c.id DESC"
+    )
