@@ -18,7 +18,10 @@ No HTTP server is involved (server throughput is ``serve.py``'s and ``case_loop.
 figures are the application's own cost per action against the database's. Both run on the
 same connection settings (``CONN_MAX_AGE`` as configured). Printed per action: requests/s
 for ours and the ceiling and ours ÷ ceiling, medians of ``--rounds`` (default 3); rounds
-alternate which side goes first, and each side is warmed up before timing.
+alternate which side goes first, and each side is warmed up before timing. Beside them the
+CPU milliseconds of the measuring process per request (the database server's work on
+PostgreSQL is not in it): on shared, busy cores the wall clock mostly measures the wait
+for a core.
 
     .venv/bin/python benchmarks/actions.py                        # SQLite and PostgreSQL
     .venv/bin/python benchmarks/actions.py --db sqlite --cases 200
@@ -55,7 +58,10 @@ TARGET = {"report": "reported", "file": "filed", "dispatch": "dispatched",
           "dispose": "disposed", "verify_pass": "verified", "close": "closed"}  # fmt: skip
 
 
-def worker(cases: int, rounds: int, tokens: dict[str, str]) -> dict[str, list[tuple[float, float]]]:
+Figures = dict[str, list[tuple[float, float, float, float]]]
+
+
+def worker(cases: int, rounds: int, tokens: dict[str, str]) -> Figures:
     import hashlib
     import io
     import time
@@ -163,7 +169,7 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> dict[str, list[tu
 
     template: int | None = None
     report = {"category": "0702", "description": "bench", "lat": 23.01}
-    results: dict[str, list[tuple[float, float]]] = {step: [] for step, _w, _p in STEPS}
+    results: Figures = {step: [] for step, _w, _p in STEPS}
     serial = 0
 
     def report_body() -> dict[str, object]:
@@ -183,8 +189,9 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> dict[str, list[tu
         ceiling_cases: list[int] = []
         for step, who, params in STEPS:
             timings: dict[str, float] = {}
+            cpu: dict[str, float] = {}
             for side in ("ours", "ceiling") if ours_first else ("ceiling", "ours"):
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 if side == "ours" and step == "report":
                     made_cases = [ours("/api/v1/cases", report_body(), who) for _ in range(cases)]
                 elif side == "ours":
@@ -200,11 +207,12 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> dict[str, list[tu
                     for case_id in ceiling_cases:
                         ceiling(case_id, step, version)
                 timings[side] = cases / (time.perf_counter() - start)
-            results[step].append((timings["ours"], timings["ceiling"]))
+                cpu[side] = (time.process_time() - cpu_start) / cases * 1000
+            results[step].append((timings["ours"], timings["ceiling"], cpu["ours"], cpu["ceiling"]))
     return results
 
 
-def bench(db: str, cases: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+def bench(db: str, cases: int, rounds: int) -> Figures:
     with tempfile.TemporaryDirectory(prefix="actions-") as data:
         env = {**os.environ, "CIVICGRID_DATA_DIR": data, "DJANGO_SETTINGS_MODULE":
                "civicgrid.config.settings", "LOG_LEVEL": "ERROR"}  # fmt: skip
@@ -246,8 +254,13 @@ def main() -> None:
             ours = statistics.median(p[0] for p in pairs)
             ceil = statistics.median(p[1] for p in pairs)
             ratio = statistics.median(p[0] / p[1] for p in pairs)
-            rows.append([db, step, f"{ours:,.0f}", f"{ceil:,.0f}", f"{ratio:.3f}"])
-        print(table(["db", "action", "ours req/s", "ceiling req/s", "ours ÷ ceiling"], rows))
+            ours_cpu = statistics.median(p[2] for p in pairs)
+            ceil_cpu = statistics.median(p[3] for p in pairs)
+            cpu_ratio = statistics.median(p[3] / p[2] for p in pairs)
+            rows.append([db, step, f"{ours:,.0f}", f"{ceil:,.0f}", f"{ratio:.3f}",
+                         f"{ours_cpu:.2f}", f"{ceil_cpu:.2f}", f"{cpu_ratio:.3f}"])  # fmt: skip
+        print(table(["db", "action", "ours req/s", "ceiling req/s", "ours ÷ ceiling",
+                     "ours CPU ms", "ceiling CPU ms", "ceiling ÷ ours CPU"], rows))  # fmt: skip
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
