@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from civicgrid.cases import selectors
 from civicgrid.cases.models import CaseDepartment, Notification, WebhookEndpoint
 from civicgrid.cases.services import calendars, notifications
-from civicgrid.cases.tests.conftest import Loop
+from civicgrid.cases.tests.conftest import FAR, Loop
 from civicgrid.cases.tests.test_api import BODY, client_for, post
+from civicgrid.core.errors import NotFound
 from civicgrid.people import services as people_services
 from civicgrid.people.models import User
 
@@ -164,3 +165,32 @@ def test_the_reporter_verifying_reads_no_away_facts(loop: Loop) -> None:
     with CaptureQueriesContext(connection) as queries:
         loop.act(case, "verify_pass", actor=loop.admin)
     assert not any("patrol_dutyexemption" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_plain_case_read_sees_what_the_scope_of_the_lists_sees(loop: Loop) -> None:
+    # ``case_brief_for`` writes the scope as plain SQL; ``cases_visible_to`` (the lists)
+    # keeps it as the ORM's condition: the two agree for every persona and case.
+    cases = [loop.case_in(state) for state in ("reported", "dispatched", "disposed")]
+    returned = loop.case_in("dispatched")
+    loop.act(returned, "return", note="不归我们")
+    cases.append(returned)
+    cases.append(loop.report(actor=loop.far_admin, at=FAR))
+    people = [loop.admin, loop.far_admin, loop.dispatcher, loop.officer, loop.other_officer,
+              loop.assessor, loop.foreign_dispatcher, loop.village_officer,
+              loop.far_village_officer]  # fmt: skip
+    for user in people:
+        listed = set(selectors.cases_visible_to(user).values_list("pk", flat=True))
+        for case in cases:
+            try:
+                found = selectors.case_brief_for(user, case.number).pk == case.pk
+            except NotFound:
+                found = False
+            assert found == (case.pk in listed), (user.username, case.number, case.state)
+            # By id the same.
+            try:
+                found = selectors.case_brief_for(user, case.pk).pk == case.pk
+            except NotFound:
+                found = False
+            assert found == (case.pk in listed), (user.username, case.pk)
+    seen = {u.username: bool(selectors.cases_visible_to(u).count()) for u in people}
+    assert seen[loop.foreign_dispatcher.username] is False and sum(seen.values()) >= 7
