@@ -605,21 +605,29 @@ def duplicate_candidates(
              at(case.reported_at + window), case.pk or 0],
         )  # fmt: skip
         found_rows = cursor.fetchall()
-    n = rows.width(Case)
+    # Only the rows within the radius become cases; they share the case's category.
+    lon_at, lat_at = _LON_LAT
     found = []
     for row in found_rows:
-        near = rows.from_row(Case, row[:n])
-        Case.category.field.set_cached_value(near, rows.from_row(Category, row[n:]))
-        found.append((near, distance_m(case.lon, case.lat, near.lon, near.lat)))
-    return sorted([(c, d) for c, d in found if d <= radius], key=lambda pair: pair[1])
+        distance = distance_m(case.lon, case.lat, row[lon_at], row[lat_at])
+        if distance <= radius:
+            near = rows.from_row(Case, row)
+            Case.category.field.set_cached_value(near, case.category)
+            found.append((near, distance))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+# Where a case row of ``rows.columns(Case, …)`` holds its longitude and latitude.
+_LON_LAT = tuple(
+    [f.attname for f in Case._meta.concrete_fields].index(name) for name in ("lon", "lat")
+)
 
 
 @functools.cache
 def _duplicates_sql(vendor: str, states: int) -> str:
     marks = ", ".join(["%s"] * states)
     return (
-        f"SELECT {rows.columns(Case, 'c')}, {rows.columns(Category, 'cat')} FROM cases_case c "
-        "JOIN cases_category cat ON cat.id = c.category_id WHERE c.township_id = %s "
+        f"SELECT {rows.columns(Case, 'c')} FROM cases_case c WHERE c.township_id = %s "
         f"AND c.category_id = %s AND c.state IN ({marks}) AND c.lon BETWEEN %s AND %s "
         "AND c.lat BETWEEN %s AND %s AND c.reported_at BETWEEN %s AND %s AND c.id <> %s "
         "ORDER BY c.reported_at DESC, c.id DESC"
