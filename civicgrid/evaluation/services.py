@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import fields
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from civicgrid.cases.models import Case, CaseEvent
@@ -67,11 +68,35 @@ def figures_compute(
     return units
 
 
+MATERIALISE_LOCK = "evaluation daily figures"
+
+
+def _days_locked(days: list[dt.date]) -> None:
+    """Hold the rewrite lock of each of ``days`` (sorted) until the transaction ends.
+
+    Two rewrites of one day (a page and the worker, two app servers) would otherwise both
+    delete the day's rows and insert their own, and the later insert breaks
+    ``daily_figure_unique``. On PostgreSQL the second waits here for the first to commit and
+    then reads what it wrote; ascending order keeps two runs over several days from
+    deadlocking. SQLite's IMMEDIATE transactions already admit one writer at a time.
+    """
+    if connection.vendor != "postgresql" or not days:
+        return
+    if connection.get_autocommit():  # a lock outside a transaction would end at once
+        raise TransactionManagementError("Lock the days inside a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtext(%s), d)) FROM unnest(%s::int[]) AS d",
+            [MATERIALISE_LOCK, [day.toordinal() for day in days]],
+        )
+
+
 @transaction.atomic
 def figures_materialise(*, days: Iterable[dt.date], as_of: dt.datetime | None = None) -> int:
     """Rewrite the daily figures of ``days`` (all units at once); returns the rows written."""
     wanted = sorted(set(days))
     moment = as_of or timezone.now()
+    _days_locked(wanted)  # before reading: a rewrite that waited reads what the first wrote
     units = figures_compute(wanted, as_of=moment)
     DailyFigure.objects.filter(day__in=wanted).delete()
     rows = []
@@ -148,15 +173,25 @@ def figures_today_refresh(*, now: dt.datetime | None = None) -> bool:
     """Recompute today's figures on demand when they are older than five minutes.
 
     Today's counts change all day; a page asking for a period that includes today calls
-    this instead of waiting for the worker. Returns whether it recomputed.
+    this instead of waiting for the worker. Returns whether it recomputed. A page that
+    finds another rewrite of today running waits for it and then uses its rows.
     """
     moment = now or timezone.now()
     today = local_day(moment)
+    if _fresh(today, moment):
+        return False
+    with transaction.atomic():
+        _days_locked([today])
+        # Another page or the worker may have rewritten today while this one waited.
+        if _fresh(today, moment):
+            return False
+        figures_materialise(days=[today], as_of=moment)
+    return True
+
+
+def _fresh(day: dt.date, moment: dt.datetime) -> bool:
     latest = (
-        DailyFigure.objects.filter(day=today).order_by("-computed_at")
+        DailyFigure.objects.filter(day=day).order_by("-computed_at")
         .values_list("computed_at", flat=True).first()
     )  # fmt: skip
-    if latest is not None and moment - latest < TODAY_MAX_AGE:
-        return False
-    figures_materialise(days=[today], as_of=moment)
-    return True
+    return latest is not None and moment - latest < TODAY_MAX_AGE
