@@ -40,6 +40,37 @@ def active_grids(*, village: Village | None = None) -> QuerySet[Grid]:
     return qs if village is None else qs.filter(village=village)
 
 
+def grids_layer_stamp() -> tuple[object, ...]:
+    """What the active grids' GeoJSON is built from, in one statement: their count, newest
+    id and change, the active division (an activation switches it even when the new
+    grids are older) and their villages' newest change (names and codes in the
+    properties). A draft changes none of these."""
+    row = (
+        Grid.objects.filter(division__status=DivisionVersion.Status.ACTIVE)
+        .order_by()
+        .aggregate(
+            n=Count("id"),
+            top=Max("id"),
+            changed=Max("updated_at"),
+            active_division=Max("division_id"),
+            division_changed=Max("division__updated_at"),
+            village_changed=Max("village__updated_at"),
+        )
+    )
+    return tuple(row.values())
+
+
+def villages_layer_stamp() -> tuple[object, ...]:
+    """What the villages' GeoJSON is built from (codes include the township's)."""
+    row = Village.objects.order_by().aggregate(
+        n=Count("id"),
+        top=Max("id"),
+        changed=Max("updated_at"),
+        township_changed=Max("township__updated_at"),
+    )
+    return tuple(row.values())
+
+
 def grid_by_code(code: str) -> Grid | None:
     """The active grid with this code, else the newest grid that ever carried it."""
     found = active_grids().filter(code=code).first()

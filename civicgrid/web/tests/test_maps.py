@@ -7,11 +7,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from shapely.geometry import LineString
 
-from civicgrid.cases.tests.conftest import Loop, loop  # noqa: F401  (the fixture)
+from civicgrid.cases.tests.conftest import Loop, loop, staff  # noqa: F401  (the fixture)
 from civicgrid.core.env import map_tile_sources
 from civicgrid.geo import reference
 from civicgrid.geo.geojson import Feature
 from civicgrid.geo.services import reference_features_import
+from civicgrid.people.models import Role
 from civicgrid.registry import services as registry
 from civicgrid.registry.tests.conftest import house_values
 from civicgrid.testing import logged_in as _client
@@ -103,3 +104,22 @@ def test_public_reference_layers_hold_nobodys_data(loop: Loop):  # noqa: F811
         assert private not in body
     layers = {f["properties"]["layer"] for f in json.loads(body)["features"]}
     assert layers == {"road", "village", "grid"}
+
+
+@pytest.mark.parametrize("url", ["/api/v1/geo/grids", "/api/v1/geo/villages"])
+def test_the_map_layers_tag_is_shared_by_staff_whose_layers_are_the_same(loop: Loop, url):  # noqa: F811
+    # A dispatcher (township) and a grid administrator (one grid) draw the same
+    # boundaries, so one tag serves both; an account without the map is refused first,
+    # even when it sends a tag that matches.
+    dispatcher = _client(loop.dispatcher).get(url)
+    admin = _client(loop.admin).get(url)
+    assert dispatcher.status_code == admin.status_code == 200
+    assert dispatcher.content == admin.content
+    assert dispatcher["ETag"] == admin["ETag"]
+    revalidated = _client(loop.admin).get(url, headers={"if-none-match": dispatcher["ETag"]})
+    assert revalidated.status_code == 304
+
+    doctor = staff("doctor", Role.HEALTH_OFFICER, township=loop.township)
+    refused = _client(doctor).get(url, headers={"if-none-match": dispatcher["ETag"]})
+    assert refused.status_code == 404
+    assert "ETag" not in refused
