@@ -24,8 +24,9 @@ build
     700 staff and the same history per grid (about 350,000 events).
 
 load
-    Two app-server processes (``civicgrid serve --workers 1``: granian, one thread, each
-    on its own port, as behind a proxy) and one ``civicgrid worker`` are started, and locust
+    Two app-server processes (``civicgrid serve --workers 1``: granian, with the serve
+    command's threads for the database, 4 on PostgreSQL, each on its own port, as behind
+    a proxy) and one ``civicgrid worker`` are started, and locust
     runs headless on the same machine for ``--seconds`` with these users:
 
     - case loops: report → file → dispatch → dispose → verify_pass → close over the API,

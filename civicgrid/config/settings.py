@@ -325,6 +325,8 @@ CIVICGRID_NO_SHIFT_IS_AWAY = env.flag("CIVICGRID_NO_SHIFT_IS_AWAY", False)
 
 # Township shown by default when several exist; the demo sets it.
 CIVICGRID_SERVE_WORKERS = env.integer("CIVICGRID_SERVE_WORKERS", 0)
+# Threads per granian worker; 0: 1 on SQLite, 4 on PostgreSQL (see the serve command).
+CIVICGRID_SERVE_THREADS = env.integer("CIVICGRID_SERVE_THREADS", 0)
 
 # The key that signs ledger checkpoints, kept outside the database: from the environment,
 # else a file (created 0600 by ``civicgrid ledger-checkpoint``). See docs/operations.md.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -39,15 +39,40 @@ def refuse_busy_port(host: str, port: int) -> None:
             ) from None
 
 
-def serve(host: str, port: int, workers: int | None = None) -> None:
+# Threads per worker on PostgreSQL: a queue page need not wait behind a slow evaluation
+# page in the same process, and each thread holds at most one kept connection
+# (workers x threads x app servers stays far below max_connections).
+POSTGRES_THREADS = 4
+
+
+class ServerOptions(NamedTuple):
+    workers: int  # processes
+    threads: int  # per process
+
+
+def server_options(
+    *, sqlite: bool, workers: int | None = None, threads: int | None = None
+) -> ServerOptions:
+    """granian's processes and threads per process for this database, unless given."""
+    if workers is None:
+        # SQLite has one writer: one process keeps writes from queueing behind a lock.
+        workers = settings.CIVICGRID_SERVE_WORKERS or (1 if sqlite else os.cpu_count() or 1)
+    if threads is None:
+        # One thread on SQLite: several threads writing one file pushed p99 latency to
+        # almost a second on this hardware.
+        threads = settings.CIVICGRID_SERVE_THREADS or (1 if sqlite else POSTGRES_THREADS)
+    if workers < 1 or threads < 1:
+        raise CommandError("--workers and --threads must be at least 1.")
+    return ServerOptions(workers, threads)
+
+
+def serve(host: str, port: int, workers: int | None = None, threads: int | None = None) -> None:
     """Run the WSGI app under granian: measured fastest here (see benchmarks/serve.py)."""
     from granian import Granian
     from granian.constants import Interfaces
 
     sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-    if workers is None:
-        # SQLite has one writer: one process keeps writes from queueing behind a lock.
-        workers = settings.CIVICGRID_SERVE_WORKERS or (1 if sqlite else os.cpu_count() or 1)
+    options = server_options(sqlite=sqlite, workers=workers, threads=threads)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings")
     refuse_busy_port(host, port)
     Granian(
@@ -55,19 +80,24 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
         address=host,
         port=port,
         interface=Interfaces.WSGI,
-        workers=workers,
-        # One thread per worker process: several threads writing one SQLite file pushed
-        # p99 latency to almost a second on this hardware.
-        blocking_threads=1,
+        workers=options.workers,
+        blocking_threads=options.threads,
     ).serve()
 
 
 class Command(BaseCommand):
-    help = "Serve the platform with granian (WSGI), one thread per worker process."
+    help = "Serve the platform with granian (WSGI): on SQLite one process with one thread."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="HOST:PORT")
-        parser.add_argument("--workers", type=int, help="processes (default: 1 on SQLite)")
+        parser.add_argument(
+            "--workers", type=int, help="processes (default: 1 on SQLite, cores on PostgreSQL)"
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            help=f"threads per process (default: 1 on SQLite, {POSTGRES_THREADS} on PostgreSQL)",
+        )
         parser.add_argument("--no-collectstatic", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -78,4 +108,4 @@ class Command(BaseCommand):
 
             call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Serving on http://{host}:{port}/")
-        serve(host, port, options["workers"])
+        serve(host, port, options["workers"], options["threads"])
