@@ -171,3 +171,17 @@ def test_demo_serves_with_a_worker_beside_the_server(demo, monkeypatch):
     events.clear()
     call_command("demo", addr=f"127.0.0.1:{port}", no_worker=True)
     assert events == [f"serve {port}"]
+
+
+def test_demo_has_a_health_account_visits_notices_and_a_campaign(demo):
+    from civicgrid.care.models import Campaign, Grievance, HealthNotice, Visit
+
+    accounts = json.loads((demo / "demo-accounts.json").read_text())
+    health = next(a for a in accounts if "health" in a["role"])
+    assert Visit.objects.count() >= 3 and Grievance.objects.count() == 1
+    assert HealthNotice.objects.exists() and Campaign.objects.count() == 1
+    client = Client()
+    assert client.login(username=health["username"], password=health["password"])
+    body = client.get("/api/v1/care/lists/children").json()
+    assert body["total"] > 0
+    assert client.get("/api/v1/care/lists/special-needs").status_code == 404
