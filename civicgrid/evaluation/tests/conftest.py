@@ -37,3 +37,20 @@ def hand_clock(monkeypatch) -> HandClock:
     clock = HandClock(dt.datetime.combine(monday_weeks_back(), dt.time(9), tzinfo=SHANGHAI))
     monkeypatch.setattr(timezone, "now", lambda: clock.now)
     return clock
+
+
+def few_and_many(loop, hand_clock: HandClock, measure):  # noqa: F811  (loop is the fixture's value)
+    """``measure()`` over two days of figures: once with 10 mixed cases, then with 100, each
+    time after materialising the days (issue 20's query-count tests)."""
+    from civicgrid.cases.tests.test_list_reads import _mixed_cases
+    from civicgrid.evaluation import services
+
+    day1, day2 = hand_clock.day1, hand_clock.day1 + dt.timedelta(days=1)
+    results = []
+    for count, (report_hour, materialise_hour) in [(10, (9, 18)), (90, (15, 19))]:
+        hand_clock.at(day1, report_hour)
+        _mixed_cases(loop, count)
+        hand_clock.at(day2, materialise_hour)
+        services.figures_materialise(days=[day1, day2])
+        results.append(measure())
+    return results[0], results[1]

@@ -16,6 +16,7 @@ from civicgrid.cases.tests.conftest import staff
 from civicgrid.cases.tests.test_list_reads import _mixed_cases
 from civicgrid.evaluation import formulas, selectors, services
 from civicgrid.evaluation.models import DailyFigure
+from civicgrid.evaluation.tests.conftest import few_and_many
 from civicgrid.evaluation.tests.test_pages import login
 from civicgrid.geo.models import Grid
 from civicgrid.people.models import Role
@@ -110,16 +111,7 @@ def test_the_page_answers_in_as_many_statements_for_100_cases_as_for_10(loop, ha
         client = login(viewer)
         return {url: measured(client, url) for url in urls}
 
-    hand_clock.at(day1, 9)
-    _mixed_cases(loop, 10)
-    hand_clock.at(day2, 18)
-    services.figures_materialise(days=[day1, day2])
-    few = measure()
-    hand_clock.at(day1, 15)
-    _mixed_cases(loop, 90)
-    hand_clock.at(day2, 19)
-    services.figures_materialise(days=[day1, day2])
-    many = measure()
+    few, many = few_and_many(loop, hand_clock, measure)
     assert_flat(few, many)
 
 
