@@ -73,7 +73,6 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django.utils import timezone
 
@@ -87,7 +86,8 @@ def main() -> None:
     Shift.objects.create(user=user, started_at=timezone.now() - dt.timedelta(hours=3))
     first = int(time.time()) - 2 * 3600
     stamps = iter(range(first, first + 10**9))
-    handler = WSGIHandler()
+    from civicgrid.config.wsgi import application as handler  # as served: the OsmAnd front
+
     answers: list[str] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], *rest: Any) -> None:

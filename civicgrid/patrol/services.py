@@ -566,8 +566,7 @@ def osmand_fix_record(
     *, identifier: str, fix: Fix | None, now: dt.datetime | None = None
 ) -> Stored:
     """One OsmAnd message. The plain case, a registered phone whose owner's open shift
-    covers the fix, is one statement: it finds the owner, the shift and the last good fix,
-    stores the fix with its flag and commits without a flush (``ingest``).
+    covers the fix, is one statement (``osmand_fix_plain``).
 
     Anything else (an unknown phone, no fix, no open shift, an overdue one, a fix before
     it) stores nothing there and goes the general way, which decides and explains.
@@ -577,34 +576,54 @@ def osmand_fix_record(
     if fix is None:
         device_user(identifier)  # an unknown phone is refused even without a fix
         return Stored(0, 0)
-    time = fix.time or now
+    plain = osmand_fix_plain(identifier=identifier, fix=fix, now=now)
+    if plain is not None:
+        return plain
     incoming = Incoming(
-        time, fix.lon, fix.lat, fix.accuracy, fix.speed, fix.bearing, fix.altitude, fix.battery
+        fix.time or now,
+        fix.lon,
+        fix.lat,
+        fix.accuracy,
+        fix.speed,
+        fix.bearing,
+        fix.altitude,
+        fix.battery,
     )
-    if time <= now + CLOCK_TOLERANCE:
-        (own_flag,) = duty.implausible(  # the verdicts that need no earlier fix
-            times=[time.timestamp()],
-            lons=[fix.lon],
-            lats=[fix.lat],
-            accuracies=[fix.accuracy],
-            now=now.timestamp(),
-            max_speed_ms=max_speed_ms(),
-            max_accuracy_m=max_accuracy_m(),
-        )
-        flag = ingest.device_position_insert(
-            identifier,
-            incoming,
-            source="osmand",
-            flag=own_flag,
-            earliest_start=now - dt.timedelta(hours=shift_max_hours()),
-            latest_start=time + CLOCK_TOLERANCE,
-            max_speed_ms=max_speed_ms(),
-        )
-        if flag is not None:
-            return Stored(1, 1 if flag else 0)
     return positions_record(
         user=device_user(identifier), fixes=[incoming], source="osmand", now=now
     )
+
+
+def osmand_fix_plain(*, identifier: str, fix: Fix, now: dt.datetime) -> Stored | None:
+    """Store ``fix`` of the phone ``identifier`` in the plain case only, in one statement
+    that finds the owner, the shift and the last good fix, stores the fix with its flag and
+    commits without a flush (``ingest``); None, and nothing stored, when the case is not
+    plain (a fix from the future, an unknown phone, no open shift covering it).
+    """
+    time = fix.time or now
+    if time > now + CLOCK_TOLERANCE:
+        return None
+    (own_flag,) = duty.implausible(  # the verdicts that need no earlier fix
+        times=[time.timestamp()],
+        lons=[fix.lon],
+        lats=[fix.lat],
+        accuracies=[fix.accuracy],
+        now=now.timestamp(),
+        max_speed_ms=max_speed_ms(),
+        max_accuracy_m=max_accuracy_m(),
+    )
+    flag = ingest.device_position_insert(
+        identifier,
+        (time, fix.lon, fix.lat, fix.accuracy, fix.speed, fix.bearing, fix.altitude, fix.battery),
+        source="osmand",
+        flag=own_flag,
+        earliest_start=now - dt.timedelta(hours=shift_max_hours()),
+        latest_start=time + CLOCK_TOLERANCE,
+        max_speed_ms=max_speed_ms(),
+    )
+    if flag is None:
+        return None
+    return Stored(1, 1 if flag else 0)
 
 
 def device_user(identifier: str) -> User:

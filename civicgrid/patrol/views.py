@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import orjson
 from django.conf import settings
@@ -22,7 +22,13 @@ from django.views.decorators.http import require_http_methods
 
 from civicgrid.core.errors import DomainError
 from civicgrid.patrol import month, selectors, services
-from civicgrid.patrol.osmand import Message, ProtocolError, decode_json, decode_params
+from civicgrid.patrol.osmand import (
+    Message,
+    ProtocolError,
+    decode_json,
+    decode_params,
+    query_params,
+)
 from civicgrid.people.models import User
 from civicgrid.people.scopes import not_for_health_center
 
@@ -43,14 +49,7 @@ def _query(request: HttpRequest) -> dict[str, str]:
     except UnicodeDecodeError:
         text = raw.decode("iso-8859-1")
     try:
-        return dict(
-            parse_qsl(
-                text,
-                keep_blank_values=True,
-                encoding=encoding,
-                max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
-            )
-        )
+        return query_params(text, max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
     except ValueError:  # more fields than the limit, as QueryDict answers it
         raise TooManyFieldsSent(
             "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."

@@ -82,14 +82,14 @@ def test_an_osmand_fix_is_one_statement_and_no_health_check(patrol: Patrol) -> N
         # No SELECT 1, no BEGIN or COMMIT: one prepared statement, its own transaction.
         assert sent == ["(prepared)"]
     else:
-        # The commit without a flush: the connection's setting read, relaxed and restored.
+        # The commit without a flush: relaxed and restored to the connection's setting,
+        # which the first fix on the connection read.
         assert [s.split(" (")[0] for s in sent] == [
-            "PRAGMA synchronous",
             "PRAGMA synchronous = NORMAL",
             'INSERT INTO "patrol_position"',
             "PRAGMA synchronous = 2",
         ]
-        assert sent[2].endswith("RETURNING flag")
+        assert sent[1].endswith("RETURNING flag")
 
 
 def _wait_readable(fileno: int) -> None:
