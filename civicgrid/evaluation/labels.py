@@ -132,15 +132,19 @@ RECORD_LISTS = {
 }
 
 
+# Figures shown with one decimal (hours, ratings, the score); the others are counts.
+DECIMAL_FIGURES = ("mean_hours_to_close", "p90_hours_to_close", "mean_rating", "score")
+
+
 def format_value(indicator: str, value: float | None) -> str:
     """A figure as shown: percentages with two decimals, hours with one, "n/a" for None."""
     if value is None:
         return "–"
     if indicator in PERCENT:
         return f"{100 * value:.2f} %"
-    if indicator in ("mean_hours_to_close", "p90_hours_to_close", "mean_rating", "score"):
+    if indicator in DECIMAL_FIGURES:
         return f"{value:.1f}"
-    return f"{value:g}"
+    return _count(value)
 
 
 def format_change(indicator: str, now: float | None, before: float | None) -> str:
@@ -152,5 +156,16 @@ def format_change(indicator: str, now: float | None, before: float | None) -> st
         delta *= 100
     if abs(delta) < 1e-9:
         return "±0"
-    unit = " pp" if indicator in PERCENT else ""
-    return f"{delta:+.1f}{unit}"
+    if indicator in PERCENT:
+        return f"{delta:+.1f} pp"
+    if indicator in DECIMAL_FIGURES:
+        return f"{delta:+.1f}"
+    return ("+" if delta > 0 else "") + _count(delta)  # "+24", not "+24.0"
+
+
+def _count(value: float) -> str:
+    """A count in full digits ("4878049", never "4.87805e+06"); a fraction, which a count
+    does not have, with up to two decimals."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
