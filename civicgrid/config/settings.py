@@ -323,7 +323,7 @@ CIVICGRID_POSITIONS_FLUSH = env.flag("CIVICGRID_POSITIONS_FLUSH", False)
 CIVICGRID_AWAY_HOOKS = ["civicgrid.patrol.away.reporters_off_duty"]
 CIVICGRID_NO_SHIFT_IS_AWAY = env.flag("CIVICGRID_NO_SHIFT_IS_AWAY", False)
 
-# Township shown by default when several exist; the demo sets it.
+# granian processes for `civicgrid serve`; 0: 1 on SQLite, one per core on PostgreSQL.
 CIVICGRID_SERVE_WORKERS = env.integer("CIVICGRID_SERVE_WORKERS", 0)
 # Threads per granian worker; 0: 1 on SQLite, 4 on PostgreSQL (see the serve command).
 CIVICGRID_SERVE_THREADS = env.integer("CIVICGRID_SERVE_THREADS", 0)
