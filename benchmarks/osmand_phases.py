@@ -2,7 +2,7 @@
 
 On the database of ``DATABASE_URL`` (migrated here; a fresh one, since it adds a user), as
 ``civicgrid serve`` runs it (persistent connection, the health check on): ``--requests``
-fixes, each a second later than the last, sent as Traccar Client sends them, straight into
+fixes, each 100 ms later than the last, sent as Traccar Client sends them, straight into
 Django's WSGI handler (no socket, no HTTP parsing):
 
 - the whole request through the handler, µs per request, beside ``GET /api/v1/health``
@@ -84,8 +84,9 @@ def main() -> None:
     user = User.objects.create_user(username="osmand-phases", password="x-long-bench-password")
     Device.objects.create(identifier="PHASES-1", user=user)
     Shift.objects.create(user=user, started_at=timezone.now() - dt.timedelta(hours=3))
-    first = int(time.time()) - 2 * 3600
-    stamps = iter(range(first, first + 10**9))
+    # Unix milliseconds, 100 ms apart, all inside the shift and none in the future.
+    first = int(time.time() * 1000) - 2 * 3600 * 1000
+    stamps = iter(range(first, first + 10**12, 100))
     from civicgrid.config.wsgi import application as handler  # as served: the OsmAnd front
 
     answers: list[str] = []
