@@ -185,7 +185,8 @@ def grid_list(request: HttpRequest, response: HttpResponse, village: str | None 
 
 
 @router.get("/grids/{code}", response=FeatureCollection, summary="One grid as GeoJSON")
-def grid_detail(request: HttpRequest, code: str) -> FeatureCollection:
+def grid_detail(request: HttpRequest, response: HttpResponse, code: str) -> Any:
+    """Answers carry an ETag: with `If-None-Match` an unchanged grid is 304."""
     _require_staff(request)
     try:
         compact = codes.parse(code).compact
@@ -194,6 +195,11 @@ def grid_detail(request: HttpRequest, code: str) -> FeatureCollection:
     grid = selectors.grid_by_code(compact)
     if grid is None:
         raise NotFound(_("No grid has the code %(code)s.") % {"code": compact}, field="code")
+    # The grid is one row: its tag is what its answer is built from, read with it.
+    stamp = (grid.pk, grid.updated_at, grid.division_id, grid.division.updated_at)
+    etag = _layer_etag("grid", (*stamp, grid.village.updated_at), compact)
+    if (unchanged := _not_modified(request, response, etag)) is not None:
+        return unchanged
     return {"type": "Feature", "properties": _grid_properties(grid), "geometry": grid.boundary}
 
 

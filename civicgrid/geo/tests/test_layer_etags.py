@@ -99,3 +99,25 @@ def test_the_village_filter_has_a_tag_of_its_own(township, api_client):
     assert len(one.json()["features"]) == 2
     refused = api_client.get(GRIDS, {"village": "441900123002"}, headers={"if-none-match": whole})
     assert refused.status_code == 200
+
+
+def test_one_grid_revalidates_and_changes_with_its_edit_or_its_village(township, api_client):
+    url = f"{GRIDS}/44190012300101"
+    first = api_client.get(url)
+    assert first.status_code == 200 and first.json()["properties"]["code"] == "44190012300101"
+    tag = first["ETag"]
+    assert first["Cache-Control"] == "private, no-cache"
+    assert api_client.get(url, headers={"if-none-match": tag}).status_code == 304
+    other = api_client.get(f"{GRIDS}/44190012300102")
+    assert other["ETag"] != tag
+
+    grid = Grid.objects.get(code="44190012300101", division__status="active")
+    grid.households = 378
+    grid.save()
+    edited = api_client.get(url, headers={"if-none-match": tag})
+    assert edited.status_code == 200 and edited.json()["properties"]["households"] == 378
+
+    Village.objects.filter(pk=grid.village_id).get().save()  # a rename touches the village
+    renamed = api_client.get(url, headers={"if-none-match": edited["ETag"]})
+    assert renamed.status_code == 200
+    assert api_client.get(url, headers={"if-none-match": renamed["ETag"]}).status_code == 304
