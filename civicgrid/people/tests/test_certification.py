@@ -146,3 +146,56 @@ def test_ending_an_assignment_twice_is_a_conflict(world):
     services.grid_assignment_end(assignment=world.leaver, actor=None)
     with pytest.raises(Conflict):
         services.grid_assignment_end(assignment=world.leaver, actor=None)
+
+
+def test_the_sql_rule_agrees_with_the_query_on_every_case(make_staff):
+    """``certified_sql`` (the case actions' plain SQL) and ``certified_users`` (the ORM)
+    hold the same rule: each user below misses, or has at the edge, one part of it."""
+    from django.db import connection
+
+    from civicgrid.people.certification import certified_sql, certified_user_ids
+    from civicgrid.people.models import Training
+
+    day = dt.date(2026, 6, 15)
+    before, after = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+
+    def person(name, *, trained=before, passed=True, examined=before, score=80, permit=None):
+        user = make_staff(name, Role.GRID_ADMINISTRATOR)
+        if trained:
+            Training.objects.create(user=user, course="基础", completed_on=trained, passed=passed)
+        if examined:
+            Examination.objects.create(user=user, taken_on=examined, score=score)
+        issued, expires, revoked = permit or (before, after, None)
+        if issued:
+            WorkPermit.objects.create(
+                user=user, number=f"P-{name}", issued_on=issued, expires_on=expires,
+                revoked_on=revoked,
+            )  # fmt: skip
+        return user
+
+    people = [
+        person("whole"),
+        person("edges", trained=day, examined=day, permit=(day, day + dt.timedelta(days=1), None)),
+        person("expires-today", permit=(before, day, None)),
+        person("untrained", trained=None),
+        person("failed-course", passed=False),
+        person("trained-later", trained=after),
+        person("unexamined", examined=None),
+        person("failed-exam", score=10),
+        person("examined-later", examined=after),
+        person("no-permit", permit=(None, None, None)),
+        person("permit-later", permit=(after, after + dt.timedelta(days=30), None)),
+        person("expired", permit=(before - dt.timedelta(days=30), before, None)),
+        person("revoked-today", permit=(before, after, day)),
+        person("revoked-later", permit=(before, after, after)),
+    ]
+    ids = [u.pk for u in people]
+    condition, params = certified_sql("u.id", day)
+    table = connection.ops.quote_name(people[0]._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT u.id FROM {table} u WHERE {condition}", params)
+        by_sql = {row[0] for row in cursor.fetchall()} & set(ids)
+    by_query = certified_user_ids(ids, on=day)
+    assert by_sql == by_query
+    names = {u.username for u in people if u.pk in by_query}
+    assert names == {"whole", "edges", "expires-today", "revoked-later"}
