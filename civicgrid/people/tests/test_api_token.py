@@ -125,3 +125,50 @@ def test_a_revoked_token_is_refused_by_the_api_at_once(make_staff, client) -> No
     assert client.get("/api/v1/cases/categories", headers=headers).status_code == 200
     services.api_token_revoke(token=token)
     assert client.get("/api/v1/cases/categories", headers=headers).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_sharing_the_memory_refuse_a_token_once_its_revocation_is_committed(
+    make_staff,
+) -> None:
+    """PostgreSQL is served with several threads per process, all sharing the memory: a
+    thread that read the token just before the revocation must not keep it alive for the
+    others. Every authentication that starts after the revocation returned is refused."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    user = make_staff("tok.threads", Role.DISPATCHER)
+    token, raw = services.api_token_create(user=user, name="phone")
+    revoked_at: list[float] = []
+    seen: list[tuple[float, bool]] = []
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                found = services.api_token_authenticate(raw) is not None
+                seen.append((started, found))
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    readers = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    time.sleep(0.3)
+    services.api_token_revoke(token=token)
+    revoked_at.append(time.monotonic())
+    time.sleep(0.3)
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert not errors
+    before = [found for started, found in seen if started < revoked_at[0]]
+    after = [found for started, found in seen if started > revoked_at[0]]
+    assert before and after and any(before)  # the threads read on both sides of it
+    assert not any(after)
