@@ -22,6 +22,11 @@ with a registered phone, an open shift and an API token is created, and:
     the trivial endpoint did when issue 14's goal was written; a second reference, not
     the goal's.
 
+- fix alone: then, with the server stopped, the OsmAnd fix's own work without HTTP or a
+  request (``services.osmand_fix_plain``, what the front calls: the one statement and the
+  Python around it) in the server's processes and threads, fixes/s: how much of the
+  trivial endpoint's rate the fix's database work alone leaves room for.
+
 ``--before DIR`` measures the code of another checkout (e.g. ``git worktree add DIR
 main``) the same way, database by database just before this one, so the two compare
 under the same load.
@@ -54,6 +59,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import numpy as np
@@ -111,6 +117,36 @@ with connection.cursor() as cursor:  # what both the raw insert and the endpoint
         table = f"partitioned, {parts} partitions" if parts else "plain table"
 print(json.dumps({"raw": best, "token": raw_token, "base": int(start.timestamp()) + 60,
                   "table": table}))
+"""
+
+# The OsmAnd fix's own work without HTTP or a request: ``services.osmand_fix_plain`` (what
+# the front calls) in as many threads as this process's share of the server's, for as long
+# as wrk ran; prints the fixes stored. Run once per server worker, side by side.
+STATEMENT = r"""
+import datetime as dt, sys, threading, time
+import django
+django.setup()
+from django.db import connections
+from django.utils import timezone
+from civicgrid.patrol import services
+from civicgrid.patrol.osmand import Fix
+seconds, threads, offset = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+counts = [0] * threads
+def work(i):
+    step, n = 1e-4, 0
+    base = time.time() - 1800 + (offset * threads + i) * 100
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        n += 1
+        fix = Fix(time=dt.datetime.fromtimestamp(base + n * step, tz=dt.UTC), lon=113.005,
+                  lat=23.01, accuracy=6.0, speed=0.6, bearing=90.0, altitude=12.0, battery=80.0)
+        assert services.osmand_fix_plain(identifier="BENCH-1", fix=fix, now=timezone.now())
+    counts[i] = n
+    connections.close_all()
+pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+for t in pool: t.start()
+for t in pool: t.join()
+print(sum(counts))
 """
 
 COUNT = r"""
@@ -264,6 +300,16 @@ def measure(db: str, args: argparse.Namespace, code: Path) -> dict[str, Any]:
             out["full"], out["full_errors"] = wrk(
                 url, args.seconds, args.connections, None, load_env
             )
+        # The same fix's work alone, in the server's processes and threads, no HTTP.
+        from civicgrid.core.management.commands.serve import POSTGRES_THREADS
+
+        workers, threads = (1, 1) if db == "sqlite" else (os.cpu_count() or 1, POSTGRES_THREADS)
+        command = [sys.executable, "-c", STATEMENT, str(args.seconds), str(threads)]
+        alone = [
+            subprocess.Popen([*command, str(k)], env=env, cwd=code, stdout=PIPE, text=True)
+            for k in range(workers)
+        ]
+        out["alone"] = sum(int(p.communicate()[0].strip()) for p in alone) / args.seconds
         counted = subprocess.run(
             [sys.executable, "-c", COUNT], env=env, cwd=code, capture_output=True, text=True
         )
@@ -327,11 +373,13 @@ def main() -> None:
             )
             rows.append([label, db, r["table"], human(r["raw"]), human(r["batch"]),
                          f"{r['batch'] / r['raw']:.2f}", human(r["osmand"]), human(r["trivial"]),
-                         f"{r['osmand'] / r['trivial']:.2f}", human(r["full"]),
+                         f"{r['osmand'] / r['trivial']:.2f}", human(r["alone"]),
+                         f"{r['alone'] / r['trivial']:.2f}", human(r["full"]),
                          f"{r['osmand'] / r['full']:.2f}", f"{r['stored']:,}", errors])  # fmt: skip
             print(machine_line(), file=sys.stderr)
     print(table(["code", "db", "positions table", "raw rows/s", "batch rows/s", "batch÷raw",
-                 "osmand req/s", "trivial req/s", "osmand÷trivial", "full-stack req/s",
+                 "osmand req/s", "trivial req/s", "osmand÷trivial", "fix alone /s",
+                 "alone÷trivial", "full-stack req/s",
                  "osmand÷full stack", "rows stored", "errors"], rows))  # fmt: skip
     print(machine_line())
     if not args.no_duty:
