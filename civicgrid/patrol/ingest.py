@@ -344,14 +344,37 @@ def device_position_insert(
     }
     relax = not db.in_atomic_block and not _flush_each_commit()
     sql = _device_insert_sql(db.vendor, relax and pg)
-    if not pg and not db.queries_logged:
-        return _sqlite_device_insert(db, params, relax=relax)
+    if not db.queries_logged:
+        if pg and db.settings_dict["CONN_MAX_AGE"] != 0:
+            return _pg_device_insert(db, sql, params)
+        if not pg:
+            return _sqlite_device_insert(db, params, relax=relax)
     health_check_without_round_trip(db)
     # The cursor first: it opens the connection the pragmas are set on.
     relaxed = _sqlite_commit_relaxed(db) if relax and not pg else nullcontext()
     with _server_bound_cursor(db) as cursor, relaxed, _prepared(db):
         cursor.execute(sql, params)
         found = cursor.fetchall()  # to the end: the statement, and its commit, done
+    return found[0][0] if found else None
+
+
+def _pg_device_insert(db: BaseDatabaseWrapper, sql: str, params: dict[str, Any]) -> Any:
+    """The statement on psycopg's own cursor, kept with the connection, and prepared on the
+    server at its first run (``_prepared``): Django's cursor wrapping and a new cursor per
+    fix cost more CPU than psycopg's own execution. Errors still
+    become Django's; with queries being logged the fix goes through Django's cursor."""
+    health_check_without_round_trip(db)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw = db.connection
+    kept = getattr(db, "_civicgrid_fix_cursor", None)
+    if kept is None or kept[0] is not raw:
+        import psycopg  # PostgreSQL's driver: not needed, maybe not installed, for SQLite
+
+        kept = (raw, psycopg.Cursor(raw))
+        db._civicgrid_fix_cursor = kept  # type: ignore[attr-defined]
+    with db.wrap_database_errors, _prepared(db):
+        found = kept[1].execute(sql, params).fetchall()
     return found[0][0] if found else None
 
 
