@@ -8,7 +8,8 @@ converters are chosen once per model and database vendor; the values come back a
 would give them (SQLite's text dates and 0/1 booleans converted, JSON decoded).
 
 - ``columns(model, alias)``: the model's concrete columns, qualified by ``alias``, for a
-  select list; ``from_row(model, values)`` turns those values into an instance;
+  select list (``skip=`` leaves fields out, deferred as ``QuerySet.defer`` does);
+  ``from_row(model, values)`` turns those values into an instance;
   ``value(model, name, raw)`` converts one column's value.
 - ``insert(obj)``: INSERT of an unsaved instance, its id back with ``RETURNING``.
 - ``update(model, pk, changes, version=)``: UPDATE of one row by id (and version), the
@@ -30,14 +31,19 @@ Converters = tuple[tuple[int, tuple[Converter, ...], Any], ...]
 Fields = tuple[models.Field[Any, Any], ...]
 
 
+def _loaded(model: type[models.Model], skip: tuple[str, ...]) -> Fields:
+    """The concrete fields read, in order: all but those named in ``skip`` (left deferred)."""
+    return tuple(f for f in model._meta.concrete_fields if f.name not in skip)
+
+
 @functools.cache
 def _converters(
-    model: type[models.Model], vendor: str
+    model: type[models.Model], vendor: str, skip: tuple[str, ...] = ()
 ) -> tuple[tuple[int, tuple[Converter, ...], Any], ...]:
     """Each column's converters (the backend's, then the field's), as ``SQLCompiler`` picks
     them."""
     found = []
-    for i, field in enumerate(model._meta.concrete_fields):
+    for i, field in enumerate(_loaded(model, skip)):
         col = field.get_col(model._meta.db_table)
         chosen = tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
         if chosen:
@@ -46,35 +52,39 @@ def _converters(
 
 
 @functools.cache
-def _attnames(model: type[models.Model]) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields)
+def _attnames(model: type[models.Model], skip: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(f.attname for f in _loaded(model, skip))
 
 
 @functools.cache
-def _columns(model: type[models.Model], alias: str, vendor: str) -> str:
+def _columns(model: type[models.Model], alias: str, vendor: str, skip: tuple[str, ...]) -> str:
     q = connection.ops.quote_name
-    return ", ".join(f"{alias}.{q(str(f.column))}" for f in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{q(str(f.column))}" for f in _loaded(model, skip))
 
 
-def columns(model: type[models.Model], alias: str) -> str:
-    """``alias."col", …`` for every concrete field of ``model``, in ``from_row``'s order."""
-    return _columns(model, alias, connection.vendor)
+def columns(model: type[models.Model], alias: str, *, skip: tuple[str, ...] = ()) -> str:
+    """``alias."col", …`` for every concrete field of ``model`` (but the fields named in
+    ``skip``), in ``from_row``'s order."""
+    return _columns(model, alias, connection.vendor, skip)
 
 
-def width(model: type[models.Model]) -> int:
+def width(model: type[models.Model], *, skip: tuple[str, ...] = ()) -> int:
     """How many values of a row ``from_row`` takes for ``model``."""
-    return len(_attnames(model))
+    return len(_attnames(model, skip))
 
 
-def from_row[M: models.Model](model: type[M], values: Sequence[Any]) -> M:
-    """An instance of ``model`` from the values of ``columns(model, …)``, as loaded by the ORM."""
+def from_row[M: models.Model](
+    model: type[M], values: Sequence[Any], *, skip: tuple[str, ...] = ()
+) -> M:
+    """An instance of ``model`` from the values of ``columns(model, …)``, as loaded by the
+    ORM; the fields in ``skip`` are deferred (read from the database if touched)."""
     row = list(values)
-    for i, chosen, col in _converters(model, connection.vendor):
+    for i, chosen, col in _converters(model, connection.vendor, skip):
         value = row[i]
         for convert in chosen:
             value = convert(value, col, connection)
         row[i] = value
-    return model.from_db(connection.alias, list(_attnames(model)), row)
+    return model.from_db(connection.alias, list(_attnames(model, skip)), row)
 
 
 @functools.cache

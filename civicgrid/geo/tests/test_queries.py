@@ -76,3 +76,22 @@ def test_the_locator_reads_the_grid_village_and_township_in_one_narrow_statement
     assert names == ("44190012300101", "东村", "测试镇")
     [sql] = sqls
     assert "boundary" not in sql and '"units"' not in sql
+
+
+def test_the_located_grid_reads_as_the_orm_reads_it(township: object) -> None:
+    """Every value but the deferred boundaries as the ORM gives them (dates aware, JSON
+    decoded), and a deferred boundary still loads when touched."""
+    from civicgrid.geo.models import Grid
+
+    grid = grid_at(113.005, 23.01)
+    assert grid is not None
+    orm = Grid.objects.select_related("village__township").get(pk=grid.pk)
+    for ours, theirs in [
+        (grid, orm),
+        (grid.village, orm.village),
+        (grid.village.township, orm.village.township),
+    ]:
+        loaded = {f.attname for f in type(ours)._meta.concrete_fields} - ours.get_deferred_fields()
+        assert "boundary" not in loaded
+        assert {a: getattr(ours, a) for a in loaded} == {a: getattr(theirs, a) for a in loaded}
+    assert grid.boundary == orm.boundary  # deferred: read when touched
