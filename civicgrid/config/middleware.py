@@ -1,13 +1,19 @@
-"""Answer the health probe before the page middleware; refuse a request larger than the
-platform accepts before any of it is read; renew idle sessions without a write on every
-request."""
+"""Answer the health probe before the page middleware; send bearer-token API requests
+through a short chain of their own; refuse a request larger than the platform accepts
+before any of it is read; renew idle sessions without a write on every request."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import cast
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from civicgrid.core.limits import megabytes, request_max_bytes
@@ -35,6 +41,88 @@ class HealthShortcut:
         response = HttpResponse(HEALTH_BODY, content_type="application/json; charset=utf-8")
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+# What a bearer-token API request keeps of ``MIDDLEWARE`` (in that order, outermost first).
+# ``TrustedProxyMiddleware``, ``SecurityMiddleware`` and WhiteNoise run before the shortcut.
+LEAN_API_MIDDLEWARE = (
+    "django.middleware.locale.LocaleMiddleware",  # the answer's language, as for every request
+    "civicgrid.config.middleware.RequestSizeLimit",  # after the locale: translated message
+    "django.middleware.common.CommonMiddleware",  # Content-Length, the slash redirect
+)
+API_PREFIX = "/api/"
+
+
+class LeanHandler(BaseHandler):
+    """URL resolution, the view and its exception handling inside the given middleware only.
+
+    Built the way ``BaseHandler.load_middleware`` builds the whole chain (synchronous only):
+    every layer wrapped in ``convert_exception_to_response``, so an exception anywhere
+    becomes the response Django's handler gives (404 page, 500, ``handler404``), and the
+    layers' ``process_view``/``process_exception``/``process_template_response`` hooks are
+    the only ones ``_get_response`` applies.
+    """
+
+    def __init__(self, middleware: Sequence[str]) -> None:
+        self._view_middleware: list[Callable[..., HttpResponse | None]] = []
+        self._template_response_middleware: list[Callable[..., HttpResponse]] = []
+        self._exception_middleware: list[Callable[..., HttpResponse | None]] = []
+        # The view's part: resolve, view middleware, the view, template responses.
+        view_part = self._get_response  # type: ignore[attr-defined]  # not in django-stubs
+        handler = convert_exception_to_response(view_part)
+        for path in reversed(middleware):
+            try:
+                layer = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(layer, "process_view"):
+                self._view_middleware.insert(0, layer.process_view)
+            if hasattr(layer, "process_template_response"):
+                self._template_response_middleware.append(layer.process_template_response)
+            if hasattr(layer, "process_exception"):
+                self._exception_middleware.append(layer.process_exception)
+            handler = convert_exception_to_response(layer)
+        # Every layer here is synchronous, so the chain answers, never awaits.
+        self.chain = cast("Callable[[HttpRequest], HttpResponse]", handler)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.chain(request)
+
+
+def bearer_api_request(request: HttpRequest) -> bool:
+    """An API request that names its credential in ``Authorization: Bearer …``."""
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    # Ninja's HttpBearer and the registry's photo view split the header at a space.
+    return request.path_info.startswith(API_PREFIX) and authorization[:7].lower() == "bearer "
+
+
+class BearerApiShortcut:
+    """Early in ``MIDDLEWARE``: bearer-token API requests skip the browser's middleware.
+
+    Scripts, the field app's sync and integrations call ``/api/`` with ``Authorization:
+    Bearer``. They need no session, CSRF check (a browser never sends that header to another
+    site without a CORS pre-flight, which is never granted), messages, login throttling of
+    the sign-in form, frame or page content-security headers: about two thirds of a trivial
+    request's time (issue 20, ``benchmarks/middleware.py``). Such a request goes through
+    ``LEAN_API_MIDDLEWARE`` and the view instead: the same language choice
+    (``Accept-Language`` or the language cookie), size limit, URL resolution, Ninja's error
+    bodies and Django's 404/500 handling. The client address and the security headers are
+    set before, by the middleware above this one; the 4xx/5xx log line after, by the handler.
+
+    ``request.user`` starts anonymous and the token names the user: a bad token is 401 even
+    with a session cookie beside it, since the session is never read. Requests without the
+    header (the pages' own calls: session cookie and CSRF token) take the whole stack.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.lean = LeanHandler(LEAN_API_MIDDLEWARE)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not bearer_api_request(request):
+            return self.get_response(request)
+        request.user = AnonymousUser()
+        return self.lean(request)
 
 
 class RequestSizeLimit:

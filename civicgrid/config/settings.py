@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "civicgrid.patrol.middleware.OsmandShortcut",  # phones' positions: no page middleware
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "civicgrid.config.middleware.BearerApiShortcut",  # token API calls: no page middleware
     "django.contrib.sessions.middleware.SessionMiddleware",
     "civicgrid.config.middleware.SessionIdleRenewal",  # inside the session middleware
     "django.middleware.locale.LocaleMiddleware",
