@@ -165,36 +165,61 @@ def event_body(event: CaseEvent, case: Case) -> dict[str, Any]:
     }
 
 
-# Most installations configure no webhook: each process remembers for a while that there
-# is none and then skips the query. Saving or deleting an endpoint forgets it at once in
-# this process (cases.apps); other server processes notice a new one within the TTL.
-WEBHOOKS_NONE_TTL = 30.0
-_no_webhooks_until = 0.0
+# Each process remembers the active endpoints for a while and then skips the query (most
+# installations configure none, some one or two; every action asked). Saving or deleting an
+# endpoint forgets them at once in this process (cases.apps); other server processes notice
+# a new or changed endpoint within the TTL. The memory only decides whether and to which
+# endpoints to try: the deliveries are inserted from the endpoints table itself, for the
+# remembered ones that still exist and are active, so an endpoint deleted or switched off
+# elsewhere (or created in a transaction that was rolled back) is never queued one.
+WEBHOOKS_TTL = 30.0
+_webhooks_memory: tuple[float, list[WebhookEndpoint]] | None = None
 
 
 def webhooks_forget() -> None:
-    global _no_webhooks_until
-    _no_webhooks_until = 0.0
+    global _webhooks_memory
+    _webhooks_memory = None
+
+
+def _active_endpoints() -> list[WebhookEndpoint]:
+    global _webhooks_memory
+    memory = _webhooks_memory
+    if memory is None or memory[0] <= time.monotonic():
+        active = list(WebhookEndpoint.objects.filter(active=True))
+        memory = _webhooks_memory = (time.monotonic() + WEBHOOKS_TTL, active)
+    return memory[1]
 
 
 def _queue_webhooks(event: CaseEvent, case: Case) -> None:
-    global _no_webhooks_until
-    if _no_webhooks_until > time.monotonic():
-        return
-    active = list(WebhookEndpoint.objects.filter(active=True))
-    if not active:
-        _no_webhooks_until = time.monotonic() + WEBHOOKS_NONE_TTL
-        return
-    endpoints = [e for e in active if not e.actions or event.action in e.actions]
+    endpoints = [e.pk for e in _active_endpoints() if not e.actions or event.action in e.actions]
     if not endpoints:
         return
-    body = event_body(event, case)
-    WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=e, event=event, body=body, next_attempt_at=event.at)
-        for e in endpoints
+    queued = _deliveries_insert(endpoints, event, event_body(event, case))
+    if queued and getattr(settings, "CIVICGRID_WEBHOOKS_ON_COMMIT", False):
+        transaction.on_commit(lambda: webhooks_send(limit=queued))
+
+
+def _deliveries_insert(endpoint_ids: list[int], event: CaseEvent, body: dict[str, Any]) -> int:
+    """One delivery of ``event`` per endpoint of ``endpoint_ids`` that exists and is active,
+    in one statement; how many were queued."""
+    q = connection.ops.quote_name
+    delivery, endpoint = q(WebhookDelivery._meta.db_table), q(WebhookEndpoint._meta.db_table)
+    fields = WebhookDelivery._meta
+    marks = ", ".join(["%s"] * len(endpoint_ids))
+    sql = (
+        f"INSERT INTO {delivery} (endpoint_id, event_id, body, attempts, next_attempt_at, "
+        f"last_error) SELECT e.id, %s, %s, 0, %s, '' FROM {endpoint} e "
+        f"WHERE e.active AND e.id IN ({marks})"
     )
-    if getattr(settings, "CIVICGRID_WEBHOOKS_ON_COMMIT", False):
-        transaction.on_commit(lambda: webhooks_send(limit=len(endpoints)))
+    params = [
+        event.pk,
+        fields.get_field("body").get_db_prep_save(body, connection),
+        fields.get_field("next_attempt_at").get_db_prep_save(event.at, connection),
+        *endpoint_ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 21600]  # seconds after attempt 1, 2, …

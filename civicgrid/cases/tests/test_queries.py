@@ -65,7 +65,7 @@ def test_each_action_answers_in_a_few_statements(
     # remembers and touches the tokens; on a loaded machine the steps below can outlast those
     # memories (30 s, 60 s, 30 s, 60 s), and one action would then ask again (a 13th
     # statement in dispatch once, with two suites and a demo beside it).
-    monkeypatch.setattr(notifications, "WEBHOOKS_NONE_TTL", 3600.0)
+    monkeypatch.setattr(notifications, "WEBHOOKS_TTL", 3600.0)
     monkeypatch.setattr(calendars, "CALENDAR_TTL", 3600.0)
     calendars.calendar_forget()  # the warm-up loads it again under the longer memory
     monkeypatch.setattr(people_services, "TOKEN_TOUCH_EVERY", 3600.0)
@@ -111,6 +111,32 @@ def test_no_webhook_query_while_none_is_configured(loop: Loop) -> None:
     from civicgrid.cases.models import WebhookDelivery
 
     assert WebhookDelivery.objects.filter(event__case=case).count() == 1
+
+
+def test_configured_webhook_targets_are_remembered_until_one_changes(loop: Loop) -> None:
+    from civicgrid.cases.models import WebhookDelivery
+
+    WebhookEndpoint.objects.create(url="https://example.org/one", secret="s")
+    loop.report()  # reads the endpoints
+    with CaptureQueriesContext(connection) as queries:
+        case = loop.report()
+    touching = [q["sql"] for q in queries.captured_queries if "webhookendpoint" in q["sql"]]
+    assert len(touching) == 1 and touching[0].startswith("INSERT")  # no SELECT of its own
+    assert WebhookDelivery.objects.filter(event__case=case).count() == 1
+    second = WebhookEndpoint.objects.create(url="https://example.org/two", secret="s")
+    loop.act(case, "file")  # the save forgot them: both endpoints get the filing
+    filed = WebhookDelivery.objects.filter(event__case=case, event__action="file")
+    assert filed.count() == 2
+    second.active = False
+    second.save()
+    loop.act(case, "dispatch")
+    dispatched = WebhookDelivery.objects.filter(event__case=case, event__action="dispatch")
+    assert [d.endpoint.url for d in dispatched] == ["https://example.org/one"]
+    # Switched off or deleted without a signal (another process, raw SQL): still remembered
+    # here, but no delivery is queued to it and the action goes through.
+    WebhookEndpoint.objects.filter(url="https://example.org/one").update(active=False)
+    loop.act(case, "dispose", result="已清理")
+    assert not WebhookDelivery.objects.filter(event__case=case, event__action="dispose")
 
 
 def test_department_scope_reads_no_event_payloads(loop: Loop) -> None:
