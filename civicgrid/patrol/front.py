@@ -66,9 +66,11 @@ def stored_plain(query_string: str) -> bool:
     if message is None or message.fix is None:
         return False
     db = connections[DEFAULT_DB_ALIAS]
-    if not db.in_atomic_block:  # (a test's transaction is not the front's to end)
-        # What Django's request_started signal does for a connection: replace one that
-        # broke or outlived CONN_MAX_AGE, and arm its health check.
+    # What Django's request_started and request_finished signals do for a connection:
+    # replace one that broke or outlived CONN_MAX_AGE (and arm its health check) before,
+    # close one that is not to be kept after. A test's transaction is not the front's to end.
+    ours = not db.in_atomic_block
+    if ours:
         db.close_if_unusable_or_obsolete()
     try:
         stored = services.osmand_fix_plain(
@@ -79,4 +81,7 @@ def stored_plain(query_string: str) -> bool:
         # general way (and replaces the connection if it is broken) or answers the error.
         logger.warning("OsmAnd fix not stored in front of Django", exc_info=True)
         return False
+    finally:
+        if ours:
+            db.close_if_unusable_or_obsolete()
     return stored is not None

@@ -169,3 +169,26 @@ def test_query_params_refuses_more_fields_than_the_limit() -> None:
     assert query_params("a=1&b=2", max_fields=2) == {"a": "1", "b": "2"}
     with pytest.raises(ValueError):
         query_params("a=1&b=2&c=3", max_fields=2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_connection_is_kept_or_closed_as_conn_max_age_says(patrol: Patrol) -> None:
+    """What Django's request signals do, the front does: a connection kept across fixes
+    (the default), or closed after each one with ``CONN_MAX_AGE = 0``."""
+    from django.db import connection
+
+    now = timezone.now()
+    services.shift_start(user=patrol.admin, actor=patrol.admin, now=now - dt.timedelta(hours=1))
+    behind = Behind()
+    call(front.OsmandFront(behind), environ(urlencode(osmand_query(now - dt.timedelta(seconds=9)))))
+    assert connection.connection is not None  # kept
+    kept = connection.settings_dict["CONN_MAX_AGE"]
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    try:
+        connection.close()
+        query = urlencode(osmand_query(now - dt.timedelta(seconds=8)))
+        status, _, _ = call(front.OsmandFront(behind), environ(query))
+        assert status == "200 OK" and connection.connection is None  # closed after the fix
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = kept
+    assert behind.reached == [] and Position.objects.count() == 2
