@@ -50,17 +50,29 @@ def twice(client: Client, url: str) -> tuple[HttpResponse, list[str]]:
     return response, sqls
 
 
+def both_stacks(
+    raw_token: str, session_cookie: str, url: str
+) -> tuple[tuple[HttpResponse, list[str]], tuple[HttpResponse, list[str]]]:
+    """``twice`` with the token and a session cookie beside it: through the bearer path,
+    then through the whole stack."""
+
+    def client() -> Client:
+        made = bearer(raw_token)
+        made.cookies.load({settings.SESSION_COOKIE_NAME: session_cookie})
+        return made
+
+    lean = twice(client(), url)
+    with override_settings(MIDDLEWARE=WHOLE_STACK):
+        whole = twice(client(), url)
+    return lean, whole
+
+
 def test_a_bearer_read_answers_as_the_whole_stack_without_session_or_page_headers(
     raw_token: str, session_cookie: str
 ) -> None:
-    cookie = {settings.SESSION_COOKIE_NAME: session_cookie}
-    lean_client = bearer(raw_token)
-    lean_client.cookies.load(cookie)
-    lean, lean_sqls = twice(lean_client, "/api/v1/people/me")
-    with override_settings(MIDDLEWARE=WHOLE_STACK):
-        whole_client = bearer(raw_token)
-        whole_client.cookies.load(cookie)
-        whole, whole_sqls = twice(whole_client, "/api/v1/people/me")
+    (lean, lean_sqls), (whole, whole_sqls) = both_stacks(
+        raw_token, session_cookie, "/api/v1/people/me"
+    )
     assert lean.status_code == whole.status_code == 200
     assert lean.content == whole.content
     # The token replaced the session's lazy user before anything read it: same statements.
@@ -79,14 +91,9 @@ def test_a_missing_api_route_no_longer_reads_or_renews_the_session(
 ) -> None:
     """Django's 404 for an unknown API path: the whole stack loaded the cookie's session,
     its user and their unread count for the page and renewed the session (7 statements)."""
-    cookie = {settings.SESSION_COOKIE_NAME: session_cookie}
-    client = bearer(raw_token)
-    client.cookies.load(cookie)
-    lean, lean_sqls = twice(client, "/api/v1/no-such-thing")
-    with override_settings(MIDDLEWARE=WHOLE_STACK):
-        whole_client = bearer(raw_token)
-        whole_client.cookies.load(cookie)
-        whole, whole_sqls = twice(whole_client, "/api/v1/no-such-thing")
+    (lean, lean_sqls), (whole, whole_sqls) = both_stacks(
+        raw_token, session_cookie, "/api/v1/no-such-thing"
+    )
     assert lean.status_code == whole.status_code == 404
     assert lean["Content-Type"] == whole["Content-Type"] == "text/html; charset=utf-8"
     assert lean_sqls == [] and any("django_session" in sql for sql in whole_sqls)

@@ -4,9 +4,7 @@ else handed to Django untouched, nothing stored twice."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -14,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from django.core import signals
 from django.db import DatabaseError, close_old_connections
+from django.test import RequestFactory
 from django.utils import timezone
 
 from civicgrid.config.wsgi import application
@@ -27,24 +26,8 @@ pytestmark = pytest.mark.django_db
 
 
 def environ(query: str, method: str = "GET", path: str = "/osmand/") -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "CONTENT_LENGTH": "0",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
+    """The WSGI environ of a request as a server hands it over."""
+    return RequestFactory().generic(method, f"{path}?{query}").environ
 
 
 class Behind:
