@@ -25,7 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.utils import timezone
 
 from civicgrid.patrol import services
-from civicgrid.patrol.osmand import ProtocolError, decode_params, query_params
+from civicgrid.patrol.osmand import decode_params, query_params
 
 OSMAND_PATH = "/osmand/"
 # What Django answers for the stored fix (``HttpResponse(status=200)`` before any middleware
@@ -61,7 +61,7 @@ def stored_plain(query_string: str) -> bool:
         text = query_string.encode("latin-1").decode("utf-8")
         params = query_params(text, max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
         message = decode_params(params)
-    except (UnicodeError, ProtocolError, ValueError):
+    except ValueError:  # not UTF-8, too many fields, not decodable (ProtocolError)
         return False  # Django's view answers the refusal, in the phone's language
     if message is None or message.fix is None:
         return False

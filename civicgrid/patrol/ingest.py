@@ -344,11 +344,10 @@ def device_position_insert(
     }
     relax = not db.in_atomic_block and not _flush_each_commit()
     sql = _device_insert_sql(db.vendor, relax and pg)
-    if not db.queries_logged:
-        if pg and db.settings_dict["CONN_MAX_AGE"] != 0:
+    if not db.queries_logged:  # else through Django's cursor below, so the fix is counted
+        if pg:
             return _pg_device_insert(db, sql, params)
-        if not pg:
-            return _sqlite_device_insert(db, params, relax=relax)
+        return _sqlite_device_insert(db, params, relax=relax)
     health_check_without_round_trip(db)
     # The cursor first: it opens the connection the pragmas are set on.
     relaxed = _sqlite_commit_relaxed(db) if relax and not pg else nullcontext()
@@ -361,8 +360,7 @@ def device_position_insert(
 def _pg_device_insert(db: BaseDatabaseWrapper, sql: str, params: dict[str, Any]) -> Any:
     """The statement on psycopg's own cursor, kept with the connection, and prepared on the
     server at its first run (``_prepared``): Django's cursor wrapping and a new cursor per
-    fix cost more CPU than psycopg's own execution. Errors still
-    become Django's; with queries being logged the fix goes through Django's cursor."""
+    fix cost more CPU than psycopg's own execution. Errors still become Django's."""
     health_check_without_round_trip(db)
     db.close_if_health_check_failed()
     db.ensure_connection()
@@ -382,20 +380,19 @@ def _sqlite_device_insert(db: BaseDatabaseWrapper, params: dict[str, Any], *, re
     """The statement on SQLite's own connection, compiled once by the driver's statement
     cache: Django's cursor rewrote its parameters into SQLite's style on every call and
     wrapped every step (a fifth of a fix's time). Errors still become Django's (and mark
-    the connection for its check); with queries being logged (tests counting them, DEBUG)
-    the fix goes through Django's cursor instead, so it is counted."""
+    the connection for its check)."""
     db.ensure_connection()
     with db.wrap_database_errors:
         relaxed = _sqlite_commit_relaxed(db) if relax else nullcontext()
         with relaxed:
-            found = db.connection.execute(_sqlite_named(db.vendor), params).fetchall()
+            found = db.connection.execute(_sqlite_named(), params).fetchall()
     return found[0][0] if found else None
 
 
 @functools.cache
-def _sqlite_named(vendor: str) -> str:
+def _sqlite_named() -> str:
     """``_device_insert_sql`` with SQLite's own ``:name`` parameters."""
-    return re.sub(r"%\((\w+)\)s", r":\1", _device_insert_sql(vendor, False))
+    return re.sub(r"%\((\w+)\)s", r":\1", _device_insert_sql("sqlite", False))
 
 
 # ------------------------------------------------------------------ a batch's one look-up
