@@ -188,10 +188,18 @@ def take_ids(model: type[models.Model], count: int) -> list[int]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [quote(table), pk, count],
+            taken = (
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s)"
             )
+            params = [quote(table), pk, count]
+            # Taken in one statement the ids are consecutive, unless another session took
+            # some meanwhile: only then are they taken again and read back one by one (a
+            # sequence may have gaps).
+            cursor.execute(f"SELECT MIN(id), MAX(id) FROM ({taken}) AS taken", params)
+            first, last = cursor.fetchone()
+            if last - first + 1 == count:
+                return list(range(first, last + 1))
+            cursor.execute(taken, params)
             return [row[0] for row in cursor.fetchall()]
         # SQLite's AUTOINCREMENT never gives an id twice: start above the highest given.
         cursor.execute(

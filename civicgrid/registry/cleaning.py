@@ -171,6 +171,31 @@ def _plan(spec: list[columns.Column]) -> _Plan:
     return plan
 
 
+# Per spec and set of given names: the given columns' (name, parser, required), and every
+# column's value in plan order, absent ones filled in. An import asks with one set per file.
+_Given = tuple[tuple[tuple[str, columns.Parser, bool], ...], dict[str, Any]]
+_GIVEN: dict[tuple[int, tuple[str, ...]], _Given | None] = {}
+
+
+def _given(spec: list[columns.Column], raw: Mapping[str, Any]) -> _Given | None:
+    """What a new record of ``raw``'s names starts from; None when a required one is absent
+    (the plain loop then reports it in its place among the problems)."""
+    key = (id(spec), tuple(raw))
+    if key in _GIVEN:
+        return _GIVEN[key]
+    plan = _plan(spec)
+    found: _Given | None = (
+        tuple((name, parse, required) for name, parse, required, _a in plan if name in raw),
+        {name: None if name in raw else absent for name, _p, _r, absent in plan},
+    )
+    if any(req and name not in raw and absent in (None, "") for name, _p, req, absent in plan):
+        found = None
+    if len(_GIVEN) >= 256:  # names come from files and requests: keep the memory small
+        _GIVEN.clear()
+    _GIVEN[key] = found
+    return found
+
+
 def _parse(
     spec: list[columns.Column],
     raw: Mapping[str, Any],
@@ -178,7 +203,20 @@ def _parse(
     out: Cleaned,
 ) -> dict[str, Any]:
     """Parse the given columns; columns not given keep ``current`` (update) or stay None."""
-    parsed: dict[str, Any] = {}
+    given = _given(spec, raw) if current is None else None
+    if given is not None:  # a new record: absent columns take their value from one copy
+        columns_given, start = given
+        parsed = dict(start)
+        for name, parse, required in columns_given:
+            try:
+                value = parsed[name] = parse(raw[name])
+            except validators.InvalidValue as exc:
+                out.fail(name, exc.message)
+                continue
+            if required and value in (None, ""):
+                out.fail(name, _("This field is required."))
+        return parsed
+    parsed = {}
     for name, parse, required, absent in _plan(spec):
         if name in raw:
             try:

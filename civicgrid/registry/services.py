@@ -7,6 +7,7 @@ import hashlib
 import json
 import operator
 from collections.abc import Callable, Mapping
+from itertools import compress
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -19,7 +20,7 @@ from civicgrid.core.bulk import JsonText
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.people.certification import require_field_rights
 from civicgrid.people.models import User
-from civicgrid.people.privacy import mask, personal_fields
+from civicgrid.people.privacy import MASKS, mask, personal_fields
 from civicgrid.registry import cleaning, selectors
 from civicgrid.registry.models import (
     ComponentState,
@@ -102,11 +103,16 @@ def created_changes_json(model: type[models.Model]) -> Callable[[Mapping[str, An
     tracked = [f for f in model._meta.concrete_fields if f.attname not in _UNTRACKED]
     names = [f.attname for f in tracked]
     defaults = [f.get_default() for f in tracked]
-    kinds = [personal.get(name) for name in names]
     read = operator.itemgetter(*names)
     special = (dt.date, models.Model, models.fields.files.FieldFile)
     plain = {str, bool, int, float}
-    encoded: dict[tuple[str, type, Any], str] = {}
+    # Per field: its name in JSON, its mask (None: shown as it is) and the parts encoded
+    # so far, each kept with its value's type (True and 1 are equal keys).
+    containers = any(isinstance(f, models.JSONField) for f in tracked)  # [] and {} are shown
+    fields: list[tuple[str, Callable[[str], str] | None, dict[Any, tuple[type, str]]]] = [
+        (json.dumps(name), MASKS[personal[name]] if name in personal else None, {})
+        for name in names
+    ]
 
     def changes(values: Mapping[str, Any]) -> JsonText:
         try:
@@ -114,22 +120,24 @@ def created_changes_json(model: type[models.Model]) -> Callable[[Mapping[str, An
         except KeyError:  # a field left out takes its default, as in Model(**values)
             row = tuple(values.get(n, d) for n, d in zip(names, defaults, strict=True))
         parts: list[str] = []
-        for name, new, kind in zip(names, row, kinds, strict=True):
+        pairs = zip(fields, row, strict=True)
+        # Without JSON fields a false value is never shown: the C loop leaves them out.
+        for (name, masked, encoded), new in pairs if containers else compress(pairs, row):
             if not new:  # a date is never false; an empty file's name is
                 if new in (None, "", False):
                     continue
             elif type(new) not in plain and isinstance(new, special):
                 new = _jsonable(new)
-            if kind is not None:
-                new = mask(kind, new)
-            if type(new) not in plain:  # a list or a dict: not worth keeping
-                parts.append(f"{json.dumps(name)}: [null, {json.dumps(new)}]")
+            if masked is not None:
+                new = masked(str(new)) if new != "" else ""  # as privacy.mask does
+            kind = type(new)
+            if kind not in plain:  # a list or a dict: not worth keeping
+                parts.append(f"{name}: [null, {json.dumps(new)}]")
                 continue
-            key = (name, type(new), new)  # the type: True and 1 are equal keys
-            part = encoded.get(key)
-            if part is None:
-                part = encoded[key] = f"{json.dumps(name)}: [null, {json.dumps(new)}]"
-            parts.append(part)
+            part = encoded.get(new)
+            if part is None or part[0] is not kind:
+                part = encoded[new] = (kind, f"{name}: [null, {json.dumps(new)}]")
+            parts.append(part[1])
         return JsonText("{" + ", ".join(parts) + "}")
 
     return changes

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -279,8 +280,12 @@ def _import(
     max_rows = limits.import_max_rows()
     raw_rows: list[tuple[int, dict[str, Any]]] = []
     cells = [(i, column.name) for i, column in mapping.items()]
+    names = [name for _i, name in cells]
+    # A full row is read by one call (a tuple of its cells); a short one cell by cell.
+    full = max(mapping, default=-1) + 1
+    read = operator.itemgetter(*mapping) if len(mapping) > 1 else lambda r: [r[i] for i in mapping]
     for number, row in enumerate(rows, start=2):
-        if not any(str(cell).strip() for cell in row):
+        if not "".join(map(str, row)).strip():  # nothing but blanks
             continue
         if len(raw_rows) >= max_rows:
             raise ValidationFailed(
@@ -288,8 +293,11 @@ def _import(
                 % {"rows": max_rows},
                 field="file",
             )
-        width = len(row)
-        raw_rows.append((number, {name: row[i] if i < width else "" for i, name in cells}))
+        if len(row) >= full:
+            raw_rows.append((number, dict(zip(names, read(row), strict=True))))
+        else:
+            width = len(row)
+            raw_rows.append((number, {name: row[i] if i < width else "" for i, name in cells}))
     report.rows = len(raw_rows)
     lookups = cleaning.Lookups(preload=True)
     key = NATURAL_KEYS[kind]

@@ -1,0 +1,63 @@
+"""Ids taken ahead for an import (``core.bulk.take_ids``): new, distinct, usable."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import connection, transaction
+
+from civicgrid.core.bulk import insert_values, take_ids
+from civicgrid.registry.models import RecordChange
+
+
+def _history(ids: list[int]) -> list[dict[str, object]]:
+    return [
+        {"model": "registry.Person", "record_id": pk, "action": "import", "actor_id": None,
+         "changes": {}}
+        for pk in ids
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ids_are_new_consecutive_and_insertable():
+    with transaction.atomic():
+        stored = RecordChange.objects.create(model="registry.Person", record_id=1, action="import")
+        ids = take_ids(RecordChange, 500)
+        assert ids == list(range(ids[0], ids[0] + 500))
+        assert ids[0] > stored.pk
+        insert_values(RecordChange, _history(ids), ids=ids, batch=200)
+    assert sorted(RecordChange.objects.exclude(pk=stored.pk).values_list("pk", flat=True)) == ids
+    with transaction.atomic():
+        later = take_ids(RecordChange, 3)
+    assert later[0] > ids[-1]  # never given twice, though the first rows may be deleted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ids_stay_distinct_and_given_by_the_database_when_not_consecutive():
+    """When the database does not give consecutive ids (on PostgreSQL another session took
+    some meanwhile, imitated by a sequence counting in twos), each id read back is one the
+    database gave; on SQLite, ids deleted from the top are not given again."""
+    with transaction.atomic():
+        first = take_ids(RecordChange, 1)[0]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_get_serial_sequence(%s, 'id')", [RecordChange._meta.db_table]
+                )
+                sequence = cursor.fetchone()[0]
+                cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 2")
+                try:
+                    ids = take_ids(RecordChange, 50)
+                finally:
+                    cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")
+            assert len(set(ids)) == 50
+            assert all(b - a == 2 for a, b in itertools.pairwise(ids))
+            assert ids[0] > first
+        else:
+            insert_values(RecordChange, _history([first]), ids=[first])
+            RecordChange.objects.filter(pk=first).delete()
+            ids = take_ids(RecordChange, 50)
+            assert ids == list(range(first + 1, first + 51))
+        insert_values(RecordChange, _history(ids), ids=ids)
+    assert RecordChange.objects.filter(pk__in=ids).count() == 50
