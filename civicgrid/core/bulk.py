@@ -191,7 +191,7 @@ def take_ids(model: type[models.Model], count: int) -> list[int]:
             taken = (
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s)"
             )
-            params = [quote(table), pk, count]
+            params: list[str | int] = [quote(table), pk, count]
             # Taken in one statement the ids are consecutive, unless another session took
             # some meanwhile: only then are they taken again and read back one by one (a
             # sequence may have gaps).
