@@ -95,6 +95,17 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
+def _all_null(field: models.Field[Any, Any], rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether ``field`` is NULL in every row and NULL when left out: then it is left out
+    of the statement (fewer values to send and bind)."""
+    if not field.null or field.db_default is not models.NOT_PROVIDED:
+        return False
+    if field.get_default() is not None:
+        return False
+    name = field.attname
+    return all(row.get(name) is None for row in rows)
+
+
 def _tuples(
     model: type[models.Model],
     rows: Sequence[Mapping[str, Any]],
@@ -117,7 +128,7 @@ def _tuples(
             convert = _converter(f)
             stamp = now if isinstance(f, models.DateTimeField) else now.date()
             stamps.append((str(f.column), stamp if convert is None else convert(stamp)))
-        else:
+        elif not _all_null(f, rows):
             taken.append(f)
     names = [f.attname for f in taken]
     defaults = [f.get_default() for f in taken]

@@ -1,4 +1,4 @@
-"""Ids taken ahead for an import (``core.bulk.take_ids``): new, distinct, usable."""
+"""Rows written in bulk for an import (``core.bulk``): ids taken ahead, columns left out."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import itertools
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
+from civicgrid.core import bulk
 from civicgrid.core.bulk import insert_values, take_ids
 from civicgrid.registry.models import RecordChange
+from civicgrid.registry.tests.conftest import Cast
 
 
 def _history(ids: list[int]) -> list[dict[str, object]]:
@@ -61,3 +64,19 @@ def test_ids_stay_distinct_and_given_by_the_database_when_not_consecutive():
             assert ids == list(range(first + 1, first + 51))
         insert_values(RecordChange, _history(ids), ids=ids)
     assert RecordChange.objects.filter(pk__in=ids).count() == 50
+
+
+@pytest.mark.django_db
+def test_a_column_null_in_every_row_is_left_out_and_stored_null(cast: Cast) -> None:
+    with transaction.atomic():
+        ids = take_ids(RecordChange, 4)
+        nobody = _history(ids[:2])
+        insert_values(RecordChange, nobody, ids=ids[:2])
+        one = [{**row, "actor_id": cast.admin.pk} if i == 0 else row
+               for i, row in enumerate(_history(ids[2:]))]  # fmt: skip
+        insert_values(RecordChange, one, ids=ids[2:])
+    actors = dict(RecordChange.objects.filter(pk__in=ids).values_list("pk", "actor_id"))
+    assert actors == {ids[0]: None, ids[1]: None, ids[2]: cast.admin.pk, ids[3]: None}
+    now = timezone.now()
+    assert "actor_id" not in bulk._tuples(RecordChange, nobody, ids[:2], now)[0]
+    assert "actor_id" in bulk._tuples(RecordChange, one, ids[2:], now)[0]
