@@ -14,6 +14,10 @@ would give them (SQLite's text dates and 0/1 booleans converted, JSON decoded).
 - ``insert(obj)``: INSERT of an unsaved instance, its id back with ``RETURNING``.
 - ``update(model, pk, changes, version=)``: UPDATE of one row by id (and version), the
   number of rows changed; ``changes`` are attribute values or related instances.
+  ``update_statement`` gives that UPDATE's text and parameters without running it.
+- ``insert_after(obj, before, only_if=)``: on PostgreSQL, the INSERT of ``obj`` with other
+  data-modifying statements in its ``WITH``: one round trip for writes that belong
+  together (a case's compare-and-swap, its event, the ledger head).
 
 No signals are sent: use these only for models that have no receivers.
 """
@@ -131,15 +135,14 @@ def insert(obj: models.Model) -> None:
     obj._state.db = connection.alias
 
 
-def update(
+def update_statement(
     model: type[models.Model],
     pk: Any,
     changes: Mapping[str, Any],
     *,
     version: int | None = None,
-) -> int:
-    """UPDATE the row ``pk`` with ``changes`` (field names; a related instance stands for its
-    id); with ``version``, only while the row's ``version`` is that one, and bump it."""
+) -> tuple[str, list[Any]]:
+    """The text and parameters of ``update(model, pk, changes, version=version)``."""
     q = connection.ops.quote_name
     meta = model._meta
     sets: list[str] = []
@@ -157,6 +160,70 @@ def update(
         sets.append(f"{q('version')} = {q('version')} + 1")
         where += f" AND {q('version')} = %s"
         params.append(version)
+    return f"UPDATE {q(meta.db_table)} SET {', '.join(sets)} WHERE {where}", params
+
+
+def update(
+    model: type[models.Model],
+    pk: Any,
+    changes: Mapping[str, Any],
+    *,
+    version: int | None = None,
+) -> int:
+    """UPDATE the row ``pk`` with ``changes`` (field names; a related instance stands for its
+    id); with ``version``, only while the row's ``version`` is that one, and bump it."""
+    sql, params = update_statement(model, pk, changes, version=version)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {q(meta.db_table)} SET {', '.join(sets)} WHERE {where}", params)
+        cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+@functools.cache
+def _insert_select_sql(model: type[models.Model], vendor: str) -> str:
+    """``INSERT INTO table (columns) SELECT %s, … FROM`` (the source follows), ``RETURNING``
+    left to the caller."""
+    q = connection.ops.quote_name
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    names = ", ".join(q(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {q(model._meta.db_table)} ({names}) SELECT {marks} FROM"
+
+
+def insert_after(
+    obj: models.Model,
+    before: Sequence[tuple[str, str, Sequence[Any]]],
+    *,
+    only_if: str | None = None,
+) -> bool:
+    """PostgreSQL: INSERT ``obj`` (as ``insert``) in one statement with ``before``, each
+    ``(name, statement, params)`` a data-modifying statement run in the ``WITH`` of the
+    INSERT, in that order; a later one may refer to an earlier one by its name.
+
+    With ``only_if`` (one of the names, a statement with ``RETURNING``) the row is inserted
+    only when that statement returned a row. Whether it was inserted; its id is set if so.
+    Every statement of ``before`` runs to its end either way (PostgreSQL's rule for
+    data-modifying ``WITH``): make the others depend on ``only_if`` themselves if needed.
+    """
+    assert connection.vendor == "postgresql", "data-modifying WITH is PostgreSQL's"
+    q = connection.ops.quote_name
+    _sql, fields = _insert_sql(type(obj), connection.vendor)
+    params: list[Any] = []
+    parts: list[str] = []
+    for name, statement, values in before:
+        parts.append(f"{q(name)} AS ({statement})")
+        params.extend(values)
+    params.extend(f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields)
+    source = q(only_if) if only_if is not None else "(SELECT 1) AS one"
+    pk = q(str(type(obj)._meta.pk.column))
+    sql = (
+        f"WITH {', '.join(parts)} " if parts else ""
+    ) + f"{_insert_select_sql(type(obj), connection.vendor)} {source} RETURNING {pk}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return True

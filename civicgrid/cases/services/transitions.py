@@ -25,7 +25,12 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.services.calendars import step_deadline
 from civicgrid.cases.services.categories import category_by_code
-from civicgrid.cases.services.ledger import case_last_event, ledger_append, ledger_head_locked
+from civicgrid.cases.services.ledger import (
+    case_last_event,
+    ledger_append,
+    ledger_append_swapped,
+    ledger_head_locked,
+)
 from civicgrid.cases.services.notifications import _after_transition, _queue_webhooks
 from civicgrid.cases.services.rules import (
     CHECKS,
@@ -376,12 +381,13 @@ def case_transition(
     # Compare-and-swap: the UPDATE matches only the version this actor saw. Of two
     # dispatchers acting at once, the second UPDATE matches no row (on PostgreSQL it waited
     # for the first to commit at the ledger head's lock) and is answered 409.
-    # Plain SQL (``core.rows``): the ORM built this UPDATE afresh on every action.
-    updated = rows.update(Case, current.pk, {**changes, "updated_at": ctx.now}, version=version)
-    if updated != 1:
-        raise Conflict(_("Someone else changed the case at the same moment. Reload it."),
-                       field="version")  # fmt: skip
-    event = ledger_append(
+    # Plain SQL (``core.rows``): the ORM built this UPDATE afresh on every action. The event
+    # and the head are written only with it (on PostgreSQL in the same statement).
+    swap = rows.update_statement(
+        Case, current.pk, {**changes, "updated_at": ctx.now}, version=version
+    )
+    event = ledger_append_swapped(
+        swap=swap,
         head=head,
         case=current,
         last=last,
@@ -394,6 +400,9 @@ def case_transition(
         payload=ctx.payload,
         at=ctx.now,
     )
+    if event is None:
+        raise Conflict(_("Someone else changed the case at the same moment. Reload it."),
+                       field="version")  # fmt: skip
     if transition.action == Action.DISPATCH:
         # The department's scope: it keeps the case after a return or a recall.
         _case_department_add(current.pk, changes["department"].pk)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from civicgrid.cases import services
 from civicgrid.cases.models import (
@@ -26,10 +27,10 @@ from civicgrid.cases.models import (
     LedgerHead,
     counts_digest,
 )
-from civicgrid.cases.services import Finding
+from civicgrid.cases.services import Finding, ledger
 from civicgrid.cases.services.ledger import GUARDED_TABLES
 from civicgrid.cases.tests.conftest import Loop
-from civicgrid.core import appendonly
+from civicgrid.core import appendonly, rows
 from civicgrid.people.models import AccessLog
 from civicgrid.people.privacy import Channel, personal_data_read
 
@@ -271,3 +272,57 @@ def test_a_forged_checkpoint_fails_its_signature(loop: Loop, unguarded: None) ->
     _sql("UPDATE cases_ledgercheckpoint SET counts_digest = %s", [counts_digest({"1": 5})])
     assert Finding.CHECKPOINT_MAC in services.ledger_audit(key=KEY).kinds()
     assert Finding.CHECKPOINT_MAC not in services.ledger_audit(key=None).kinds()
+
+
+def _loop_rows(loop: Loop) -> list[tuple[object, ...]]:
+    """Three cases taken along the loop; their events (without ids, times, hashes and
+    positions, which differ from run to run) and their rows' states and versions."""
+    made = [loop.case_in(state) for state in ("closed", "dispatched", "filed")]
+    found: list[tuple[object, ...]] = []
+    for case in made:
+        case.refresh_from_db()
+        found.append((case.state, case.version, case.step_seq))
+        found.extend(
+            case.events.order_by("seq").values_list(
+                "seq", "action", "from_state", "to_state", "actor_id", "role", "note", "payload"
+            )
+        )
+    return found
+
+
+def test_one_statement_writes_what_three_statements_write(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an action's compare-and-swap, event and head are one statement
+    (``ledger_append_swapped``) and a report's event and head one; the rows, both chains
+    and ``ledger-verify`` are as with the statements one by one (the path elsewhere)."""
+    together = _loop_rows(loop)
+    monkeypatch.setattr(ledger, "_one_statement", lambda: False)
+    apart = _loop_rows(loop)
+    assert apart == together
+    everything = list(CaseEvent.objects.order_by("position").values_list("position", flat=True))
+    assert everything == list(range(1, 2 * 11 + 1))  # 6 + 3 + 2 events each time
+    assert services.ledger_audit().intact
+
+
+def test_a_failed_swap_writes_no_event_and_leaves_the_head(loop: Loop) -> None:
+    """The compare-and-swap matching no row (another action came first): no event, the head
+    where it was, the case unchanged; on PostgreSQL all in the one statement."""
+    case = loop.case_in("reported")
+    before = LedgerHead.objects.get()
+    with transaction.atomic():
+        head = ledger.ledger_head_locked()
+        swap = rows.update_statement(Case, case.pk, {"state": "filed"}, version=case.version + 1)
+        written = ledger.ledger_append_swapped(
+            swap=swap, head=head, case=case, last=ledger.case_last_event(case.pk), actor=None,
+            role="system", action="file", source="reported", target="filed", note="",
+            payload={}, at=timezone.now(),
+        )  # fmt: skip
+    assert written is None
+    assert (head.position, head.hash) == (before.position, before.hash)
+    after = LedgerHead.objects.get()
+    assert (after.position, after.hash) == (before.position, before.hash)
+    assert case.events.count() == 1
+    case_now = Case.objects.get(pk=case.pk)
+    assert (case_now.state, case_now.version) == ("reported", case.version)
+    assert services.ledger_audit().intact

@@ -39,8 +39,11 @@ STEPS = [
 # whether they are away is not read). A report: the reporter's grids and field rights, the
 # category, the grid, the case, the ledger head, the event, the head, two savepoints; for
 # the answer, whether the village has an officer, the duplicate search.
+# On PostgreSQL the compare-and-swap, the event and the head are one statement
+# (``ledger_append_swapped``), and so are a report's event and head: two and one fewer.
 EXACTLY = {"file": 8, "dispatch": 11, "dispose": 9, "verify_pass": 9, "close": 8}
 REPORT = 11
+ONE_STATEMENT_SAVES = {"postgresql": (2, 1)}
 
 
 @pytest.fixture
@@ -70,14 +73,15 @@ def test_each_action_answers_in_a_few_statements(
     calendars.calendar_forget()  # the warm-up loads it again under the longer memory
     monkeypatch.setattr(people_services, "TOKEN_TOUCH_EVERY", 3600.0)
     monkeypatch.setattr(people_services, "TOKEN_MEMORY", 3600.0)
+    saved, saved_report = ONE_STATEMENT_SAVES.get(connection.vendor, (0, 0))
     body = {k: v for k, v in BODY.items() if not k.startswith("reporter_")}
     post(clients["admin"], "/api/v1/cases", {**body, "lon": body["lon"] + 0.0001})  # warm
-    with django_assert_num_queries(REPORT):
+    with django_assert_num_queries(REPORT - saved_report):
         case = post(clients["admin"], "/api/v1/cases", body).json()
     version = case["version"]
     for action, who, params in STEPS:
         url = f"/api/v1/cases/{case['id']}/actions/{action}"
-        with django_assert_num_queries(EXACTLY[action]):
+        with django_assert_num_queries(EXACTLY[action] - saved):
             response = post(clients[who], url, {"version": version, **params})
         assert response.status_code == 200, (action, response.content)
         version = response.json()["version"]
