@@ -71,3 +71,22 @@ def test_out_of_scope_grid_answers_404_not_403(world):
     assert response.json()["error"] == "not_found"
     missing = client.get("/api/v1/people/grids/44190012399999/team")
     assert missing.json() == response.json() | {"message": missing.json()["message"]}
+
+
+def test_only_an_account_with_the_health_officers_role_alone_is_the_health_center():
+    from civicgrid.people.models import User
+
+    def user(*roles, active=True, superuser=False):
+        made = User(username="u", is_active=active, is_superuser=superuser)
+        made._role_codes = frozenset(roles)
+        return made
+
+    health = Role.HEALTH_OFFICER
+    assert scopes.health_center_only(user(health))
+    assert not scopes.health_center_only(user())
+    assert not scopes.health_center_only(user(health, active=False))
+    assert not scopes.health_center_only(user(health, superuser=True))
+    for other in Role.values:
+        if other != health:
+            assert not scopes.health_center_only(user(health, other)), other
+            assert not scopes.health_center_only(user(other)), other
