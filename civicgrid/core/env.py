@@ -110,7 +110,8 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
         if not name:
             raise ImproperlyConfigured("DATABASE_URL names no database (postgres://…/NAME).")
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's backend, with a health check that asks the server only when needed.
+            "ENGINE": "civicgrid.core.postgresql",
             "NAME": name,
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
