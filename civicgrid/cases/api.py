@@ -131,8 +131,8 @@ def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[s
 
 def _duplicates(case: Case) -> list[dict[str, Any]]:
     return [
-        {"id": c.pk, "number": c.number, "state": c.state, "distance_m": round(d, 1)}
-        for c, d in selectors.duplicate_candidates(case)
+        {"id": d.id, "number": d.number, "state": d.state, "distance_m": round(d.distance_m, 1)}
+        for d in selectors.duplicates_brief(case)
     ]
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -587,6 +587,46 @@ def duplicate_candidates(
     case: Case, *, radius_m: float | None = None, hours: float | None = None
 ) -> list[tuple[Case, float]]:
     """Open cases of the same category near ``case`` in place and time, nearest first."""
+    lon_at, lat_at = _LON_LAT
+    found = []
+    for row, distance in _near_rows(case, radius_m, hours, narrow=False, at=(lon_at, lat_at)):
+        # Only the rows within the radius become cases; they share the case's category.
+        near = rows.from_row(Case, row)
+        Case.category.field.set_cached_value(near, case.category)
+        found.append((near, distance))
+    return found
+
+
+class Duplicate(NamedTuple):
+    """What a report's answer shows of a possible duplicate (``cases.api``)."""
+
+    id: int
+    number: str
+    state: str
+    distance_m: float
+
+
+def duplicates_brief(case: Case) -> list[Duplicate]:
+    """``duplicate_candidates(case)`` as the id, number, state and distance of each: every
+    report answers with them, and building each neighbour as a ``Case`` (thirty columns,
+    their converters) cost more than the rest of the report where a spot is reported often."""
+    return [
+        Duplicate(row[0], row[1], row[2], distance)
+        for row, distance in _near_rows(case, None, None, narrow=True, at=(3, 4))
+    ]
+
+
+def _near_rows(
+    case: Case,
+    radius_m: float | None,
+    hours: float | None,
+    *,
+    narrow: bool,
+    at: tuple[int, int],
+) -> list[tuple[tuple[Any, ...], float]]:
+    """The rows of the duplicate search within the radius and their distances, nearest
+    first (the latest first among equals); ``narrow``: id, number, state, lon, lat only;
+    ``at``: where each row holds its longitude and latitude."""
     default_radius, default_hours = duplicate_settings()
     radius = default_radius if radius_m is None else radius_m
     window = dt.timedelta(hours=default_hours if hours is None else hours)
@@ -596,24 +636,21 @@ def duplicate_candidates(
     # Plain SQL written once per process: every report asks, and the ORM building the
     # statement cost more than running it.
     states = sorted(OPEN_STATES)
-    at = connection.ops.adapt_datetimefield_value
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
-            _duplicates_sql(connection.vendor, len(states)),
+            _duplicates_sql(connection.vendor, len(states), narrow),
             [case.township_id, case.category_id, *states, case.lon - dlon, case.lon + dlon,
-             case.lat - dlat, case.lat + dlat, at(case.reported_at - window),
-             at(case.reported_at + window), case.pk or 0],
+             case.lat - dlat, case.lat + dlat, adapt(case.reported_at - window),
+             adapt(case.reported_at + window), case.pk or 0],
         )  # fmt: skip
         found_rows = cursor.fetchall()
-    # Only the rows within the radius become cases; they share the case's category.
-    lon_at, lat_at = _LON_LAT
+    lon_at, lat_at = at
     found = []
     for row in found_rows:
         distance = distance_m(case.lon, case.lat, row[lon_at], row[lat_at])
         if distance <= radius:
-            near = rows.from_row(Case, row)
-            Case.category.field.set_cached_value(near, case.category)
-            found.append((near, distance))
+            found.append((tuple(row), distance))
     return sorted(found, key=lambda pair: pair[1])
 
 
@@ -624,10 +661,11 @@ _LON_LAT = tuple(
 
 
 @functools.cache
-def _duplicates_sql(vendor: str, states: int) -> str:
+def _duplicates_sql(vendor: str, states: int, narrow: bool) -> str:
     marks = ", ".join(["%s"] * states)
+    chosen = "c.id, c.number, c.state, c.lon, c.lat" if narrow else rows.columns(Case, "c")
     return (
-        f"SELECT {rows.columns(Case, 'c')} FROM cases_case c WHERE c.township_id = %s "
+        f"SELECT {chosen} FROM cases_case c WHERE c.township_id = %s "
         f"AND c.category_id = %s AND c.state IN ({marks}) AND c.lon BETWEEN %s AND %s "
         "AND c.lat BETWEEN %s AND %s AND c.reported_at BETWEEN %s AND %s AND c.id <> %s "
         "ORDER BY c.reported_at DESC, c.id DESC"

@@ -49,3 +49,20 @@ def test_triage_endpoint_and_merge(loop: Loop) -> None:
     merged = post(client, f"/api/v1/cases/{second.pk}/actions/merge",
                   {"version": 1, "into": row["number"], "note": "重复"})  # fmt: skip
     assert merged.status_code == 200 and merged.json()["merged_into"] == first.number
+
+
+def test_the_brief_duplicates_are_the_candidates_in_the_same_order(loop: Loop) -> None:
+    """A report's answer lists ``duplicates_brief``; the merge page, the full candidates:
+    the same cases, numbers, states and distances, nearest first."""
+    loop.report(at=NEAR)
+    loop.report(at=(113.0052, 23.01))
+    loop.case_in("filed")
+    loop.report("0901")
+    loop.report(at=BEYOND)
+    probe = loop.report()
+    full = selectors.duplicate_candidates(probe)
+    assert len(full) == 3
+    assert selectors.duplicates_brief(probe) == [
+        (c.pk, c.number, c.state, d) for c, d in full
+    ]  # fmt: skip
+    assert selectors.duplicates_brief(loop.report(at=(113.0040, 23.01))) == []  # 100 m away
