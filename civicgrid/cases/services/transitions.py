@@ -26,10 +26,10 @@ from civicgrid.cases.models import (
 from civicgrid.cases.services.calendars import step_deadline
 from civicgrid.cases.services.categories import category_by_code
 from civicgrid.cases.services.ledger import (
-    case_last_event,
     ledger_append,
     ledger_append_swapped,
     ledger_head_locked,
+    ledger_head_locked_and_last,
 )
 from civicgrid.cases.services.notifications import _after_transition, _queue_webhooks
 from civicgrid.cases.services.rules import (
@@ -358,8 +358,7 @@ def case_transition(
     changes = ctx.changes
     # The ledger head's lock is held from here to the commit: the case's last event read
     # now stays its last one (a photo event, which leaves the version alone, waits too).
-    head = ledger_head_locked()
-    last = case_last_event(current.pk)
+    head, last = ledger_head_locked_and_last(current.pk)
     last_seq = last.seq if last else 0
     if transition.changes_state or transition.restarts_clock:
         changes["state"] = transition.target

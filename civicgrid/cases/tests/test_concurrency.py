@@ -131,3 +131,50 @@ def test_appends_to_different_cases_at_once_keep_one_ledger_chain(loop: Loop) ->
     positions = list(CaseEvent.objects.order_by("position").values_list("position", flat=True))
     assert positions == list(range(1, 7))
     assert services.ledger_audit().intact
+
+
+def test_the_last_event_is_read_after_the_head_is_locked(loop: Loop) -> None:
+    """An event that does not move the version (a photo's) committed while an action waits
+    for the ledger head: the action, granted the head after it, reads it as the case's
+    last event (on PostgreSQL the lock and the read go to the server together)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from civicgrid.cases.services import ledger
+
+    case = loop.report()
+    holding, waiting_done = threading.Event(), threading.Event()
+    seen: list[Any] = []
+
+    def first() -> None:  # holds the head while it appends, as a photo upload does
+        try:
+            with transaction.atomic():
+                head = ledger.ledger_head_locked()
+                holding.set()
+                waiting_done.wait(timeout=1)  # the other is waiting for the head meanwhile
+                ledger.ledger_append(
+                    head=head, case=case, last=ledger.case_last_event(case.pk), actor=None,
+                    role="system", action="add_photo", source="reported", target="reported",
+                    note="", payload={}, at=timezone.now(),
+                )  # fmt: skip
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            holding.wait(timeout=10)
+            with transaction.atomic():
+                seen.append(ledger.ledger_head_locked_and_last(case.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    threads[0].join(timeout=60)
+    waiting_done.set()
+    threads[1].join(timeout=60)
+    [(head, last)] = seen
+    event = CaseEvent.objects.get(case=case, seq=2)
+    assert last is not None and (last.seq, last.hash) == (2, event.hash)
+    assert (head.position, head.hash) == (event.position, event.hash)
