@@ -6,10 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 
-from civicgrid.cases import services
-from civicgrid.cases.tests.conftest import Loop
+from civicgrid.cases import selectors, services
+from civicgrid.cases.models import Case
+from civicgrid.cases.tests.conftest import FAR, Loop, staff
 from civicgrid.cases.tests.test_api import BODY, client_for, post
+from civicgrid.people.models import Role
 from civicgrid.testing import jpeg, statements
 
 
@@ -110,3 +113,58 @@ def test_case_lists_answer_in_as_many_queries_for_100_cases_as_for_10(loop: Loop
     assert len(_get(clients["dispatcher"], "/api/v1/cases?limit=500")) == 100
     assert len(_get(clients["admin"], "/api/v1/cases/tasks?limit=200")["items"]) >= 20
     assert measure() == few
+
+
+def test_the_plain_page_lists_what_the_orm_lists_for_every_persona_and_filter(
+    loop: Loop,
+) -> None:
+    # ``case_page`` writes the scope and the filters as plain SQL; ``case_list`` keeps them
+    # as the ORM's conditions: the same cases in the same order, page by page.
+    _mixed_cases(loop, 6)
+    loop.case_in("closed")
+    loop.case_in("filed", category="1301")
+    returned = loop.case_in("dispatched")
+    loop.act(returned, "return", note="不归我们")
+    late = loop.case_in("dispatched")
+    Case.objects.filter(pk=late.pk).update(deadline=dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC))
+    no_deadline = loop.report(actor=loop.far_admin, at=FAR)
+    Case.objects.filter(pk=no_deadline.pk).update(deadline=None)
+    root = staff("root1", Role.SYSTEM_ADMINISTRATOR)
+    inactive = staff("gone1", Role.DISPATCHER, township=loop.township)
+    inactive.is_active = False
+    inactive.save()
+    people = [loop.admin, loop.far_admin, loop.dispatcher, loop.officer, loop.other_officer,
+              loop.assessor, loop.foreign_dispatcher, loop.village_officer,
+              loop.far_village_officer, root, inactive]  # fmt: skip
+    today = timezone.localdate()
+    village = f"{loop.township.division_code}{loop.township.code}{loop.grid.village.code}"
+    chosen = [
+        selectors.CaseFilters(),
+        selectors.CaseFilters(status="open"),
+        selectors.CaseFilters(status="closed"),
+        selectors.CaseFilters(status="dispatched,filed"),
+        selectors.CaseFilters(category="07"),
+        selectors.CaseFilters(category="0702", status="open"),
+        selectors.CaseFilters(grid=loop.grid.code),
+        selectors.CaseFilters(village=village),
+        selectors.CaseFilters(village=loop.grid.village.code),
+        selectors.CaseFilters(department="URBAN"),
+        selectors.CaseFilters(overdue=True),
+        selectors.CaseFilters(overdue=False),
+        selectors.CaseFilters(reported_from=today, reported_to=today),
+        selectors.CaseFilters(reported_from=today + dt.timedelta(days=1)),
+        selectors.CaseFilters(reported_to=today - dt.timedelta(days=1)),
+    ]
+    sizes = set()
+    for user in people:
+        for filters in chosen:
+            expected = list(selectors.case_list(user, filters).values_list("pk", flat=True))
+            sizes.add(len(expected))
+            for offset, limit in ((0, 500), (0, 3), (2, 4)):
+                page = selectors.case_page(user, filters, offset=offset, limit=limit)
+                assert [c.pk for c in page] == expected[offset : offset + limit], (
+                    user.username, filters, offset,
+                )  # fmt: skip
+    listed = selectors.case_page(root, selectors.CaseFilters(), offset=0, limit=500)
+    assert len(listed) == Case.objects.count() >= 11
+    assert len(sizes) >= 6  # the personas and filters do see different cases
