@@ -25,10 +25,15 @@ No signals are sent: use these only for models that have no receivers.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 Converter = Callable[[Any, Any, Any], Any]
 Converters = tuple[tuple[int, tuple[Converter, ...], Any], ...]
@@ -88,7 +93,29 @@ def from_row[M: models.Model](
         for convert in chosen:
             value = convert(value, col, connection)
         row[i] = value
+    if _plain_attributes(model, skip) and not (
+        pre_init.has_listeners(model) or post_init.has_listeners(model)
+    ):
+        # What ``Model.__init__`` ends with for these fields, without its per-field
+        # ``setattr`` through the descriptors (a list page builds fifty such rows).
+        obj = model.__new__(model)
+        state = obj._state = ModelState()
+        state.adding = False
+        state.db = connection.alias
+        obj.__dict__.update(zip(_attnames(model, skip), row, strict=True))
+        return obj
     return model.from_db(connection.alias, list(_attnames(model, skip)), row)
+
+
+@functools.cache
+def _plain_attributes(model: type[models.Model], skip: tuple[str, ...] = ()) -> bool:
+    """Whether setting each loaded field's attribute only stores the value in the
+    instance's ``__dict__`` (Django's own attributes for columns and foreign keys' ids:
+    the latter also forget a cached related object, which a new instance has not)."""
+    plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return all(
+        type(inspect.getattr_static(model, f.attname, None)) in plain for f in _loaded(model, skip)
+    )
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from civicgrid.cases import selectors, services
 from civicgrid.cases.models import Case
 from civicgrid.cases.tests.conftest import FAR, Loop, staff
 from civicgrid.cases.tests.test_api import BODY, client_for, post
+from civicgrid.core import rows
 from civicgrid.people.models import Role
 from civicgrid.testing import jpeg, statements
 
@@ -168,3 +170,27 @@ def test_the_plain_page_lists_what_the_orm_lists_for_every_persona_and_filter(
     listed = selectors.case_page(root, selectors.CaseFilters(), offset=0, limit=500)
     assert len(listed) == Case.objects.count() >= 11
     assert len(sizes) >= 6  # the personas and filters do see different cases
+
+
+def test_a_row_builds_the_instance_the_orm_builds(loop: Loop) -> None:
+    # ``rows.from_row`` fills a new instance's ``__dict__`` instead of ``Model.__init__``'s
+    # setattr per field: the same values, state, deferred fields and relations.
+    case = loop.case_in("dispatched")
+    skip = ("description", "result")
+    for skipped in ((), skip):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {rows.columns(Case, 'c', skip=skipped)} FROM cases_case c WHERE c.id = %s",
+                [case.pk],
+            )
+            built = rows.from_row(Case, cursor.fetchall()[0], skip=skipped)
+        loaded = Case.objects.defer(*skipped).get(pk=case.pk)
+        assert {k: v for k, v in built.__dict__.items() if k != "_state"} == {
+            k: v for k, v in loaded.__dict__.items() if k != "_state"
+        }
+        assert (built._state.adding, built._state.db) == (False, "default")
+        assert built.get_deferred_fields() == loaded.get_deferred_fields() == set(skipped)
+    assert built.description == case.description  # a deferred field is read when touched
+    assert built.department == loop.department
+    built.department_id = loop.other_department.pk  # the cached department is forgotten
+    assert built.department == loop.other_department
