@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
@@ -81,19 +82,58 @@ def _photos(case: Case) -> list[dict[str, Any]]:
     ]
 
 
-def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[str, Any]:
-    """The case as the API shows it; ``allowed``: the caller's actions (``actions_for``)."""
+class Shared:
+    """What ``case_out`` shows the same for every case of one answer, worked out once: the
+    moment a case is overdue against, each state's label and actions, each category's code,
+    label and area (a list shows fifty cases in a few states and categories)."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+        self._states: dict[str, tuple[str, bool, list[str]]] = {}
+        self._categories: dict[int, tuple[str, str, str]] = {}
+
+    def state(self, state: str) -> tuple[str, bool, list[str]]:
+        """The state's label, whether it is open and the actions leading from it."""
+        found = self._states.get(state)
+        if found is None:
+            actions = [
+                t.action.value
+                for t in workflow.actions_from(state)
+                if t.action != workflow.Action.MARK_OVERDUE
+            ]
+            label = str(workflow.STATE_LABELS[workflow.State(state)])
+            found = self._states[state] = (label, workflow.is_open(state), actions)
+        return found
+
+    def category(self, case: Case) -> tuple[str, str, str]:
+        """The case's category code, its label and its area's code."""
+        found = self._categories.get(case.category_id)
+        if found is None:
+            category = case.category
+            area = category.parent.code if category.parent else category.code
+            found = self._categories[case.category_id] = (category.code, category.label, area)
+        return found
+
+
+def case_out(
+    case: Case, allowed: list[workflow.Action] | None = None, *, shared: Shared | None = None
+) -> dict[str, Any]:
+    """The case as the API shows it; ``allowed``: the caller's actions (``actions_for``);
+    ``shared``: what the cases of one answer share, when it shows many."""
+    shared = shared or Shared()
     masked = masked_values(case)
+    state_label, is_open, actions = shared.state(case.state)
+    category, category_label, area = shared.category(case)
     return {
         "id": case.pk,
         "number": case.number,
         "state": case.state,
-        "state_label": str(workflow.STATE_LABELS[workflow.State(case.state)]),
-        "is_open": case.is_open,
+        "state_label": state_label,
+        "is_open": is_open,
         "version": case.version,
-        "category": case.category.code,
-        "category_label": case.category.label,
-        "area": case.category.parent.code if case.category.parent else case.category.code,
+        "category": category,
+        "category_label": category_label,
+        "area": area,
         "urgency": case.urgency,
         "description": case.description,
         "lon": case.lon,
@@ -109,7 +149,7 @@ def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[s
         "reporter_phone": masked.get("reporter_phone", ""),
         "reported_at": case.reported_at,
         "deadline": case.deadline,
-        "overdue": case.is_overdue(),
+        "overdue": case.is_overdue(shared.now),
         "on_backlog": case.on_backlog,
         "extension_days": case.extension_days,
         "rework_count": case.rework_count,
@@ -119,11 +159,7 @@ def case_out(case: Case, allowed: list[workflow.Action] | None = None) -> dict[s
         "merged_into": _related(case, "merged_into", "number", "merged_into_number"),
         "component": _related(case, "component", "identifier", "component_identifier"),
         "closed_at": case.closed_at,
-        "actions": [
-            t.action.value
-            for t in workflow.actions_from(case.state)
-            if t.action != workflow.Action.MARK_OVERDUE
-        ],
+        "actions": list(actions),
         "allowed": [a.value for a in allowed or []],
         "photos": _photos(case),
     }
@@ -188,7 +224,8 @@ def case_list(
     actor = _actor(request)
     page = selectors.case_page(actor, filters, offset=offset, limit=limit)
     allowed = selectors.actions_by_case(actor, page)
-    return _rendered(request, [case_out(c, allowed[c.pk]) for c in page])
+    shared = Shared()
+    return _rendered(request, [case_out(c, allowed[c.pk], shared=shared) for c in page])
 
 
 @router.get("/tasks", response=TasksOut, summary="Cases I may act on now")
@@ -203,11 +240,12 @@ def task_list(
         raise ValidationFailed(_("Unknown action %(a)s.") % {"a": action}, field="action")
     wanted = frozenset({action}) if action else None
     count, page = selectors.task_page(_actor(request), actions=wanted, offset=offset, limit=limit)
+    shared = Shared()
     return {
         "count": count,
         "limit": limit,
         "offset": offset,
-        "items": [case_out(t.case, t.actions) for t in page],
+        "items": [case_out(t.case, t.actions, shared=shared) for t in page],
     }
 
 

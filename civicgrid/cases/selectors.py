@@ -509,17 +509,35 @@ def actions_for(
     if not user.is_authenticated or not user.is_active:
         return []
     who = who or permissions.who_is(user)
-    moment = now or timezone.now()
-    allowed: list[Action] = []
-    candidates = [
-        (transition, role)
-        for transition in workflow.actions_from(case.state)
-        if (role := permissions.acting_role(who, transition)) is not None
-    ]
+    candidates = _candidates(who, case.state)
     if facts is None:
         # Only the facts the candidate transitions' checks read (often none).
         needed = {check for transition, _role in candidates for check in transition.checks}
         facts = permissions.case_facts([case], checks=needed & FACT_CHECKS)
+    return _allowed(who, candidates, case, now or timezone.now(), facts)
+
+
+Candidates = list[tuple[workflow.Transition, str]]
+
+
+def _candidates(who: permissions.Who, state: str) -> Candidates:
+    """The transitions from ``state`` that ``who`` holds a role for, with that role."""
+    return [
+        (transition, role)
+        for transition in workflow.actions_from(state)
+        if (role := permissions.acting_role(who, transition)) is not None
+    ]
+
+
+def _allowed(
+    who: permissions.Who,
+    candidates: Candidates,
+    case: Case,
+    moment: dt.datetime,
+    facts: permissions.CaseFacts,
+) -> list[Action]:
+    """The actions of ``candidates`` that no check refuses on ``case``."""
+    allowed: list[Action] = []
     for transition, role in candidates:
         situation = permissions.Situation(who, role, case, moment, facts)
         if permissions.refusal(transition, situation) is None:
@@ -557,7 +575,9 @@ def actions_by_case(user: User, cases: list[Case]) -> dict[int, list[Action]]:
         staffed_villages=frozenset(permissions.staffed_villages(c.village_id for c in staffed)),
     )
     now = timezone.now()
-    return {c.pk: actions_for(user, c, who=who, facts=facts, now=now) for c in cases}
+    # The candidates depend on the state alone: worked out once per state, not per case.
+    by_state = {state: _candidates(who, state) for state in states}
+    return {c.pk: _allowed(who, by_state[c.state], c, now, facts) for c in cases}
 
 
 def _task_condition(who: permissions.Who) -> Q:
