@@ -93,11 +93,11 @@ def case_brief_for(user: User, ref: int | str) -> Case:
     subquery (``_CODES``). On PostgreSQL planning the eleven-table join cost many times
     executing it; on SQLite building it cost more than this; a second statement for the
     codes cost a round trip. Written out once per process (``_brief_sql``) with the
-    caller's scope as plain SQL (``_scope_sql``, the same rule as ``_case_condition``):
+    caller's scope as plain SQL (``scope_sql``, the same rule as ``_case_condition``):
     every case action reads its case this way, and the ORM compiling the statement cost
     more than the database running it.
     """
-    scope = _scope_sql(user)
+    scope = scope_sql(user)
     text = str(ref)
     pk = record_id(text)
     found = _brief(scope, "c.id = %s", pk) if pk is not None else None
@@ -108,9 +108,10 @@ def case_brief_for(user: User, ref: int | str) -> Case:
     return found
 
 
-def _scope_sql(user: User) -> tuple[str, list[Any]] | None:
-    """``_case_condition(user)`` as a plain SQL condition on ``cases_case c`` and its
-    parameters; None: every case (a platform administrator)."""
+def scope_sql(user: User) -> tuple[str, list[Any]] | None:
+    """``_case_condition(user)`` (the scope of ``cases_visible_to``) as a plain SQL
+    condition on ``cases_case c`` and its parameters; None: every case (a platform
+    administrator). For statements written once per process on the hot paths."""
     if not user.is_authenticated or not user.is_active:
         return "1 = 0", []
     if is_platform_admin(user):
@@ -262,11 +263,11 @@ def case_page(user: User, filters: CaseFilters, *, offset: int, limit: int) -> l
     filters, the categories, the codes) cost more than the database running them. So the
     page is ``case_brief_for``'s statement written once per process (``_brief_sql``: the
     case row, its category and the parent, the codes, whether it has photos), with the
-    scope (``_scope_sql``) and the filters (``_filters_sql``, the same conditions as
+    scope (``scope_sql``) and the filters (``_filters_sql``, the same conditions as
     ``_filtered``) as plain SQL; the categories are built once per page and shared.
     """
     conditions, params = _filters_sql(filters)
-    scope = _scope_sql(user)
+    scope = scope_sql(user)
     if scope is not None:
         conditions.append(f"({scope[0]})")
         params.extend(scope[1])
@@ -290,7 +291,7 @@ def _filters_sql(filters: CaseFilters) -> tuple[list[str], list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
 
-    def states_in(states: list[str]) -> str:
+    def states_in(states: Sequence[str]) -> str:
         params.extend(states)
         return f"c.state IN ({', '.join(['%s'] * len(states))})"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -9,9 +10,8 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Case as DbCase
-from django.db.models import Count, F, Q, QuerySet, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Case, Category, Urgency
 from civicgrid.cases.permissions import verifier_label
 from civicgrid.cases.workflow import OPEN_STATES, State
+from civicgrid.core import rows
 from civicgrid.core.errors import DomainError
 from civicgrid.geo.models import Grid, Village
 from civicgrid.geo.selectors import active_grids
@@ -161,83 +162,140 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _waiting(user: User) -> Q:
-    """The cases any section may list: the open ones and the closed ones a resident asks to
-    reopen, these read first by their request (a handful).
+def _waiting(user: User) -> list[int]:
+    """The closed cases in the user's scope that a resident asks to reopen (a handful): any
+    section may list them beside the open ones.
 
-    Without it the sections' conditions, one of them through the reopen requests' join, were
-    checked against every case of the township (a sequential scan of a year's cases on
-    PostgreSQL: 57,073 rows for 67 open ones, 100 ms a page); with it the open cases come
-    from the index on (township, state) and the others by their keys.
+    Read first by their request: without it the sections' conditions, one of them through
+    the reopen requests' join, were checked against every case of the township (a
+    sequential scan of a year's cases on PostgreSQL: 57,073 rows for 67 open ones, 100 ms a
+    page); with it the open cases come from the index on (township, state) and the others
+    by their keys.
     """
-    asked = (
-        selectors.cases_visible_to(user)
-        .select_related(None)
-        .order_by()
-        .filter(state=State.CLOSED, reopen_request__status="pending")
-        .values_list("pk", flat=True)
+    where, params = _scoped(user)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id FROM cases_case c JOIN public_reopenrequest r ON r.case_id = c.id "
+            f"WHERE c.state = %s AND r.status = %s AND {where}",
+            [State.CLOSED.value, ReopenRequest.Status.PENDING.value, *params],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+# QUEUE_FILTERS as plain SQL on the case ``c`` and its reopen request ``r`` (left joined):
+# each section's condition and the column its rows are listed by. The center page asks
+# for them on every visit, and the ORM compiling the window statement's CASE expressions
+# cost more than running it; ``test_the_queue_statements_list_what_the_sections_select``
+# holds the two equal.
+QUEUE_SQL: dict[str, tuple[str, str]] = {
+    "new": (f"c.state = '{State.REPORTED.value}'", "c.reported_at"),
+    "to_dispatch": (f"c.state = '{State.FILED.value}' AND c.return_count = 0", "c.deadline"),
+    "returned": (f"c.state = '{State.FILED.value}' AND c.return_count > 0", "c.deadline"),
+    "extensions": (
+        f"c.state = '{State.DISPATCHED.value}' AND c.extension_days IS NOT NULL",
+        "c.deadline",
+    ),
+    "verification": (f"c.state = '{State.DISPOSED.value}'", "c.deadline"),
+    "closure": (f"c.state = '{State.VERIFIED.value}'", "c.deadline"),
+    "reopen": (
+        f"c.state = '{State.CLOSED.value}' AND r.status = '{ReopenRequest.Status.PENDING.value}'",
+        "r.created_at",
+    ),
+}
+_OPEN_SQL = "c.state IN ({})".format(", ".join(f"'{s}'" for s in sorted(OPEN_STATES)))
+_QUEUE_FROM = "FROM cases_case c LEFT JOIN public_reopenrequest r ON r.case_id = c.id"
+
+
+def _scoped(user: User, waiting: list[int] | None = None) -> tuple[str, list[Any]]:
+    """The user's scope (``cases_visible_to``) as a condition on ``c``, and with
+    ``waiting`` the cases any section may list: the open ones and those ids."""
+    scope = selectors.scope_sql(user)
+    where, params = (scope[0], list(scope[1])) if scope is not None else ("1 = 1", [])
+    if waiting is not None:
+        marks = ", ".join(["%s"] * len(waiting))
+        asked = f" OR c.id IN ({marks})" if waiting else ""
+        where = f"({where}) AND ({_OPEN_SQL}{asked})"
+        params.extend(waiting)
+    return f"({where})", params
+
+
+@functools.cache
+def _counts_sql() -> str:
+    counts = ", ".join(
+        f"COUNT(CASE WHEN {condition} THEN 1 END)" for condition, _order in QUEUE_SQL.values()
     )
-    return Q(state__in=list(OPEN_STATES)) | Q(pk__in=list(asked))
+    late = f"{_OPEN_SQL} AND c.deadline < %s AND c.on_backlog = %s"
+    return f"SELECT {counts}, COUNT(CASE WHEN {late} THEN 1 END) {_QUEUE_FROM} WHERE "
 
 
-def queue_counts(user: User, waiting: Q | None = None) -> dict[str, int]:
+def queue_counts(user: User, waiting: list[int] | None = None) -> dict[str, int]:
     """Every section's count and the overdue count, in one statement (after ``_waiting``'s,
     unless the caller read it already)."""
-    late = Q(state__in=list(OPEN_STATES), deadline__lt=timezone.now(), on_backlog=False)
-    counts = {key: Count("pk", filter=condition) for key, (condition, _o) in QUEUE_FILTERS.items()}
-    visible = selectors.cases_visible_to(user).select_related(None).order_by()
-    visible = visible.filter(_waiting(user) if waiting is None else waiting)
-    return visible.aggregate(**counts, overdue=Count("pk", filter=late))
+    where, params = _scoped(user, _waiting(user) if waiting is None else waiting)
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_counts_sql() + where, [at, False, *params])
+        found = cursor.fetchone()
+    assert found is not None
+    return dict(zip([*QUEUE_SQL, "overdue"], found, strict=True))
 
 
 # The case fields a queue row shows or its verifier label reads.
 ROW_FIELDS = ("number", "state", "deadline", "address", "category_id", "village_id", "grid_id",
               "reporter_id", "reporter_kind", "township_id")  # fmt: skip
+# The others, left deferred on the rows' cases.
+_ROW_SKIPPED = tuple(
+    f.name for f in Case._meta.concrete_fields if not f.primary_key and f.attname not in ROW_FIELDS
+)
+
+
+@functools.cache
+def _rows_sql(vendor: str) -> str:
+    """The first ``ROWS_PER_SECTION`` rows of every section: a window numbers each
+    section's rows in its own order (NULLs where each database puts them, as the ORM's
+    ascending order did). ``{where}`` stands for the scope."""
+    section = " ".join(f"WHEN {cond} THEN '{key}'" for key, (cond, _o) in QUEUE_SQL.items())
+    order = " ".join(f"WHEN {cond} THEN {column}" for cond, column in QUEUE_SQL.values())
+    any_section = " OR ".join(f"({cond})" for cond, _order in QUEUE_SQL.values())
+    return (
+        "SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q.section "
+        "ORDER BY q.sort_key ASC, q.id ASC) AS row_no FROM ("
+        f"SELECT {rows.columns(Case, 'c', skip=_ROW_SKIPPED)}, "
+        f"CASE {section} END AS section, CASE {order} END AS sort_key "
+        f"{_QUEUE_FROM} WHERE {{where}} AND ({any_section})) q) ranked "
+        f"WHERE ranked.row_no <= {ROWS_PER_SECTION} ORDER BY ranked.section, ranked.row_no"
+    )
 
 
 def queue_rows(
     user: User,
     categories: dict[int, Category],
-    waiting: Q | None = None,
+    waiting: list[int] | None = None,
     village_names: dict[int, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The first rows of every section in one statement (a window numbers each section's
-    rows in its own order), with the names read once per page, not once per row.
+    """The first rows of every section in one statement (``_rows_sql``), with the names
+    read once per page, not once per row.
 
     ``categories``: the categories already read for the page, by id (others are read);
     ``waiting``: ``_waiting(user)`` if the caller read it already; ``village_names``: the
     names the page read already, by village id (others are read).
     """
-    section = DbCase(
-        *(When(condition, then=Value(key)) for key, (condition, _o) in QUEUE_FILTERS.items()),
-        default=None,
-    )
-    order = DbCase(
-        *(When(condition, then=F(field)) for condition, field in QUEUE_FILTERS.values()),
-        default=None,
-    )
-    in_a_section = Q()
-    for condition, _order in QUEUE_FILTERS.values():
-        in_a_section |= condition
-    rank = Window(RowNumber(), partition_by=[section], order_by=[order.asc(), F("id").asc()])
-    found = list(
-        selectors.cases_visible_to(user)
-        .select_related(None)
-        .filter(_waiting(user) if waiting is None else waiting)
-        .filter(in_a_section)
-        .only(*ROW_FIELDS)
-        .annotate(section=section, rank=rank)
-        .filter(rank__lte=ROWS_PER_SECTION)
-        .order_by("section", "rank")
-    )
-    missing = {c.category_id for c in found} - set(categories)
+    where, params = _scoped(user, _waiting(user) if waiting is None else waiting)
+    width = rows.width(Case, skip=_ROW_SKIPPED)
+    with connection.cursor() as cursor:
+        cursor.execute(_rows_sql(connection.vendor).replace("{where}", where), params)
+        found = [
+            (rows.from_row(Case, row[:width], skip=_ROW_SKIPPED), row[width])
+            for row in cursor.fetchall()
+        ]
+    missing = {c.category_id for c, _section in found} - set(categories)
     if missing:
         categories = {**categories, **Category.objects.in_bulk(missing)}
     villages = dict(village_names or {})
-    unnamed = {c.village_id for c in found if c.village_id} - set(villages)
+    unnamed = {c.village_id for c, _section in found if c.village_id} - set(villages)
     if unnamed:
         villages |= dict(Village.objects.filter(pk__in=unnamed).values_list("id", "name"))
-    checked = [c for c in found if c.section == "verification"]
+    checked = [c for c, section in found if section == "verification"]
     grids = Grid.objects.select_related("village").only("code", "sequence", "village__name")
     grids_by_id = grids.in_bulk({c.grid_id for c in checked if c.grid_id}) if checked else {}
     reporters = {c.reporter_id for c in checked if c.reporter_id}
@@ -245,19 +303,19 @@ def queue_rows(
     now = timezone.now()
     # One reverse() for the page, not one per row.
     link = reverse("center_case", kwargs={"ref": "0"}).removesuffix("0/")
-    rows: dict[str, list[dict[str, Any]]] = {key: [] for key in QUEUE_FILTERS}
-    for case in found:
+    listed: dict[str, list[dict[str, Any]]] = {key: [] for key in QUEUE_SQL}
+    for case, section in found:
         category = categories[case.category_id]
         Case.category.field.set_cached_value(case, category)
         row = {"number": case.number, "url": f"{link}{quote(case.number)}/",
                "category": category.label, "village": villages.get(case.village_id or 0, ""),
                "address": case.address, "clock": case_clock(case, now)}  # fmt: skip
-        if case.section == "verification":
+        if section == "verification":
             Case.grid.field.set_cached_value(case, grids_by_id.get(case.grid_id))
             Case.reporter.field.set_cached_value(case, usernames.get(case.reporter_id))
             row["charged"] = verifier_label(case)
-        rows[case.section].append(row)
-    return rows
+        listed[section].append(row)
+    return listed
 
 
 def _row(case: Case) -> dict[str, Any]:
