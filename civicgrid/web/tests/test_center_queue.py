@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import F
+from django.template import Context, Engine
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from civicgrid.cases import selectors
 from civicgrid.cases.models import Case
@@ -13,7 +15,15 @@ from civicgrid.cases.tests.conftest import FAR, Loop, loop, staff  # noqa: F401 
 from civicgrid.cases.workflow import OPEN_STATES
 from civicgrid.people.models import Role
 from civicgrid.public.services import reopen_request_create
-from civicgrid.web.center import QUEUE, QUEUE_FILTERS, ROWS_PER_SECTION, queue_counts, queue_rows
+from civicgrid.web.casework import Clock
+from civicgrid.web.center import (
+    QUEUE,
+    QUEUE_FILTERS,
+    ROWS_PER_SECTION,
+    queue_counts,
+    queue_item,
+    queue_rows,
+)
 
 
 def test_the_queue_statements_list_what_the_sections_select(loop: Loop) -> None:  # noqa: F811
@@ -57,3 +67,33 @@ def test_the_queue_statements_list_what_the_sections_select(loop: Loop) -> None:
     assert listed >= 2 * 17  # the dispatcher and the administrator see every section filled
     assert queue_counts(loop.dispatcher)["reopen"] == 1
     assert queue_counts(loop.foreign_dispatcher) == dict.fromkeys([*QUEUE_FILTERS, "overdue"], 0)
+
+
+# The queue's list item as the page's template wrote it before ``queue_item``.
+TEMPLATE_ROW = """{% for row in rows %}
+        <li><a href="{{ row.url }}">{{ row.number }}</a>
+          {{ row.category }} · {{ row.village }}{% if row.address %} · <span class="address">{{ row.address }}</span>{% endif %}
+          {% if key == "verification" %}· <span class="verifier">{{ row.charged }}</span>{% endif %}
+          {% if row.clock.left %}<span class="{% if row.clock.overdue %}overdue{% endif %}">{{ row.clock.left }}</span>{% endif %}</li>
+        {% endfor %}"""  # noqa: E501
+
+
+def test_queue_items_read_as_the_template_wrote_them() -> None:
+    late = Clock(dt.datetime(2024, 3, 1, tzinfo=dt.UTC), True, "overdue by 2 d 4 h")
+    due = Clock(dt.datetime(2030, 3, 1, tzinfo=dt.UTC), False, "3 h 20 min left")
+    none = Clock(None, False, "")
+    tricky = '<b>"O\'Neil" & Co</b>'
+    rows = [
+        {"url": "/center/cases/A1/", "number": "A1", "category": "Exposed garbage",
+         "village": "东村", "address": "", "clock": due},
+        {"url": "/center/cases/A%3C2/", "number": "A<2", "category": tricky,
+         "village": tricky, "address": tricky, "clock": late},
+        {"url": "/center/cases/A3/", "number": "A3", "category": mark_safe("<i>safe</i>"),
+         "village": "", "address": "路口 3 号", "clock": none},
+    ]  # fmt: skip
+    charges = [tricky, "admin1", ""]
+    checked = [{**row, "charged": c} for row, c in zip(rows, charges, strict=True)]
+    engine = Engine.get_default()
+    for key, listed in (("new", rows), ("verification", checked)):
+        expected = engine.from_string(TEMPLATE_ROW).render(Context({"rows": listed, "key": key}))
+        assert "".join(queue_item(row) for row in listed) == expected, key
