@@ -298,11 +298,7 @@ def queue_rows(
     unnamed = {c.village_id for c, _section in found if c.village_id} - set(villages)
     if unnamed:
         villages |= dict(Village.objects.filter(pk__in=unnamed).values_list("id", "name"))
-    checked = [c for c, section in found if section == "verification"]
-    grids = Grid.objects.select_related("village").only("code", "sequence", "village__name")
-    grids_by_id = grids.in_bulk({c.grid_id for c in checked if c.grid_id}) if checked else {}
-    reporters = {c.reporter_id for c in checked if c.reporter_id}
-    usernames = User.objects.only("username").in_bulk(reporters) if reporters else {}
+    grids_by_id, usernames = _verifiers([c for c, section in found if section == "verification"])
     now = timezone.now()
     # One reverse() for the page, not one per row.
     link = reverse("center_case", kwargs={"ref": "0"}).removesuffix("0/")
@@ -314,12 +310,48 @@ def queue_rows(
                "category": category.label, "village": villages.get(case.village_id or 0, ""),
                "address": case.address, "clock": case_clock(case, now)}  # fmt: skip
         if section == "verification":
-            Case.grid.field.set_cached_value(case, grids_by_id.get(case.grid_id))
-            Case.reporter.field.set_cached_value(case, usernames.get(case.reporter_id))
+            Case.grid.field.set_cached_value(case, grids_by_id.get(case.grid_id or 0))
+            Case.reporter.field.set_cached_value(case, usernames.get(case.reporter_id or 0))
             row["charged"] = verifier_label(case)
         row["html"] = queue_item(row)
         listed[section].append(row)
     return listed
+
+
+def _verifiers(cases: list[Case]) -> tuple[dict[int, Grid], dict[int, User]]:
+    """The grids (named with their village) and the reporters of ``cases``, by id, as
+    ``verifier_label`` reads them: in one statement, no more than the names."""
+    grid_ids = sorted({c.grid_id for c in cases if c.grid_id})
+    user_ids = sorted({c.reporter_id for c in cases if c.reporter_id})
+    parts = []
+    if grid_ids:
+        parts.append(
+            "SELECT 0, g.id, g.code, g.sequence, g.village_id, v.name FROM geo_grid g "
+            f"JOIN geo_village v ON v.id = g.village_id WHERE g.id IN ({_marks(grid_ids)})"
+        )
+    if user_ids:
+        parts.append(
+            "SELECT 1, u.id, u.username, NULL, NULL, NULL FROM people_user u "
+            f"WHERE u.id IN ({_marks(user_ids)})"
+        )
+    grids: dict[int, Grid] = {}
+    users: dict[int, User] = {}
+    if not parts:
+        return grids, users
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), [*grid_ids, *user_ids])
+        found = cursor.fetchall()
+    for kind, pk, name, sequence, village_id, village_name in found:
+        if kind == 0:
+            grid = grids[pk] = Grid(pk=pk, code=name, sequence=sequence, village_id=village_id)
+            Grid.village.field.set_cached_value(grid, Village(pk=village_id, name=village_name))
+        else:
+            users[pk] = User(pk=pk, username=name)
+    return grids, users
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _escaped(value: Any) -> str:

@@ -25,7 +25,7 @@ def unread_count(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not user.is_active:
         return {}
-    return {"inbox_unread": selectors.inbox(user, unread_only=True).count()}
+    return {"inbox_unread": selectors.unread_count(user)}
 
 
 @login_required

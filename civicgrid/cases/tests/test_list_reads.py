@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from civicgrid.cases import selectors, services
-from civicgrid.cases.models import Case
+from civicgrid.cases.models import Case, Category, Notification
 from civicgrid.cases.tests.conftest import FAR, Loop, staff
 from civicgrid.cases.tests.test_api import BODY, client_for, post
 from civicgrid.core import rows
@@ -194,3 +194,22 @@ def test_a_row_builds_the_instance_the_orm_builds(loop: Loop) -> None:
     assert built.department == loop.department
     built.department_id = loop.other_department.pk  # the cached department is forgotten
     assert built.department == loop.other_department
+
+
+def test_the_plain_reads_of_every_page_answer_as_the_orm(loop: Loop) -> None:
+    # ``categories_named`` and ``unread_count`` are plain SQL: the same as the ORM's.
+    Category.objects.filter(code="0703").update(active=False)
+    named = selectors.categories_named()
+    expected = Category.objects.filter(active=True).order_by("code")
+    assert [(c.pk, c.code, c.name, c.parent_id, c.verifier) for c in named] == list(
+        expected.values_list("pk", "code", "name", "parent_id", "verifier")
+    )
+    assert named[0].get_deferred_fields() == {"department_code", "urban_kind", "urban_code",
+                                              "limits"}  # fmt: skip
+    _mixed_cases(loop, 6)
+    for user in (loop.officer, loop.admin, loop.dispatcher, loop.assessor):
+        assert selectors.unread_count(user) == selectors.inbox(user, unread_only=True).count()
+    told = list(Notification.objects.filter(user=loop.officer).values_list("pk", flat=True))
+    assert len(told) >= 2
+    services.notifications_read(user=loop.officer, ids=told[:1])
+    assert selectors.unread_count(loop.officer) == len(told) - 1
