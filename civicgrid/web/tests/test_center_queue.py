@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from civicgrid.cases import selectors
 from civicgrid.cases.models import Case
+from civicgrid.cases.permissions import verifier_label
 from civicgrid.cases.tests.conftest import FAR, Loop, loop, staff  # noqa: F401  (fixture)
 from civicgrid.cases.workflow import OPEN_STATES
 from civicgrid.people.models import Role
@@ -65,6 +66,14 @@ def test_the_queue_statements_list_what_the_sections_select(loop: Loop) -> None:
         late = visible.filter(state__in=list(OPEN_STATES), deadline__lt=now, on_backlog=False)
         assert counts["overdue"] == late.count(), user.username
     assert listed >= 2 * 17  # the dispatcher and the administrator see every section filled
+    # The verifier named from the names read for the page, as from the whole case.
+    checked = queue_rows(loop.dispatcher, {})["verification"]
+    assert checked
+    for row in checked:
+        case = Case.objects.select_related("category", "grid__village", "reporter").get(
+            number=row["number"]
+        )
+        assert row["charged"] == verifier_label(case)
     assert queue_counts(loop.dispatcher)["reopen"] == 1
     assert queue_counts(loop.foreign_dispatcher) == dict.fromkeys([*QUEUE_FILTERS, "overdue"], 0)
 
