@@ -144,15 +144,38 @@ def scope_sql(user: User) -> tuple[str, list[Any]] | None:
     return " OR ".join(f"({p})" for p in parts), params
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The fields a statement of ``_brief_sql`` leaves out (deferred), by model field name:
+    of the case, of its category, of the category's parent."""
+
+    case: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    parent: tuple[str, ...] = ()
+
+
+# A case action reads everything; a list page leaves out what neither ``cases.api.case_out``
+# nor the rules of ``actions_by_case`` read (a deferred field is still read when touched):
+# on SQLite every value of a row is a Python object built, fifty rows a page.
+_WHOLE = _Read()
+_LISTED = _Read(
+    case=("follow_token_digest", "rating_comment", "updated_at"),
+    category=("department_code", "urban_kind", "urban_code", "limits"),
+    parent=("parent", "name", "department_code", "verifier", "urban_kind", "urban_code",
+            "limits", "active"),
+)  # fmt: skip
+
+
 @functools.cache
-def _brief_sql(vendor: str) -> str:
+def _brief_sql(vendor: str, read: _Read = _WHOLE) -> str:
     codes = ", ".join(
         f"(SELECT {column} FROM {table} r WHERE r.id = c.{relation}_id)"
         for relation, (_name, table, column) in _CODES.items()
     )
     return (
-        f"SELECT {rows.columns(Case, 'c')}, {rows.columns(Category, 'cat')}, "
-        f"{rows.columns(Category, 'par')}, {codes}, "
+        f"SELECT {rows.columns(Case, 'c', skip=read.case)}, "
+        f"{rows.columns(Category, 'cat', skip=read.category)}, "
+        f"{rows.columns(Category, 'par', skip=read.parent)}, {codes}, "
         "EXISTS (SELECT 1 FROM cases_attachment a WHERE a.case_id = c.id) "
         "FROM cases_case c JOIN cases_category cat ON cat.id = c.category_id "
         "LEFT JOIN cases_category par ON par.id = cat.parent_id WHERE "
@@ -171,20 +194,27 @@ def _brief(scope: tuple[str, list[Any]] | None, where: str, value: Any) -> Case 
     return None if row is None else _brief_case(row, {})
 
 
-def _brief_case(row: Sequence[Any], categories: dict[int, Category]) -> Case:
-    """A case from a row of ``_brief_sql``; its category (with the parent) taken from
-    ``categories`` by id when a row before had it, else built and added there."""
-    n_case, n_category = rows.width(Case), rows.width(Category)
-    case = rows.from_row(Case, row[:n_case])
+def _brief_case(row: Sequence[Any], categories: dict[int, Category], read: _Read = _WHOLE) -> Case:
+    """A case from a row of ``_brief_sql(vendor, read)``; its category (with the parent)
+    taken from ``categories`` by id when a row before had it, else built and added there."""
+    n_case = rows.width(Case, skip=read.case)
+    n_category = rows.width(Category, skip=read.category)
+    n_parent = rows.width(Category, skip=read.parent)
+    case = rows.from_row(Case, row[:n_case], skip=read.case)
     category = categories.get(case.category_id)
+    end = n_case + n_category + n_parent
     if category is None:
-        category = rows.from_row(Category, row[n_case : n_case + n_category])
-        parent_row = row[n_case + n_category : n_case + 2 * n_category]
-        parent = rows.from_row(Category, parent_row) if parent_row[0] is not None else None
+        category = rows.from_row(Category, row[n_case : n_case + n_category], skip=read.category)
+        parent_row = row[n_case + n_category : end]
+        parent = (
+            rows.from_row(Category, parent_row, skip=read.parent)
+            if parent_row[0] is not None
+            else None
+        )
         Category.parent.field.set_cached_value(category, parent)
         categories[case.category_id] = category
     Case.category.field.set_cached_value(case, category)
-    extra = row[n_case + 2 * n_category :]
+    extra = row[end:]
     for (name, _table, _column), value in zip(_CODES.values(), extra, strict=False):
         case.__dict__[name] = value
     case.__dict__["has_photos"] = bool(extra[-1])
@@ -264,7 +294,8 @@ def case_page(user: User, filters: CaseFilters, *, offset: int, limit: int) -> l
     page is ``case_brief_for``'s statement written once per process (``_brief_sql``: the
     case row, its category and the parent, the codes, whether it has photos), with the
     scope (``scope_sql``) and the filters (``_filters_sql``, the same conditions as
-    ``_filtered``) as plain SQL; the categories are built once per page and shared.
+    ``_filtered``) as plain SQL; the categories are built once per page and shared. The
+    fields no list shows and no rule reads stay deferred (``_LISTED``).
     """
     conditions, params = _filters_sql(filters)
     scope = scope_sql(user)
@@ -272,7 +303,7 @@ def case_page(user: User, filters: CaseFilters, *, offset: int, limit: int) -> l
         conditions.append(f"({scope[0]})")
         params.extend(scope[1])
     sql = (
-        _brief_sql(connection.vendor)
+        _brief_sql(connection.vendor, _LISTED)
         + (" AND ".join(conditions) or "1 = 1")
         + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %s OFFSET %s"
     )
@@ -280,7 +311,7 @@ def case_page(user: User, filters: CaseFilters, *, offset: int, limit: int) -> l
         cursor.execute(sql, [*params, limit, offset])
         found = cursor.fetchall()
     categories: dict[int, Category] = {}
-    page = [_brief_case(row, categories) for row in found]
+    page = [_brief_case(row, categories, _LISTED) for row in found]
     _photo_rows(page)
     return page
 
