@@ -54,9 +54,12 @@ def _assert_one_row_without_values(before: int, world: World, channel: str) -> A
     assert len(rows) == before + 1
     row = rows[0]
     assert row.channel == channel
-    stored = json.dumps(
-        [row.model, row.record_ids, row.fields, row.purpose, row.channel], ensure_ascii=False
-    )
+    # The record ids are numbers the database chose: one of them may well read 1111, the
+    # phone's last four digits (it did on PostgreSQL, whose sequences a rolled-back test
+    # does not reset). They are checked to be ids; the texts to hold no value.
+    assert all(isinstance(pk, int) for pk in row.record_ids)
+    assert PHONE not in json.dumps(row.record_ids)
+    stored = json.dumps([row.model, row.fields, row.purpose, row.channel], ensure_ascii=False)
     assert NAME not in stored and PHONE not in stored and PHONE[-4:] not in stored
     return row
 
