@@ -44,20 +44,27 @@ def _roles(user: User) -> frozenset[str]:
 
 
 def visible(entry: MenuEntry, user: User) -> bool:
+    return _visible(entry, user, _roles(user))
+
+
+def _visible(entry: MenuEntry, user: User, roles: frozenset[str]) -> bool:
     if not user.is_active:
         return False
-    if ANYONE not in entry.roles and not _roles(user).intersection(entry.roles):
+    if ANYONE not in entry.roles and not roles.intersection(entry.roles):
         return False
     return entry.allowed is None or bool(entry.allowed(user))
 
 
 def menu_for(user: User) -> list[MenuEntry]:
-    return [e for e in entries() if visible(e, user)]
+    roles = _roles(user)  # once for all the entries: every page asks
+    return [e for e in entries() if _visible(e, user, roles)]
 
 
-def home_entry(user: User) -> MenuEntry | None:
+def home_entry(user: User, menu: list[MenuEntry] | None = None) -> MenuEntry | None:
+    """The user's home among ``menu`` (``menu_for(user)`` unless the caller has it)."""
     roles = _roles(user)
-    return next((e for e in menu_for(user) if roles.intersection(e.home_for)), None)
+    shown = menu_for(user) if menu is None else menu
+    return next((e for e in shown if roles.intersection(e.home_for)), None)
 
 
 def home_url(user: User) -> str:
@@ -79,7 +86,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not user.is_active:
         return {}
-    links = [Link(e.key, e.label, reverse(e.url_name), False) for e in menu_for(user)]
+    shown = menu_for(user)
+    links = [Link(e.key, e.label, reverse(e.url_name), False) for e in shown]
     # The current page is the entry with the longest URL the path starts with ("/center/"
     # on a case page, "/center/overdue/" on the board).
     matching = [link for link in links if request.path.startswith(link.url) and link.url != "/"]
@@ -87,7 +95,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         matching = [link for link in links if link.url == "/"]
     current = max(matching, key=lambda link: len(link.url), default=None)
     menu = [Link(k.key, k.label, k.url, k is current) for k in links]
-    return {"menu": menu, "home_url": home_url(user), "role_label": role_label(user)}
+    # The home is one of the links already built (or the overview), as ``home_url`` says.
+    home = home_entry(user, shown)
+    url = next(k.url for k in links if k.key == home.key) if home else reverse("home")
+    return {"menu": menu, "home_url": url, "role_label": role_label(user)}
 
 
 def role_label(user: User) -> str:
