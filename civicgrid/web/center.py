@@ -303,11 +303,15 @@ def queue_rows(
     # One reverse() for the page, not one per row.
     link = reverse("center_case", kwargs={"ref": "0"}).removesuffix("0/")
     listed: dict[str, list[dict[str, Any]]] = {key: [] for key in QUEUE_SQL}
+    labels: dict[int, str] = {}  # each category translated once for the page
     for case, section in found:
         category = categories[case.category_id]
         Case.category.field.set_cached_value(case, category)
+        label = labels.get(category.pk)
+        if label is None:
+            label = labels[category.pk] = category.label
         row = {"number": case.number, "url": f"{link}{quote(case.number)}/",
-               "category": category.label, "village": villages.get(case.village_id or 0, ""),
+               "category": label, "village": villages.get(case.village_id or 0, ""),
                "address": case.address, "clock": case_clock(case, now)}  # fmt: skip
         if section == "verification":
             Case.grid.field.set_cached_value(case, grids_by_id.get(case.grid_id or 0))
