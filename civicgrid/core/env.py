@@ -86,7 +86,8 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
             path = path[1:]  # sqlite:///relative.db → relative to the data directory
         file = Path(path) if Path(path).is_absolute() else data_dir / (path or "civicgrid.sqlite3")
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's backend, with placeholders converted once per statement text.
+            "ENGINE": "civicgrid.core.sqlite3",
             "NAME": str(file),
             "OPTIONS": {
                 # WAL lets readers run beside the single writer; FULL makes a committed
