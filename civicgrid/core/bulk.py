@@ -111,11 +111,13 @@ def _tuples(
     rows: Sequence[Mapping[str, Any]],
     ids: Sequence[int] | None,
     now: dt.datetime,
+    same: Mapping[str, Any],
 ) -> tuple[list[str], Callable[[int, int], Iterator[tuple[Any, ...]]]]:
     """The column names, and a function giving the rows from ``start`` to ``end`` as tuples.
 
-    Columns taken from the rows come first, then the time stamps, then the id: one
-    ``itemgetter`` call reads a whole row, and the constant tail is appended to it.
+    Columns taken from the rows come first, then the values the same in every row (the
+    time stamps, ``same``), then the id: one ``itemgetter`` call reads a whole row, and
+    the constant tail is appended to it.
     """
     taken: list[models.Field[Any, Any]] = []
     stamps: list[tuple[str, Any]] = []
@@ -124,10 +126,13 @@ def _tuples(
         if f.primary_key:
             if ids is not None:
                 pk_column = str(f.column)
-        elif _stamped(f):  # the same instant in every row: converted once
+        elif _stamped(f) or f.attname in same:  # the same in every row: converted once
             convert = _converter(f)
-            stamp = now if isinstance(f, models.DateTimeField) else now.date()
-            stamps.append((str(f.column), stamp if convert is None else convert(stamp)))
+            if f.attname in same:
+                value = same[f.attname]
+            else:
+                value = now if isinstance(f, models.DateTimeField) else now.date()
+            stamps.append((str(f.column), value if convert is None else convert(value)))
         elif not _all_null(f, rows):
             taken.append(f)
     names = [f.attname for f in taken]
@@ -138,6 +143,13 @@ def _tuples(
     single = len(names) == 1
 
     def chunk(start: int, end: int) -> Iterator[tuple[Any, ...]]:
+        if not converters and not single and pk_column:  # the tuple as read, no list
+            try:
+                for position in range(start, end):
+                    yield (*read(rows[position]), *tail, ids[position])  # type: ignore[index]
+                return
+            except KeyError:  # a row leaves a field out: the general way from that row on
+                start = position
         for position in range(start, end):
             row = rows[position]
             try:
@@ -163,11 +175,13 @@ def insert_values(
     batch: int = 2000,
     after_batch: Callable[[int, int], None] | None = None,
     now: dt.datetime | None = None,
+    same: Mapping[str, Any] | None = None,
 ) -> None:
-    """INSERT ``rows`` (attribute name → value), one ``executemany`` or COPY per batch."""
+    """INSERT ``rows`` (attribute name → value), one ``executemany`` or COPY per batch;
+    ``same`` holds values the same in every row, which the rows may leave out."""
     if not rows:
         return
-    columns, chunk = _tuples(model, rows, ids, now or timezone.now())
+    columns, chunk = _tuples(model, rows, ids, now or timezone.now(), same or {})
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(c) for c in columns)

@@ -388,16 +388,11 @@ def _write(
     actor_id = actor.pk if actor is not None else None
     action = RecordChange.Action.IMPORT.value
     history = [
-        {
-            "model": label,
-            "record_id": pk,
-            "action": action,
-            "actor_id": actor_id,
-            "changes": changes(values),
-        }
+        {"record_id": pk, "changes": changes(values)}
         for pk, values in zip(ids, records, strict=True)
     ]
-    insert_values(RecordChange, history, batch=BATCH)
+    same = {"model": label, "action": action, "actor_id": actor_id}
+    insert_values(RecordChange, history, batch=BATCH, same=same)
     return len(records)
 
 
