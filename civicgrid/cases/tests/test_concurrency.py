@@ -178,3 +178,54 @@ def test_the_last_event_is_read_after_the_head_is_locked(loop: Loop) -> None:
     event = CaseEvent.objects.get(case=case, seq=2)
     assert last is not None and (last.seq, last.hash) == (2, event.hash)
     assert (head.position, head.hash) == (event.position, event.hash)
+
+
+def test_an_action_that_cannot_get_the_head_in_time_fails_whole_and_the_connection_recovers(
+    loop: Loop,
+) -> None:
+    """While another transaction holds the ledger head past the lock's time limit, an action
+    fails with a database error (on PostgreSQL inside the pipelined lock-and-read; on SQLite
+    at BEGIN IMMEDIATE) and writes nothing; the same connection then files the case."""
+    from django.db import DatabaseError, transaction
+
+    from civicgrid.cases.services import ledger
+
+    case = loop.report()
+    events = CaseEvent.objects.count()
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                ledger.ledger_head_locked()
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET lock_timeout = '200ms'")
+            else:
+                cursor.execute("PRAGMA busy_timeout = 200")
+        with pytest.raises(DatabaseError, match="lock"):
+            services.case_transition(case=case, action="file", actor=loop.dispatcher, version=1)
+    finally:
+        release.set()
+        thread.join(timeout=60)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET lock_timeout = 0" if connection.vendor == "postgresql"
+                else "PRAGMA busy_timeout = 20000"
+            )  # fmt: skip
+    case.refresh_from_db()
+    assert (case.state, case.version, CaseEvent.objects.count()) == ("reported", 1, events)
+    event = services.case_transition(case=case, action="file", actor=loop.dispatcher, version=1)
+    case.refresh_from_db()
+    assert (case.state, event.action) == ("filed", "file")
+    assert services.ledger_audit().intact
