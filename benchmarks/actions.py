@@ -212,23 +212,36 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> Figures:
     return results
 
 
+def _drop_postgres(base: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def bench(db: str, cases: int, rounds: int) -> Figures:
     with tempfile.TemporaryDirectory(prefix="actions-") as data:
         env = {**os.environ, "CIVICGRID_DATA_DIR": data, "DJANGO_SETTINGS_MODULE":
                "civicgrid.config.settings", "LOG_LEVEL": "ERROR"}  # fmt: skip
         env.pop("DATABASE_URL", None)
         env.pop("DEBUG", None)
+        base = os.environ.get("PGURL", "postgres://postgres@127.0.0.1:5432")
+        # The process id in the name: two runs at once (two sessions) keep apart.
+        name = f"civicgrid_bench_actions_{os.getpid()}"
         if db == "pg":
-            base = os.environ.get("PGURL", "postgres://postgres@127.0.0.1:5432")
-            env["DATABASE_URL"] = prepare_postgres(base, "civicgrid_bench_actions")
-        setup = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT,
-                               capture_output=True, text=True, check=True)  # fmt: skip
-        tokens = setup.stdout.strip().splitlines()[-1]
-        run = subprocess.run(
-            [sys.executable, __file__, "--worker", tokens, "--cases", str(cases),
-             "--rounds", str(rounds)],
-            env=env, cwd=ROOT, capture_output=True, text=True,
-        )  # fmt: skip
+            env["DATABASE_URL"] = prepare_postgres(base, name)
+        try:
+            setup = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT,
+                                   capture_output=True, text=True, check=True)  # fmt: skip
+            tokens = setup.stdout.strip().splitlines()[-1]
+            run = subprocess.run(
+                [sys.executable, __file__, "--worker", tokens, "--cases", str(cases),
+                 "--rounds", str(rounds)],
+                env=env, cwd=ROOT, capture_output=True, text=True,
+            )  # fmt: skip
+        finally:
+            if db == "pg":
+                _drop_postgres(base, name)
         if run.returncode != 0:
             raise SystemExit(run.stderr[-3000:])
         return dict(json.loads(run.stdout.strip().splitlines()[-1]))
