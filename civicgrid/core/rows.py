@@ -12,9 +12,9 @@ would give them (SQLite's text dates and 0/1 booleans converted, JSON decoded).
   ``from_row(model, values)`` turns those values into an instance;
   ``value(model, name, raw)`` converts one column's value.
 - ``insert(obj)``: INSERT of an unsaved instance, its id back with ``RETURNING``.
-- ``update(model, pk, changes, version=)``: UPDATE of one row by id (and version), the
-  number of rows changed; ``changes`` are attribute values or related instances.
-  ``update_statement`` gives that UPDATE's text and parameters without running it.
+- ``update_statement(model, pk, changes, version=)``: the text and parameters of an UPDATE
+  of one row by id (and, with ``version``, only while the row has that version, which it
+  bumps); ``changes`` are attribute values or related instances.
 - ``insert_after(obj, before, only_if=)``: on PostgreSQL, the INSERT of ``obj`` with other
   data-modifying statements in its ``WITH``: one round trip for writes that belong
   together (a case's compare-and-swap, its event, the ledger head).
@@ -169,7 +169,9 @@ def update_statement(
     *,
     version: int | None = None,
 ) -> tuple[str, list[Any]]:
-    """The text and parameters of ``update(model, pk, changes, version=version)``."""
+    """UPDATE the row ``pk`` with ``changes`` (field names; a related instance stands for its
+    id); with ``version``, only while the row's ``version`` is that one, and bump it. The
+    statement's text and parameters, for the caller to run (alone or in a ``WITH``)."""
     q = connection.ops.quote_name
     meta = model._meta
     sets: list[str] = []
@@ -188,21 +190,6 @@ def update_statement(
         where += f" AND {q('version')} = %s"
         params.append(version)
     return f"UPDATE {q(meta.db_table)} SET {', '.join(sets)} WHERE {where}", params
-
-
-def update(
-    model: type[models.Model],
-    pk: Any,
-    changes: Mapping[str, Any],
-    *,
-    version: int | None = None,
-) -> int:
-    """UPDATE the row ``pk`` with ``changes`` (field names; a related instance stands for its
-    id); with ``version``, only while the row's ``version`` is that one, and bump it."""
-    sql, params = update_statement(model, pk, changes, version=version)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
 
 
 @functools.cache
