@@ -221,10 +221,12 @@ def cache_settings(url: str, *, data_dir: Path) -> dict[str, Any]:
             "stamps": {**shared, "KEY_PREFIX": "stamps"},
         }
     files = "django.core.cache.backends.filebased.FileBasedCache"
+    # Read on every token request: answered from memory while its file is unchanged.
+    stamps = "civicgrid.core.stampcache.StampFileCache"
     return {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "progress": {"BACKEND": files, "LOCATION": str(data_dir / "cache" / "progress")},
-        "stamps": {"BACKEND": files, "LOCATION": str(data_dir / "cache" / "stamps")},
+        "stamps": {"BACKEND": stamps, "LOCATION": str(data_dir / "cache" / "stamps")},
     }
 
 
