@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from civicgrid.cases import workflow
 from civicgrid.cases.models import Case, Verifier
 from civicgrid.cases.workflow import Actor, Check, Transition
+from civicgrid.core import rows
 from civicgrid.people.certification import certified_sql, certified_user_ids
 from civicgrid.people.models import Role, User
 from civicgrid.people.scopes import current_assignments, is_platform_admin
@@ -77,7 +78,7 @@ def who_is(user: User) -> Who:
         day = timezone.localdate()
         certified, params = certified_sql("u.id", day)
         on = connection.ops.adapt_datefield_value(day)
-        with connection.cursor() as cursor:
+        with rows.prepared_cursor() as cursor:
             cursor.execute(
                 "SELECT a.grid_id, 0 FROM people_gridassignment a WHERE a.user_id = %s "
                 "AND a.starts_on <= %s AND (a.ends_on IS NULL OR a.ends_on >= %s) "
@@ -242,7 +243,7 @@ def staffed_villages(village_ids: Iterable[int | None]) -> set[int]:
     # Plain SQL: a report's answer asks for its village, and the ORM building the join
     # cost more than running it.
     marks = ", ".join(["%s"] * len(wanted))
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT u.village_id FROM people_user u JOIN people_rolegrant g "
             f"ON g.user_id = u.id WHERE u.is_active AND g.role = %s AND u.village_id IN ({marks})",

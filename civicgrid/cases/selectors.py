@@ -188,7 +188,7 @@ def _brief(scope: tuple[str, list[Any]] | None, where: str, value: Any) -> Case 
     if scope is not None:
         sql += f" AND ({scope[0]})"
         params.extend(scope[1])
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else _brief_case(row, {})
@@ -812,7 +812,7 @@ def _near_rows(
     # statement cost more than running it.
     states = sorted(OPEN_STATES)
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(
             _duplicates_sql(connection.vendor, len(states), narrow),
             [case.township_id, case.category_id, *states, case.lon - dlon, case.lon + dlon,

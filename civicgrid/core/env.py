@@ -76,6 +76,14 @@ class Env:
         return Path(raw).expanduser().resolve() if raw else default
 
 
+def _switch(name: str, value: str) -> bool:
+    if value.lower() in ("1", "true", "on", "yes"):
+        return True
+    if value.lower() in ("0", "false", "off", "no"):
+        return False
+    raise ImproperlyConfigured(f"DATABASE_URL's {name}={value!r} is neither 1 nor 0.")
+
+
 def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
     """Django's DATABASES["default"] from a ``sqlite:///path`` or ``postgres://`` URL."""
     parts = urlsplit(url)
@@ -124,7 +132,9 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
             # one after its request (behind a pooler such as PgBouncer in session mode).
             "CONN_MAX_AGE": int(options.pop("conn_max_age", "600")),
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": options,
+            # The statements of every case action are prepared on the server
+            # (``prepared_cursor``); ``?prepare=0`` behind a pooler that cannot keep them.
+            "OPTIONS": {**options, "prepare": _switch("prepare", options.pop("prepare", "1"))},
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL scheme {parts.scheme!r} is not supported (use sqlite:/// or postgres://)."

@@ -149,11 +149,19 @@ def _insert_sql(
     )
 
 
+def prepared_cursor() -> Any:
+    """A cursor whose statements the database plans once per connection where it can
+    (``core.postgresql``'s ``prepared_cursor``), else an ordinary one: for statements that
+    run on every request, written with the same text each time."""
+    make = getattr(connection, "prepared_cursor", None)
+    return connection.cursor() if make is None else make()
+
+
 def insert(obj: models.Model) -> None:
     """INSERT ``obj`` (no id yet); its id is set from ``RETURNING``, as after ``save()``."""
     sql, fields = _insert_sql(type(obj), connection.vendor)
     params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     assert row is not None
@@ -232,7 +240,7 @@ def insert_after(
     sql = (
         f"WITH {', '.join(parts)} " if parts else ""
     ) + f"{_insert_select_sql(type(obj), connection.vendor)} {source} RETURNING {pk}"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

@@ -149,7 +149,7 @@ def _located_grid(grid_id: int) -> Grid | None:
     them was most of the locator's cost per report). One statement written once per
     process (``core.rows``): the ORM compiled this three-table read afresh on every report,
     a third of a report's own Python (issue 20)."""
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(_located_sql(connection.vendor), [grid_id, DivisionVersion.Status.ACTIVE])
         row = cursor.fetchone()
     if row is None:

@@ -136,7 +136,7 @@ def people_changed(**kwargs: object) -> None:
 
 def _token_row(digest: str) -> _TokenMemory | None:
     stamp = _people_stamp()  # before the read: a change committed after it moves the stamp
-    with connection.cursor() as cursor:
+    with plain.prepared_cursor() as cursor:
         cursor.execute(_token_sql(connection.vendor), [digest])
         rows = cursor.fetchall()
     if not rows:

@@ -54,7 +54,7 @@ def _category_sql(vendor: str) -> str:
 def _active_category(code: str) -> Category | None:
     """The active category ``code`` with its parent, in a statement written once per
     process (every report looks its category up)."""
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(_category_sql(connection.vendor), [code])
         row = cursor.fetchone()
     if row is None:

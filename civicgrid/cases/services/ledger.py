@@ -76,8 +76,8 @@ def ledger_head_locked_and_last(case_id: int) -> tuple[LedgerHead, LastEvent | N
         return ledger_head_locked(), case_last_event(case_id)
     # The cursors first: making one may check the connection, which a pipeline must not.
     with (
-        connection.cursor() as head_cursor,
-        connection.cursor() as last_cursor,
+        rows.prepared_cursor() as head_cursor,
+        rows.prepared_cursor() as last_cursor,
         connection.wrap_database_errors,
         connection.connection.pipeline(),
     ):

@@ -159,7 +159,7 @@ def _department_with_staffing(township_id: int, ref: str) -> Department | None:
     """The township's department ``ref`` (a code or an id) and, as ``staffed``, whether it
     has an active officer (``active_officers``), for DEPARTMENT_STAFFED: one statement,
     written once per process (every dispatch reads it)."""
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(
             _department_sql(connection.vendor),
             [Role.DEPARTMENT_OFFICER, township_id, ref, record_id(ref)],

@@ -422,7 +422,7 @@ def _case_department_add(case_id: int, department_id: int) -> None:
     INSERT cost more to build than to run on every dispatch."""
     ops = connection.ops
     fields = [CaseDepartment._meta.get_field(n) for n in ("case", "department")]
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(
             f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} "
             f"{CaseDepartment._meta.db_table} (case_id, department_id) VALUES (%s, %s) "
