@@ -307,7 +307,7 @@ def case_page(user: User, filters: CaseFilters, *, offset: int, limit: int) -> l
         + (" AND ".join(conditions) or "1 = 1")
         + " ORDER BY c.reported_at DESC, c.id DESC LIMIT %s OFFSET %s"
     )
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(sql, [*params, limit, offset])
         found = cursor.fetchall()
     categories: dict[int, Category] = {}

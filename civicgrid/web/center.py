@@ -176,7 +176,7 @@ def _waiting(user: User) -> list[int]:
     by their keys.
     """
     where, params = _scoped(user)
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(
             "SELECT c.id FROM cases_case c JOIN public_reopenrequest r ON r.case_id = c.id "
             f"WHERE c.state = %s AND r.status = %s AND {where}",
@@ -236,7 +236,7 @@ def queue_counts(user: User, waiting: list[int] | None = None) -> dict[str, int]
     unless the caller read it already)."""
     where, params = _scoped(user, _waiting(user) if waiting is None else waiting)
     at = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(_counts_sql() + where, [at, False, *params])
         found = cursor.fetchone()
     assert found is not None
@@ -285,7 +285,7 @@ def queue_rows(
     """
     where, params = _scoped(user, _waiting(user) if waiting is None else waiting)
     width = rows.width(Case, skip=_ROW_SKIPPED)
-    with connection.cursor() as cursor:
+    with rows.prepared_cursor() as cursor:
         cursor.execute(_rows_sql(connection.vendor).replace("{where}", where), params)
         found = [
             (rows.from_row(Case, row[:width], skip=_ROW_SKIPPED), row[width])
