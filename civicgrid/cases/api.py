@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
-from ninja.renderers import JSONRenderer
 
 from civicgrid.cases import permissions, photos, selectors, services, workflow
 from civicgrid.cases.models import Case, CaseEvent
@@ -28,6 +27,7 @@ from civicgrid.cases.schemas import (
 from civicgrid.core import images
 from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.core.refs import IsoDate, Offset, RecordId
+from civicgrid.core.renderers import OrjsonRenderer
 from civicgrid.people.models import Role, User
 from civicgrid.people.privacy import masked_values, reveal
 from civicgrid.people.scopes import not_for_health_center
@@ -36,7 +36,7 @@ router = Router(tags=["cases"])
 # Cases and their inbox are not the Social Health Center's work: 404 for it.
 router.add_decorator(not_for_health_center)
 # The API's own renderer, for the answers rendered without validation (the case list).
-_RENDERER = JSONRenderer()
+_RENDERER = OrjsonRenderer()
 _RENDERER_CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
 
 REVEAL_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ASSESSOR, Role.SYSTEM_ADMINISTRATOR)

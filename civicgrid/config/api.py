@@ -16,6 +16,7 @@ from ninja.security import HttpBearer, django_auth
 
 from civicgrid.core.errors import DomainError
 from civicgrid.core.limits import body_max_bytes, megabytes
+from civicgrid.core.renderers import OrjsonRenderer
 from civicgrid.people.models import User
 from civicgrid.people.services import request_token_user
 
@@ -81,6 +82,7 @@ class ObjectBodyParser(Parser):
 
 api = CivicGridAPI(
     parser=ObjectBodyParser(),
+    renderer=OrjsonRenderer(),
     title="CivicGrid API",
     version="1",
     description="Grid-based service management for a township.",

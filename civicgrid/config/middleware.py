@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from civicgrid.core.limits import megabytes, request_max_bytes
 
 HEALTH_PATH = "/api/v1/health"
-# What the API's own ``GET /health`` answers (Ninja's JSON renderer), byte for byte.
-HEALTH_BODY = b'{"status": "ok"}'
+# What the API's own ``GET /health`` answers (``config.api.OrjsonRenderer``), byte for byte.
+HEALTH_BODY = b'{"status":"ok"}'
 
 
 class HealthShortcut:
