@@ -8,20 +8,23 @@ loop (report → file → dispatch → dispose → verify_pass → close):
 - ours: ``POST /api/v1/cases`` / ``POST /api/v1/cases/{id}/actions/{action}`` through the
   whole WSGI application (every middleware, the bearer token, Ninja, the service, the
   answer with ``allowed``), on ``--cases`` cases, each request on its own case;
-- ceiling: a minimal view, called with a request built from the same WSGI environ but
-  without any middleware or authentication, that makes the same writes in one transaction
-  under the same database settings: the case row's compare-and-swap UPDATE (INSERT for a
+- ceiling: a minimal Django app under the same server and database settings (the
+  issue's ceiling): Django's WSGI handler with no middleware and one URL, whose view makes
+  the same writes in one transaction: the case row's compare-and-swap UPDATE (INSERT for a
   report), the ledger head read under lock, the case's last event, one hash-chained event,
-  the head update, and the inbox row where the action notifies someone.
+  the head update, and the inbox row where the action notifies someone. No authentication,
+  no checks, no answer beyond the id;
+- bare view: the same view called with a request built from the same WSGI environ, without
+  Django's handler (the ceiling of earlier rounds, printed for comparison).
 
 No HTTP server is involved (server throughput is ``serve.py``'s and ``case_loop.py``'s): the
 figures are the application's own cost per action against the database's. Both run on the
 same connection settings (``CONN_MAX_AGE`` as configured). Printed per action: requests/s
-for ours and the ceiling and ours ÷ ceiling, medians of ``--rounds`` (default 3); rounds
-alternate which side goes first, and each side is warmed up before timing. Beside them the
-CPU milliseconds of the measuring process per request (the database server's work on
-PostgreSQL is not in it): on shared, busy cores the wall clock mostly measures the wait
-for a core.
+for each side and ours ÷ ceiling and ours ÷ bare view, medians of ``--rounds`` (default
+3); rounds alternate the order of the sides, and each side is warmed up before timing.
+Beside them the CPU milliseconds of the measuring process per request (the database
+server's work on PostgreSQL is not in it): on shared, busy cores the wall clock mostly
+measures the wait for a core.
 
     .venv/bin/python benchmarks/actions.py                        # SQLite and PostgreSQL
     .venv/bin/python benchmarks/actions.py --db sqlite --cases 200
@@ -58,7 +61,7 @@ TARGET = {"report": "reported", "file": "filed", "dispatch": "dispatched",
           "dispose": "disposed", "verify_pass": "verified", "close": "closed"}  # fmt: skip
 
 
-Figures = dict[str, list[tuple[float, float, float, float]]]
+Figures = dict[str, list[tuple[float, float, float, float, float, float]]]
 
 
 def worker(cases: int, rounds: int, tokens: dict[str, str]) -> Figures:
@@ -69,9 +72,13 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> Figures:
     import django
 
     django.setup()
-    from django.core.handlers.wsgi import WSGIRequest
+    from typing import Any
+
+    from django.core.handlers.exception import convert_exception_to_response
+    from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
     from django.db import connection, transaction
     from django.http import JsonResponse
+    from django.urls import path
     from django.utils import timezone
 
     from civicgrid.config.wsgi import application
@@ -161,11 +168,46 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> Figures:
                 )  # fmt: skip
         return JsonResponse({"id": case_id, "state": action})
 
-    def ceiling(case_id: int | None, action: str, version: int) -> int:
+    def bare(case_id: int | None, action: str, version: int) -> int:
+        """The minimal view called with the request, without Django's handler."""
         body = {"version": version, "description": "bench", "template": template}
-        path = f"/minimal/{case_id}/{action}"
+        path = f"/minimal/{case_id or 0}/{action}"
         request = WSGIRequest(environ("POST", path, json.dumps(body).encode(), None))
         return int(json.loads(minimal_view(request, case_id, action).content)["id"])
+
+    class MinimalApp(WSGIHandler):
+        """A minimal Django app: Django's WSGI handler (its signals, the request, URL
+        resolution, the response) with no middleware and the one URL of the minimal view."""
+
+        class urls:  # noqa: N801  (a URLconf: anything with ``urlpatterns``, hashable)
+            urlpatterns = [
+                path("minimal/<int:case_id>/<str:action>",
+                     lambda request, case_id, action: minimal_view(request, case_id or None,
+                                                                   action)),
+            ]  # fmt: skip
+
+        def load_middleware(self, is_async: bool = False) -> None:
+            self._view_middleware: list[Any] = []
+            self._template_response_middleware: list[Any] = []
+            self._exception_middleware: list[Any] = []
+            self._middleware_chain = convert_exception_to_response(self._get_response)
+
+        def get_response(self, request: Any) -> Any:
+            request.urlconf = self.urls
+            return super().get_response(request)
+
+    minimal_app = MinimalApp()
+
+    def ceiling(case_id: int | None, action: str, version: int) -> int:
+        body = {"version": version, "description": "bench", "template": template}
+        raw = json.dumps(body).encode()
+        status: list[str] = []
+        chunks = minimal_app(environ("POST", f"/minimal/{case_id or 0}/{action}", raw, None),
+                             lambda s, h, *a: status.append(s))  # fmt: skip
+        data = b"".join(chunks)
+        if not status[0].startswith("200"):
+            raise SystemExit(f"minimal app: {status[0]} {data[:300]!r}")
+        return int(json.loads(data)["id"])
 
     template: int | None = None
     report = {"category": "0702", "description": "bench", "lat": 23.01}
@@ -183,14 +225,16 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> Figures:
         made = ours("/api/v1/cases", report_body(), "admin")
         template = int(made["id"])  # type: ignore[call-overload]
         ceiling(ceiling(None, "report", 0), "file", 1)
+        bare(bare(None, "report", 0), "file", 1)
     for round_no in range(rounds):
         ours_first = round_no % 2 == 0
         made_cases: list[dict[str, object]] = []
-        ceiling_cases: list[int] = []
+        side_cases: dict[str, list[int]] = {"ceiling": [], "bare": []}
         for step, who, params in STEPS:
             timings: dict[str, float] = {}
             cpu: dict[str, float] = {}
-            for side in ("ours", "ceiling") if ours_first else ("ceiling", "ours"):
+            sides = ("ours", "ceiling", "bare")
+            for side in sides if ours_first else sides[::-1]:
                 start, cpu_start = time.perf_counter(), time.process_time()
                 if side == "ours" and step == "report":
                     made_cases = [ours("/api/v1/cases", report_body(), who) for _ in range(cases)]
@@ -200,15 +244,18 @@ def worker(cases: int, rounds: int, tokens: dict[str, str]) -> Figures:
                              {"version": c["version"], **params}, who)
                         for c in made_cases
                     ]  # fmt: skip
-                elif step == "report":
-                    ceiling_cases = [ceiling(None, step, 0) for _ in range(cases)]
                 else:
-                    version = STEPS.index((step, who, params))  # the case's version now
-                    for case_id in ceiling_cases:
-                        ceiling(case_id, step, version)
+                    call = ceiling if side == "ceiling" else bare
+                    if step == "report":
+                        side_cases[side] = [call(None, step, 0) for _ in range(cases)]
+                    else:
+                        version = STEPS.index((step, who, params))  # the case's version now
+                        for case_id in side_cases[side]:
+                            call(case_id, step, version)
                 timings[side] = cases / (time.perf_counter() - start)
                 cpu[side] = (time.process_time() - cpu_start) / cases * 1000
-            results[step].append((timings["ours"], timings["ceiling"], cpu["ours"], cpu["ceiling"]))
+            results[step].append((timings["ours"], timings["ceiling"], cpu["ours"],
+                                  cpu["ceiling"], timings["bare"], cpu["bare"]))  # fmt: skip
     return results
 
 
@@ -269,11 +316,15 @@ def main() -> None:
             ratio = statistics.median(p[0] / p[1] for p in pairs)
             ours_cpu = statistics.median(p[2] for p in pairs)
             ceil_cpu = statistics.median(p[3] for p in pairs)
-            cpu_ratio = statistics.median(p[3] / p[2] for p in pairs)
+            bare = statistics.median(p[4] for p in pairs)
+            bare_ratio = statistics.median(p[0] / p[4] for p in pairs)
+            bare_cpu = statistics.median(p[5] for p in pairs)
             rows.append([db, step, f"{ours:,.0f}", f"{ceil:,.0f}", f"{ratio:.3f}",
-                         f"{ours_cpu:.2f}", f"{ceil_cpu:.2f}", f"{cpu_ratio:.3f}"])  # fmt: skip
+                         f"{bare:,.0f}", f"{bare_ratio:.3f}", f"{ours_cpu:.2f}",
+                         f"{ceil_cpu:.2f}", f"{bare_cpu:.2f}"])  # fmt: skip
         print(table(["db", "action", "ours req/s", "ceiling req/s", "ours ÷ ceiling",
-                     "ours CPU ms", "ceiling CPU ms", "ceiling ÷ ours CPU"], rows))  # fmt: skip
+                     "bare view req/s", "ours ÷ bare view", "ours CPU ms", "ceiling CPU ms",
+                     "bare view CPU ms"], rows))  # fmt: skip
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
