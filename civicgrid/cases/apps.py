@@ -11,8 +11,9 @@ class CasesConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from civicgrid.cases import rehoming
-        from civicgrid.cases.models import CalendarDay, WebhookEndpoint, WorkingCalendar
+        from civicgrid.cases.models import CalendarDay, Category, WebhookEndpoint, WorkingCalendar
         from civicgrid.cases.services import calendar_forget
+        from civicgrid.cases.services.categories import taxonomy_changed
         from civicgrid.cases.services.components import on_component_broken
         from civicgrid.cases.services.notifications import webhooks_forget
         from civicgrid.people.privacy import Kind, register_personal_fields
@@ -32,6 +33,8 @@ class CasesConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(forget_webhooks, sender=WebhookEndpoint, weak=False,
                            dispatch_uid=f"webhooks-forget-{signal is post_save}")  # fmt: skip
+        post_save.connect(taxonomy_changed, sender=Category, dispatch_uid="taxonomy-saved")
+        post_delete.connect(taxonomy_changed, sender=Category, dispatch_uid="taxonomy-gone")
         # A damaged or missing urban component in the registry becomes a case.
         component_broken.connect(on_component_broken, dispatch_uid="cases-component-broken")
         register_personal_fields(

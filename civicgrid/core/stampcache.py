@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import secrets
 import time
 import zlib
 from typing import Any
 
+from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
+from django.db import transaction
 
 # How long a file must have stood unchanged before what it holds is remembered.
 SETTLED_NS = 1_000_000_000
@@ -63,3 +66,22 @@ class StampFileCache(FileBasedCache):
             # so the next read sees a different one and reads again.
             self._seen[fname] = (signature, expiry, value)
         return value
+
+
+def stamp(name: str) -> object:
+    """The current stamp ``name`` of the ``stamps`` cache (None before the first move).
+
+    A process that remembers what it read compares the stamp it read before the read with
+    the current one: a change committed after the read has moved it."""
+    return caches["stamps"].get(name)
+
+
+def stamp_move(name: str) -> None:
+    """Move stamp ``name`` now, for a reader in another process before the commit, and
+    again after the commit, for one that read meanwhile."""
+
+    def move() -> None:
+        caches["stamps"].set(name, secrets.token_hex(8), None)
+
+    move()
+    transaction.on_commit(move)

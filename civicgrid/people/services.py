@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.core import rows as plain
 from civicgrid.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from civicgrid.core.stampcache import stamp, stamp_move
 from civicgrid.geo.models import DivisionVersion, Grid, Township, Village
 from civicgrid.people import scopes
 from civicgrid.people.certification import Gap, certification_gaps, has_field_rights
@@ -117,11 +117,7 @@ _PEOPLE_STAMP = "people"
 
 
 def _people_stamp() -> object:
-    return caches["stamps"].get(_PEOPLE_STAMP)
-
-
-def _people_stamp_anew() -> None:
-    caches["stamps"].set(_PEOPLE_STAMP, secrets.token_hex(8), None)
+    return stamp(_PEOPLE_STAMP)
 
 
 def people_changed(**kwargs: object) -> None:
@@ -130,8 +126,7 @@ def people_changed(**kwargs: object) -> None:
     Connected to the saves and deletions of users, role grants and tokens; called by the
     services that change them with a bulk UPDATE (a revocation)."""
     _token_memories.clear()
-    _people_stamp_anew()  # now, for a reader in another process before the commit
-    transaction.on_commit(_people_stamp_anew)  # and after it, for one that read meanwhile
+    stamp_move(_PEOPLE_STAMP)
 
 
 def _token_row(digest: str) -> _TokenMemory | None:
