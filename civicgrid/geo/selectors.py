@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Max, QuerySet
@@ -92,6 +94,8 @@ class _CachedLocator:
     stamp: tuple[object, ...]
     checked_at: float
     locator: GridLocator[int]
+    # The rows of ``_located_sql`` read so far, by grid id: as current as the locator.
+    located: dict[int, tuple[Any, ...]] = field(default_factory=dict)
 
 
 _cache: _CachedLocator | None = None
@@ -102,9 +106,22 @@ STAMP_CHECK_SECONDS = 2.0
 
 
 def _grid_stamp() -> tuple[object, ...]:
-    """Changes whenever an active grid is added, removed, redrawn or a division switches."""
-    row = active_grids().aggregate(n=Count("id"), changed=Max("updated_at"), top=Max("id"))
-    return (row["n"], row["changed"], row["top"])
+    """Changes whenever an active grid is added, removed, redrawn or a division switches,
+    and when a village or township of theirs changes (``grid_at`` answers their codes and
+    names): one statement."""
+    row = (
+        active_grids()
+        .order_by()
+        .aggregate(
+            n=Count("id"),
+            changed=Max("updated_at"),
+            top=Max("id"),
+            division_changed=Max("division__updated_at"),
+            village_changed=Max("village__updated_at"),
+            township_changed=Max("village__township__updated_at"),
+        )
+    )
+    return tuple(row.values())
 
 
 def invalidate_grid_locator() -> None:
@@ -114,15 +131,19 @@ def invalidate_grid_locator() -> None:
 
 def grid_locator() -> GridLocator[int]:
     """The spatial index over all active grids, rebuilt when they change."""
+    return _cached_locator().locator
+
+
+def _cached_locator() -> _CachedLocator:
     global _cache
     cached = _cache
     now = time.monotonic()
     if cached is not None and now - cached.checked_at < STAMP_CHECK_SECONDS:
-        return cached.locator
+        return cached
     stamp = _grid_stamp()
     if cached is not None and cached.stamp == stamp:
         cached.checked_at = now
-        return cached.locator
+        return cached
     with _lock:
         if _cache is None or _cache.stamp != stamp:
             rows = list(
@@ -132,28 +153,39 @@ def grid_locator() -> GridLocator[int]:
             )
             locator = GridLocator([g.id for g in rows], [g.geometry for g in rows])
             _cache = _CachedLocator(stamp, now, locator)
-        return _cache.locator
+        return _cache
 
 
 def grid_at(lon: float, lat: float, crs: Crs | str = Crs.WGS84) -> Grid | None:
+    """The active grid at the point, with its village and township (their codes and ids,
+    not the three GeoJSON boundaries or the grid's units: decoding them was most of the
+    locator's cost per report).
+
+    Their row (``_located_sql``) is read once per grid and kept with the locator, as
+    current as it is (``_grid_stamp``): on PostgreSQL the read was a round trip of each
+    report (issue 20). The instances are built from it on every call."""
     wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
-    grid_id = grid_locator().locate(wgs_lon, wgs_lat)
+    cached = _cached_locator()
+    grid_id = cached.locator.locate(wgs_lon, wgs_lat)
     if grid_id is None:
         return None
-    return _located_grid(grid_id)
-
-
-def _located_grid(grid_id: int) -> Grid | None:
-    """The active grid ``grid_id`` with its village and township, as a report reads them:
-    their codes and ids, not the three GeoJSON boundaries or the grid's units (decoding
-    them was most of the locator's cost per report). One statement written once per
-    process (``core.rows``): the ORM compiled this three-table read afresh on every report,
-    a third of a report's own Python (issue 20)."""
-    with rows.prepared_cursor() as cursor:
-        cursor.execute(_located_sql(connection.vendor), [grid_id, DivisionVersion.Status.ACTIVE])
-        row = cursor.fetchone()
+    row = cached.located.get(grid_id)
     if row is None:
-        return None
+        with rows.prepared_cursor() as cursor:
+            cursor.execute(
+                _located_sql(connection.vendor), [grid_id, DivisionVersion.Status.ACTIVE]
+            )
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        row = cached.located[grid_id] = tuple(found)
+    return _located_grid(row)
+
+
+def _located_grid(row: Sequence[Any]) -> Grid:
+    """A grid with its village and township from a row of ``_located_sql`` (written once
+    per process: the ORM compiled this three-table read afresh on every report, a third of
+    a report's own Python)."""
     n_grid = rows.width(Grid, skip=GRID_DEFERRED)
     n_village = rows.width(Village, skip=AREA_DEFERRED)
     grid = rows.from_row(Grid, row[:n_grid], skip=GRID_DEFERRED)

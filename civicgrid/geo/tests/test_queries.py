@@ -3,6 +3,7 @@ answer in as many statements for 100 rows as for 10 (issue 20)."""
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 from shapely.geometry import box
 
@@ -95,3 +96,30 @@ def test_the_located_grid_reads_as_the_orm_reads_it(township: object) -> None:
         assert "boundary" not in loaded
         assert {a: getattr(ours, a) for a in loaded} == {a: getattr(theirs, a) for a in loaded}
     assert grid.boundary == orm.boundary  # deferred: read when touched
+
+
+def test_a_located_grid_is_read_once_and_then_kept_with_the_locator(
+    township: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.utils import timezone
+
+    from civicgrid.geo import selectors
+    from civicgrid.geo.models import Village
+
+    first = grid_at(113.005, 23.01)
+    with statements() as sqls:
+        again = grid_at(113.005, 23.01)
+    assert sqls == [] and again is not None and first is not None
+    assert again is not first and again.village is not first.village  # built afresh
+    assert again.village.name == "东村"
+    # A village renamed here: this process forgets at once (the model's signal).
+    village = Village.objects.get(pk=again.village_id)
+    village.name = "东村社区"
+    village.save()
+    assert grid_at(113.005, 23.01).village.name == "东村社区"  # type: ignore[union-attr]
+    # Renamed by another process (no signal here): seen once the stamp is checked again.
+    Village.objects.filter(pk=village.pk).update(name="东湖村", updated_at=timezone.now())
+    assert grid_at(113.005, 23.01).village.name == "东村社区"  # type: ignore[union-attr]
+    later = selectors.time.monotonic() + selectors.STAMP_CHECK_SECONDS + 1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    assert grid_at(113.005, 23.01).village.name == "东湖村"  # type: ignore[union-attr]
