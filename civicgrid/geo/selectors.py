@@ -48,8 +48,8 @@ def active_grids(*, village: Village | None = None) -> QuerySet[Grid]:
 def grids_layer_stamp() -> tuple[object, ...]:
     """What the active grids' GeoJSON is built from, in one statement: their count, newest
     id and change, the active division (an activation switches it even when the new
-    grids are older) and their villages' newest change (names and codes in the
-    properties). A draft changes none of these."""
+    grids are older) and their villages' newest change (names and codes in the properties).
+    A draft changes none of these. The locator's stamp too (``_grid_stamp``)."""
     row = (
         Grid.objects.filter(division__status=DivisionVersion.Status.ACTIVE)
         .order_by()
@@ -107,21 +107,11 @@ STAMP_CHECK_SECONDS = 2.0
 
 def _grid_stamp() -> tuple[object, ...]:
     """Changes whenever an active grid is added, removed, redrawn or a division switches,
-    and when a village or township of theirs changes (``grid_at`` answers their codes and
-    names): one statement."""
-    row = (
-        active_grids()
-        .order_by()
-        .aggregate(
-            n=Count("id"),
-            changed=Max("updated_at"),
-            top=Max("id"),
-            division_changed=Max("division__updated_at"),
-            village_changed=Max("village__updated_at"),
-            township_changed=Max("village__township__updated_at"),
-        )
-    )
-    return tuple(row.values())
+    and when a village of theirs changes (``grid_at`` answers its code and name): the grids
+    layer's stamp, one statement. A township changed in another process is seen with the
+    next change of a grid: its code is part of every grid code, so a re-coding renames
+    them; this process forgets at once (``geo.apps``)."""
+    return grids_layer_stamp()
 
 
 def invalidate_grid_locator() -> None:
