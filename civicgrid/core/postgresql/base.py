@@ -65,9 +65,14 @@ class DatabaseOperations(operations.DatabaseOperations):
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
 
+    @property
+    def prepares(self) -> bool:
+        """Whether ``prepared_cursor`` prepares (``OPTIONS["prepare"]``, on by default)."""
+        return self.settings_dict["OPTIONS"].get("prepare", True) is not False
+
     def get_connection_params(self) -> dict[str, Any]:
         params = dict(super().get_connection_params())
-        self.prepares = params.pop("prepare", True) is not False
+        params.pop("prepare", None)  # ours, not a connection parameter
         if self.prepares and params.get("prepare_threshold") is None:
             params["prepare_threshold"] = _ASKED_ONLY
         return params
@@ -80,7 +85,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         20). ``?prepare=0`` in ``DATABASE_URL`` turns it off (a pooler in transaction mode
         older than PgBouncer 1.21); then this is an ordinary cursor.
         """
-        if not getattr(self, "prepares", False):
+        if not self.prepares:
             return self.cursor()
         self.close_if_health_check_failed()
         self.ensure_connection()

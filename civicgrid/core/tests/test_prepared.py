@@ -63,7 +63,7 @@ def test_without_preparing_the_cursor_is_an_ordinary_one(monkeypatch) -> None:
     if connection.vendor != "postgresql":
         assert not hasattr(connection, "prepared_cursor")
         return
-    monkeypatch.setattr(connection, "prepares", False)
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare", False)
     with rows.prepared_cursor() as cursor:
         assert type(cursor.cursor) is type(connection.cursor().cursor)  # client-side binding
         cursor.execute("SELECT 1")
