@@ -130,7 +130,7 @@ def people_changed(**kwargs: object) -> None:
 
 
 def _token_row(digest: str) -> _TokenMemory | None:
-    stamp = _people_stamp()  # before the read: a change committed after it moves the stamp
+    current = _people_stamp()  # before the read: a change committed after it moves the stamp
     with plain.prepared_cursor() as cursor:
         cursor.execute(_token_sql(connection.vendor), [digest])
         rows = cursor.fetchall()
@@ -141,7 +141,7 @@ def _token_row(digest: str) -> _TokenMemory | None:
     n = plain.width(User)
     values = tuple(plain.from_row(User, rows[0][:n]).__dict__[f.attname] for f in _USER_FIELDS)
     return _TokenMemory(
-        stamp=stamp,
+        stamp=current,
         until=time.monotonic() + TOKEN_MEMORY,
         values=values,
         roles=frozenset(row[-1] for row in rows if row[-1]),

@@ -67,9 +67,10 @@ def home_entry(user: User, menu: list[MenuEntry] | None = None) -> MenuEntry | N
     return next((e for e in shown if roles.intersection(e.home_for)), None)
 
 
-def home_url(user: User) -> str:
-    """Where the user starts: the page of their work (the overview when no entry is one)."""
-    entry = home_entry(user)
+def home_url(user: User, menu: list[MenuEntry] | None = None) -> str:
+    """Where the user starts: the page of their work (the overview when no entry is one);
+    ``menu`` as for ``home_entry``."""
+    entry = home_entry(user, menu)
     return reverse(entry.url_name) if entry else reverse("home")
 
 
@@ -95,10 +96,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         matching = [link for link in links if link.url == "/"]
     current = max(matching, key=lambda link: len(link.url), default=None)
     menu = [Link(k.key, k.label, k.url, k is current) for k in links]
-    # The home is one of the links already built (or the overview), as ``home_url`` says.
-    home = home_entry(user, shown)
-    url = next(k.url for k in links if k.key == home.key) if home else reverse("home")
-    return {"menu": menu, "home_url": url, "role_label": role_label(user)}
+    home = home_url(user, shown)  # among the entries already chosen
+    return {"menu": menu, "home_url": home, "role_label": role_label(user)}
 
 
 def role_label(user: User) -> str:
